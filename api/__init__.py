@@ -1,0 +1,1 @@
+"""Thin FastAPI service and CLI of diagioi."""

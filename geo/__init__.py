@@ -1,0 +1,1 @@
+"""diagioi domain core: units, areas, adjacency, scenarios, standards, population, exports."""

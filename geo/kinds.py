@@ -1,0 +1,100 @@
+"""Closed sets of the domain: kinds of commune-level units and of their parents."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from .errors import InputError
+
+
+class UnitKind(StrEnum):
+    """Kind of a commune-level unit (đơn vị hành chính cấp xã)."""
+
+    ward = "ward"                  # phường
+    commune = "commune"            # xã
+    township = "township"          # thị trấn (abolished 2025 with the districts)
+    special_zone = "special_zone"  # đặc khu
+
+    @property
+    def label_vi(self) -> str:
+        return _LABEL_VI[self]
+
+    @property
+    def is_urban(self) -> bool:
+        return self in (UnitKind.ward,)
+
+    @classmethod
+    def parse(cls, value: object) -> "UnitKind":
+        """Accept English names, ASCII Vietnamese (phuong/xa/thi_tran/dac_khu) and Vietnamese words."""
+        if isinstance(value, UnitKind):
+            return value
+        key = _normalise(str(value))
+        try:
+            return _ALIASES[key]
+        except KeyError:
+            raise InputError(
+                f"unknown unit kind {value!r}",
+                hint="use one of ward|commune|township|special_zone (or phuong|xa|thi_tran|dac_khu)",
+            ) from None
+
+
+class ParentKind(StrEnum):
+    """Kind of the unit that the new commune-level units make up (for parent standards)."""
+
+    province = "province"
+    central_city = "central_city"            # thành phố trực thuộc trung ương
+    provincial_city = "provincial_city"      # thành phố thuộc tỉnh
+    city_of_central_city = "city_of_central_city"
+    town = "town"                            # thị xã
+    district = "district"                    # huyện
+    urban_district = "urban_district"        # quận
+
+    @property
+    def label_vi(self) -> str:
+        return _PARENT_LABEL_VI[self]
+
+    @classmethod
+    def parse(cls, value: object) -> "ParentKind":
+        key = _normalise(str(value))
+        for kind in cls:
+            if key in (kind.value, _normalise(kind.label_vi)):
+                return kind
+        aliases = {"tinh": cls.province, "thanh_pho_thuoc_tinh": cls.provincial_city, "thi_xa": cls.town,
+                   "huyen": cls.district, "quan": cls.urban_district, "thanh_pho_truc_thuoc_trung_uong": cls.central_city}
+        if key in aliases:
+            return aliases[key]
+        raise InputError(f"unknown parent kind {value!r}",
+                         hint="use one of " + "|".join(k.value for k in cls))
+
+
+_LABEL_VI = {
+    UnitKind.ward: "Phường",
+    UnitKind.commune: "Xã",
+    UnitKind.township: "Thị trấn",
+    UnitKind.special_zone: "Đặc khu",
+}
+_PARENT_LABEL_VI = {
+    ParentKind.province: "Tỉnh",
+    ParentKind.central_city: "Thành phố trực thuộc trung ương",
+    ParentKind.provincial_city: "Thành phố thuộc tỉnh",
+    ParentKind.city_of_central_city: "Thành phố thuộc thành phố trực thuộc trung ương",
+    ParentKind.town: "Thị xã",
+    ParentKind.district: "Huyện",
+    ParentKind.urban_district: "Quận",
+}
+
+
+def _normalise(text: str) -> str:
+    from .text import fold
+
+    return fold(text).replace(" ", "_").replace("-", "_")
+
+
+_ALIASES: dict[str, UnitKind] = {}
+for _kind, _names in {
+    UnitKind.ward: ["ward", "phuong", "p"],
+    UnitKind.commune: ["commune", "xa", "x"],
+    UnitKind.township: ["township", "thi_tran", "tt"],
+    UnitKind.special_zone: ["special_zone", "dac_khu"],
+}.items():
+    for _name in _names:
+        _ALIASES[_name] = _kind

@@ -1,0 +1,1 @@
+"""Zoning layers, map tiles and per-area indicators."""
