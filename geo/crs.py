@@ -1,0 +1,90 @@
+"""Coordinate reference systems of Vietnamese boundary data.
+
+Input layers come in WGS 84 (EPSG:4326), VN-2000 geographic (EPSG:4756), VN-2000 UTM 48N/49N
+(EPSG:3405/3406) or a provincial VN-2000 TM-3 zone (EPSG:9205–9218, 5896–5899). Everything is
+reprojected to EPSG:4326 on load; areas are then measured on the ellipsoid (geo.area), and on request
+in the province's TM-3 plane.
+"""
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+
+from .errors import MissingCRSError, UnknownCRSError
+
+WGS84 = CRS.from_epsg(4326)
+VN2000_GEOGRAPHIC = CRS.from_epsg(4756)
+VN2000_UTM = {48: CRS.from_epsg(3405), 49: CRS.from_epsg(3406)}
+
+# Central meridian (degrees) → EPSG code of the VN-2000 TM-3 zone with that meridian.
+TM3_ZONES: dict[float, int] = {
+    103.0: 9205, 104.0: 9206, 104.5: 9207, 104.75: 9208, 105.0: 5897, 105.5: 9209, 105.75: 9210,
+    106.0: 9211, 106.25: 9212, 106.5: 9213, 107.0: 9214, 107.25: 9215, 107.5: 9216, 107.75: 5899,
+    108.0: 5898, 108.25: 9217, 108.5: 9218, 102.0: 5896,
+}
+
+# Provincial central meridians of VN-2000 (Circular 973/2001/TT-TCĐC), for the provinces whose data we
+# ship tests with; other provinces fall back to the zone nearest to the layer's centre.
+PROVINCE_MERIDIANS: dict[str, float] = {
+    "bac kan": 106.5,
+    "thai nguyen": 106.5,
+    "bac giang": 107.0,
+    "bac ninh": 105.5,
+    "ha noi": 105.0,
+}
+
+
+def require_crs(crs, *, source: str = "layer") -> CRS:
+    """Return the CRS as a pyproj CRS, or raise MissingCRSError naming the source."""
+    if crs is None:
+        raise MissingCRSError(
+            f"{source} has no coordinate reference system (no .prj / crs member)",
+            hint="declare it, e.g. --crs EPSG:4756 (VN-2000), EPSG:3405 (VN-2000 UTM 48N) or EPSG:9210 (TM-3 105°45')",
+            context={"file": source},
+        )
+    try:
+        return CRS.from_user_input(crs)
+    except Exception as exc:  # pyproj raises CRSError with a long text; keep it as context
+        raise UnknownCRSError(f"{source}: cannot understand CRS {crs!r}", hint="give an EPSG code such as EPSG:4326",
+                              context={"file": source, "reason": str(exc)}) from exc
+
+
+def to_wgs84(geometries: np.ndarray, crs: CRS) -> np.ndarray:
+    """Reproject an array of shapely geometries from ``crs`` to EPSG:4326 (lon/lat order)."""
+    if crs.equals(WGS84, ignore_axis_order=True):
+        return geometries
+    transformer = Transformer.from_crs(crs, WGS84, always_xy=True)
+    return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def from_wgs84(geometries: np.ndarray, crs: CRS) -> np.ndarray:
+    """Reproject an array of shapely geometries from EPSG:4326 into ``crs``."""
+    transformer = Transformer.from_crs(WGS84, crs, always_xy=True)
+    return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def tm3_crs_for(province: str | None = None, *, lon: float | None = None) -> CRS:
+    """The VN-2000 TM-3 plane of a province (by name), or of the zone nearest to a longitude."""
+    from .text import fold
+
+    if province:
+        key = fold(province).removeprefix("tinh ").removeprefix("thanh pho ").strip()
+        if key in PROVINCE_MERIDIANS:
+            return CRS.from_epsg(TM3_ZONES[PROVINCE_MERIDIANS[key]])
+    if lon is None:
+        raise UnknownCRSError(f"no VN-2000 TM-3 zone known for province {province!r}",
+                              hint="pass the plane explicitly, e.g. --plane-crs EPSG:9210")
+    meridian = min(TM3_ZONES, key=lambda m: abs(m - lon))
+    return CRS.from_epsg(TM3_ZONES[meridian])
+
+
+def local_equal_area_crs(bounds: tuple[float, float, float, float]) -> CRS:
+    """A Lambert azimuthal equal-area plane centred on the data, for topology work in metres.
+
+    Used for tolerances (snapping, slivers, adjacency buffers); figures reported to users are
+    still measured geodesically by geo.area.
+    """
+    minx, miny, maxx, maxy = bounds
+    lon0, lat0 = (minx + maxx) / 2.0, (miny + maxy) / 2.0
+    return CRS.from_proj4(f"+proj=laea +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m +no_defs")

@@ -1,0 +1,395 @@
+"""Scenario evaluation: figures and standards per new unit, totals per parent, incremental edits.
+
+Like GerryChain's tallies, per-new-unit figures are computed from the members alone, so an edit
+(:meth:`Evaluation.reassign`) recomputes only the new units it touches and returns exactly the
+figures a full :func:`evaluate` would. Merged areas are the sum of the members' geodesic areas
+minus the measured overlaps between members (real layers overlap), so no ground is counted twice.
+The dissolved boundary is built lazily, only when geometry is asked for (exports, tiles).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from .area import geodesic_area_km2
+from .crs import from_wgs84, local_equal_area_crs, to_wgs84
+from .errors import ScenarioError
+from .kinds import ParentKind, UnitKind
+from .scenario import NewUnit, Scenario
+from .standards import ParentFigures, RuleResult, RuleSet, UnitFigures, overall_status
+from .units import AREA_MISMATCH_PCT, UnitSet
+
+AREA_SOURCE_COMPUTED = "computed: geodesic area on the WGS 84 ellipsoid (pyproj Geod)"
+SLIVER_TOLERANCE_M = 25.0        # gaps narrower than 2× this between members are closed when dissolving
+SLIVER_HOLE_MAX_KM2 = 0.05       # interior holes smaller than this are slivers, not enclaves
+
+
+def _round(value, digits):
+    return None if value is None else round(float(value), digits)
+
+
+@dataclass(frozen=True)
+class NewUnitResult:
+    """Figures and standards of one new unit."""
+
+    id: str
+    name: str
+    kind: UnitKind
+    members: tuple[str, ...]
+    member_names: tuple[str, ...]
+    area_km2: float
+    official_area_km2: float | None
+    population: float | None
+    population_source: str
+    overlap_km2: float
+    components: tuple[tuple[str, ...], ...]
+    flags: dict
+    standards: tuple[RuleResult, ...]
+    drawn: bool = False
+    population_is_estimate: bool = False
+    missing_population: tuple[str, ...] = ()
+
+    @property
+    def area_for_standards_km2(self) -> float:
+        return self.official_area_km2 if self.official_area_km2 is not None else self.area_km2
+
+    @property
+    def area_basis(self) -> str:
+        return "official" if self.official_area_km2 is not None else "computed"
+
+    @property
+    def density(self) -> float | None:
+        area = self.area_for_standards_km2
+        if self.population is None or not area:
+            return None
+        return self.population / area
+
+    @property
+    def contiguous(self) -> bool:
+        return len(self.components) <= 1
+
+    @property
+    def area_difference_pct(self) -> float | None:
+        if not self.official_area_km2:
+            return None
+        return (self.area_km2 - self.official_area_km2) / self.official_area_km2 * 100.0
+
+    @property
+    def status(self) -> str:
+        return overall_status(list(self.standards))
+
+    def to_json(self) -> dict:
+        diff = self.area_difference_pct
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind.value,
+            "kind_vi": self.kind.label_vi,
+            "members": list(self.members),
+            "member_names": list(self.member_names),
+            "n_members": len(self.members),
+            "drawn": self.drawn,
+            "area_km2": _round(self.area_km2, 4),
+            "area_source": AREA_SOURCE_COMPUTED,
+            "official_area_km2": _round(self.official_area_km2, 4),
+            "official_area_source": "sum of the members' official areas" if self.official_area_km2 is not None else None,
+            "area_for_standards_km2": _round(self.area_for_standards_km2, 4),
+            "area_basis": self.area_basis,
+            "area_difference_pct": _round(diff, 2),
+            "area_differs": bool(diff is not None and abs(diff) > AREA_MISMATCH_PCT),
+            "population": None if self.population is None else int(round(self.population)),
+            "population_source": self.population_source,
+            "population_is_estimate": self.population_is_estimate,
+            "missing_population": list(self.missing_population),
+            "density": _round(self.density, 1),
+            "contiguous": self.contiguous,
+            "components": [list(c) for c in self.components],
+            "overlap_km2": _round(self.overlap_km2, 4),
+            "mountainous": bool(self.flags.get("mountainous")),
+            "border": bool(self.flags.get("border")),
+            "island": bool(self.flags.get("island")),
+            "standards": [r.to_dict() for r in self.standards],
+            "status": self.status,
+        }
+
+
+class Evaluation:
+    """A scenario evaluated on a unit set under a rule set. Immutable: edits return a new one."""
+
+    def __init__(self, units: UnitSet, scenario: Scenario, ruleset: RuleSet, results: dict[str, NewUnitResult],
+                 *, raster_path=None):
+        self.units = units
+        self.scenario = scenario
+        self.ruleset = ruleset
+        self.results = results
+        self.raster_path = raster_path
+        self._geometry_cache: dict[tuple, object] = {}
+
+    # ---- incremental edits --------------------------------------------------------------
+    def reassign(self, assignments: dict[str, str | None]) -> tuple["Evaluation", list[str]]:
+        """Move units between new units; recompute only the touched new units.
+
+        Returns the new evaluation and the ids of the new units whose figures changed.
+        """
+        self.units.require_codes(list(assignments))
+        scenario, touched = self.scenario.with_assignments(assignments)
+        results = dict(self.results)
+        for new_unit in scenario.new_units:
+            if new_unit.id in touched:
+                results[new_unit.id] = _evaluate_new_unit(self.units, scenario, self.ruleset, new_unit, self.raster_path)
+        child = Evaluation(self.units, scenario, self.ruleset, results, raster_path=self.raster_path)
+        # Untouched new units keep their dissolved geometry.
+        child._geometry_cache = {k: v for k, v in self._geometry_cache.items() if k[0] not in touched}
+        order = [u.id for u in scenario.new_units if u.id in touched]
+        return child, order
+
+    # ---- figures ------------------------------------------------------------------------
+    def new_unit_results(self) -> list[NewUnitResult]:
+        return [self.results[u.id] for u in self.scenario.new_units]
+
+    @cached_property
+    def totals(self) -> dict:
+        lookup = self.units.lookup
+        results = self.new_unit_results()
+        old_codes = [c for r in results for c in r.members]
+        by_kind_before: dict[str, int] = {}
+        for code in old_codes:
+            by_kind_before[lookup.kind[code]] = by_kind_before.get(lookup.kind[code], 0) + 1
+        by_kind_after: dict[str, int] = {}
+        for r in results:
+            by_kind_after[r.kind.value] = by_kind_after.get(r.kind.value, 0) + 1
+        n_before, n_after = len(old_codes), len(results)
+        area = math.fsum(r.area_km2 for r in results)
+        officials = [r.official_area_km2 for r in results]
+        official = math.fsum(officials) if officials and all(v is not None for v in officials) else None
+        populations = [r.population for r in results]
+        population = math.fsum(populations) if populations and all(p is not None for p in populations) else None
+        area_basis = official if official is not None else area
+        totals = {
+            "units_before": n_before,
+            "units_after": n_after,
+            "by_kind_before": by_kind_before,
+            "by_kind_after": by_kind_after,
+            "wards_before": by_kind_before.get(UnitKind.ward.value, 0),
+            "wards_after": by_kind_after.get(UnitKind.ward.value, 0),
+            "ward_share_before": _round(by_kind_before.get("ward", 0) / n_before, 4) if n_before else None,
+            "ward_share_after": _round(by_kind_after.get("ward", 0) / n_after, 4) if n_after else None,
+            "reduction_pct": _round((n_before - n_after) / n_before * 100.0, 1) if n_before else None,
+            "area_km2": _round(area, 4),
+            "official_area_km2": _round(official, 4),
+            "population": None if population is None else int(round(population)),
+            "density": _round(population / area_basis, 1) if population is not None and area_basis else None,
+            "passing": sum(1 for r in results if r.status == "pass"),
+            "failing": sum(1 for r in results if r.status == "fail"),
+            "exempt": sum(1 for r in results if r.status == "exempt"),
+            "parent": None,
+        }
+        parent = self.scenario.parent
+        if parent is not None:
+            figures = ParentFigures(kind=parent.kind, area_km2=area_basis, population=population,
+                                    n_units=n_after, n_wards=by_kind_after.get("ward", 0),
+                                    mountainous=parent.mountainous or bool(self.scenario.context.get("mountainous")))
+            results_parent = self.ruleset.check_parent(figures)
+            totals["parent"] = {
+                "name": parent.name, "kind": parent.kind.value, "kind_vi": parent.kind.label_vi,
+                "standards": [r.to_dict() for r in results_parent],
+                "status": overall_status(results_parent),
+            }
+        return totals
+
+    def warnings(self) -> list[str]:
+        notes = []
+        for r in self.new_unit_results():
+            if not r.contiguous:
+                notes.append(f"{r.name}: not contiguous — {len(r.components)} separate parts: "
+                             + " | ".join(", ".join(c) for c in r.components))
+            diff = r.area_difference_pct
+            if diff is not None and abs(diff) > AREA_MISMATCH_PCT:
+                notes.append(f"{r.name}: computed area {r.area_km2:.2f} km² differs from official "
+                             f"{r.official_area_km2:.2f} km² by {diff:+.1f} %")
+            if r.missing_population:
+                notes.append(f"{r.name}: no population for {', '.join(r.missing_population)}; population unknown")
+            if r.overlap_km2 > 0.001:
+                notes.append(f"{r.name}: members overlap by {r.overlap_km2:.3f} km² in the source layer; counted once")
+            if not r.members and not r.drawn:
+                notes.append(f"{r.name}: has no member units")
+        if not self.ruleset.confirmed:
+            notes.append(f"{self.ruleset.name}: thresholds are NOT confirmed against the legal text (news only)")
+        return notes
+
+    def to_json(self) -> dict:
+        """The stable machine-readable form (CLI ``evaluate --json``, API ``/evaluation``)."""
+        return {
+            "scenario": {"name": self.scenario.name, "description": self.scenario.description,
+                         "regime": self.ruleset.id, "regime_name": self.ruleset.name,
+                         "confirmed": self.ruleset.confirmed},
+            "units_source": self.units.source,
+            "units_version": self.units.version,
+            "new_units": [r.to_json() for r in self.new_unit_results()],
+            "totals": self.totals,
+            "warnings": self.warnings(),
+        }
+
+    # ---- geometry (lazy) ---------------------------------------------------------------
+    def new_unit_geometry(self, new_unit_id: str):
+        """Dissolved boundary of a new unit in EPSG:4326 (slivers between members closed)."""
+        new_unit = self.scenario.new_unit(new_unit_id)
+        key = (new_unit.id, new_unit.members, bool(new_unit.geometry))
+        if key not in self._geometry_cache:
+            self._geometry_cache[key] = dissolve_members(self.units, new_unit)[0]
+        return self._geometry_cache[key]
+
+    def new_units_gdf(self) -> gpd.GeoDataFrame:
+        """New units with their dissolved boundaries and main figures (EPSG:4326)."""
+        rows, geometries = [], []
+        for r in self.new_unit_results():
+            data = r.to_json()
+            rows.append({
+                "id": r.id, "name": r.name, "kind": r.kind.value, "members": list(r.members),
+                "area_km2": data["area_km2"], "official_area_km2": data["official_area_km2"],
+                "population": data["population"], "density": data["density"],
+                "contiguous": r.contiguous, "status": r.status,
+            })
+            geometries.append(self.new_unit_geometry(r.id))
+        return gpd.GeoDataFrame(rows, geometry=geometries, crs="EPSG:4326")
+
+    def crosswalk(self) -> list[dict]:
+        """Old unit → new unit rows."""
+        lookup = self.units.lookup
+        gdf = self.units.gdf
+        rows = []
+        for r in self.new_unit_results():
+            for code in r.members:
+                rows.append({"old_code": code, "old_name": lookup.name[code], "old_kind": lookup.kind[code],
+                             "district": gdf.at[code, "district"], "new_unit_id": r.id,
+                             "new_name": r.name, "new_kind": r.kind.value})
+        return rows
+
+
+def dissolve_members(units: UnitSet, new_unit: NewUnit):
+    """Merge member polygons as a coverage; fall back to a robust union for overlapping layers.
+
+    Returns ``(geometry, sliver_km2)`` where ``sliver_km2`` is the area of gaps between members
+    that were closed (and of small interior holes filled).
+    """
+    if new_unit.geometry is not None:
+        return new_unit.shape(), 0.0
+    if not new_unit.members:
+        return shapely.Polygon(), 0.0
+    geoms = units.gdf.geometry.loc[list(new_unit.members)].values
+    graph = units.graph
+    clean = graph.internal_overlap_km2(new_unit.members) == 0.0
+    merged = shapely.coverage_union_all(geoms) if clean else None
+    if merged is None or not merged.is_valid:
+        merged = shapely.union_all(geoms)
+    if len(geoms) == 1 and clean:
+        return merged, 0.0
+    # Close slivers (gaps between members narrower than 2 × tolerance) in a local metric plane.
+    plane = local_equal_area_crs(tuple(shapely.total_bounds(geoms)))
+    planar = from_wgs84(np.array([merged], dtype=object), plane)[0]
+    closed = shapely.buffer(shapely.buffer(planar, SLIVER_TOLERANCE_M, join_style="mitre"),
+                            -SLIVER_TOLERANCE_M, join_style="mitre")
+    closed = _fill_small_holes(closed, SLIVER_HOLE_MAX_KM2 * 1e6)
+    closed = shapely.union(closed, planar)  # never lose member area to the closing
+    result = to_wgs84(np.array([closed], dtype=object), plane)[0]
+    result = shapely.make_valid(result) if not result.is_valid else result
+    sliver_km2 = max(0.0, geodesic_area_km2(result) - geodesic_area_km2(merged))
+    return result, sliver_km2
+
+
+def _fill_small_holes(geometry, max_hole_m2: float):
+    polygons = geometry.geoms if geometry.geom_type == "MultiPolygon" else [geometry]
+    kept = []
+    for polygon in polygons:
+        holes = [ring for ring in polygon.interiors if shapely.Polygon(ring).area >= max_hole_m2]
+        kept.append(shapely.Polygon(polygon.exterior, holes))
+    return shapely.union_all(kept) if len(kept) > 1 else kept[0]
+
+
+def _flags_for(units: UnitSet, scenario: Scenario, new_unit: NewUnit) -> dict:
+    """Region flags of a new unit: explicit > scenario context > derived from the members.
+
+    A merged unit counts as mountainous when more than half of its members' area is
+    mountainous; it has a land border or is an island when any member has/is one.
+    """
+    lookup = units.lookup
+    members = new_unit.members
+    area_total = sum(lookup.area_km2[c] for c in members) or 0.0
+    derived = {
+        "mountainous": bool(area_total) and sum(lookup.area_km2[c] for c in members if lookup.mountainous[c]) > area_total / 2,
+        "border": any(lookup.border[c] for c in members),
+        "island": any(lookup.island[c] for c in members),
+        "central_city": scenario.parent is not None and scenario.parent.kind == ParentKind.central_city,
+    }
+    flags = {}
+    for name, value in derived.items():
+        explicit = getattr(new_unit, name)
+        if explicit is not None:
+            flags[name] = explicit
+        elif name in scenario.context:
+            flags[name] = bool(scenario.context[name])
+        else:
+            flags[name] = value
+    return flags
+
+
+def _evaluate_new_unit(units: UnitSet, scenario: Scenario, ruleset: RuleSet, new_unit: NewUnit,
+                       raster_path=None) -> NewUnitResult:
+    lookup = units.lookup
+    members = new_unit.members
+    flags = _flags_for(units, scenario, new_unit)
+    if new_unit.is_drawn:
+        from .population import estimate_population
+
+        shape = new_unit.shape()
+        area = geodesic_area_km2(shape)
+        estimate = estimate_population(shape, raster_path=raster_path, units=units.gdf)
+        population, population_source = estimate.value, f"{estimate.method}: {estimate.source} (ước tính / estimate)"
+        official, overlap, components, missing = None, 0.0, (), ()
+        is_estimate = True
+    else:
+        graph = units.graph
+        overlap = graph.internal_overlap_km2(members)
+        area = math.fsum(lookup.area_km2[c] for c in members) - overlap
+        officials = [lookup.official_area_km2[c] for c in members]
+        official = math.fsum(officials) if members and all(v is not None for v in officials) else None
+        pops = [lookup.population[c] for c in members]
+        missing = tuple(c for c, p in zip(members, pops) if p is None)
+        population = math.fsum(p for p in pops if p is not None) if members and not missing else None
+        sources = sorted({str(units.gdf.at[c, "population_source"]) for c in members}) if members else []
+        population_source = "sum of members: " + "; ".join(sources) if sources else "no members"
+        components = tuple(tuple(c) for c in graph.components(members))
+        is_estimate = False
+    result = NewUnitResult(
+        id=new_unit.id, name=new_unit.name, kind=new_unit.kind, members=members,
+        member_names=tuple(lookup.name[c] for c in members), area_km2=area, official_area_km2=official,
+        population=population, population_source=population_source, overlap_km2=overlap,
+        components=components, flags=flags, standards=(), drawn=new_unit.is_drawn,
+        population_is_estimate=is_estimate, missing_population=missing,
+    )
+    figures = UnitFigures(
+        kind=new_unit.kind, area_km2=result.area_for_standards_km2, population=population,
+        n_members=max(len(members), 1), mountainous=flags["mountainous"], border=flags["border"],
+        island=flags["island"], central_city=flags["central_city"],
+        parent_kind=scenario.parent.kind if scenario.parent else None,
+    )
+    return replace(result, standards=tuple(ruleset.check_unit(figures)))
+
+
+def evaluate(units: UnitSet, scenario: Scenario, ruleset: RuleSet | None = None, *, raster_path=None) -> Evaluation:
+    """Evaluate every new unit of a scenario and the parent totals.
+
+    Raises NotFoundError when a member code is not in ``units`` and ScenarioError for an
+    inconsistent scenario.
+    """
+    ruleset = ruleset or RuleSet.load(scenario.regime)
+    units.require_codes(scenario.member_codes())
+    results = {u.id: _evaluate_new_unit(units, scenario, ruleset, u, raster_path) for u in scenario.new_units}
+    if len(results) != len(scenario.new_units):
+        raise ScenarioError("duplicate new unit ids", hint="give each new unit its own id")
+    return Evaluation(units, scenario, ruleset, results, raster_path=raster_path)

@@ -1,0 +1,326 @@
+"""Reading ward/commune layers (GeoJSON, GeoPackage, Shapefile) into a :class:`UnitSet`.
+
+A documented field mapping turns source columns into the model (see ``FIELD_CANDIDATES``);
+explicit ``*_field`` arguments win. Codes are always text with leading zeros kept; every
+problem is reported per unit, never fixed silently.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from .area import geodesic_areas_km2
+from .crs import require_crs, to_wgs84
+from .errors import (
+    EncodingError,
+    InputError,
+    InvalidGeometryError,
+    MissingColumnError,
+    UnknownCRSError,
+)
+from .kinds import UnitKind
+from .text import fold, nfc
+from .units import UNIT_COLUMNS, UnitSet
+from .validity import GeometryIssue, check_and_repair
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb")
+
+# Model field → source column names tried in order (compared case- and diacritic-insensitively).
+FIELD_CANDIDATES: dict[str, list[str]] = {
+    "code": ["code", "ma", "ma_xa", "maxa", "ma_dvhc", "commune_code", "gso_code", "id"],
+    "name": ["name", "ten", "ten_xa", "tenxa", "ten_dvhc", "commune_name"],
+    "kind": ["kind", "loai", "cap", "type", "loai_dvhc"],
+    "district": ["district", "huyen", "ten_huyen", "district_name"],
+    "province": ["province", "tinh", "ten_tinh", "province_name"],
+    "population": ["population", "dan_so", "danso", "pop", "population_total"],
+    "population_year": ["population_year", "nam_dan_so"],
+    "official_area_km2": ["area_km2_official", "official_area_km2", "dien_tich", "dientich", "dtich_km2",
+                          "dien_tich_km2"],
+    "mountainous": ["mountainous", "mien_nui", "vung_cao", "highland"],
+    "border": ["border", "bien_gioi"],
+    "island": ["island", "hai_dao", "dao"],
+}
+REQUIRED_FIELDS = ("code", "name")
+_KIND_PREFIXES = {"phuong ": UnitKind.ward, "xa ": UnitKind.commune, "thi tran ": UnitKind.township,
+                  "dac khu ": UnitKind.special_zone}
+
+
+def _match_column(columns: list[str], wanted: str | None, model_field: str, path: Path) -> str | None:
+    folded = {fold(c).replace(" ", "_"): c for c in columns}
+    if wanted:
+        key = fold(wanted).replace(" ", "_")
+        if key in folded:
+            return folded[key]
+        raise MissingColumnError(
+            f"{path.name}: column {wanted!r} (for {model_field}) is not in the file",
+            hint="available columns: " + ", ".join(columns),
+            context={"file": str(path), "field": model_field},
+        )
+    for candidate in FIELD_CANDIDATES.get(model_field, []):
+        if candidate in folded:
+            return folded[candidate]
+    return None
+
+
+def _read_frame(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    if not path.exists():
+        raise InputError(f"file not found: {path}", hint="check the path", context={"file": str(path)})
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise InputError(f"{path.name}: unsupported format {path.suffix!r}",
+                         hint="use GeoJSON (.geojson), GeoPackage (.gpkg) or Shapefile (.shp)",
+                         context={"file": str(path)})
+    if path.suffix.lower() in (".geojson", ".json"):
+        _precheck_geojson(path)
+    kwargs = {}
+    if layer:
+        kwargs["layer"] = layer
+    if path.suffix.lower() == ".shp":
+        return _read_shapefile(path, encoding, kwargs)
+    if encoding:
+        kwargs["encoding"] = encoding
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return gpd.read_file(path, engine="pyogrio", **kwargs)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputError(f"{path.name}: cannot read it as a vector layer ({exc})",
+                         hint="check that the file is complete and in a supported format",
+                         context={"file": str(path)}) from exc
+
+
+def _precheck_geojson(path: Path) -> None:
+    """Give a precise message for malformed GeoJSON instead of a driver error."""
+    try:
+        with path.open("rb") as fh:
+            data = json.load(fh)
+    except UnicodeDecodeError as exc:
+        raise EncodingError(f"{path.name}: GeoJSON must be UTF-8 ({exc.reason} at byte {exc.start})",
+                            hint="re-save the file as UTF-8", context={"file": str(path)}) from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path.name}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                         hint="fix the JSON syntax (a validator such as geojsonlint helps)",
+                         context={"file": str(path), "line": exc.lineno, "column": exc.colno}) from exc
+    if not isinstance(data, dict) or data.get("type") not in ("FeatureCollection", "Feature"):
+        raise InputError(f"{path.name}: not a GeoJSON FeatureCollection (type={data.get('type') if isinstance(data, dict) else type(data).__name__!r})",
+                         hint="a units layer is a FeatureCollection of Polygon/MultiPolygon features",
+                         context={"file": str(path)})
+    features = data.get("features", [data]) if data.get("type") == "FeatureCollection" else [data]
+    if not isinstance(features, list) or not features:
+        raise InputError(f"{path.name}: the FeatureCollection has no features", hint="export the layer again",
+                         context={"file": str(path)})
+
+
+def _read_shapefile(path: Path, encoding: str | None, kwargs: dict) -> gpd.GeoDataFrame:
+    """Shapefiles: honour --encoding, a .cpg, or detect legacy Vietnamese DBF encodings."""
+    try:
+        from .encoding import detect_dbf_encoding, fix_legacy_text_columns
+    except ImportError:  # encoding support not installed in this build
+        detect_dbf_encoding = fix_legacy_text_columns = None
+    enc = encoding
+    if enc is None and detect_dbf_encoding is not None:
+        enc = detect_dbf_encoding(path)
+    enc = (enc or "utf-8").lower()
+    if enc in ("tcvn3", "vni"):
+        if fix_legacy_text_columns is None:
+            raise EncodingError(f"{path.name}: legacy encoding {enc} is not supported in this build")
+        frame = gpd.read_file(path, engine="pyogrio", encoding="latin-1", **kwargs)
+        return fix_legacy_text_columns(frame, path.with_suffix(".dbf"), enc)
+    try:
+        return gpd.read_file(path, engine="pyogrio", encoding=enc, **kwargs)
+    except UnicodeDecodeError as exc:
+        raise EncodingError(f"{path.name}: DBF text is not {enc}",
+                            hint="pass --encoding tcvn3|vni|cp1258|utf-8", context={"file": str(path)}) from exc
+
+
+def _as_code(value, numeric_source: bool) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if numeric_source or isinstance(value, (int, np.integer)) or (isinstance(value, float) and float(value).is_integer()):
+        return f"{int(value):05d}"
+    text = str(value).strip()
+    return text or None
+
+
+def _to_bool(series: pd.Series | None, n: int) -> np.ndarray:
+    if series is None:
+        return np.zeros(n, dtype=bool)
+    truthy = {"1", "true", "yes", "co", "x", "mien nui", "vung cao", "y"}
+    return np.array([fold(str(v)) in truthy if v is not None and v == v else False for v in series], dtype=bool)
+
+
+def _to_kind(value, name: str) -> str | None:
+    if value is not None and value == value and str(value).strip():
+        try:
+            return UnitKind.parse(value).value
+        except InputError:
+            return None
+    folded = fold(name)
+    for prefix, kind in _KIND_PREFIXES.items():
+        if folded.startswith(prefix):
+            return kind.value
+    return None
+
+
+def read_units(
+    path: str | Path,
+    *,
+    code_field: str | None = None,
+    name_field: str | None = None,
+    kind_field: str | None = None,
+    population_field: str | None = None,
+    area_field: str | None = None,
+    district_field: str | None = None,
+    province_field: str | None = None,
+    mountainous_field: str | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+    repair: bool = True,
+    population_source: str | None = None,
+) -> UnitSet:
+    """Read a ward/commune layer into a :class:`UnitSet` (EPSG:4326, geodesic areas).
+
+    Parameters
+    ----------
+    path : GeoJSON, GeoPackage or Shapefile, in any CRS (declared in the file or by ``crs``).
+    *_field : source column for each model field; defaults come from ``FIELD_CANDIDATES``.
+    crs : CRS to assume when the file declares none (e.g. "EPSG:3405"); it never overrides a declared CRS.
+    encoding : text encoding of a shapefile DBF (utf-8, cp1258, tcvn3, vni); detected when omitted.
+    repair : repair invalid geometries (each repair reported in ``issues``) instead of refusing them.
+
+    Raises
+    ------
+    InputError and subclasses with a message naming the file, column or unit and what to do.
+    """
+    path = Path(path)
+    frame = _read_frame(path, layer, encoding)
+    if len(frame) == 0:
+        raise InputError(f"{path.name}: the layer has no features", hint="check the layer name (--layer)",
+                         context={"file": str(path)})
+    source_crs = frame.crs
+    if source_crs is None:
+        source_crs = require_crs(crs, source=path.name)
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    mapping = {
+        "code": _match_column(columns, code_field, "code", path),
+        "name": _match_column(columns, name_field, "name", path),
+        "kind": _match_column(columns, kind_field, "kind", path),
+        "district": _match_column(columns, district_field, "district", path),
+        "province": _match_column(columns, province_field, "province", path),
+        "population": _match_column(columns, population_field, "population", path),
+        "population_year": _match_column(columns, None, "population_year", path),
+        "official_area_km2": _match_column(columns, area_field, "official_area_km2", path),
+        "mountainous": _match_column(columns, mountainous_field, "mountainous", path),
+        "border": _match_column(columns, None, "border", path),
+        "island": _match_column(columns, None, "island", path),
+    }
+    for required in REQUIRED_FIELDS:
+        if mapping[required] is None:
+            raise MissingColumnError(
+                f"{path.name}: no column for the unit {required}",
+                hint=f"pass --{required}-field COLUMN; available columns: " + ", ".join(columns),
+                context={"file": str(path), "field": required},
+            )
+    n = len(frame)
+    get = lambda field: frame[mapping[field]] if mapping[field] else None  # noqa: E731
+    issues: list[GeometryIssue] = []
+
+    names = [nfc(str(v)).strip() if v is not None and v == v else "" for v in get("name")]
+    code_series = get("code")
+    numeric_codes = pd.api.types.is_numeric_dtype(code_series)
+    codes: list[str] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(code_series):
+        code = _as_code(raw, numeric_codes)
+        if code is None:
+            code = f"_row{i:05d}"
+            issues.append(GeometryIssue(code, names[i], "missing unit code", action="reported",
+                                        detail=f"temporary id {code} given; add the GSO code to use it in scenarios"))
+        if code in seen:
+            new_code = f"{code}_{seen[code] + 1}"
+            issues.append(GeometryIssue(code, names[i], "duplicate unit code", action="reported",
+                                        detail=f"second occurrence renamed {new_code}"))
+            seen[code] += 1
+            code = new_code
+        else:
+            seen[code] = 1
+        codes.append(code)
+
+    try:
+        crs_obj = require_crs(source_crs, source=path.name)
+        geometries = to_wgs84(np.asarray(frame.geometry.values, dtype=object), crs_obj)
+    except UnknownCRSError:
+        raise
+    geometries, geometry_issues, refused = check_and_repair(codes, names, geometries, repair=repair)
+    issues.extend(geometry_issues)
+    if refused:
+        refused_issues = [iss for iss in geometry_issues if iss.action == "refused"]
+        raise InvalidGeometryError(
+            f"{path.name}: {len(refused)} unit(s) have unusable geometry: "
+            + "; ".join(str(i) for i in refused_issues[:5]) + ("…" if len(refused_issues) > 5 else ""),
+            issues=refused_issues,
+            hint="fix these polygons in a GIS (or allow repair), then load again",
+            context={"file": str(path)},
+        )
+    area_km2 = geodesic_areas_km2(geometries)
+
+    kinds = []
+    for i, raw in enumerate(get("kind") if mapping["kind"] else [None] * n):
+        kind = _to_kind(raw, names[i])
+        if kind is None:
+            issues.append(GeometryIssue(codes[i], names[i], f"unknown unit kind {raw!r}", action="reported",
+                                        detail="treated as commune (xã); fix the kind column to change it"))
+            kind = UnitKind.commune.value
+        kinds.append(kind)
+
+    population = pd.to_numeric(get("population"), errors="coerce") if mapping["population"] else pd.Series([np.nan] * n)
+    if mapping["population"] is None:
+        issues.append(GeometryIssue("*", "*", "no population column", action="reported",
+                                    detail="pass --population-field; densities and population standards are unknown"))
+    else:
+        for i in np.flatnonzero(population.isna().to_numpy()):
+            issues.append(GeometryIssue(codes[i], names[i], "missing population", action="reported"))
+        for i in np.flatnonzero((population < 0).to_numpy()):
+            issues.append(GeometryIssue(codes[i], names[i], "negative population", action="refused",
+                                        detail=f"{population.iat[i]} set to missing"))
+        population = population.where(population >= 0)
+    official = pd.to_numeric(get("official_area_km2"), errors="coerce") if mapping["official_area_km2"] else pd.Series([np.nan] * n)
+    official = official.where(official > 0)
+    year = pd.to_numeric(get("population_year"), errors="coerce") if mapping["population_year"] else pd.Series([np.nan] * n)
+
+    def text_column(field):
+        series = get(field)
+        if series is None:
+            return [None] * n
+        return [nfc(str(v)) if v is not None and v == v else None for v in series]
+
+    data = {
+        "code": codes,
+        "name": names,
+        "kind": kinds,
+        "district": text_column("district"),
+        "province": text_column("province"),
+        "population": population.to_numpy(dtype=float),
+        "population_year": year.to_numpy(dtype=float),
+        "population_source": [population_source or f"{path.name}:{mapping['population']}" if mapping["population"] else None] * n,
+        "official_area_km2": official.to_numpy(dtype=float),
+        "official_area_source": [f"{path.name}:{mapping['official_area_km2']}" if mapping["official_area_km2"] else None] * n,
+        "area_km2": area_km2,
+        "mountainous": _to_bool(get("mountainous"), n),
+        "border": _to_bool(get("border"), n),
+        "island": _to_bool(get("island"), n),
+    }
+    gdf = gpd.GeoDataFrame(data, geometry=geometries, crs="EPSG:4326", index=pd.Index(codes, name="unit_code"))
+    gdf = gdf[UNIT_COLUMNS + ["geometry"]]
+    log.info("read %d units from %s (%d issues)", len(gdf), path, len(issues))
+    return UnitSet(gdf, source=str(path), issues=issues, field_mapping=mapping,
+                   source_crs=crs_obj.to_string())

@@ -1,0 +1,168 @@
+"""The unit model: a validated set of commune-level units with their figures."""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .area import plane_areas_km2
+from .crs import tm3_crs_for
+from .errors import NotFoundError
+from .validity import GeometryIssue
+
+UNIT_COLUMNS = [
+    "code", "name", "kind", "district", "province", "population", "population_year", "population_source",
+    "official_area_km2", "official_area_source", "area_km2", "mountainous", "border", "island",
+]
+AREA_MISMATCH_PCT = 1.0  # official vs computed areas differing by more than this are flagged
+
+
+def _num(value) -> float | None:
+    """NaN → None for JSON; keep floats otherwise."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+@dataclass
+class UnitSet:
+    """Commune-level units in EPSG:4326 indexed by their code (``str``, leading zeros kept).
+
+    ``gdf`` has the columns of :data:`UNIT_COLUMNS` plus ``geometry``. ``area_km2`` is the
+    geodesic area on the WGS 84 ellipsoid (computed); ``official_area_km2`` comes from the source
+    file (NaN when absent). ``issues`` lists what was found (and repaired) while loading.
+    """
+
+    gdf: gpd.GeoDataFrame
+    source: str = ""
+    issues: list[GeometryIssue] = field(default_factory=list)
+    field_mapping: dict[str, str | None] = field(default_factory=dict)
+    source_crs: str = "EPSG:4326"
+
+    def __len__(self) -> int:
+        return len(self.gdf)
+
+    @cached_property
+    def version(self) -> str:
+        """Content hash of geometries and figures: changes whenever the data changes."""
+        digest = hashlib.sha1()
+        digest.update(",".join(self.gdf.index).encode())
+        for column in ("name", "kind", "population", "official_area_km2", "mountainous"):
+            digest.update(pd.util.hash_pandas_object(self.gdf[column], index=False).values.tobytes())
+        digest.update(b"".join(shapely.to_wkb(self.gdf.geometry.values, output_dimension=2)))
+        return digest.hexdigest()[:16]
+
+    @cached_property
+    def lookup(self) -> "UnitLookup":
+        """Per-unit figures as plain dicts (built once)."""
+        return build_lookup(self.gdf)
+
+    @cached_property
+    def graph(self):
+        """Adjacency graph of the units (built once per unit set; frozen)."""
+        from .adjacency import build_adjacency
+
+        return build_adjacency(self.gdf.index, self.gdf.geometry.values)
+
+    @property
+    def codes(self) -> list[str]:
+        return list(self.gdf.index)
+
+    def unit(self, code: str) -> pd.Series:
+        try:
+            return self.gdf.loc[code]
+        except KeyError:
+            raise NotFoundError(f"unit {code!r} is not in {self.source or 'the units layer'}",
+                                hint="use the GSO code as text, with leading zeros (e.g. '01840')",
+                                context={"unit_code": code}) from None
+
+    def require_codes(self, codes) -> None:
+        missing = [c for c in codes if c not in self.gdf.index]
+        if missing:
+            raise NotFoundError(f"{len(missing)} unit code(s) not in {self.source or 'the units layer'}: "
+                                + ", ".join(missing[:10]) + ("…" if len(missing) > 10 else ""),
+                                hint="check the codes (text, leading zeros kept) against `diagioi units FILE`",
+                                context={"missing_codes": missing})
+
+    def density(self) -> pd.Series:
+        """People per km² on the official area where known, else the computed one."""
+        area = self.gdf["official_area_km2"].where(self.gdf["official_area_km2"] > 0, self.gdf["area_km2"])
+        return self.gdf["population"] / area
+
+    def plane_area_km2(self, crs=None) -> pd.Series:
+        """Area in the VN-2000 TM-3 plane of the province (or the given projected CRS)."""
+        if crs is None:
+            lon = float(self.gdf.geometry.union_all().centroid.x) if len(self.gdf) else 105.0
+            province = self.gdf["province"].mode().iat[0] if self.gdf["province"].notna().any() else None
+            crs = tm3_crs_for(province, lon=lon)
+        return pd.Series(plane_areas_km2(self.gdf.geometry.values, crs), index=self.gdf.index)
+
+    def area_difference_pct(self) -> pd.Series:
+        official = self.gdf["official_area_km2"]
+        return (self.gdf["area_km2"] - official) / official * 100.0
+
+    def to_records(self) -> list[dict]:
+        """Rows for ``diagioi units --json`` (stable keys; areas km², density người/km²)."""
+        density = self.density()
+        diff = self.area_difference_pct()
+        records = []
+        for code, row in self.gdf.iterrows():
+            d = _num(diff.at[code])
+            records.append({
+                "code": code,
+                "name": row["name"],
+                "kind": row["kind"],
+                "district": row["district"] if isinstance(row["district"], str) else None,
+                "province": row["province"] if isinstance(row["province"], str) else None,
+                "area_km2": round(float(row["area_km2"]), 4),
+                "official_area_km2": _num(row["official_area_km2"]),
+                "area_difference_pct": None if d is None else round(d, 2),
+                "area_differs": bool(d is not None and abs(d) > AREA_MISMATCH_PCT),
+                "population": None if _num(row["population"]) is None else int(row["population"]),
+                "population_year": None if _num(row["population_year"]) is None else int(row["population_year"]),
+                "density": None if _num(density.at[code]) is None else round(float(density.at[code]), 1),
+                "mountainous": bool(row["mountainous"]),
+            })
+        return records
+
+    def subset(self, codes) -> "UnitSet":
+        return UnitSet(self.gdf.loc[list(codes)].copy(), source=self.source, issues=list(self.issues),
+                       field_mapping=dict(self.field_mapping), source_crs=self.source_crs)
+
+    @staticmethod
+    def empty_geometry_array(n: int) -> np.ndarray:
+        return np.array([shapely.Polygon()] * n, dtype=object)
+
+
+@dataclass(frozen=True)
+class UnitLookup:
+    """Plain dicts of per-unit figures, for fast scenario tallies (no pandas in the hot path)."""
+
+    name: dict
+    kind: dict
+    area_km2: dict
+    official_area_km2: dict   # NaN → None
+    population: dict          # NaN → None
+    mountainous: dict
+    border: dict
+    island: dict
+
+
+def build_lookup(gdf: gpd.GeoDataFrame) -> UnitLookup:
+    codes = list(gdf.index)
+
+    def col(name, convert=lambda v: v):
+        return dict(zip(codes, (convert(v) for v in gdf[name].tolist())))
+
+    return UnitLookup(
+        name=col("name"), kind=col("kind"), area_km2=col("area_km2", float),
+        official_area_km2=col("official_area_km2", _num), population=col("population", _num),
+        mountainous=col("mountainous", bool), border=col("border", bool), island=col("island", bool),
+    )
