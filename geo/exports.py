@@ -92,6 +92,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "population_unknown": "Dân số: chưa rõ nguồn",
         "area_differs": "Diện tích tính toán lệch {pct} so với số liệu chính thức (> 1 %)",
         "not_contiguous": "Không liền mạch ({parts} phần)",
+        "drawn": "Ranh giới vẽ mới (không ghép từ đơn vị cũ)",
+        "population_estimate": "Dân số là số ước tính",
+        "missing_population": "Thiếu dân số của: {codes}",
         "unconfirmed_standard": "Tiêu chuẩn {criterion} chưa được xác nhận",
         "parent_heading": "CÁC CHỈ TIÊU CỦA {name} ({kind})",
         "summary_heading": "TỔNG HỢP SỐ ĐƠN VỊ HÀNH CHÍNH CẤP XÃ",
@@ -163,6 +166,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "population_unknown": "Population: source unknown",
         "area_differs": "Computed area differs by {pct} from the official figure (> 1 %)",
         "not_contiguous": "Not contiguous ({parts} parts)",
+        "drawn": "Boundary drawn by hand (not made of former units)",
+        "population_estimate": "Population is an estimate",
+        "missing_population": "No population for: {codes}",
         "unconfirmed_standard": "{criterion} standard not confirmed",
         "parent_heading": "INDICATORS OF {name} ({kind})",
         "summary_heading": "COMMUNE-LEVEL UNITS: SUMMARY",
@@ -404,6 +410,12 @@ def _notes_text(unit: Mapping[str, Any], lang: str, t: Mapping[str, str]) -> str
         notes.append(t["area_differs"].format(pct=f"{difference:+.1f} %"))
     if unit.get("contiguous") is False:
         notes.append(t["not_contiguous"].format(parts=len(unit.get("components") or []) or "≥ 2"))
+    if unit.get("drawn"):
+        notes.append(t["drawn"])
+    if unit.get("population_is_estimate"):
+        notes.append(t["population_estimate"])
+    if unit.get("missing_population"):
+        notes.append(t["missing_population"].format(codes=", ".join(map(str, unit["missing_population"]))))
     for standard in unit.get("standards") or []:
         if standard.get("confirmed") is False:
             label = _criterion_label(str(standard.get("criterion")), lang)
@@ -557,7 +569,8 @@ def crosswalk_rows(evaluation: dict, units=None) -> list[dict]:
     """Old→new table: one row per former unit that a new unit is made of, in scenario order.
 
     Keys: ``old_code`` (str, leading zeros kept), ``old_name``, ``old_kind`` (UnitKind value),
-    ``district``, ``new_unit_id``, ``new_unit_name``, ``new_kind``. ``units`` (``UnitSet.gdf`` or any
+    ``district``, ``new_unit_id``, ``new_unit_name``, ``new_kind``. (The writers also accept the rows of
+    ``Evaluation.crosswalk()``, which name the new unit ``new_name``.) ``units`` (``UnitSet.gdf`` or any
     DataFrame with a ``code`` column or a code index) supplies names, kinds and districts; without it,
     names come from the evaluation's ``member_names`` and kind/district are ``None``.
     """
@@ -593,7 +606,9 @@ def _crosswalk_table(rows: Sequence[Mapping[str, Any]], lang: str) -> tuple[list
     header = [t[key] for key in CROSSWALK_KEYS]
     body = []
     for row in rows:
-        values = [row.get(key) for key in CROSSWALK_KEYS]
+        values = [_clean(row.get(key)) for key in CROSSWALK_KEYS]
+        if values[5] is None:
+            values[5] = row.get("new_name")  # the key Evaluation.crosswalk() uses
         values[2] = _kind_label(values[2], lang)
         values[6] = _kind_label(values[6], lang)
         values[0] = None if values[0] is None else str(values[0])

@@ -166,6 +166,14 @@ def test_evaluation_to_rows_gives_annex_columns_in_order(evaluation):
                                   "Không liền mạch (2 phần)")
 
 
+def test_rows_note_drawn_units_and_estimated_population(evaluation):
+    evaluation["new_units"][1].update(members=[], member_names=[], drawn=True, population_is_estimate=True)
+
+    row = evaluation_to_rows(evaluation, lang="en")[1]
+    assert row["Former unit codes"] == "" and row["Merged former units"] == ""
+    assert row["Notes"] == "Boundary drawn by hand (not made of former units); Population is an estimate"
+
+
 def test_evaluation_to_rows_in_english(evaluation):
     rows = evaluation_to_rows(evaluation, lang="en")
 
@@ -369,6 +377,17 @@ def test_annex_xlsx_crosswalk_sheet_keeps_leading_zeros(annex_xlsx):
                                           "Phường Đức Xuân", "Phường"]
     assert sheet["A2"].data_type == "s" and sheet["A2"].number_format == "@"
     assert sheet.max_row == 7
+
+
+def test_annex_xlsx_accepts_crosswalk_rows_named_like_evaluation_crosswalk(evaluation, tmp_path):
+    rows = [{"old_code": "01864", "old_name": "Nông Thượng", "old_kind": "commune", "district": float("nan"),
+             "new_unit_id": "n2", "new_name": "Xã Nông Thượng", "new_kind": "commune"}]
+    path = tmp_path / "annex.xlsx"
+    write_annex_xlsx(evaluation, path, lang="en", units_crosswalk=rows)
+
+    sheet = openpyxl.load_workbook(path)["Crosswalk"]
+    assert [c.value for c in sheet[2]] == ["01864", "Nông Thượng", "Commune", None, "n2", "Xã Nông Thượng",
+                                          "Commune"]
 
 
 def test_annex_xlsx_in_english_warns_about_an_unconfirmed_regime(evaluation):
