@@ -48,7 +48,9 @@ def geodesic_area_m2(geometry) -> float:
     """Geodesic area in m² of one (multi)polygon in lon/lat; 0 for non-areal geometry."""
     if geometry is None or geometry.is_empty:
         return 0.0
-    area, _perimeter = WGS84_GEOD.geometry_area_perimeter(geometry)
+    # pyproj sums signed ring areas, so rings must be oriented (exterior CCW, holes CW);
+    # files in the wild often have holes wound like their exterior.
+    area, _perimeter = WGS84_GEOD.geometry_area_perimeter(shapely.orient_polygons(geometry))
     return abs(area)
 
 

@@ -1,0 +1,283 @@
+"""The ``diagioi`` command line: inspect units, evaluate scenarios, export tables, run the demo, serve.
+
+An outer adapter like the API: it reads files through geo/, prints tables or the stable JSON
+forms, and maps every DiagioiError to one line of text and exit code 2 (no traceback).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from geo.errors import DiagioiError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="diagioi — merging Vietnamese wards and communes: areas, populations, standards, exports.")
+console = Console(stderr=True)
+out = Console()
+
+FieldOpt = Annotated[Optional[str], typer.Option(help="source column for this field")]
+
+
+def _progress():
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                    transient=True, disable=not console.is_terminal)
+
+
+def _fail(error: DiagioiError) -> None:
+    console.print(f"[bold red]error:[/] {error.message}", highlight=False)
+    if error.hint:
+        console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
+    issues = getattr(error, "issues", None)
+    for issue in (issues or [])[:20]:
+        console.print(f"  - {issue}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _read(path: Path, **fields):
+    from geo.io import read_units
+
+    with _progress() as progress:
+        progress.add_task(f"reading {path.name}", total=None)
+        return read_units(path, **fields)
+
+
+def _fields(code_field, name_field, kind_field, population_field, area_field, crs, encoding, layer, no_repair):
+    return dict(code_field=code_field, name_field=name_field, kind_field=kind_field,
+                population_field=population_field, area_field=area_field, crs=crs, encoding=encoding,
+                layer=layer, repair=not no_repair)
+
+
+def _fmt(value, digits=2):
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@app.command()
+def units(
+    file: Annotated[Path, typer.Argument(help="ward/commune layer: GeoJSON, GeoPackage or Shapefile")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the stable JSON form")] = False,
+    code_field: FieldOpt = None, name_field: FieldOpt = None, kind_field: FieldOpt = None,
+    population_field: FieldOpt = None, area_field: FieldOpt = None,
+    crs: Annotated[Optional[str], typer.Option(help="CRS to assume when the file declares none, e.g. EPSG:3405")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
+    layer: Annotated[Optional[str], typer.Option(help="layer name in a GeoPackage")] = None,
+    no_repair: Annotated[bool, typer.Option("--no-repair", help="refuse invalid geometries instead of repairing")] = False,
+    plane_area: Annotated[bool, typer.Option("--plane-area", help="also give the area in the VN-2000 TM-3 plane")] = False,
+) -> None:
+    """List the units of a layer with computed (geodesic) and official area, population and density."""
+    try:
+        unit_set = _read(file, **_fields(code_field, name_field, kind_field, population_field, area_field,
+                                         crs, encoding, layer, no_repair))
+        records = unit_set.to_records()
+        if plane_area:
+            plane = unit_set.plane_area_km2()
+            for record in records:
+                record["plane_area_km2"] = round(float(plane[record["code"]]), 4)
+    except DiagioiError as error:
+        _fail(error)
+    if as_json:
+        payload = {"source": str(file), "crs": unit_set.source_crs,
+                   "area_source": "computed: geodesic area on the WGS 84 ellipsoid (pyproj Geod)",
+                   "units": records, "issues": [i.to_dict() for i in unit_set.issues]}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{file.name}: {len(records)} units (area: geodesic WGS 84; density on official area when known)")
+    for column in ("Mã", "Tên", "Loại", "DT tính (km²)", "DT chính thức (km²)", "Lệch %", "Dân số (người)",
+                   "Mật độ (người/km²)"):
+        table.add_column(column, justify="right" if "(" in column or column == "Lệch %" else "left")
+    for r in records:
+        flag = " ⚠" if r["area_differs"] else ""
+        table.add_row(r["code"], r["name"], r["kind"], _fmt(r["area_km2"]), _fmt(r["official_area_km2"]),
+                      _fmt(r["area_difference_pct"], 1) + flag, _fmt(r["population"]), _fmt(r["density"], 1))
+    out.print(table)
+    if unit_set.issues:
+        console.print(f"{len(unit_set.issues)} issue(s) found while loading:")
+        for issue in unit_set.issues[:30]:
+            console.print(f"  - {issue}", highlight=False)
+
+
+def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
+    from geo import exports
+
+    data = evaluation.to_json()
+    written = []
+    for path in outputs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        suffix = path.suffix.lower()
+        if suffix == ".xlsx":
+            exports.write_annex_xlsx(data, path, lang=lang, units_crosswalk=evaluation.crosswalk())
+        elif suffix == ".csv" and path.stem.endswith("crosswalk"):
+            exports.write_crosswalk_csv(data, evaluation.units.gdf, path)
+        elif suffix == ".csv":
+            exports.write_table_csv(data, path, lang=lang)
+        elif suffix == ".gpkg":
+            exports.write_new_units_gpkg(evaluation.new_units_gdf(), path)
+        elif suffix in (".geojson", ".json"):
+            exports.write_new_units_geojson(evaluation.new_units_gdf(), path)
+        elif suffix == ".html":
+            from layers.html_map import write_html_map
+
+            write_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, path, title=evaluation.scenario.name)
+        else:
+            raise DiagioiError(f"cannot write {path.name}: unknown output format {suffix!r}",
+                               hint="use .xlsx, .csv, *crosswalk.csv, .gpkg, .geojson or .html")
+        written.append(path)
+    return written
+
+
+def _print_evaluation(data: dict) -> None:
+    scenario = data["scenario"]
+    table = Table(title=f"{scenario['name']} — {scenario['regime_name']}"
+                  + ("" if scenario["confirmed"] else " (NOT confirmed)"))
+    for column in ("Đơn vị mới", "Loại", "Đơn vị cũ", "DT tính (km²)", "DT chính thức (km²)", "Dân số",
+                   "Mật độ", "Liền kề", "Tiêu chuẩn", "Kết quả"):
+        table.add_column(column)
+    for u in data["new_units"]:
+        standards = "; ".join(
+            f"{s['criterion']} {_fmt(s['percent_of_standard'], 0)}%{' ✓' if s['passed'] else (' ✗' if s['passed'] is False else ' ?')}"
+            for s in u["standards"])
+        status = {"pass": "[green]Đạt[/]", "fail": "[red]Không đạt[/]", "exempt": "[yellow]Miễn[/]"}.get(u["status"], u["status"])
+        table.add_row(u["name"], u["kind_vi"], ", ".join(u["member_names"]), _fmt(u["area_km2"]),
+                      _fmt(u["official_area_km2"]), _fmt(u["population"]), _fmt(u["density"], 1),
+                      "có" if u["contiguous"] else "[red]không[/]", standards, status)
+    out.print(table)
+    t = data["totals"]
+    out.print(f"Trước: {t['units_before']} đơn vị {t['by_kind_before']} → Sau: {t['units_after']} đơn vị "
+              f"{t['by_kind_after']}; tỷ lệ phường {_fmt((t['ward_share_after'] or 0) * 100, 1)} %; "
+              f"diện tích {_fmt(t['area_km2'])} km²; dân số {_fmt(t['population'])} người; mật độ {_fmt(t['density'], 1)} người/km²")
+    if t.get("parent"):
+        p = t["parent"]
+        out.print(f"{p['kind_vi']} {p['name']}: " + "; ".join(
+            f"{s['criterion']} {_fmt(s['value'])} / {_fmt(s['threshold'])} {'Đạt' if s['passed'] else 'Không đạt'}"
+            for s in p["standards"]))
+    for warning in data["warnings"]:
+        console.print(f"[yellow]![/] {warning}", highlight=False)
+
+
+@app.command()
+def evaluate(
+    scenario: Annotated[Path, typer.Argument(help="scenario file (.json or .yaml)")],
+    units_file: Annotated[Path, typer.Option("--units", help="ward/commune layer the scenario refers to")],
+    out_paths: Annotated[Optional[list[Path]], typer.Option("--out", help="write .xlsx, .csv, *crosswalk.csv, .gpkg, .geojson or .html (repeatable)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the stable JSON form")] = False,
+    regime: Annotated[Optional[str], typer.Option(help="R76 | R1211 | R112 (default: the scenario's)")] = None,
+    rules: Annotated[Optional[Path], typer.Option(help="a rules YAML file with your own thresholds")] = None,
+    raster: Annotated[Optional[Path], typer.Option(help="population raster for drawn boundaries")] = None,
+    lang: Annotated[str, typer.Option(help="table headers: vi | en")] = "vi",
+    code_field: FieldOpt = None, name_field: FieldOpt = None, kind_field: FieldOpt = None,
+    population_field: FieldOpt = None, area_field: FieldOpt = None,
+    crs: Annotated[Optional[str], typer.Option(help="CRS to assume when the units file declares none")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding")] = None,
+) -> None:
+    """Evaluate a merger scenario: figures and standards per new unit, totals, exports."""
+    from geo.evaluation import evaluate as run_evaluation
+    from geo.scenario import Scenario
+    from geo.standards import RuleSet
+
+    try:
+        plan = Scenario.read(scenario)
+        unit_set = _read(units_file, **_fields(code_field, name_field, kind_field, population_field, area_field,
+                                               crs, encoding, None, False))
+        ruleset = RuleSet.load(rules or regime or plan.regime)
+        with _progress() as progress:
+            progress.add_task("evaluating", total=None)
+            evaluation = run_evaluation(unit_set, plan, ruleset, raster_path=raster)
+            data = evaluation.to_json()
+            written = _write_outputs(evaluation, list(out_paths or []), lang)
+    except DiagioiError as error:
+        _fail(error)
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    else:
+        _print_evaluation(data)
+    for path in written:
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the demo outputs")] = Path("demo-out"),
+    as_json: Annotated[bool, typer.Option("--json", help="print the evaluation JSON")] = False,
+) -> None:
+    """Run the main job on the embedded sample region: evaluate the example merger and export everything."""
+    from geo.demo import demo_dir
+    from geo.evaluation import evaluate as run_evaluation
+    from geo.io import read_units
+    from geo.scenario import Scenario
+
+    try:
+        folder = demo_dir()
+        unit_set = read_units(folder / "units.geojson")
+        plan = Scenario.read(folder / "scenario.json")
+        evaluation = run_evaluation(unit_set, plan, raster_path=folder / "population.tif")
+        outputs = [out_dir / "bang-dien-tich-mat-do.xlsx", out_dir / "bang-dien-tich-mat-do.csv",
+                   out_dir / "crosswalk.csv", out_dir / "don-vi-moi.gpkg", out_dir / "don-vi-moi.geojson",
+                   out_dir / "ban-do.html"]
+        written = _write_outputs(evaluation, outputs, "vi")
+    except DiagioiError as error:
+        _fail(error)
+    data = evaluation.to_json()
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    else:
+        console.print(f"SAMPLE data (generated, not real geography): {folder}")
+        _print_evaluation(data)
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print("next: `diagioi serve` and open http://127.0.0.1:8000/")
+
+
+@app.command(name="rules")
+def rules_command(
+    regime: Annotated[Optional[str], typer.Argument(help="R76 | R1211 | R112 | R35; omit to list regimes")] = None,
+) -> None:
+    """List the legal regimes, or the rules of one regime with thresholds and citations."""
+    from geo.standards import RuleSet
+
+    try:
+        if regime is None:
+            sys.stdout.write(json.dumps(RuleSet.available(), ensure_ascii=False, indent=2) + "\n")
+        else:
+            sys.stdout.write(json.dumps(RuleSet.load(regime).to_dict(), ensure_ascii=False, indent=2) + "\n")
+    except DiagioiError as error:
+        _fail(error)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    data_dir: Annotated[Optional[Path], typer.Option(help="folder of the embedded store (default ./diagioi-data)")] = None,
+    units_file: Annotated[Optional[Path], typer.Option("--units", help="ward/commune layer to serve (default: the sample demo)")] = None,
+    token: Annotated[Optional[str], typer.Option(help="write token (default: $DIAGIOI_TOKEN or a generated one)")] = None,
+) -> None:
+    """Serve the API and the browser app on an embedded store."""
+    from api.server import run_server
+
+    try:
+        run_server(host=host, port=port, data_dir=data_dir, units_path=units_file, token=token)
+    except DiagioiError as error:
+        _fail(error)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()
