@@ -201,9 +201,11 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 _CRITERION_LABELS = {
-    "vi": {"area": "diện tích", "population": "dân số", "subunits": "số đơn vị trực thuộc",
+    "vi": {"area": "diện tích", "area_km2": "diện tích", "population": "dân số",
+           "no_numeric_standard": "không định lượng", "subunits": "số đơn vị trực thuộc",
            "ward_share": "tỷ lệ số phường", "density": "mật độ dân số"},
-    "en": {"area": "Area", "population": "Population", "subunits": "Subordinate units",
+    "en": {"area": "Area", "area_km2": "Area", "population": "Population",
+           "no_numeric_standard": "Non-numeric", "subunits": "Subordinate units",
            "ward_share": "Share of wards", "density": "Density"},
 }
 _UNIT_LABELS_EN = {"người": "people", "đơn vị": "units", "người/km²": "people/km²"}

@@ -51,7 +51,7 @@ def evaluation() -> dict:
              "area_difference_pct": 1.65, "area_differs": True,
              "population": 23000.0, "population_source": "Công an tỉnh, 31/12/2024", "density": 23000 / 12.1,
              "contiguous": True, "components": [["01840", "01834"]], "overlap_km2": 0.01,
-             "standards": [_standard("ward_2025.area", "area", 12.1, 5.5, "km²", passed=True),
+             "standards": [_standard("ward_2025.area", "area_km2", 12.1, 5.5, "km²", passed=True),
                            _standard("ward_2025.population", "population", 23000, 21000, "người", passed=True)],
              "status": "pass"},
             {"id": "n2", "name": "Xã Nông Thượng", "kind": "commune", "kind_vi": "Xã",
@@ -60,7 +60,7 @@ def evaluation() -> dict:
              "area_difference_pct": None, "area_differs": False,
              "population": 4100, "population_source": None, "density": 4100 / 60.2,
              "contiguous": True, "components": [["01864"]], "overlap_km2": 0.0,
-             "standards": [_standard("commune_2025_mountain.area", "area", 60.2, 100.0, "km²", passed=False),
+             "standards": [_standard("commune_2025_mountain.area", "area_km2", 60.2, 100.0, "km²", passed=False),
                            _standard("commune_2025_mountain.population", "population", 4100, 5000, "người",
                                      passed=False)],
              "status": "fail"},
@@ -70,7 +70,7 @@ def evaluation() -> dict:
              "area_difference_pct": 1.27, "area_differs": True,
              "population": 15000, "population_source": "Công an tỉnh, 31/12/2024", "density": 15000 / 7.9,
              "contiguous": False, "components": [["01843", "01849"], ["01852"]], "overlap_km2": 0.0,
-             "standards": [_standard("ward_2025.area", "area", 7.9, 5.5, "km²", passed=True, exempt=True),
+             "standards": [_standard("ward_2025.area", "area_km2", 7.9, 5.5, "km²", passed=True, exempt=True),
                            _standard("ward_2025.population", "population", 15000, 21000, "người", passed=False,
                                      exempt=True)],
              "status": "exempt"},
@@ -82,7 +82,7 @@ def evaluation() -> dict:
             "parent": {"name": "Thành phố Bắc Kạn", "kind": "provincial_city", "standards": [
                 _standard("provincial_city.population", "population", 42100, 150000, "người", passed=False,
                           citation="Res. 1211/2016/UBTVQH13, Art. 5"),
-                _standard("provincial_city.area", "area", 80.2, 150.0, "km²", passed=False,
+                _standard("provincial_city.area", "area_km2", 80.2, 150.0, "km²", passed=False,
                           citation="Res. 1211/2016/UBTVQH13, Art. 5"),
             ]},
         },
@@ -432,8 +432,8 @@ def test_gpkg_summarises_standards_column(new_units, evaluation, tmp_path):
     write_new_units_gpkg(new_units, path)
 
     back = gpd.read_file(path)
-    assert back["standards"][1] == "area: fail 60.2%; population: fail 82.0%"
-    assert back["standards"][2] == "area: exempt 143.6%; population: exempt 71.4%"
+    assert back["standards"][1] == "area_km2: fail 60.2%; population: fail 82.0%"
+    assert back["standards"][2] == "area_km2: exempt 143.6%; population: exempt 71.4%"
 
 
 def test_gpkg_overwrites_an_existing_file(new_units, tmp_path):
