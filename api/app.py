@@ -1,0 +1,70 @@
+"""``create_app(settings) -> FastAPI``: routers, error handlers, size limit and the static web app."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+
+from .errors import add_exception_handlers
+from .middleware import BodySizeLimitMiddleware
+from .routes import analysis, exports, health, indicators, layers, scenarios, tiles, units
+from .service import Service
+from .settings import Settings
+from .store import Store
+
+logger = logging.getLogger(__name__)
+
+_PLACEHOLDER = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><title>diagioi</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>diagioi</h1>
+<p>The API is running. The browser app (<code>web/index.html</code>) is not installed here.</p>
+<p>API documentation: <a href="/docs">/docs</a> · <a href="/openapi.json">/openapi.json</a> ·
+status: <a href="/api/health">/api/health</a></p>
+</body></html>
+"""
+
+_DESCRIPTION = """Planning tool for merging Vietnamese wards (phường) and communes (xã).
+
+Reads are open. Writes need `Authorization: Bearer <token>` (the token printed at start-up,
+or `DIAGIOI_TOKEN`). Every error is JSON: `{"detail", "hint", "context"}`; a stale write gets
+409 with `current_version`. Areas are geodesic (km²), population in người, density in người/km².
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+    """Build the service: load the units, open the store, mount the API and the web app."""
+    settings = settings or Settings()
+    service = Service(settings, store=store)
+    app = FastAPI(title="diagioi", description=_DESCRIPTION, version=_version(),
+                  generate_unique_id_function=_operation_id)
+    app.state.service = service
+    add_exception_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    for module in (health, units, scenarios, exports, layers, indicators, tiles, analysis):
+        app.include_router(module.router)
+
+    index = settings.web_dir / "index.html"
+    if index.exists():
+        app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")
+    else:
+        logger.warning("no web app at %s; serving a placeholder page at /", index)
+
+        @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+        def placeholder() -> str:
+            return _PLACEHOLDER
+    return app
+
+
+def _version() -> str:
+    from .routes.health import _package_version
+
+    return _package_version()

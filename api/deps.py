@@ -1,0 +1,58 @@
+"""Dependencies of the routes, as ``Annotated`` aliases (``ServiceDep``, ``WriterDep``...)."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from layers.models import LayerKind
+
+from .service import Service
+from .store import ScenarioRecord
+
+_bearer = HTTPBearer(auto_error=False, description="The write token printed at start-up (or DIAGIOI_TOKEN).")
+
+
+def get_service(request: Request) -> Service:
+    """The app's :class:`~api.service.Service`."""
+    return request.app.state.service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def require_writer(
+    service: ServiceDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    actor: Annotated[str | None, Header(alias="X-Diagioi-Actor",
+                                        description="Name recorded in the audit log (optional)")] = None,
+) -> str:
+    """Check the write token; return who is writing (for the audit log).
+
+    401 without a token, 403 with a wrong one.
+    """
+    if credentials is None or not credentials.credentials:
+        raise HTTPException(401, "this change needs the write token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    if not service.check_token(credentials.credentials):
+        raise HTTPException(403, "the write token is wrong")
+    return (actor or "token").strip()[:100] or "token"
+
+
+WriterDep = Annotated[str, Depends(require_writer)]
+
+
+def get_scenario_record(scenario_id: str, service: ServiceDep) -> ScenarioRecord:
+    """The stored scenario (404 if missing)."""
+    return service.store.get_scenario(scenario_id)
+
+
+ScenarioDep = Annotated[ScenarioRecord, Depends(get_scenario_record)]
+
+
+def get_layer_kind(kind: LayerKind) -> LayerKind:
+    return kind
+
+
+LayerKindDep = Annotated[LayerKind, Depends(get_layer_kind)]

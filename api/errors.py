@@ -1,0 +1,136 @@
+"""One table from error classes to HTTP status codes, and one JSON error shape.
+
+Every error body is ``{"detail": str, "hint": str | null, "context": {...}}``; a 409 also
+carries ``current_version`` (and ``current``, the stored object) so the client can merge.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo.errors import (
+    ConflictError,
+    DiagioiError,
+    InputError,
+    NotFoundError,
+    RuleSetError,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class RequestTooLargeError(DiagioiError):
+    """The request body is larger than ``max_upload_bytes`` (a byte count, not a polygon area)."""
+
+
+# Most specific first: the first class an error is an instance of wins.
+# OversizeInputError (a drawn polygon's *area*) is an InputError → 422 on purpose:
+# 413 is only for the byte size of a request.
+STATUS_CODES: list[tuple[type[DiagioiError], int]] = [
+    (RequestTooLargeError, 413),
+    (ConflictError, 409),
+    (NotFoundError, 404),
+    (InputError, 422),
+    (RuleSetError, 500),
+    (DiagioiError, 400),
+]
+
+
+def status_for(error: DiagioiError) -> int:
+    """HTTP status of a domain error."""
+    for error_class, status in STATUS_CODES:
+        if isinstance(error, error_class):
+            return status
+    return 400
+
+
+def error_body(detail: str, hint: str | None = None, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The one JSON error shape."""
+    return {"detail": detail, "hint": hint, "context": dict(context or {})}
+
+
+def error_response(status: int, detail: str, hint: str | None = None,
+                   context: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(detail, hint, context), status_code=status, headers=headers)
+
+
+def _location(loc: tuple | list) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    return ".".join(parts) or "body"
+
+
+async def _diagioi_error_handler(request: Request, error: DiagioiError) -> JSONResponse:
+    status = status_for(error)
+    if status >= 500:
+        logger.error("server-side error on %s %s: %s", request.method, request.url.path, error)
+    return JSONResponse(_jsonable(error.to_dict()), status_code=status)
+
+
+async def _validation_error_handler(request: Request, error: RequestValidationError) -> JSONResponse:
+    problems = []
+    for item in error.errors():
+        problems.append({"location": _location(item.get("loc", ())), "problem": item.get("msg", ""),
+                         "type": item.get("type", "")})
+    if any(p["type"] == "json_invalid" for p in problems):
+        detail = "the request body is not valid JSON"
+        hint = "send a JSON document with Content-Type: application/json (check quotes, commas and brackets)"
+    else:
+        detail = "; ".join(f"{p['location']}: {p['problem']}" for p in problems) or "invalid request"
+        hint = "fix the fields named in context.errors; the expected shapes are in /openapi.json"
+    return error_response(422, detail, hint, {"errors": problems})
+
+
+_HINTS = {
+    401: "send the write token as 'Authorization: Bearer <token>' (printed when the server started)",
+    403: "the token is wrong; use the one printed when the server started or set in DIAGIOI_TOKEN",
+    404: "check the address; the routes are listed at /docs",
+    405: "check the HTTP method; the routes are listed at /docs",
+}
+
+
+async def _http_error_handler(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    detail = error.detail if isinstance(error.detail, str) else "request failed"
+    if detail == "Not Found":
+        detail = f"no route {request.method} {request.url.path}"
+    return error_response(error.status_code, detail, _HINTS.get(error.status_code),
+                          headers=getattr(error, "headers", None))
+
+
+def _jsonable(value: Any) -> Any:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(value)
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    """Install the handlers that turn every error into the one JSON shape."""
+    app.add_exception_handler(DiagioiError, _diagioi_error_handler)
+    app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Write without a token", "model": None},
+    403: {"description": "Wrong write token"},
+    404: {"description": "Object not found"},
+    409: {"description": "Stale version: body carries current_version and current"},
+    413: {"description": "Request body larger than max_upload_bytes"},
+    422: {"description": "Invalid input: detail says what, hint says how to fix it"},
+}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for the given error codes, all with the ErrorBody model."""
+    from .schemas import ErrorBody, ConflictBody
+
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        entry = {k: v for k, v in ERROR_RESPONSES[code].items() if k != "model"}
+        entry["model"] = ConflictBody if code == 409 else ErrorBody
+        out[code] = entry
+    return out

@@ -1,0 +1,89 @@
+"""GET /api/scenarios/{id}/export.{csv|xlsx|gpkg|geojson}: downloads built by geo.exports."""
+from __future__ import annotations
+
+import io
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Response
+from starlette.concurrency import run_in_threadpool
+
+from geo import exports
+from geo.text import fold
+
+from ..deps import ScenarioDep, ServiceDep
+from ..errors import responses
+
+router = APIRouter(prefix="/api/scenarios", tags=["exports"])
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+    gpkg = "gpkg"
+    geojson = "geojson"
+
+
+MEDIA_TYPES = {
+    ExportFormat.csv: "text/csv; charset=utf-8",
+    ExportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportFormat.gpkg: "application/geopackage+sqlite3",
+    ExportFormat.geojson: "application/geo+json",
+}
+
+
+def attachment(name: str, suffix: str) -> dict[str, str]:
+    """Content-Disposition for a download: an ASCII file name plus the UTF-8 one (RFC 6266)."""
+    ascii_name = "-".join(fold(name).replace("/", " ").split()) or "diagioi"
+    ascii_name = "".join(ch for ch in ascii_name if ch.isalnum() or ch in "-_.")[:80] or "diagioi"
+    utf8_name = quote(f"{name}.{suffix}", safe="")
+    return {"Content-Disposition": f"attachment; filename=\"{ascii_name}.{suffix}\"; filename*=UTF-8''{utf8_name}"}
+
+
+@router.get("/{scenario_id}/export.{fmt}", summary="Download the scenario (CSV, XLSX annex, GeoPackage, GeoJSON)",
+            response_class=Response,
+            responses={**responses(404, 422), 200: {
+                "description": "The file, as an attachment",
+                "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()}}})
+async def export_scenario(
+    fmt: ExportFormat, record: ScenarioDep, service: ServiceDep,
+    lang: Annotated[Literal["vi", "en"], Query(description="Language of headers and labels")] = "vi",
+    table: Annotated[Literal["units", "crosswalk"], Query(
+        description="CSV only: 'units' (area & density table, one row per new unit) or 'crosswalk' "
+                    "(old unit → new unit)")] = "units",
+) -> Response:
+    """Tables carry areas in km², population in người, density in người/km²; geometry in EPSG:4326."""
+    content = await run_in_threadpool(_build, fmt, record, service, lang, table)
+    suffix = fmt.value if not (fmt is ExportFormat.csv and table == "crosswalk") else "csv"
+    name = record.name if table == "units" or fmt is not ExportFormat.csv else f"{record.name} crosswalk"
+    return Response(content, media_type=MEDIA_TYPES[fmt],
+                    headers={**attachment(name, suffix), "X-Scenario-Version": str(record.version)})
+
+
+def _build(fmt: ExportFormat, record, service, lang: str, table: str) -> bytes:
+    evaluation = service.evaluation(record)
+    result = evaluation.to_json()
+    if fmt is ExportFormat.csv:
+        buffer = io.BytesIO()
+        if table == "crosswalk":
+            exports.write_crosswalk_csv(result, service.units.gdf, buffer, lang=lang)
+        else:
+            exports.write_table_csv(result, buffer, lang=lang)
+        return buffer.getvalue()
+    if fmt is ExportFormat.xlsx:
+        buffer = io.BytesIO()
+        exports.write_annex_xlsx(result, buffer, lang=lang,
+                                 units_crosswalk=exports.crosswalk_rows(result, service.units.gdf))
+        return buffer.getvalue()
+    new_units = evaluation.new_units_gdf()
+    if fmt is ExportFormat.geojson:
+        buffer = io.BytesIO()
+        exports.write_new_units_geojson(new_units, buffer)
+        return buffer.getvalue()
+    with tempfile.TemporaryDirectory(prefix="diagioi-export-") as folder:
+        path = Path(folder) / "new_units.gpkg"
+        exports.write_new_units_gpkg(new_units, path)
+        return path.read_bytes()

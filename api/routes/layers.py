@@ -1,0 +1,187 @@
+"""Zoning layers (industrial clusters, tourism sites, night streets): CRUD and file import."""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from geo.errors import InputError
+from layers.models import LayerKind, read_layer_file, validate_feature
+
+from ..deps import ServiceDep, WriterDep
+from ..errors import responses
+from ..schemas import FeatureCollection, LayerFeatureIn, LayerFeaturePublic, LayerPublic, LayerWriteResult
+from ..store import FeatureRecord
+
+router = APIRouter(prefix="/api/layers", tags=["layers"])
+
+_UPLOAD_SUFFIXES = {".geojson", ".json", ".gpkg"}
+
+
+def _public(record: FeatureRecord) -> LayerFeaturePublic:
+    return LayerFeaturePublic(id=record.feature_id, version=record.version, geometry=record.geometry,
+                              properties=record.properties)
+
+
+@router.get("", summary="The zoning layers, their geometry types and versions")
+def list_layers(service: ServiceDep) -> list[dict[str, Any]]:
+    """One entry per layer kind: id, labels, accepted geometry types, attribute schema, version."""
+    versions = service.layer_versions()
+    return [{"kind": kind.value, "label_vi": kind.label_vi, "label_en": kind.label_en,
+             "geometry_types": list(kind.geometry_types), "layer_version": versions[kind.value],
+             "attributes_schema": kind.attributes_model.model_json_schema(),
+             "tilejson": f"/api/tiles/{kind.value}.json?v={versions[kind.value]}"} for kind in LayerKind]
+
+
+@router.get("/{kind}", summary="Features of a zoning layer (GeoJSON)", response_model=LayerPublic,
+            responses=responses(422))
+def read_layer(kind: LayerKind, service: ServiceDep) -> LayerPublic:
+    """All features of the layer with their ids and versions (EPSG:4326)."""
+    records = service.store.list_features(kind.value)
+    return LayerPublic(kind=kind.value, label_vi=kind.label_vi, layer_version=service.store.layer_version(kind.value),
+                       features=[_public(r) for r in records])
+
+
+_IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A GeoJSON Feature or FeatureCollection (JSON), or a GeoJSON/GeoPackage file "
+                       "uploaded as multipart field `file`. Every feature is checked; if any fails, nothing "
+                       "is stored and the error lists them all.",
+        "content": {
+            "application/json": {"schema": {"oneOf": [
+                {"$ref": "#/components/schemas/LayerFeatureIn"},
+                {"$ref": "#/components/schemas/FeatureCollection"}]}},
+            "multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary",
+                                        "description": ".geojson, .json or .gpkg (any declared CRS)"}}}},
+        },
+    }
+}
+
+
+@router.post("/{kind}", summary="Add features (JSON) or import a GeoJSON/GeoPackage file (multipart)",
+             status_code=201, response_model=LayerWriteResult, openapi_extra=_IMPORT_BODY,
+             responses=responses(401, 403, 409, 413, 422))
+async def create_features(
+    kind: LayerKind, request: Request, service: ServiceDep, actor: WriterDep,
+    allow_markers: Annotated[bool, Query(description="Accept a Point for an industrial cluster whose "
+                                                     "outline is unknown (flagged as a marker)")] = False,
+) -> LayerWriteResult:
+    """Validate geometry type and attributes of every feature, then store them all in one transaction."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        features = await _features_from_upload(request, kind, allow_markers)
+    else:
+        features = _features_from_json(await _json_body(request), kind, allow_markers)
+    records = await run_in_threadpool(service.add_features, kind, features, actor=actor)
+    return LayerWriteResult(kind=kind.value, layer_version=service.store.layer_version(kind.value),
+                            created=[_public(r) for r in records])
+
+
+@router.get("/{kind}/{feature_id}", summary="One feature of a zoning layer", response_model=LayerFeaturePublic,
+            responses=responses(404, 422))
+def read_feature(kind: LayerKind, feature_id: str, service: ServiceDep) -> LayerFeaturePublic:
+    """The feature with its version (send it back on PUT to detect concurrent edits)."""
+    return _public(service.store.get_feature(kind.value, feature_id))
+
+
+@router.put("/{kind}/{feature_id}", summary="Replace a feature's geometry and attributes",
+            response_model=LayerFeaturePublic, responses=responses(401, 403, 404, 409, 413, 422))
+def update_feature(kind: LayerKind, feature_id: str, payload: LayerFeatureIn, service: ServiceDep,
+                   actor: WriterDep) -> LayerFeaturePublic:
+    """Validate and save; with ``version`` in the body, a stale edit gets 409."""
+    raw = payload.model_dump(mode="json", exclude={"version"})
+    feature = validate_feature(kind, raw, allow_markers=_is_marker(service, kind, feature_id))
+    record = service.update_feature(kind, feature_id, feature, expected_version=payload.version, actor=actor)
+    return _public(record)
+
+
+@router.delete("/{kind}/{feature_id}", summary="Delete a feature", status_code=204,
+               responses=responses(401, 403, 404, 409, 422))
+def delete_feature(
+    kind: LayerKind, feature_id: str, service: ServiceDep, actor: WriterDep,
+    version: Annotated[int | None, Query(description="The version you saw; stale → 409")] = None,
+) -> Response:
+    """Delete the feature (checking ``?version=`` when given)."""
+    service.delete_feature(kind, feature_id, expected_version=version, actor=actor)
+    return Response(status_code=204)
+
+
+# --------------------------------------------------------------------------- helpers
+def _is_marker(service, kind: LayerKind, feature_id: str) -> bool:
+    """A feature imported as a point marker may stay a marker when edited."""
+    record = service.store.get_feature(kind.value, feature_id)
+    return bool(record.properties.get("geometry_note"))
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        position = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise InputError(f"the request body is not valid JSON{position}",
+                         hint="send a GeoJSON Feature or FeatureCollection, or upload a file as multipart "
+                              "field 'file'") from None
+
+
+def _features_from_json(body: Any, kind: LayerKind, allow_markers: bool) -> list:
+    if isinstance(body, dict) and body.get("type") == "Feature":
+        raw_features = [body]
+    elif isinstance(body, dict) and body.get("type") == "FeatureCollection" and isinstance(body.get("features"), list):
+        raw_features = body["features"]
+    else:
+        raise InputError(f"a {kind.value} request body must be a GeoJSON Feature or FeatureCollection",
+                         hint='send {"type": "Feature", "geometry": {...}, "properties": {"name": "..."}}')
+    features, problems = [], []
+    for position, raw in enumerate(raw_features, start=1):
+        try:
+            features.append(validate_feature(kind, raw, allow_markers=allow_markers))
+        except InputError as exc:
+            problems.append({"feature": position, "problem": exc.message, "hint": exc.hint, **exc.context})
+    if problems:
+        if len(problems) == 1 and len(raw_features) == 1:
+            only = problems[0]
+            raise InputError(only["problem"], hint=only["hint"],
+                             context={k: v for k, v in only.items() if k not in ("problem", "hint")})
+        raise InputError(f"{len(problems)} of {len(raw_features)} {kind.value} features refused: "
+                         + "; ".join(f"#{p['feature']}: {p['problem']}" for p in problems[:5]),
+                         hint="fix the listed features and send them again (nothing was stored)",
+                         context={"issues": problems})
+    if not features:
+        raise InputError("the FeatureCollection has no features", hint="add at least one feature")
+    return features
+
+
+async def _features_from_upload(request: Request, kind: LayerKind, allow_markers: bool) -> list:
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InputError("the upload has no file field named 'file'",
+                         hint="send the layer as multipart/form-data with the file in field 'file'")
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in _UPLOAD_SUFFIXES:
+        raise InputError(f"cannot import {upload.filename!r}: only GeoJSON (.geojson, .json) and GeoPackage "
+                         "(.gpkg) files are accepted", hint="convert the layer to GeoJSON or GeoPackage",
+                         context={"file": upload.filename})
+    content = await upload.read()
+    with tempfile.TemporaryDirectory(prefix="diagioi-upload-") as folder:
+        # Keep the user's file name: read_layer_file names the file in its error messages.
+        safe_stem = "".join(ch for ch in Path(upload.filename or "upload").stem if ch.isalnum() or ch in "-_.")
+        path = Path(folder) / f"{safe_stem or 'upload'}{suffix}"
+        path.write_bytes(content)
+        features = await run_in_threadpool(read_layer_file, path, kind, allow_markers=allow_markers)
+    if not features:
+        raise InputError(f"{upload.filename} holds no features", hint="check that the file is not empty",
+                         context={"file": upload.filename})
+    return features
+
+
+__all__ = ["router", "FeatureCollection"]

@@ -1,0 +1,91 @@
+"""Scenarios: CRUD with optimistic concurrency, evaluation, and incremental reassignment."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from ..deps import ScenarioDep, ServiceDep, WriterDep
+from ..errors import responses
+from ..schemas import (
+    EvaluationPublic,
+    ReassignRequest,
+    ReassignResult,
+    ScenarioCreate,
+    ScenarioList,
+    ScenarioPublic,
+    ScenarioSummary,
+    ScenarioUpdate,
+)
+from ..store import ScenarioRecord
+
+router = APIRouter(prefix="/api/scenarios", tags=["scenarios"])
+
+
+def _public(record: ScenarioRecord) -> ScenarioPublic:
+    return ScenarioPublic(id=record.scenario_id, name=record.name, version=record.version,
+                          units_version=record.units_version, created_at=record.created_at,
+                          updated_at=record.updated_at, scenario=record.body,
+                          tilejson=f"/api/tiles/scenario-{record.scenario_id}.json?v={record.version}")
+
+
+def _body(model: ScenarioCreate) -> dict:
+    return model.model_dump(mode="json", exclude_none=True, exclude={"version"})
+
+
+@router.get("", summary="List scenarios", response_model=ScenarioList)
+def list_scenarios(service: ServiceDep) -> ScenarioList:
+    """All stored scenarios, oldest first."""
+    records = service.store.list_scenarios()
+    data = [ScenarioSummary(id=r.scenario_id, name=r.name, version=r.version,
+                            new_units=len(r.body.get("new_units", [])), updated_at=r.updated_at) for r in records]
+    return ScenarioList(data=data, count=len(data))
+
+
+@router.post("", summary="Create a scenario", status_code=201, response_model=ScenarioPublic,
+             responses=responses(401, 403, 413, 422))
+def create_scenario(payload: ScenarioCreate, service: ServiceDep, actor: WriterDep) -> ScenarioPublic:
+    """Validate the scenario against the active units and store it at version 1."""
+    return _public(service.create_scenario(_body(payload), actor=actor))
+
+
+@router.get("/{scenario_id}", summary="Read a scenario", response_model=ScenarioPublic, responses=responses(404))
+def read_scenario(record: ScenarioDep) -> ScenarioPublic:
+    """The stored scenario and its version (send the version back when saving)."""
+    return _public(record)
+
+
+@router.put("/{scenario_id}", summary="Replace a scenario (optimistic concurrency)", response_model=ScenarioPublic,
+            responses=responses(401, 403, 404, 409, 413, 422))
+def update_scenario(scenario_id: str, payload: ScenarioUpdate, service: ServiceDep,
+                    actor: WriterDep) -> ScenarioPublic:
+    """Save a new version. A body based on an older version gets 409 with the current version."""
+    record = service.update_scenario(scenario_id, _body(payload), expected_version=payload.version, actor=actor)
+    return _public(record)
+
+
+@router.delete("/{scenario_id}", summary="Delete a scenario", status_code=204,
+               responses=responses(401, 403, 404, 409))
+def delete_scenario(
+    scenario_id: str, service: ServiceDep, actor: WriterDep,
+    version: Annotated[int | None, Query(description="The version you saw; stale → 409")] = None,
+) -> Response:
+    """Delete the scenario (and, with ``?version=``, only if nobody changed it meanwhile)."""
+    service.delete_scenario(scenario_id, expected_version=version, actor=actor)
+    return Response(status_code=204)
+
+
+@router.get("/{scenario_id}/evaluation", summary="Evaluate a scenario against the standards",
+            response_model=EvaluationPublic, responses=responses(404, 422))
+def read_evaluation(record: ScenarioDep, service: ServiceDep) -> dict:
+    """Same JSON as ``diagioi evaluate --json`` (areas km², population người, density người/km²)."""
+    return service.evaluation(record).to_json()
+
+
+@router.post("/{scenario_id}/reassign", summary="Move units between new units (incremental)",
+             response_model=ReassignResult, responses=responses(401, 403, 404, 409, 413, 422))
+def reassign_units(scenario_id: str, payload: ReassignRequest, service: ServiceDep,
+                   actor: WriterDep) -> dict:
+    """Apply ``{unit_code: new_unit_id | null}`` moves; returns the new version and only the changed new units."""
+    outcome = service.reassign(scenario_id, payload.assignments, expected_version=payload.version, actor=actor)
+    return service.reassign_result(outcome)

@@ -1,0 +1,71 @@
+"""Map tiles: TileJSON 3.0 and {z}/{x}/{y}.mvt|.png for units, scenarios and zoning layers.
+
+Tile URLs in the TileJSON carry the layer's data version (``?v=<version>``): after an edit
+the TileJSON names new URLs, and a request naming the current version may be cached for a
+long time. Requests without (or with an old) version are answered with the current data and
+``no-cache`` plus an ETag, so a client revalidates cheaply (304).
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from layers.sources import TileFormat
+
+from ..deps import ServiceDep
+from ..errors import responses
+from ..schemas import TileJSON
+
+router = APIRouter(prefix="/api/tiles", tags=["tiles"])
+
+_LAYER_DESCRIPTION = "units, scenario-{id}, industrial_clusters, tourism_sites or night_streets"
+
+
+@router.get("/{layer_id}.json", summary="TileJSON 3.0 of a layer", response_model=TileJSON,
+            responses=responses(404))
+def read_tilejson(
+    layer_id: str, request: Request, service: ServiceDep,
+    format: Annotated[TileFormat, Query(description="Tile format named in the URLs: mvt (default) or png")]
+    = TileFormat.mvt,
+) -> dict:
+    """TileJSON with versioned tile URLs, bounds, fields of the vector layer and the legend."""
+    source = service.tile_source(layer_id)
+    base = str(request.base_url).rstrip("/")
+    template = f"{base}/api/tiles/{layer_id}/{{z}}/{{x}}/{{y}}.{format.value}?v={{version}}"
+    return source.tilejson(template)
+
+
+@router.get("/{layer_id}/{z}/{x}/{y}.{fmt}", summary="One map tile (Mapbox Vector Tile or PNG)",
+            response_class=Response,
+            responses={**responses(404, 422), 304: {"description": "Not modified (If-None-Match matched the ETag)"},
+                       200: {"description": "The tile",
+                             "content": {"application/vnd.mapbox-vector-tile": {"schema": {"type": "string",
+                                                                                             "format": "binary"}},
+                                         "image/png": {"schema": {"type": "string", "format": "binary"}}}}})
+async def read_tile(
+    layer_id: str, z: int, x: int, y: int, fmt: TileFormat, service: ServiceDep,
+    v: Annotated[str | None, Query(description="Data version from the TileJSON (cache busting)")] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Tile ``z/x/y`` (XYZ, Web Mercator) of ``layer_id`` (one of: units, scenario-{id}, zoning layer ids)."""
+    source = await run_in_threadpool(service.tile_source, layer_id)
+    if v is not None and v == source.version:
+        cache_control = f"public, max-age={service.settings.tile_max_age_s}, immutable"
+    else:
+        cache_control = "no-cache"
+    etag = source.etag(z, x, y, fmt.value)
+    headers = {"ETag": etag, "Cache-Control": cache_control, "X-Data-Version": source.version,
+               "Access-Control-Allow-Origin": "*"}
+    if if_none_match is not None and _etag_matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    tile = await run_in_threadpool(source.tile, z, x, y, fmt.value)
+    headers["ETag"] = tile.etag
+    return Response(tile.content, media_type=tile.media_type, headers=headers)
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    candidates = [part.strip() for part in if_none_match.split(",")]
+    bare = etag.removeprefix("W/")
+    return "*" in candidates or any(candidate.removeprefix("W/") == bare for candidate in candidates)

@@ -1,0 +1,28 @@
+"""GET /api/units: the active units as GeoJSON, filtered by province/district or searched by name."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from ..deps import ServiceDep
+from ..schemas import FeatureCollection
+
+router = APIRouter(prefix="/api", tags=["units"])
+
+
+@router.get("/units", summary="Units (GeoJSON FeatureCollection, EPSG:4326)", response_model=FeatureCollection,
+            responses={200: {"description": "Units with code, name, kind, district, province, population (người), "
+                                            "area_km2 (geodesic), official_area_km2, density (người/km²)"}})
+def list_units(
+    service: ServiceDep,
+    province: Annotated[str | None, Query(description="Province name (diacritics optional)")] = None,
+    district: Annotated[str | None, Query(description="District name (diacritics optional)")] = None,
+    q: Annotated[str | None, Query(description="Search in unit names, diacritic-insensitive "
+                                               "('duc xuan' finds 'Đức Xuân'), or a code prefix")] = None,
+) -> JSONResponse:
+    """Units of the active dataset; filters are diacritic- and case-insensitive."""
+    gdf = service.filter_units(province=province, district=district, q=q)
+    collection = service.units_geojson(gdf)
+    return JSONResponse(collection, headers={"X-Units-Version": service.units.version})

@@ -1,0 +1,328 @@
+"""Request and response models of the HTTP API (they make /openapi.json complete).
+
+Figures in these models are computed in geo/ and layers/; the models only describe them.
+Units of measure are in the field names (``area_km2``) or descriptions (người, người/km²).
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+# --------------------------------------------------------------------------- errors
+class ErrorBody(BaseModel):
+    """Every error response: what went wrong, what to do, and where."""
+
+    detail: str = Field(description="What went wrong, in words a person can act on.")
+    hint: str | None = Field(None, description="What to change to make the request succeed.")
+    context: dict[str, Any] = Field(default_factory=dict, description="Where: file, unit_code, feature, errors…")
+
+
+class ConflictBody(ErrorBody):
+    """409: the object was saved by someone else since the version you edited."""
+
+    current_version: int | None = Field(None, description="The stored version; send it with your next write.")
+    current: Any = Field(None, description="The stored object at current_version.")
+
+
+# --------------------------------------------------------------------------- health
+class HealthPublic(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str = Field(description="diagioi package version")
+    units: int = Field(description="Number of units in the active dataset")
+    units_version: str = Field(description="Content hash of the active unit dataset")
+    units_name: str = Field(description="Where the active units came from")
+    sample_data: bool = Field(description="True when the built-in sample region is served")
+    scenarios: int = Field(description="Number of stored scenarios")
+    layer_versions: dict[str, int] = Field(description="Version counter of each zoning layer")
+    store: str = Field(description="Storage backend, e.g. sqlite:/path/diagioi.sqlite")
+    basemap_url: str | None = None
+
+
+# --------------------------------------------------------------------------- scenarios
+class ParentIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str | None = None
+    kind: str = Field(description="province|central_city|provincial_city|city_of_central_city|town|district|"
+                                  "urban_district")
+
+
+class ContextIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    mountainous: bool | None = None
+    border: bool | None = None
+    central_city: bool | None = None
+
+
+class NewUnitIn(BaseModel):
+    """One new unit of a scenario: the old units (members) it is made of."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str | None = Field(None, description="new_unit_id; generated (n1, n2…) when absent")
+    name: str = Field(description="Name of the new unit, e.g. 'Phường Đức Xuân'")
+    kind: str = Field(description="ward|commune|township|special_zone (or phuong|xa|thi_tran|dac_khu)")
+    members: list[str] = Field(default_factory=list, description="Unit codes (text, leading zeros kept)")
+    mountainous: bool | None = None
+    locked: bool = False
+    geometry: dict[str, Any] | None = Field(None, description="Optional drawn GeoJSON geometry (EPSG:4326)")
+
+
+class ScenarioCreate(BaseModel):
+    """A scenario as in the contract (file JSON/YAML and API body)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "name": "Bắc Kạn city 2025", "regime": "R76",
+        "parent": {"name": "Thành phố Bắc Kạn", "kind": "provincial_city"},
+        "new_units": [{"id": "n1", "name": "Phường Đức Xuân", "kind": "ward", "members": ["01840", "01834"]}],
+    }]})
+    name: str = Field(min_length=1)
+    description: str | None = None
+    regime: str = Field("R76", description="R76 (2025 round, default) | R1211 | R112")
+    parent: ParentIn | None = None
+    context: ContextIn | None = None
+    new_units: list[NewUnitIn] = Field(default_factory=list)
+
+
+class ScenarioUpdate(ScenarioCreate):
+    """A full replacement of a scenario, naming the version it was based on."""
+
+    version: int = Field(ge=1, description="The version you loaded; a stale version gets 409.")
+
+
+class ScenarioPublic(BaseModel):
+    id: str = Field(description="scenario_id")
+    name: str
+    version: int = Field(description="Optimistic-concurrency version; send it back on PUT/reassign/DELETE")
+    units_version: str | None = Field(description="Unit dataset the scenario was last saved against")
+    created_at: str
+    updated_at: str
+    scenario: dict[str, Any] = Field(description="The scenario JSON (contract shape)")
+    tilejson: str = Field(description="URL of the scenario's TileJSON")
+
+
+class ScenarioSummary(BaseModel):
+    id: str
+    name: str
+    version: int
+    new_units: int
+    updated_at: str
+
+
+class ScenarioList(BaseModel):
+    data: list[ScenarioSummary]
+    count: int
+
+
+class ReassignRequest(BaseModel):
+    """Move units between new units: ``{"01840": "n2"}`` moves 01840 into n2; ``null`` takes it out."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"assignments": {"01840": "n2", "01834": None}, "version": 3}]})
+    assignments: dict[str, str | None] = Field(description="unit_code → new_unit_id (null = outside)")
+    version: int = Field(ge=1, description="The scenario version the edit is based on")
+
+
+class StandardResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    rule: str
+    criterion: str
+    passed: bool | None
+    value: float | None = None
+    threshold: float | None = None
+    unit: str | None = None
+    comparison: str | None = None
+    margin: float | None = None
+    percent_of_standard: float | None = None
+    citation: str | None = None
+    confirmed: bool | None = None
+    exempt: bool | None = None
+    note: str | None = None
+
+
+class NewUnitResult(BaseModel):
+    """Figures of one new unit (areas km², population người, density người/km²)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    name: str
+    kind: str
+    kind_vi: str | None = None
+    members: list[str]
+    member_names: list[str] | None = None
+    area_km2: float | None = None
+    official_area_km2: float | None = None
+    area_for_standards_km2: float | None = None
+    area_basis: str | None = None
+    area_difference_pct: float | None = None
+    area_differs: bool | None = None
+    population: float | None = None
+    population_source: str | None = None
+    density: float | None = None
+    contiguous: bool | None = None
+    components: list[list[str]] | None = None
+    overlap_km2: float | None = None
+    standards: list[StandardResult] = Field(default_factory=list)
+    status: str
+
+
+class EvaluationPublic(BaseModel):
+    """Same JSON as ``diagioi evaluate --json``."""
+
+    model_config = ConfigDict(extra="allow")
+    scenario: dict[str, Any]
+    new_units: list[NewUnitResult]
+    totals: dict[str, Any]
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ReassignResult(BaseModel):
+    version: int = Field(description="The new scenario version")
+    changed: list[NewUnitResult] = Field(description="Only the new units whose members changed")
+    totals: dict[str, Any]
+    warnings: list[str] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- units (GeoJSON)
+class Feature(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["Feature"] = "Feature"
+    id: str | int | None = None
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any] | None = Field(default_factory=dict)
+
+
+class FeatureCollection(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[Feature]
+
+
+class Geometry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(description="Polygon | MultiPolygon | Point | LineString | …")
+    coordinates: Any
+
+
+# --------------------------------------------------------------------------- layers
+class LayerFeatureIn(Feature):
+    """One zoning feature; ``version`` (on PUT) is the version you edited, for conflict checks."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [105.83, 22.15]},
+        "properties": {"name": "Hồ Ba Bể", "rank": "national"}}]})
+    version: int | None = Field(None, description="On PUT/DELETE: the version you edited (optional)")
+
+
+class LayerFeaturePublic(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: str
+    version: int
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+class LayerPublic(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    kind: str
+    label_vi: str
+    layer_version: int
+    features: list[LayerFeaturePublic]
+
+
+class LayerWriteResult(BaseModel):
+    kind: str
+    layer_version: int
+    created: list[LayerFeaturePublic]
+
+
+# --------------------------------------------------------------------------- tiles
+class TileJSON(BaseModel):
+    """TileJSON 3.0.0 (tile URLs carry ``?v=<version>`` so edits show on the next request)."""
+
+    model_config = ConfigDict(extra="allow")
+    tilejson: str = "3.0.0"
+    name: str | None = None
+    tiles: list[str]
+    minzoom: int = 0
+    maxzoom: int = 22
+    bounds: list[float] | None = None
+    center: list[float] | None = None
+    vector_layers: list[dict[str, Any]] | None = None
+    version: str | None = None
+
+
+# --------------------------------------------------------------------------- analysis
+class PolygonAnalysisRequest(BaseModel):
+    """A drawn polygon: a GeoJSON Polygon/MultiPolygon geometry or a Feature holding one (EPSG:4326)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "type": "Polygon",
+        "coordinates": [[[105.80, 22.13], [105.86, 22.13], [105.86, 22.17], [105.80, 22.17], [105.80, 22.13]]]}]})
+    type: str = Field(description="Polygon | MultiPolygon | Feature (other types are refused with a 422 "
+                                  "that says what to send)")
+    coordinates: Any = None
+    geometry: dict[str, Any] | None = None
+    properties: dict[str, Any] | None = None
+
+
+class AuditEntryPublic(BaseModel):
+    entry_id: int
+    at: str
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    before: Any
+    after: Any
+    base_data_version: str | None
+
+
+class PopulationEstimatePublic(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    value: float | None = Field(None, description="Estimated people (người)")
+    method: str | None = None
+    source: str | None = None
+    is_estimate: bool = True
+    note: str | None = None
+
+
+class IntersectedUnit(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str
+    name: str | None = None
+    kind: str | None = None
+    share_of_unit_pct: float | None = None
+    share_of_polygon_pct: float | None = None
+    area_km2: float | None = None
+
+
+class PolygonAnalysisResult(BaseModel):
+    """Figures of a drawn polygon: geodesic area (km²), population estimate (người), density (người/km²)."""
+
+    model_config = ConfigDict(extra="allow")
+    area_km2: float
+    population: PopulationEstimatePublic
+    density: float | None = None
+    units: list[IntersectedUnit]
+    indicators: dict[str, Any]
+    warnings: list[str] = Field(default_factory=list)
+
+
+class IndicatorField(BaseModel):
+    unit: str
+    label_vi: str
+    label_en: str
+    layer: str
+
+
+class IndicatorsPublic(BaseModel):
+    """Per-area zoning indicators (counts, km², %, km), for units or a scenario's new units."""
+
+    scope: Literal["units", "scenario"]
+    scenario_id: str | None = None
+    version: str = Field(description="Versions the table was computed for (changes after any edit)")
+    key: str = Field(description="Row key: 'code' (units) or 'id' (new units)")
+    fields: dict[str, IndicatorField]
+    source: str | None = None
+    data: list[dict[str, Any]]

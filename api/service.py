@@ -1,0 +1,409 @@
+"""The running service: the store, the active units, and caches keyed by versions.
+
+Routes call these methods and turn the results into HTTP; every figure comes from geo/ or
+layers/. Caches are keyed by versions (scenario version, unit dataset version, layer
+versions), so an edit is visible on the next request and nothing stale is served.
+
+* one :class:`geo.evaluation.Evaluation` per scenario (id + version + units version), so a
+  reassign is incremental (``Evaluation.reassign``) rather than a full evaluation;
+* tile sources per layer id and version;
+* indicator tables per (areas, layer versions).
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from geo.errors import ConflictError, NotFoundError, ScenarioError
+from geo.io import read_units
+from geo.scenario import Scenario
+from geo.units import UnitSet
+from layers.models import LayerKind
+
+from .settings import Settings
+from .store import FeatureRecord, NewFeature, ScenarioRecord, SqliteStore, Store
+
+logger = logging.getLogger(__name__)
+
+WGS84 = CRS.from_epsg(4326)
+SCENARIO_LAYER_PREFIX = "scenario-"
+SYSTEM_ACTOR = "system"
+
+
+
+@dataclass(frozen=True)
+class ReassignOutcome:
+    record: ScenarioRecord
+    evaluation: Any
+    changed_ids: list[str]
+
+
+class _BoundedCache:
+    """A small thread-safe LRU dict (tile sources and indicator tables are big-ish)."""
+
+    def __init__(self, max_items: int):
+        self.max_items = max_items
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_build(self, key: Any, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = build()  # built outside the lock: builds can take a while
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            return self._items.get(key)
+
+
+class Service:
+    """Everything a request needs; one instance per app (``app.state.service``)."""
+
+    def __init__(self, settings: Settings, store: Store | None = None):
+        self.settings = settings
+        self.store: Store = store if store is not None else SqliteStore(settings.data_dir)
+        self.token_generated = not settings.token
+        self.token: str = settings.token or secrets.token_urlsafe(24)
+        self.sample_data = False
+        self.demo_folder: Path | None = None
+        self.units: UnitSet = self._load_units()
+        self._scenario_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._evaluations = _BoundedCache(64)
+        self._sources = _BoundedCache(64)
+        self._indicators = _BoundedCache(32)
+        self._layer_frames = _BoundedCache(16)
+        self._units_geojson = _BoundedCache(8)
+
+    # ------------------------------------------------------------------ start-up
+    def _load_units(self) -> UnitSet:
+        settings = self.settings
+        if settings.units_path is not None:
+            units = read_units(settings.units_path)
+            self.store.import_units_dataset(Path(settings.units_path), version=units.version,
+                                            name=Path(settings.units_path).name, unit_count=len(units),
+                                            actor=SYSTEM_ACTOR)
+            return units
+        active = self.store.active_units_dataset()
+        if active is not None:
+            units = read_units(active.path)
+            self.sample_data = active.source_path.startswith(str(_demo_dir()))
+            if self.sample_data:
+                self.demo_folder = _demo_dir()
+            return units
+        # A fresh store and no --units: serve the sample region, clearly labelled as such.
+        folder = _demo_dir()
+        units_file = folder / "units.geojson"
+        units = read_units(units_file)
+        self.store.import_units_dataset(units_file, version=units.version, name="sample data (geo.demo)",
+                                        unit_count=len(units), actor=SYSTEM_ACTOR)
+        self.sample_data = True
+        self.demo_folder = folder
+        if settings.seed_demo:
+            self._seed_demo(folder, units)
+        return units
+
+    def _seed_demo(self, folder: Path, units: UnitSet) -> None:
+        from layers.models import read_layer_file
+
+        for kind in LayerKind:
+            path = folder / f"{kind.value}.geojson"
+            if path.exists() and self.store.layer_version(kind.value) == 0:
+                features = read_layer_file(path, kind, allow_markers=True)
+                self.store.add_features(kind.value, [_new_feature(f) for f in features], actor=SYSTEM_ACTOR,
+                                        base_data_version=units.version)
+        scenario_file = folder / "scenario.json"
+        if scenario_file.exists() and not self.store.list_scenarios():
+            scenario = Scenario.read(scenario_file)
+            self.store.create_scenario(scenario.to_dict(), actor=SYSTEM_ACTOR, base_data_version=units.version)
+
+    @property
+    def raster_path(self) -> Path | None:
+        """Population raster for drawn-polygon estimates (the sample one with sample units)."""
+        if self.settings.raster_path is not None:
+            return Path(self.settings.raster_path)
+        if self.sample_data and self.demo_folder is not None and (self.demo_folder / "population.tif").exists():
+            return self.demo_folder / "population.tif"
+        return None
+
+    # ------------------------------------------------------------------ auth
+    def check_token(self, candidate: str) -> bool:
+        return secrets.compare_digest(candidate.encode(), self.token.encode())
+
+    # ------------------------------------------------------------------ units
+    def filter_units(self, *, province: str | None, district: str | None, q: str | None) -> gpd.GeoDataFrame:
+        """Units matching the filters (diacritic-insensitive, via geo.text.fold)."""
+        from geo.text import fold
+
+        gdf = self.units.gdf
+        mask = pd.Series(True, index=gdf.index)
+        if province:
+            mask &= gdf["province"].fillna("").map(fold) == fold(province)
+        if district:
+            mask &= gdf["district"].fillna("").map(fold) == fold(district)
+        if q:
+            needle = fold(q)
+            mask &= gdf["name"].fillna("").map(fold).str.contains(needle, regex=False) | gdf.index.str.startswith(q)
+        return gdf[mask]
+
+    def units_geojson(self, gdf: gpd.GeoDataFrame) -> dict[str, Any]:
+        """GeoJSON FeatureCollection of units, with density (người/km²) from UnitSet.density()."""
+        density = self.units.density()
+        frame = gdf.drop(columns=[c for c in gdf.columns if c == "code"]).copy()
+        frame["density"] = density.reindex(gdf.index)
+        frame.index.name = "code"
+        frame = frame.reset_index()
+        return frame.to_geo_dict(na="null", show_bbox=False, drop_id=True)
+
+    # ------------------------------------------------------------------ scenarios
+    def _lock_for(self, scenario_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._scenario_locks.setdefault(scenario_id, threading.Lock())
+
+    def parse_scenario(self, body: dict[str, Any]) -> Scenario:
+        """Validate a scenario body against the contract and the active units."""
+        scenario = Scenario.from_dict(body, source="request body")
+        unknown = [code for code in scenario.member_codes() if code not in self.units.gdf.index]
+        if unknown:
+            raise ScenarioError(
+                f"{len(unknown)} member code(s) are not units of the active dataset: "
+                + ", ".join(unknown[:10]) + ("…" if len(unknown) > 10 else ""),
+                hint="use unit codes from GET /api/units (text, leading zeros kept)",
+                context={"unknown_codes": unknown, "units_version": self.units.version})
+        return scenario
+
+    def evaluate(self, scenario: Scenario):
+        from geo.evaluation import evaluate
+
+        return evaluate(self.units, scenario)
+
+    def evaluation(self, record: ScenarioRecord):
+        """The evaluation of a stored scenario version (cached; built once per version)."""
+        key = (record.scenario_id, record.version, self.units.version)
+        return self._evaluations.get_or_build(
+            key, lambda: self.evaluate(self.parse_scenario(record.body)))
+
+    def create_scenario(self, body: dict[str, Any], *, actor: str) -> ScenarioRecord:
+        scenario = self.parse_scenario(body)
+        evaluation = self.evaluate(scenario)
+        record = self.store.create_scenario(scenario.to_dict(), actor=actor, base_data_version=self.units.version)
+        self._evaluations.put((record.scenario_id, record.version, self.units.version), evaluation)
+        return record
+
+    def update_scenario(self, scenario_id: str, body: dict[str, Any], *, expected_version: int,
+                        actor: str) -> ScenarioRecord:
+        scenario = self.parse_scenario(body)
+        with self._lock_for(scenario_id):
+            self._require_version(scenario_id, expected_version)
+            evaluation = self.evaluate(scenario)
+            record = self.store.update_scenario(scenario_id, scenario.to_dict(), expected_version=expected_version,
+                                                actor=actor, base_data_version=self.units.version)
+        self._evaluations.put((record.scenario_id, record.version, self.units.version), evaluation)
+        return record
+
+    def delete_scenario(self, scenario_id: str, *, expected_version: int | None, actor: str) -> None:
+        with self._lock_for(scenario_id):
+            self.store.delete_scenario(scenario_id, expected_version=expected_version, actor=actor,
+                                       base_data_version=self.units.version)
+
+    def reassign(self, scenario_id: str, assignments: dict[str, str | None], *, expected_version: int,
+                 actor: str) -> ReassignOutcome:
+        """Move units between new units of a stored scenario; only touched new units are recomputed."""
+        unknown = [code for code in assignments if code not in self.units.gdf.index]
+        if unknown:
+            raise ScenarioError(f"unit code(s) not in the active dataset: {', '.join(unknown[:10])}",
+                                hint="use unit codes from GET /api/units (text, leading zeros kept)",
+                                context={"unknown_codes": unknown})
+        with self._lock_for(scenario_id):
+            record = self._require_version(scenario_id, expected_version)
+            evaluation = self.evaluation(record)
+            new_evaluation, changed_ids = evaluation.reassign(assignments)
+            body = new_evaluation.scenario.to_dict()
+            new_record = self.store.update_scenario(scenario_id, body, expected_version=expected_version,
+                                                    actor=actor, base_data_version=self.units.version)
+        self._evaluations.put((scenario_id, new_record.version, self.units.version), new_evaluation)
+        return ReassignOutcome(new_record, new_evaluation, list(changed_ids))
+
+    @staticmethod
+    def reassign_result(outcome: ReassignOutcome) -> dict[str, Any]:
+        """The reassign response: new version, the changed new units only, and the totals."""
+        evaluation = outcome.evaluation
+        return {"version": outcome.record.version,
+                "changed": [evaluation.results[new_unit_id].to_json() for new_unit_id in outcome.changed_ids],
+                "totals": evaluation.totals, "warnings": evaluation.warnings()}
+
+    def _require_version(self, scenario_id: str, expected_version: int) -> ScenarioRecord:
+        record = self.store.get_scenario(scenario_id)
+        if record.version != expected_version:
+            raise ConflictError(
+                f"scenario {scenario_id!r} was changed by someone else: you edited version {expected_version}, "
+                f"the stored one is version {record.version}",
+                current_version=record.version, current=record.body,
+                hint="reload it (the current version is in this response), re-apply your change and save again",
+                context={"scenario_id": scenario_id, "your_version": expected_version,
+                         "current_version": record.version})
+        return record
+
+    # ------------------------------------------------------------------ zoning layers
+    def layer_versions(self) -> dict[str, int]:
+        return {kind.value: self.store.layer_version(kind.value) for kind in LayerKind}
+
+    def layer_frame(self, kind: LayerKind, version: int | None = None) -> gpd.GeoDataFrame:
+        """The stored features of one layer as a GeoDataFrame (the input of layers.indicators)."""
+        version = self.store.layer_version(kind.value) if version is None else version
+        return self._layer_frames.get_or_build((kind.value, version),
+                                               lambda: _features_frame(kind, self.store.list_features(kind.value)))
+
+    def layer_frames(self) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, int]]:
+        versions = self.layer_versions()
+        return {kind: self.layer_frame(LayerKind(kind), version) for kind, version in versions.items()}, versions
+
+    def add_features(self, kind: LayerKind, features: list, *, actor: str) -> list[FeatureRecord]:
+        """Store validated ``layers.models.ZoningFeature`` objects (all or none)."""
+        return self.store.add_features(kind.value, [_new_feature(f) for f in features], actor=actor,
+                                       base_data_version=self.units.version)
+
+    def update_feature(self, kind: LayerKind, feature_id: str, feature, *, expected_version: int | None,
+                       actor: str) -> FeatureRecord:
+        return self.store.update_feature(kind.value, feature_id, _new_feature(feature, feature_id=feature_id),
+                                         expected_version=expected_version, actor=actor,
+                                         base_data_version=self.units.version)
+
+    def delete_feature(self, kind: LayerKind, feature_id: str, *, expected_version: int | None, actor: str) -> None:
+        self.store.delete_feature(kind.value, feature_id, expected_version=expected_version, actor=actor,
+                                  base_data_version=self.units.version)
+
+    # ------------------------------------------------------------------ indicators
+    def unit_indicators(self) -> tuple[pd.DataFrame, str]:
+        """Indicators per existing unit, with the version they were computed for."""
+        from layers.indicators import compute_indicators
+
+        frames, versions = self.layer_frames()
+        version = f"{self.units.version}.{_layers_token(versions)}"
+        table = self._indicators.get_or_build(
+            ("units", version), lambda: compute_indicators(self.units.gdf[["area_km2", "geometry"]], frames))
+        return table, version
+
+    def scenario_indicators(self, record: ScenarioRecord) -> tuple[pd.DataFrame, str]:
+        """Indicators per new unit of a scenario version."""
+        from layers.indicators import compute_indicators
+
+        frames, versions = self.layer_frames()
+        version = f"{record.scenario_id}.{record.version}.{self.units.version}.{_layers_token(versions)}"
+
+        def build() -> pd.DataFrame:
+            areas = self.evaluation(record).new_units_gdf()
+            if "id" in areas.columns:
+                areas = areas.set_index("id")
+            return compute_indicators(areas, frames)
+
+        return self._indicators.get_or_build(("scenario", version), build), version
+
+    # ------------------------------------------------------------------ tiles
+    def tile_source(self, layer_id: str):
+        """The tile source of a layer id at its current version (built once per version)."""
+        if layer_id == "units":
+            indicators, version = self.unit_indicators()
+            return self._sources.get_or_build(("units", version), lambda: self._units_source(indicators, version))
+        if layer_id.startswith(SCENARIO_LAYER_PREFIX):
+            scenario_id = layer_id[len(SCENARIO_LAYER_PREFIX):]
+            record = self.store.get_scenario(scenario_id)
+            version = f"{record.version}.{self.units.version}"
+            return self._sources.get_or_build((layer_id, version), lambda: self._scenario_source(record, version))
+        try:
+            kind = LayerKind(layer_id)
+        except ValueError:
+            raise NotFoundError(
+                f"no tile layer {layer_id!r}",
+                hint="use units, scenario-{id}, industrial_clusters, tourism_sites or night_streets",
+                context={"layer": layer_id}) from None
+        from layers.sources import zoning_tile_source
+
+        layer_version = self.store.layer_version(kind.value)
+        version = str(layer_version)
+        return self._sources.get_or_build((layer_id, version), lambda: zoning_tile_source(
+            kind.value, self.layer_frame(kind, layer_version).drop(columns=["layer"]), version=version))
+
+    def _units_source(self, indicators: pd.DataFrame, version: str):
+        """Units with density (người/km²) and the per-unit zoning indicators as tile attributes."""
+        from layers.sources import UNITS_TILE_PROPERTIES, GeoDataFrameTileSource, with_density_per_km2
+        from layers.styles import style_for
+
+        data = with_density_per_km2(self.units.gdf)
+        data["density"] = data["density_per_km2"]
+        indicator_columns = [c for c in indicators.columns if c != "source"]
+        for column in indicator_columns:
+            data[column] = indicators[column].reindex(data.index)
+        properties = [c for c in UNITS_TILE_PROPERTIES if c in data.columns] + ["density", *indicator_columns]
+        return GeoDataFrameTileSource("units", data, version=version, properties=properties, id_column="code",
+                                      style=style_for("units"))
+
+    def _scenario_source(self, record: ScenarioRecord, version: str):
+        """Dissolved new units with their figures, members and indicators as tile attributes."""
+        from layers.sources import scenario_tile_source
+
+        evaluation = self.evaluation(record)
+        data = evaluation.new_units_gdf()
+        data["new_unit_id"] = data["id"]
+        data["members"] = [";".join(members) for members in data["members"]]
+        indicators, _ = self.scenario_indicators(record)
+        for column in indicators.columns:
+            if column != "source":
+                data[column] = indicators[column].reindex(data["id"]).to_numpy()
+        return scenario_tile_source(record.scenario_id, data, version=version)
+
+
+def _layers_token(versions: dict[str, int]) -> str:
+    return "-".join(str(versions[kind.value]) for kind in LayerKind)
+
+
+def _new_feature(feature, *, feature_id: str | None = None) -> NewFeature:
+    """A store row from a validated ``layers.models.ZoningFeature``."""
+    return NewFeature(geometry=shapely.geometry.mapping(feature.geometry), properties=feature.properties(),
+                      feature_id=feature_id if feature_id is not None else feature.feature_id)
+
+
+def _features_frame(kind: LayerKind, records: list[FeatureRecord]) -> gpd.GeoDataFrame:
+    rows, geometries = [], []
+    for record in records:
+        rows.append({"feature_id": record.feature_id, "layer": kind.value, "version": record.version,
+                     **record.properties})
+        geometries.append(shapely.geometry.shape(record.geometry))
+    columns = ["feature_id", "layer", "version", "name", "geometry_note"]
+    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
+    for column in ("name", "geometry_note"):
+        if column not in frame.columns:
+            frame[column] = None
+    return gpd.GeoDataFrame(frame, geometry=geometries, crs=WGS84)
+
+
+def _demo_dir() -> Path:
+    from geo.demo import demo_dir
+
+    return Path(demo_dir())
