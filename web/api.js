@@ -1,0 +1,88 @@
+// The only fetch wrapper of the page: JSON in/out, the write token, and the API's error shape
+// {"detail", "hint", "context"} turned into ApiError so the page can show it to the user.
+
+const TOKEN_KEY = "diagioi.token";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.detail) || `HTTP ${status}`);
+    this.status = status;
+    this.hint = body ? body.hint : null;
+    this.context = body ? body.context : null;
+    this.body = body;
+  }
+  get isConflict() { return this.status === 409; }
+  get isAuth() { return this.status === 401 || this.status === 403; }
+}
+
+export function getToken() { return localStorage.getItem(TOKEN_KEY) || ""; }
+export function setToken(token) {
+  if (token) localStorage.setItem(TOKEN_KEY, token.trim());
+  else localStorage.removeItem(TOKEN_KEY);
+}
+
+/** Ask the server for the write token; it only answers requests from this machine (127.0.0.1). */
+export async function fetchSessionToken() {
+  try {
+    const response = await fetch("api/session", { headers: { accept: "application/json" } });
+    if (!response.ok) return null;
+    const body = await response.json();
+    return body.token || null;
+  } catch (error) {
+    return null;  // older server without /api/session: the user types the token instead
+  }
+}
+
+async function request(method, path, body) {
+  const headers = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (method !== "GET") {
+    const token = getToken();
+    if (token) headers.authorization = `Bearer ${token}`;
+  }
+  const response = await fetch(path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed = null;
+  if (text) {
+    try { parsed = JSON.parse(text); } catch (error) { parsed = { detail: text.slice(0, 300) }; }
+  }
+  if (!response.ok) throw new ApiError(response.status, parsed);
+  return parsed;
+}
+
+// Paths are relative so the page works under any prefix the server mounts it at.
+export const api = {
+  health: () => request("GET", "api/health"),
+  units: () => request("GET", "api/units"),
+  tileJson: (layer) => request("GET", `api/tiles/${encodeURIComponent(layer)}.json`),
+  listScenarios: () => request("GET", "api/scenarios"),
+  getScenario: (id) => request("GET", `api/scenarios/${encodeURIComponent(id)}`),
+  createScenario: (scenario) => request("POST", "api/scenarios", scenario),
+  updateScenario: (id, scenario) => request("PUT", `api/scenarios/${encodeURIComponent(id)}`, scenario),
+  deleteScenario: (id) => request("DELETE", `api/scenarios/${encodeURIComponent(id)}`),
+  reassign: (id, assignments, version) =>
+    request("POST", `api/scenarios/${encodeURIComponent(id)}/reassign`, { assignments, version }),
+  evaluation: (id) => request("GET", `api/scenarios/${encodeURIComponent(id)}/evaluation`),
+  analysePolygon: (geometry) => request("POST", "api/analysis/polygon", geometry),
+  exportUrl: (id, format) => `api/scenarios/${encodeURIComponent(id)}/export.${format}`,
+};
+
+/** The list endpoints may answer a bare array or a page object; accept both. */
+export function itemsOf(listBody) {
+  if (Array.isArray(listBody)) return listBody;
+  if (!listBody) return [];
+  return listBody.items || listBody.scenarios || listBody.features || [];
+}
+
+/** A scenario answer may wrap the scenario ({"id","version","scenario":{...}}) or be flat. */
+export function scenarioOf(body) {
+  if (!body) return null;
+  const inner = body.scenario && typeof body.scenario === "object" && body.scenario.new_units ? body.scenario : body;
+  const scenario = { ...inner };
+  scenario.id = body.id ?? inner.id;
+  scenario.version = body.version ?? inner.version;
+  scenario.new_units = (inner.new_units || []).map((nu) => ({ ...nu, members: [...(nu.members || [])] }));
+  return scenario;
+}

@@ -1,0 +1,179 @@
+// The MapLibre map: a plain background (optional raster basemap), the units vector tiles with
+// promoteId "code" so that colours are set per unit through feature-state, the scenario's
+// dissolved new-unit outlines, and the three zoning layers. No symbol/text layers: the style
+// needs no glyphs or sprites, so the page works with no network at all.
+
+/* global maplibregl */
+
+export const UNITS_SOURCE = "units";
+export const UNITS_FILL = "units-fill";
+
+// Colour of each new unit, by its position in the scenario (distinct, readable on white).
+export const NEW_UNIT_COLOURS = [
+  "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+  "#9c755f", "#86bcb6", "#d37295", "#a0cbe8", "#ffbe7d", "#8cd17d", "#b6992d", "#499894",
+];
+export const OUTSIDE_COLOUR = "#e6e6e6";
+export const UNASSIGNED_COLOUR = "#fff3c4";
+
+const ZONING_STYLES = {
+  industrial_clusters: { fill: "#7b3294", line: "#542788", circle: "#7b3294" },
+  tourism_sites: { fill: "#1a9850", line: "#006837", circle: "#1a9850" },
+  night_streets: { fill: "#f46d43", line: "#d73027", circle: "#d73027" },
+};
+
+function absoluteUrl(url) { return new URL(url, window.location.href).href; }
+
+/** A map on a plain background; basemapUrl is an optional {z}/{x}/{y} raster template. */
+export function createMap(container, { basemapUrl = null, bounds = null } = {}) {
+  const style = {
+    version: 8,
+    sources: {},
+    layers: [{ id: "background", type: "background", paint: { "background-color": "#f4f1ea" } }],
+  };
+  if (basemapUrl) {
+    style.sources.basemap = {
+      type: "raster", tiles: [basemapUrl], tileSize: 256,
+      attribution: "© OpenStreetMap contributors",
+    };
+    style.layers.push({ id: "basemap", type: "raster", source: "basemap", paint: { "raster-opacity": 0.6 } });
+  }
+  const map = new maplibregl.Map({
+    container,
+    style,
+    bounds: bounds || [[102.1, 8.4], [109.5, 23.4]],
+    fitBoundsOptions: { padding: 20 },
+    boxZoom: false,            // shift-drag is our box selection
+    attributionControl: basemapUrl ? {} : false,
+    fadeDuration: 0,
+    preserveDrawingBuffer: true,   // screenshots in tests and benchmarks read the canvas
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
+  return map;
+}
+
+function vectorSourceFrom(tilejson, extra = {}) {
+  return {
+    type: "vector",
+    tiles: tilejson.tiles.map(absoluteUrl),
+    minzoom: tilejson.minzoom ?? 0,
+    maxzoom: tilejson.maxzoom ?? 14,
+    ...(tilejson.bounds ? { bounds: tilejson.bounds } : {}),
+    ...extra,
+  };
+}
+
+function sourceLayerOf(tilejson, fallback) {
+  const layers = tilejson.vector_layers || [];
+  return layers.length ? layers[0].id : fallback;
+}
+
+/** Units as vector tiles; returns the source-layer name needed for feature-state. */
+export function addUnits(map, tilejson) {
+  const sourceLayer = sourceLayerOf(tilejson, "units");
+  map.addSource(UNITS_SOURCE, vectorSourceFrom(tilejson, { promoteId: "code" }));
+  map.addLayer({
+    id: UNITS_FILL, type: "fill", source: UNITS_SOURCE, "source-layer": sourceLayer,
+    paint: {
+      "fill-color": ["to-color", ["coalesce", ["feature-state", "fill"], OUTSIDE_COLOUR]],
+      "fill-opacity": ["case", ["boolean", ["feature-state", "hover"], false], 0.95, 0.78],
+    },
+  });
+  map.addLayer({
+    id: "units-line", type: "line", source: UNITS_SOURCE, "source-layer": sourceLayer,
+    paint: { "line-color": "#6b6b6b", "line-width": ["interpolate", ["linear"], ["zoom"], 6, 0.3, 12, 1] },
+  });
+  // Units of the scenario's districts that no new unit has taken yet.
+  map.addLayer({
+    id: "units-unassigned", type: "line", source: UNITS_SOURCE, "source-layer": sourceLayer,
+    paint: {
+      "line-color": "#d95f02", "line-width": 2.2, "line-dasharray": [2, 1.5],
+      "line-opacity": ["case", ["boolean", ["feature-state", "unassigned"], false], 1, 0],
+    },
+  });
+  map.addLayer({
+    id: "units-selected", type: "line", source: UNITS_SOURCE, "source-layer": sourceLayer,
+    paint: {
+      "line-color": "#111111", "line-width": 3,
+      "line-opacity": ["case", ["boolean", ["feature-state", "selected"], false], 1, 0],
+    },
+  });
+  return sourceLayer;
+}
+
+/** Dissolved outlines of the scenario's new units; the version in the URL refreshes the tiles. */
+export function setScenarioOutlines(map, tilejson, version) {
+  const withVersion = (url) => {
+    const u = new URL(absoluteUrl(url));
+    u.searchParams.set("v", String(version ?? ""));
+    // MapLibre needs the literal {z}/{x}/{y} placeholders, which URL() percent-encodes.
+    return decodeURI(u.href);
+  };
+  const tiles = tilejson.tiles.map(withVersion);
+  const existing = map.getSource("scenario");
+  if (existing) { existing.setTiles(tiles); return; }
+  map.addSource("scenario", { ...vectorSourceFrom(tilejson), tiles });
+  const beforeId = map.getLayer("units-unassigned") ? "units-unassigned" : undefined;
+  map.addLayer({
+    id: "scenario-line", type: "line", source: "scenario", "source-layer": sourceLayerOf(tilejson, "scenario"),
+    paint: { "line-color": "#222222", "line-width": ["interpolate", ["linear"], ["zoom"], 6, 1.2, 12, 2.8] },
+  }, beforeId);
+}
+
+/** A zoning layer (any geometry type) with its own colours; ids are "<kind>-fill|line|circle". */
+export function addZoning(map, kind, tilejson) {
+  const style = ZONING_STYLES[kind];
+  const sourceLayer = sourceLayerOf(tilejson, kind);
+  map.addSource(kind, vectorSourceFrom(tilejson));
+  const polygons = ["==", ["geometry-type"], "Polygon"];
+  map.addLayer({ id: `${kind}-fill`, type: "fill", source: kind, "source-layer": sourceLayer, filter: polygons,
+    paint: { "fill-color": style.fill, "fill-opacity": 0.35 } });
+  map.addLayer({ id: `${kind}-line`, type: "line", source: kind, "source-layer": sourceLayer,
+    filter: ["!=", ["geometry-type"], "Point"],
+    paint: { "line-color": style.line, "line-width": ["case", polygons, 1.2, 3] } });
+  map.addLayer({ id: `${kind}-circle`, type: "circle", source: kind, "source-layer": sourceLayer,
+    filter: ["==", ["geometry-type"], "Point"],
+    paint: { "circle-color": style.circle, "circle-radius": 5, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } });
+  return [`${kind}-fill`, `${kind}-line`, `${kind}-circle`];
+}
+
+export function setZoningVisible(map, kind, visible) {
+  for (const suffix of ["fill", "line", "circle"]) {
+    const id = `${kind}-${suffix}`;
+    if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", visible ? "visible" : "none");
+  }
+}
+
+// ---- choropleth classes -------------------------------------------------------------------
+
+const SEQUENTIAL = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"];
+// % of standard: red below 100 %, green at or above.
+const PCT_BREAKS = [50, 80, 100, 150];
+const PCT_COLOURS = ["#b2182b", "#ef8a62", "#fddbc7", "#a6dba0", "#1b7837"];
+
+/** Quantile breaks (n classes) of the finite values; fewer when values repeat. */
+export function quantileBreaks(values, classes = 5) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (!sorted.length) return [];
+  const breaks = [];
+  for (let i = 1; i < classes; i += 1) {
+    const b = sorted[Math.min(sorted.length - 1, Math.floor((i * sorted.length) / classes))];
+    if (!breaks.length || b > breaks[breaks.length - 1]) breaks.push(b);
+  }
+  return breaks;
+}
+
+/** {breaks, colours, colourOf(value)} for an indicator; pct_standard has fixed breaks. */
+export function classesFor(indicator, values) {
+  const breaks = indicator === "pct_standard" ? PCT_BREAKS : quantileBreaks(values);
+  const colours = indicator === "pct_standard" ? PCT_COLOURS
+    : SEQUENTIAL.slice(SEQUENTIAL.length - breaks.length - 1);
+  const colourOf = (value) => {
+    if (!Number.isFinite(value)) return null;
+    let i = 0;
+    while (i < breaks.length && value >= breaks[i]) i += 1;
+    return colours[i];
+  };
+  return { breaks, colours, colourOf };
+}

@@ -1,0 +1,166 @@
+// The live panel: one card per new unit (areas, population, density, members, contiguity,
+// each standard pass/fail with % of standard) and the totals of the city/province.
+// Cards are keyed by new-unit id so that a reassignment re-renders only the changed ones.
+
+import { t, tOptional, formatNumber } from "./i18n.js";
+import { escapeHtml } from "./text.js";
+
+function kindLabel(kind, kindVi) {
+  return tOptional(`kind.${kind}`) || kindVi || kind || "";
+}
+
+function criterionLabel(standard) {
+  return tOptional(`criterion.${standard.criterion}`) || standard.criterion || standard.rule;
+}
+
+function statusBadge(status) {
+  if (!status) return "";
+  return `<span class="badge status-${escapeHtml(status)}">${escapeHtml(t(`status.${status}`))}</span>`;
+}
+
+function standardRow(standard) {
+  const state = standard.exempt ? "exempt" : standard.passed ? "pass" : "fail";
+  const pct = Number.isFinite(standard.percent_of_standard) ? `${formatNumber(standard.percent_of_standard, 0)} %` : "–";
+  const digits = Math.abs(standard.threshold ?? 0) < 100 ? 1 : 0;
+  const unconfirmed = standard.confirmed === false ? ` <span class="unconfirmed" title="${escapeHtml(t("standard.unconfirmed"))}">*</span>` : "";
+  const title = [standard.citation, standard.note].filter(Boolean).join(" — ");
+  return `<tr class="std-${state}" title="${escapeHtml(title)}">
+    <td>${escapeHtml(criterionLabel(standard))}${unconfirmed}</td>
+    <td class="num">${formatNumber(standard.value, digits)}</td>
+    <td class="num">${escapeHtml(standard.comparison || "")} ${formatNumber(standard.threshold, digits)} ${escapeHtml(standard.unit || "")}</td>
+    <td class="num">${pct}</td>
+    <td class="mark">${state === "pass" ? "✔" : state === "fail" ? "✘" : "—"}</td></tr>`;
+}
+
+export function standardsTable(standards) {
+  if (!standards || !standards.length) return "";
+  return `<table class="standards"><thead><tr><th>${t("standard.criterion")}</th><th>${t("standard.value")}</th>
+    <th>${t("standard.threshold")}</th><th>${t("standard.pct")}</th><th></th></tr></thead>
+    <tbody>${standards.map(standardRow).join("")}</tbody></table>`;
+}
+
+function areaRow(figures) {
+  const official = figures.official_area_km2;
+  const computed = figures.area_km2;
+  let warn = "";
+  if (figures.area_differs) {
+    warn = ` <span class="warn" title="${escapeHtml(t("area.differs_title"))}">⚠ ${formatNumber(figures.area_difference_pct, 1)} %</span>`;
+  }
+  const basis = figures.area_basis ? ` <span class="muted">(${escapeHtml(t(`area.basis_${figures.area_basis}`))})</span>` : "";
+  return `<tr><th>${t("figure.area")}</th><td>${t("area.official")}: ${formatNumber(official, 2)} km² · ${t("area.computed")}: ${formatNumber(computed, 2)} km²${warn}${basis}</td></tr>`;
+}
+
+/** HTML of one new unit's card body. */
+export function newUnitCard(nu, figures, { colour, active, locked }) {
+  const f = figures || { members: nu.members, member_names: [], standards: [] };
+  const names = f.member_names && f.member_names.length ? f.member_names : f.members || [];
+  const contiguity = f.contiguous === false
+    ? `<p class="warn">⚠ ${escapeHtml(t("figure.not_contiguous", { n: (f.components || []).length }))}</p>` : "";
+  const drawn = nu.geometry ? `<p class="muted">${escapeHtml(t("figure.drawn_geometry"))}</p>` : "";
+  return `<div class="nu-head">
+      <span class="swatch" style="background:${colour}"></span>
+      <button class="nu-name link" data-action="activate" title="${escapeHtml(t("newunit.activate"))}">${escapeHtml(nu.name)}</button>
+      <span class="muted">${escapeHtml(kindLabel(nu.kind, f.kind_vi))}</span>
+      ${statusBadge(f.status)}
+      <span class="spacer"></span>
+      <button class="icon" data-action="lock" aria-pressed="${locked}" title="${escapeHtml(t(locked ? "newunit.unlock" : "newunit.lock"))}">${locked ? "🔒" : "🔓"}</button>
+      <button class="icon" data-action="remove" title="${escapeHtml(t("newunit.remove"))}">✕</button>
+    </div>
+    <table class="figures">
+      ${areaRow(f)}
+      <tr><th>${t("figure.population")}</th><td><span class="fig-population">${formatNumber(f.population)}</span> ${t("unit.people")}</td></tr>
+      <tr><th>${t("figure.density")}</th><td>${formatNumber(f.density, 1)} ${t("unit.per_km2")}</td></tr>
+      <tr><th>${t("figure.members")} (${(f.members || []).length})</th><td class="members">${names.map(escapeHtml).join(", ") || "–"}</td></tr>
+    </table>
+    ${contiguity}${drawn}
+    ${standardsTable(f.standards)}
+    ${active ? `<p class="active-note">${escapeHtml(t("newunit.active_note"))}</p>` : ""}`;
+}
+
+function byKindRows(before, after) {
+  const kinds = [...new Set([...Object.keys(before || {}), ...Object.keys(after || {})])];
+  return kinds.map((kind) => `<tr><td>${escapeHtml(kindLabel(kind))}</td><td class="num">${formatNumber((before || {})[kind] ?? 0)}</td>
+    <td class="num">${formatNumber((after || {})[kind] ?? 0)}</td></tr>`).join("");
+}
+
+/** HTML of the totals block. */
+export function totalsHtml(totals) {
+  if (!totals) return "";
+  const share = (x) => (Number.isFinite(x) ? `${formatNumber(x * 100, 1)} %` : "–");
+  const parent = totals.parent && totals.parent.standards && totals.parent.standards.length
+    ? `<h4>${escapeHtml(totals.parent.name || t("totals.parent"))}</h4>${standardsTable(totals.parent.standards)}` : "";
+  return `<table class="totals-table">
+      <thead><tr><th></th><th>${t("totals.before")}</th><th>${t("totals.after")}</th></tr></thead>
+      <tbody>
+        <tr><th>${t("totals.units")}</th><td class="num">${formatNumber(totals.units_before)}</td><td class="num totals-after">${formatNumber(totals.units_after)}</td></tr>
+        ${byKindRows(totals.by_kind_before, totals.by_kind_after)}
+        <tr><th>${t("totals.ward_share")}</th><td class="num">${share(totals.ward_share_before)}</td><td class="num">${share(totals.ward_share_after)}</td></tr>
+      </tbody></table>
+    <p>${t("figure.population")}: ${formatNumber(totals.population)} ${t("unit.people")} · ${t("figure.area")}: ${formatNumber(totals.area_km2, 2)} km²
+      · ${t("figure.density")}: ${formatNumber(totals.density, 1)} ${t("unit.per_km2")}</p>
+    ${parent}`;
+}
+
+export class Panel {
+  constructor({ cardsEl, totalsEl, warningsEl, colourOf, onAction }) {
+    this.cardsEl = cardsEl;
+    this.totalsEl = totalsEl;
+    this.warningsEl = warningsEl;
+    this.colourOf = colourOf;
+    this.activeId = null;
+    cardsEl.addEventListener("click", (event) => {
+      const button = event.target.closest("[data-action]");
+      const card = event.target.closest(".nu-card");
+      if (button && card) onAction(button.dataset.action, card.dataset.id);
+    });
+  }
+
+  cardElement(id) { return this.cardsEl.querySelector(`.nu-card[data-id="${CSS.escape(id)}"]`); }
+
+  renderCard(session, nu) {
+    let el = this.cardElement(nu.id);
+    if (!el) {
+      el = document.createElement("div");
+      el.className = "nu-card";
+      el.dataset.id = nu.id;
+    }
+    el.classList.toggle("active", nu.id === this.activeId);
+    const figures = session.figures.get(nu.id);
+    el.classList.toggle("fail", Boolean(figures && figures.status === "fail"));
+    el.innerHTML = newUnitCard(nu, figures, {
+      colour: this.colourOf(nu.id), active: nu.id === this.activeId, locked: Boolean(nu.locked),
+    });
+    return el;
+  }
+
+  renderAll(session) {
+    this.cardsEl.replaceChildren(...(session.scenario ? session.scenario.new_units.map((nu) => this.renderCard(session, nu)) : []));
+    if (session.scenario && !session.scenario.new_units.length) {
+      this.cardsEl.innerHTML = `<p class="muted">${escapeHtml(t("newunit.none"))}</p>`;
+    }
+    this.renderTotals(session);
+  }
+
+  /** Re-render only the cards of changed new units and the totals. */
+  update(session, changedIds) {
+    for (const id of changedIds) {
+      const nu = session.newUnit(id);
+      if (nu) this.renderCard(session, nu);
+    }
+    this.renderTotals(session);
+  }
+
+  renderTotals(session) {
+    this.totalsEl.innerHTML = totalsHtml(session.totals);
+    this.warningsEl.innerHTML = (session.warnings || []).map((w) => `<p class="warn">⚠ ${escapeHtml(w)}</p>`).join("");
+  }
+
+  setActive(session, id) {
+    const previous = this.activeId;
+    this.activeId = id;
+    for (const changed of [previous, id]) {
+      const nu = changed ? session.newUnit(changed) : null;
+      if (nu) this.renderCard(session, nu);
+    }
+  }
+}
