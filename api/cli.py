@@ -21,7 +21,7 @@ from geo.errors import DiagioiError
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="diagioi — merging Vietnamese wards and communes: areas, populations, standards, exports.")
 console = Console(stderr=True)
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 180)
 
 FieldOpt = Annotated[Optional[str], typer.Option(help="source column for this field")]
 

@@ -19,7 +19,7 @@ from .area import geodesic_area_m2, geodesic_length_km
 from .crs import from_wgs84, local_equal_area_crs, to_wgs84
 
 DEFAULT_TOLERANCE_M = 25.0
-MIN_SHARED_BORDER_M = 3 * DEFAULT_TOLERANCE_M  # shorter contacts are corners, not borders
+MIN_SHARED_BORDER_M = 2 * DEFAULT_TOLERANCE_M  # shorter contacts are corners, not borders
 OVERLAP_REPORT_M2 = 1.0
 
 
@@ -114,8 +114,11 @@ def build_adjacency(codes, geometries, *, tolerance_m: float = DEFAULT_TOLERANCE
 
     # Shared border: the part of A's boundary within the tolerance of B (and vice versa, averaged).
     boundaries = shapely.boundary(planar)
-    line_ab = shapely.intersection(boundaries[left], buffered[right], grid_size=None)
-    line_ba = shapely.intersection(boundaries[right], buffered[left], grid_size=None)
+    line_ab = shapely.line_merge(shapely.intersection(boundaries[left], buffered[right]))
+    line_ba = shapely.line_merge(shapely.intersection(boundaries[right], buffered[left]))
+    # Where a shared border ends, each boundary runs on for about one tolerance inside the other's
+    # buffer (the turn at a T-junction); take that off at both ends of each merged piece.
+    end_effect_km = 2 * (shapely.get_num_geometries(line_ab) + shapely.get_num_geometries(line_ba)) * tolerance_m / 1000.0
     lines_lonlat_ab = to_wgs84(line_ab, plane)
     lines_lonlat_ba = to_wgs84(line_ba, plane)
 
@@ -134,7 +137,8 @@ def build_adjacency(codes, geometries, *, tolerance_m: float = DEFAULT_TOLERANCE
         if overlap_m2 >= OVERLAP_REPORT_M2:
             overlaps[codes[i]][codes[j]] = overlap_m2 / 1e6
             overlaps[codes[j]][codes[i]] = overlap_m2 / 1e6
-        border_km = 0.5 * (geodesic_length_km(lines_lonlat_ab[k]) + geodesic_length_km(lines_lonlat_ba[k]))
+        border_km = max(0.0, 0.5 * (geodesic_length_km(lines_lonlat_ab[k]) + geodesic_length_km(lines_lonlat_ba[k])
+                                    - end_effect_km[k]))
         if border_km * 1000.0 < MIN_SHARED_BORDER_M and overlap_m2 < OVERLAP_REPORT_M2 * 1000:
             continue
         a, b = codes[i], codes[j]

@@ -1,0 +1,185 @@
+"""Evaluating scenarios: merged figures, contiguity, standards, totals, and incremental = full."""
+import random
+
+import numpy as np
+import pytest
+import shapely
+
+from geo.area import geodesic_area_km2
+from geo.evaluation import evaluate
+from geo.io import read_units
+from geo.scenario import Scenario
+from geo.standards import RuleSet
+
+GROUND = 1 / 0.9999**2  # km² of ground in 1 km² of the TM-3 grid
+
+
+def _scenario(new_units, **extra):
+    return Scenario.from_dict({"name": "thử", "new_units": new_units, **extra})
+
+
+def test_merging_two_squares_adds_area_population_and_density(grid_units):
+    evaluation = evaluate(grid_units, _scenario([{"name": "Phường Mới", "kind": "ward", "members": ["00004", "00005"]}]))
+    [unit] = evaluation.to_json()["new_units"]
+    assert unit["area_km2"] == pytest.approx(2 * GROUND, rel=5e-4)
+    assert unit["official_area_km2"] == 2.0
+    assert unit["area_basis"] == "official"
+    assert unit["population"] == 9000
+    assert unit["density"] == pytest.approx(4500.0)
+    assert unit["contiguous"] is True
+    assert unit["member_names"] == ["Ô 4", "Ô 5"]
+
+
+def test_ward_below_the_2025_standard_fails_with_percent_of_standard(grid_units):
+    evaluation = evaluate(grid_units, _scenario([{"name": "P", "kind": "ward", "members": ["00004", "00005"]}]))
+    [unit] = evaluation.to_json()["new_units"]
+    by_criterion = {s["criterion"]: s for s in unit["standards"]}
+    assert by_criterion["area_km2"]["threshold"] == 5.5
+    assert by_criterion["area_km2"]["passed"] is False
+    assert by_criterion["area_km2"]["percent_of_standard"] == pytest.approx(36.4, abs=0.05)
+    assert by_criterion["population"]["threshold"] == 21000
+    assert by_criterion["population"]["percent_of_standard"] == pytest.approx(42.9, abs=0.05)
+    assert "76/2025" in by_criterion["population"]["citation"]
+    assert unit["status"] == "fail"
+
+
+def test_merging_three_units_is_exempt_under_art_5_cl_2(grid_units):
+    evaluation = evaluate(grid_units, _scenario([{"name": "X", "kind": "xa", "members": ["00001", "00002", "00003"]}]))
+    [unit] = evaluation.to_json()["new_units"]
+    assert unit["status"] == "exempt"
+    assert all(s["exempt"] for s in unit["standards"])
+    assert unit["population"] == 6000
+
+
+def test_missing_official_area_falls_back_to_the_computed_one(grid_units):
+    evaluation = evaluate(grid_units, _scenario([{"name": "X", "kind": "xa", "members": ["00008", "00009"]}]))
+    [unit] = evaluation.to_json()["new_units"]
+    assert unit["official_area_km2"] is None
+    assert unit["area_basis"] == "computed"
+    assert unit["density"] == pytest.approx(17000 / (2 * GROUND), rel=5e-4)
+
+
+def test_non_contiguous_new_unit_names_its_parts(grid_units):
+    evaluation = evaluate(grid_units, _scenario([{"name": "X", "kind": "xa", "members": ["00001", "00003"]}]))
+    data = evaluation.to_json()
+    assert data["new_units"][0]["contiguous"] is False
+    assert data["new_units"][0]["components"] == [["00001"], ["00003"]]
+    assert any("not contiguous" in w for w in data["warnings"])
+
+
+def test_official_area_differing_more_than_one_percent_is_flagged(tmp_path):
+    from tests.conftest import grid_frame
+
+    frame = grid_frame("EPSG:4326")
+    frame.loc[0, "area_km2_official"] = 0.9  # the cadastre says 0.9 km², the polygon has 1.0002
+    path = tmp_path / "g.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    units = read_units(path)
+    data = evaluate(units, _scenario([{"name": "X", "kind": "xa", "members": ["00001", "00002"]}])).to_json()
+    assert data["new_units"][0]["area_difference_pct"] == pytest.approx((2 * GROUND - 1.9) / 1.9 * 100, abs=0.05)
+    assert data["new_units"][0]["area_differs"] is True
+    assert any("differs from official" in w for w in data["warnings"])
+
+
+def test_overlapping_members_are_not_counted_twice(tmp_path):
+    import geopandas as gpd
+
+    a = shapely.box(105.0, 21.0, 105.01, 21.01)
+    b = shapely.box(105.009, 21.0, 105.02, 21.01)  # overlaps a by 10 % of a cell
+    frame = gpd.GeoDataFrame({"code": ["00001", "00002"], "name": ["a", "b"], "kind": ["xa", "xa"],
+                              "population": [100, 100]}, geometry=[a, b], crs="EPSG:4326")
+    path = tmp_path / "overlap.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    units = read_units(path)
+    evaluation = evaluate(units, _scenario([{"name": "X", "kind": "xa", "members": ["00001", "00002"]}]))
+    [unit] = evaluation.to_json()["new_units"]
+    assert unit["area_km2"] == pytest.approx(geodesic_area_km2(shapely.union(a, b)), rel=1e-4)
+    assert unit["overlap_km2"] == pytest.approx(geodesic_area_km2(shapely.intersection(a, b)), rel=1e-3)
+    assert geodesic_area_km2(evaluation.new_unit_geometry("n1")) == pytest.approx(unit["area_km2"], rel=1e-3)
+
+
+def test_totals_and_provincial_city_standards(grid_units):
+    scenario = _scenario(
+        [{"name": "P1", "kind": "ward", "members": ["00004", "00005", "00006"]},
+         {"name": "X1", "kind": "xa", "members": ["00001", "00002", "00003"]},
+         {"name": "X2", "kind": "xa", "members": ["00007", "00008", "00009"]}],
+        parent={"name": "Thành phố Mẫu", "kind": "provincial_city"})
+    totals = evaluate(grid_units, scenario).to_json()["totals"]
+    assert totals["units_before"] == 9 and totals["units_after"] == 3
+    assert totals["by_kind_before"] == {"commune": 8, "ward": 1}
+    assert totals["by_kind_after"] == {"ward": 1, "commune": 2}
+    assert totals["ward_share_after"] == pytest.approx(1 / 3, abs=1e-4)
+    assert totals["population"] == 45000
+    parent = {s["criterion"]: s for s in totals["parent"]["standards"]}
+    assert parent["area_km2"]["threshold"] == 150 and parent["area_km2"]["passed"] is False
+    assert parent["population"]["threshold"] == 150000 and parent["population"]["passed"] is False
+    assert parent["subunits"]["value"] == 3 and parent["subunits"]["threshold"] == 10
+    assert parent["ward_share"]["threshold"] == 65 and parent["ward_share"]["passed"] is False
+
+
+def test_drawn_boundary_uses_an_area_weighted_estimate_without_raster(grid_units):
+    square = grid_units.gdf.geometry.loc["00005"]
+    drawn = shapely.geometry.mapping(shapely.set_precision(square, 1e-9))
+    evaluation = evaluate(grid_units, _scenario([{"name": "Vẽ tay", "kind": "ward", "members": [],
+                                                  "geometry": drawn}]))
+    [unit] = evaluation.to_json()["new_units"]
+    assert unit["drawn"] is True
+    assert unit["area_km2"] == pytest.approx(GROUND, rel=1e-4)
+    assert unit["population"] == pytest.approx(5000, rel=0.01)
+    assert unit["population_is_estimate"] is True
+
+
+def test_unknown_member_code_is_a_clear_error(grid_units):
+    from geo.errors import NotFoundError
+
+    with pytest.raises(NotFoundError, match="1 unit code\\(s\\) not in .*: 99999"):
+        evaluate(grid_units, _scenario([{"name": "X", "members": ["99999"]}]))
+
+
+def test_regime_can_be_chosen_and_unconfirmed_regime_is_flagged(grid_units):
+    scenario = _scenario([{"name": "X", "kind": "xa", "members": ["00001"]}])
+    data = evaluate(grid_units, scenario, RuleSet.load("R112")).to_json()
+    assert data["scenario"]["confirmed"] is False
+    assert all(s["confirmed"] is False for s in data["new_units"][0]["standards"])
+    assert any("NOT confirmed" in w for w in data["warnings"])
+
+
+def _big_grid(tmp_path, n=8):
+    import geopandas as gpd
+
+    cells, rows = 0.01, []
+    for i in range(n * n):
+        x, y = 105.0 + (i % n) * cells, 21.0 + (i // n) * cells
+        rows.append({"code": f"{i + 1:05d}", "name": f"u{i}", "kind": "phuong" if i % 3 == 0 else "xa",
+                     "population": 1000 + 37 * i, "area_km2_official": None if i % 11 == 0 else 1.2,
+                     "geometry": shapely.box(x, y, x + cells, y + cells)})
+    path = tmp_path / "big.geojson"
+    gpd.GeoDataFrame(rows, crs="EPSG:4326").to_file(path, driver="GeoJSON")
+    return read_units(path)
+
+
+def test_incremental_reassignment_matches_full_evaluation_at_every_step(tmp_path):
+    units = _big_grid(tmp_path)
+    codes = units.codes
+    rng = random.Random(7)
+    new_units = [{"id": f"n{k}", "name": f"Mới {k}", "kind": "ward" if k % 2 else "xa",
+                  "members": codes[k * 12:(k + 1) * 12]} for k in range(5)]
+    scenario = _scenario(new_units, parent={"name": "TP", "kind": "provincial_city"})
+    current = evaluate(units, scenario)
+    for _step in range(150):
+        code = rng.choice(codes)
+        target = rng.choice([None, "n0", "n1", "n2", "n3", "n4"])
+        current, changed = current.reassign({code: target})
+        full = evaluate(units, current.scenario)
+        assert current.to_json() == full.to_json()
+        assert set(changed) <= {u.id for u in current.scenario.new_units}
+
+
+def test_reassign_returns_only_the_touched_new_units(grid_units):
+    scenario = _scenario([{"name": "A", "members": ["00001", "00002"]}, {"name": "B", "members": ["00003"]},
+                          {"name": "C", "members": ["00007"]}])
+    evaluation = evaluate(grid_units, scenario)
+    moved, changed = evaluation.reassign({"00002": "n2"})
+    assert changed == ["n1", "n2"]
+    assert moved.results["n3"] is evaluation.results["n3"]
+    assert moved.to_json()["new_units"][1]["population"] == 5000
