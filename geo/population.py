@@ -1,0 +1,330 @@
+"""Population estimates for arbitrary polygons (drawn areas, new units).
+
+Three methods, and the result always names the one used and its source:
+
+- ``raster_exact_coverage``: sum of a population-count raster (persons per cell) with each
+  cell weighted by the fraction of it covered by the polygon (exactextract). Raw raster
+  figures, e.g. WorldPop 2020, are *model estimates* and are not official population.
+- ``raster_rescaled_to_units``: the raster gives only the distribution inside each unit:
+  a unit's known population is split in proportion to the raster mass inside and outside
+  the polygon, i.e. ``Σ_u population_u × R(polygon ∩ u) / R(u)``. This follows the
+  guidance of the WorldPop section of ``shared/data/README.md`` (use the raster for the
+  relative distribution, rescale to an official total where one exists). Parts of the
+  polygon outside every unit, and units without population, keep the raw raster figure
+  and a warning says so.
+- ``area_weighted_units``: without a raster, each unit's population is shared in
+  proportion to its geodesic area inside the polygon (uniform density inside a unit).
+
+Coverage fractions are computed by exactextract in the raster's own grid (degrees for a
+lon/lat raster); at 1 km cells this differs from an ellipsoidal fraction by far less than
+the model error of the raster itself.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from exactextract import exact_extract
+from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
+
+from .area import geodesic_area_km2, geodesic_areas_km2
+from .errors import InputError, MissingColumnError, MissingCRSError
+
+logger = logging.getLogger(__name__)
+
+WGS84 = CRS.from_epsg(4326)
+
+#: Share of a polygon that may fall on nodata / outside the raster before a warning (1 %).
+MISSING_COVERAGE_WARN_FRACTION = 0.01
+
+ESTIMATE_NOTE_VI = "Số liệu ước tính, không phải dân số chính thức"
+ESTIMATE_NOTE_EN = "estimate, not official population"
+
+
+class PopulationMethod(StrEnum):
+    raster_exact_coverage = "raster_exact_coverage"
+    raster_rescaled_to_units = "raster_rescaled_to_units"
+    area_weighted_units = "area_weighted_units"
+
+
+@dataclass(frozen=True)
+class PopulationEstimate:
+    """An estimated number of people (người) inside a polygon, with how it was obtained."""
+
+    value: float
+    method: str
+    source: str
+    is_estimate: bool = True
+    note: str = f"{ESTIMATE_NOTE_VI} ({ESTIMATE_NOTE_EN})"
+    raster_sum: float | None = None   # raw raster persons inside the polygon (raster methods)
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``{value, method, source, is_estimate, note, raster_sum, warnings}``."""
+        body = asdict(self)
+        body["warnings"] = list(self.warnings)
+        return body
+
+
+# --------------------------------------------------------------------------- raster access
+
+@dataclass(frozen=True)
+class _RasterInfo:
+    path: Path
+    crs: CRS
+    cell_area: float           # in the raster CRS units squared
+    bounds: tuple[float, float, float, float]
+
+
+def _open_raster(raster_path: str | Path) -> _RasterInfo:
+    path = Path(raster_path)
+    if not path.exists():
+        raise InputError(f"population raster not found: {path}", hint="check the raster path",
+                         context={"file": str(path)})
+    try:
+        with rasterio.open(path) as dataset:
+            crs = dataset.crs
+            transform = dataset.transform
+            bounds = tuple(dataset.bounds)
+            count = dataset.count
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(f"cannot read {path.name} as a raster: {exc}", hint="use a GeoTIFF of persons per cell",
+                         context={"file": str(path)}) from exc
+    if crs is None:
+        raise MissingCRSError(f"population raster {path.name} has no CRS",
+                              hint="write the raster with its CRS (WorldPop rasters are EPSG:4326)",
+                              context={"file": str(path)})
+    if count != 1:
+        raise InputError(f"population raster {path.name} has {count} bands, expected 1 (persons per cell)",
+                         hint="extract the population band into its own GeoTIFF", context={"file": str(path)})
+    return _RasterInfo(path=path, crs=CRS.from_user_input(crs), cell_area=abs(transform.a * transform.e),
+                       bounds=bounds)
+
+
+def _to_raster_crs(geoms: np.ndarray, raster: _RasterInfo) -> np.ndarray:
+    if raster.crs.equals(WGS84, ignore_axis_order=True):
+        return geoms
+    transformer = Transformer.from_crs(WGS84, raster.crs, always_xy=True)
+    return shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def _raster_sums(geoms: np.ndarray, raster: _RasterInfo) -> tuple[np.ndarray, np.ndarray]:
+    """Coverage-weighted raster sums and the fraction of each geometry on valid cells.
+
+    ``geoms`` are EPSG:4326. The valid fraction is (Σ coverage of non-nodata cells × cell
+    area) / (planar area in the raster CRS): below 1 when a polygon reaches nodata cells or
+    leaves the raster.
+    """
+    n = len(geoms)
+    sums, valid_cells = np.zeros(n), np.zeros(n)
+    if n == 0:
+        return sums, np.zeros(0)
+    areal = np.array([polygonal_part(g) for g in geoms], dtype=object)
+    in_raster_crs = _to_raster_crs(areal, raster)
+    planar = shapely.area(in_raster_crs)
+    rows = np.flatnonzero(planar > 0)  # empty pieces have nothing to sum
+    if len(rows):
+        frame = gpd.GeoDataFrame({"piece_row": rows}, geometry=list(in_raster_crs[rows]), crs=raster.crs)
+        table = exact_extract(str(raster.path), frame, ["sum", "count"], include_cols=["piece_row"],
+                              output="pandas")
+        piece_row = table["piece_row"].astype(int).to_numpy()
+        sums[piece_row] = table["sum"].fillna(0.0).to_numpy(dtype=float)
+        valid_cells[piece_row] = table["count"].fillna(0.0).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        valid_fraction = np.where(planar > 0, np.minimum(valid_cells * raster.cell_area / planar, 1.0), 1.0)
+    return sums, valid_fraction
+
+
+def zonal_population(units_gdf: gpd.GeoDataFrame, raster_path: str | Path) -> pd.Series:
+    """Raster persons per unit (coverage-weighted sums), indexed like ``units_gdf``.
+
+    The series is named ``raster_population`` and carries ``attrs["source"]`` (file name)
+    and ``attrs["valid_fraction"]`` (per unit share on valid cells, see :func:`_raster_sums`).
+    """
+    raster = _open_raster(raster_path)
+    units_gdf = _require_wgs84(units_gdf)
+    sums, valid_fraction = _raster_sums(units_gdf.geometry.to_numpy(), raster)
+    series = pd.Series(sums, index=units_gdf.index.copy(), name="raster_population")
+    series.attrs["source"] = raster.path.name
+    series.attrs["valid_fraction"] = pd.Series(valid_fraction, index=units_gdf.index.copy())
+    return series
+
+
+def polygonal_part(geometry: BaseGeometry | None) -> BaseGeometry:
+    """The polygonal part of an intersection result (drops stray lines and points)."""
+    if geometry is None or geometry.is_empty:
+        return shapely.Polygon()
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    if geometry.geom_type == "GeometryCollection":
+        polygons = [g for g in geometry.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+        return shapely.union_all(polygons) if polygons else shapely.Polygon()
+    return shapely.Polygon()
+
+
+# --------------------------------------------------------------------------- estimates
+
+def _require_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        raise MissingCRSError("units layer has no CRS", hint="units are EPSG:4326 (geo.io sets this on load)")
+    if not gdf.crs.equals(WGS84, ignore_axis_order=True):
+        return gdf.to_crs(WGS84)
+    return gdf
+
+
+def _unit_pieces(polygon: BaseGeometry, units: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``units`` intersecting the polygon, and the intersection pieces."""
+    geoms = units.geometry.to_numpy()
+    rows = shapely.STRtree(geoms).query(polygon, predicate="intersects")
+    rows = np.sort(rows)
+    pieces = shapely.intersection(geoms[rows], polygon)
+    return rows, pieces
+
+
+def _unit_areas_km2(units: gpd.GeoDataFrame, rows: np.ndarray) -> np.ndarray:
+    if "area_km2" in units.columns:
+        areas = units["area_km2"].to_numpy(dtype=float)[rows]
+        if not np.isnan(areas).any():
+            return areas
+    return geodesic_areas_km2(units.geometry.to_numpy()[rows])
+
+
+def _units_label(units: gpd.GeoDataFrame) -> str:
+    if "population_year" in units.columns:
+        years = sorted({int(y) for y in units["population_year"].dropna()})
+        if years:
+            return "units layer population (" + ", ".join(str(y) for y in years) + ")"
+    return "units layer population"
+
+
+def _require_population(units: gpd.GeoDataFrame) -> None:
+    if "population" not in units.columns:
+        raise MissingColumnError("units layer has no 'population' column",
+                                 hint="load units with their population, or pass a population raster")
+
+
+def _area_weighted(polygon: BaseGeometry, units: gpd.GeoDataFrame) -> PopulationEstimate:
+    _require_population(units)
+    rows, pieces = _unit_pieces(polygon, units)
+    warnings: list[str] = []
+    piece_km2 = geodesic_areas_km2(pieces) if len(rows) else np.zeros(0)
+    unit_km2 = _unit_areas_km2(units, rows)
+    population = units["population"].to_numpy(dtype=float)[rows]
+    missing = np.isnan(population) & (piece_km2 > 0)
+    if missing.any():
+        codes = [str(c) for c in units.index[rows[missing]]]
+        warnings.append(f"{len(codes)} units without population left out of the estimate: {', '.join(codes[:10])}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(unit_km2 > 0, np.minimum(piece_km2 / unit_km2, 1.0), 0.0)
+    value = float(np.nansum(population * share))
+    polygon_km2 = geodesic_area_km2(polygon)
+    outside_km2 = polygon_km2 - float(geodesic_area_km2(shapely.union_all(pieces))) if len(rows) else polygon_km2
+    if polygon_km2 > 0 and outside_km2 / polygon_km2 > MISSING_COVERAGE_WARN_FRACTION:
+        warnings.append(f"{outside_km2:.2f} km² ({outside_km2 / polygon_km2:.0%}) of the polygon lies outside "
+                        "every unit and adds no population")
+    return PopulationEstimate(
+        value=value, method=PopulationMethod.area_weighted_units.value, source=_units_label(units),
+        note=f"{ESTIMATE_NOTE_VI}: chia theo tỷ lệ diện tích ({ESTIMATE_NOTE_EN}: each unit's population "
+             "shared by the share of its geodesic area inside the polygon, uniform density assumed)",
+        warnings=tuple(warnings))
+
+
+def _raster_only(polygon: BaseGeometry, raster: _RasterInfo) -> PopulationEstimate:
+    sums, valid_fraction = _raster_sums(np.array([polygon], dtype=object), raster)
+    warnings = _coverage_warnings(valid_fraction[0])
+    value = float(sums[0])
+    return PopulationEstimate(
+        value=value, method=PopulationMethod.raster_exact_coverage.value, source=raster.path.name,
+        note=f"{ESTIMATE_NOTE_VI}: tổng ô lưới dân số theo tỷ lệ phủ ({ESTIMATE_NOTE_EN}: raster cells summed, "
+             "each weighted by the fraction covered; model figure, not rescaled to official totals)",
+        raster_sum=value, warnings=tuple(warnings))
+
+
+def _coverage_warnings(valid_fraction: float) -> list[str]:
+    missing = 1.0 - valid_fraction
+    if missing > MISSING_COVERAGE_WARN_FRACTION:
+        return [f"{missing:.0%} of the polygon lies on nodata cells or outside the raster and adds no population"]
+    return []
+
+
+def _raster_rescaled(polygon: BaseGeometry, units: gpd.GeoDataFrame, raster: _RasterInfo) -> PopulationEstimate:
+    _require_population(units)
+    rows, pieces = _unit_pieces(polygon, units)
+    unit_geoms = units.geometry.to_numpy()[rows]
+    outside = shapely.difference(polygon, shapely.union_all(unit_geoms)) if len(rows) else polygon
+    # One exactextract pass: pieces, whole units, the polygon itself, the part outside all units.
+    geoms = np.concatenate([pieces, unit_geoms, np.array([polygon, outside], dtype=object)])
+    sums, valid_fraction = _raster_sums(geoms, raster)
+    n = len(rows)
+    piece_raster, unit_raster = sums[:n], sums[n:2 * n]
+    polygon_raster, outside_raster = float(sums[2 * n]), float(sums[2 * n + 1])
+    population = units["population"].to_numpy(dtype=float)[rows]
+    warnings = _coverage_warnings(valid_fraction[2 * n])
+    can_rescale = ~np.isnan(population) & (unit_raster > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rescaled = np.where(can_rescale, population * piece_raster / unit_raster, piece_raster)
+    if (~can_rescale & (piece_raster > 0)).any():
+        codes = [str(c) for c in units.index[rows[~can_rescale & (piece_raster > 0)]]]
+        warnings.append(f"{len(codes)} units have no population (or an empty raster): raw raster figure used "
+                        f"for their part: {', '.join(codes[:10])}")
+    value = float(rescaled.sum()) + outside_raster
+    # Gaps between simplified unit outlines leave slivers outside every unit; warn only when
+    # the outside part is a real share of the polygon.
+    outside_part = polygonal_part(outside)
+    outside_share = 0.0 if outside_part.is_empty else \
+        geodesic_area_km2(outside_part) / max(geodesic_area_km2(polygon), 1e-12)
+    if outside_share > MISSING_COVERAGE_WARN_FRACTION:
+        warnings.append(f"{outside_share:.0%} of the polygon lies outside every unit: its {outside_raster:,.0f} "
+                        "raster persons are added without rescaling")
+    return PopulationEstimate(
+        value=value, method=PopulationMethod.raster_rescaled_to_units.value,
+        source=f"{raster.path.name} rescaled to {_units_label(units)}",
+        note=f"{ESTIMATE_NOTE_VI}: dân số đơn vị phân bổ theo lưới dân số ({ESTIMATE_NOTE_EN}: each unit's "
+             "population split by the raster's distribution inside it, exact cell coverage)",
+        raster_sum=polygon_raster, warnings=tuple(warnings))
+
+
+def estimate_population(polygon: BaseGeometry, *, raster_path: str | Path | None = None,
+                        units: gpd.GeoDataFrame | None = None, rescale_to_units: bool = True
+                        ) -> PopulationEstimate:
+    """Estimate the people (người) inside ``polygon`` (EPSG:4326).
+
+    With ``raster_path`` alone: exact-coverage raster sum. With a raster and ``units``
+    carrying ``population``: the raster distribution rescaled to the units' populations
+    (set ``rescale_to_units=False`` for the raw raster sum). With ``units`` alone:
+    area-weighted from the units' populations. Always ``is_estimate=True``.
+    """
+    if polygon is None or polygon.is_empty:
+        raise InputError("cannot estimate population of an empty polygon", hint="pass a polygon with an area")
+    if polygon.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InputError(f"population is estimated for a Polygon or MultiPolygon, got {polygon.geom_type}",
+                         hint="draw an area, not a line or a point")
+    if units is not None:
+        units = _require_wgs84(getattr(units, "gdf", units))
+    if raster_path is not None:
+        raster = _open_raster(raster_path)
+        if units is not None and rescale_to_units and "population" in units.columns \
+                and units["population"].notna().any():
+            return _raster_rescaled(polygon, units, raster)
+        return _raster_only(polygon, raster)
+    if units is not None:
+        return _area_weighted(polygon, units)
+    raise InputError("no population source: pass raster_path or units with a population column",
+                     hint="e.g. the WorldPop raster in shared/data, or the UnitSet of the area")
+
+
+def density_per_km2(population: float, area_km2: float) -> float | None:
+    """People per km² (người/km²); None when the area is zero."""
+    if area_km2 <= 0 or math.isnan(area_km2):
+        return None
+    return population / area_km2
