@@ -1,0 +1,283 @@
+"""Vector tiles: decode the MVT bytes and check layer, features, attributes and geometry."""
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import mapbox_vector_tile
+import numpy as np
+import pytest
+import shapely
+from tile_fixtures import jagged_grid, lnglat_to_tile_pixel
+
+from geo.errors import MissingCRSError, NotFoundError, TileOutsideBoundsError
+from layers.sources import (GeoDataFrameTileSource, TileSource, mvt_value, scenario_tile_source,
+                            units_tile_source, zoning_tile_source)
+from layers.tile_cache import TileCache
+from layers.tms import WEB_MERCATOR_TMS, tile_bounds, tile_for_lnglat
+from layers.vector_tiles import MEDIA_TYPE_MVT, MVT_BUFFER, MVT_EXTENT
+
+# The whole 3×3 grid (105.77–105.80°E, 21.58–21.61°N) lies inside each of these tiles.
+Z10_TILE = (10, 812, 449)
+Z12_TILE = (12, 3251, 1796)
+
+
+@pytest.fixture
+def units_source() -> GeoDataFrameTileSource:
+    return units_tile_source(jagged_grid(), version="v1", cache=TileCache())
+
+
+def decode(content: bytes) -> dict:
+    """Decoded tile with y pointing down, as the tile pixels are addressed."""
+    return mapbox_vector_tile.decode(content, default_options={"y_coord_down": True})
+
+
+def polygon_of(feature: dict) -> shapely.Polygon:
+    return shapely.geometry.shape(feature["geometry"])
+
+
+def by_code(layer: dict) -> dict[str, dict]:
+    return {f["properties"]["code"]: f for f in layer["features"]}
+
+
+def test_grid_tile_holds_nine_units_in_a_layer_named_after_the_source(units_source):
+    tile = units_source.tile(*Z10_TILE, "mvt")
+
+    decoded = decode(tile.content)
+
+    assert tile.media_type == MEDIA_TYPE_MVT == "application/vnd.mapbox-vector-tile"
+    assert list(decoded) == ["units"]
+    assert decoded["units"]["extent"] == 4096
+    assert len(decoded["units"]["features"]) == 9
+    assert sorted(f["id"] for f in decoded["units"]["features"]) == list(range(1, 10))
+
+
+def test_attributes_are_mvt_safe_with_the_string_code_and_density_per_km2(units_source):
+    features = by_code(decode(units_source.tile(*Z10_TILE, "mvt").content)["units"])
+
+    middle = features["00005"]["properties"]
+    assert middle["code"] == "00005"  # leading zeros kept as text
+    assert middle["name"] == "Ô 5"
+    assert middle["kind"] == "phuong"
+    assert middle["population"] == pytest.approx(1500.0)
+    assert middle["official_area_km2"] == pytest.approx(1.0)
+    assert middle["density_per_km2"] == pytest.approx(1500.0)  # official area 1 km² → density = population
+    assert middle["density_area_basis"] == "official"
+    for feature in features.values():
+        assert all(value is not None for value in feature["properties"].values())
+        assert isinstance(feature["properties"]["population"], (int, float))
+
+
+def test_missing_values_are_left_out_of_the_tile_not_written_as_null():
+    grid = jagged_grid()
+    grid.loc["00009", "population"] = np.nan
+    source = units_tile_source(grid, version="v1", cache=TileCache())
+
+    features = by_code(decode(source.tile(*Z10_TILE, "mvt").content)["units"])
+
+    assert "population" not in features["00009"]["properties"]
+    assert "density_per_km2" not in features["00009"]["properties"]
+    assert features["00008"]["properties"]["population"] == pytest.approx(20000.0)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (np.int64(7), 7), (np.float32(2.5), 2.5), (np.bool_(True), True), (float("nan"), None), (None, None),
+    ("01840", "01840"), (3, 3)])
+def test_mvt_value_keeps_numbers_as_numbers_and_drops_missing(value, expected):
+    assert mvt_value(value) == expected
+    assert type(mvt_value(value)) is type(expected)
+
+
+@pytest.mark.parametrize("tile", [Z10_TILE, Z12_TILE, (14, 13006, 7184)])
+def test_coordinates_stay_inside_the_extent_plus_buffer(units_source, tile):
+    layer = decode(units_source.tile(*tile, "mvt").content)["units"]
+
+    coords = np.vstack([shapely.get_coordinates(polygon_of(f)) for f in layer["features"]])
+
+    assert coords.min() >= -MVT_BUFFER
+    assert coords.max() <= MVT_EXTENT + MVT_BUFFER
+    assert MVT_BUFFER == 64
+
+
+def test_a_shared_corner_lands_on_the_expected_tile_pixel(units_source):
+    # (105.78°E, 21.59°N) is the corner shared by cells 1, 2, 4 and 5.
+    z, x, y = tile_for_lnglat(105.78, 21.59, 14)
+    expected_x, expected_y = lnglat_to_tile_pixel(105.78, 21.59, z, x, y, MVT_EXTENT)
+
+    features = by_code(decode(units_source.tile(z, x, y, "mvt").content)["units"])
+
+    for code in ("00001", "00002", "00004", "00005"):
+        coords = shapely.get_coordinates(polygon_of(features[code]))
+        nearest = np.abs(coords - [expected_x, expected_y]).sum(axis=1).min()
+        assert nearest <= 1.0, code  # rounding to the integer grid moves a vertex by at most half a unit each way
+
+
+def test_simplified_neighbours_still_share_their_edges():
+    source = units_tile_source(jagged_grid(), version="v1", cache=TileCache())
+    assert source.index.is_coverage
+
+    z10 = by_code(decode(source.tile(*Z10_TILE, "mvt").content)["units"])
+    z12 = by_code(decode(source.tile(*Z12_TILE, "mvt").content)["units"])
+    polygons = {code: polygon_of(feature) for code, feature in z10.items()}
+
+    # Simplification removed vertices (each source cell has 161)…
+    assert shapely.get_num_coordinates(polygons["00005"]) < 161
+    assert shapely.get_num_coordinates(polygons["00005"]) < shapely.get_num_coordinates(polygon_of(z12["00005"]))
+    # …but 5 and its east neighbour 6 still have the same vertices along their border,
+    shared = ({tuple(c) for c in shapely.get_coordinates(polygons["00005"])}
+              & {tuple(c) for c in shapely.get_coordinates(polygons["00006"])})
+    assert len(shared) >= 2
+    assert shapely.length(shapely.intersection(polygons["00005"].boundary, polygons["00006"].boundary)) > 30
+    # and the nine cells neither overlap nor leave holes.
+    union = shapely.union_all(list(polygons.values()))
+    assert sum(p.area for p in polygons.values()) == pytest.approx(union.area, abs=0.5)
+    assert union.geom_type == "Polygon"
+    assert len(union.interiors) == 0
+
+
+def test_overlapping_polygons_fall_back_to_simplifying_each_one_and_say_so(caplog):
+    grid = jagged_grid()
+    grid.loc["00005", "geometry"] = grid.loc["00005", "geometry"].buffer(0.001)  # overlaps every neighbour
+    source = units_tile_source(grid, version="v1", cache=TileCache())
+
+    with caplog.at_level(logging.WARNING, logger="layers.vector_tiles"):
+        layer = decode(source.tile(*Z10_TILE, "mvt").content)["units"]
+
+    assert source.index.is_coverage is False
+    assert "not a valid coverage" in caplog.text
+    assert len(layer["features"]) == 9
+
+
+def test_points_and_lines_are_encoded_with_their_own_geometry_types():
+    features = gpd.GeoDataFrame(
+        {"name": ["Chùa Dâu", "Phố đêm"], "kind": ["pagoda", "street"]},
+        geometry=[shapely.Point(105.785, 21.595), shapely.LineString([(105.775, 21.585), (105.795, 21.605)])],
+        crs="EPSG:4326")
+    source = GeoDataFrameTileSource("tourism_sites", features, version="3", cache=TileCache())
+
+    layer = decode(source.tile(*Z12_TILE, "mvt").content)["tourism_sites"]
+
+    types = sorted(f["geometry"]["type"] for f in layer["features"])
+    assert types == ["LineString", "Point"]
+    point = next(f for f in layer["features"] if f["geometry"]["type"] == "Point")
+    expected = lnglat_to_tile_pixel(105.785, 21.595, *Z12_TILE, MVT_EXTENT)
+    assert point["geometry"]["coordinates"] == pytest.approx(list(expected), abs=0.5)
+    assert point["properties"] == {"name": "Chùa Dâu", "kind": "pagoda"}
+
+
+def test_rows_without_geometry_are_not_drawn():
+    streets = gpd.GeoDataFrame({"name": ["Đàm Văn Lễ", "Sông Cầu"]},
+                               geometry=[None, shapely.LineString([(105.775, 21.585), (105.795, 21.605)])],
+                               crs="EPSG:4326")
+    source = zoning_tile_source("night_streets", streets, version="1", cache=TileCache())
+
+    layer = decode(source.tile(*Z12_TILE, "mvt").content)["night_streets"]
+
+    assert source.feature_count == 1
+    assert [f["properties"]["name"] for f in layer["features"]] == ["Sông Cầu"]
+
+
+def test_a_tile_away_from_the_data_is_a_valid_empty_tile(units_source):
+    tile = units_source.tile(10, 0, 0, "mvt")
+
+    assert decode(tile.content) == {"units": {"extent": 4096, "version": 2, "type": "FeatureCollection",
+                                              "features": []}}
+
+
+def test_scenario_tiles_carry_the_new_unit_id_and_its_colour():
+    grid = jagged_grid()
+    new_units = gpd.GeoDataFrame(
+        {"new_unit_id": ["n1", "n2"], "name": ["Phường Bắc", "Phường Nam"]},
+        geometry=[shapely.union_all(grid.geometry.iloc[3:9].values), shapely.union_all(grid.geometry.iloc[0:3].values)],
+        crs="EPSG:4326")
+    source = scenario_tile_source("42", new_units, version="7", cache=TileCache())
+
+    layer = decode(source.tile(*Z10_TILE, "mvt").content)["scenario-42"]
+
+    colours = {f["properties"]["new_unit_id"]: f["properties"]["color"] for f in layer["features"]}
+    assert colours == {"n1": "#1f78b4", "n2": "#33a02c"}  # first two colours of ColorBrewer Paired
+
+
+def test_version_is_in_the_tile_url_and_changes_the_etag():
+    v1 = units_tile_source(jagged_grid(), version="v1", cache=TileCache())
+    v2 = units_tile_source(jagged_grid(), version="v2", cache=TileCache())
+
+    url_v1 = v1.tilejson("/api/tiles/units/{z}/{x}/{y}.mvt?v={version}")["tiles"][0]
+    url_v2 = v2.tilejson("/api/tiles/units/{z}/{x}/{y}.mvt")["tiles"][0]
+
+    assert url_v1 == "/api/tiles/units/{z}/{x}/{y}.mvt?v=v1"
+    assert url_v2 == "/api/tiles/units/{z}/{x}/{y}.mvt?v=v2"
+    assert v1.tile(*Z10_TILE, "mvt").etag != v2.tile(*Z10_TILE, "mvt").etag
+    assert v1.tile(*Z10_TILE, "mvt").etag == v1.tile(*Z10_TILE, "mvt").etag
+    assert v1.tile(*Z10_TILE, "mvt").etag.startswith('"')
+
+
+def test_a_second_request_is_served_from_the_cache_keyed_by_version():
+    cache = TileCache()
+    source = units_tile_source(jagged_grid(), version="v1", cache=cache)
+
+    first = source.tile(*Z10_TILE, "mvt")
+    second = source.tile(*Z10_TILE, "mvt")
+    edited = units_tile_source(jagged_grid().drop(index="00009"), version="v2", cache=cache).tile(*Z10_TILE, "mvt")
+
+    assert second is first
+    assert (cache.hits, cache.misses, len(cache)) == (1, 2, 2)
+    assert len(decode(edited.content)["units"]["features"]) == 8
+
+
+def test_cache_evicts_the_least_recently_used_tile_beyond_its_budget():
+    cache = TileCache(max_entries=2)
+    source = units_tile_source(jagged_grid(), version="v1", cache=cache)
+
+    source.tile(*Z10_TILE, "mvt")
+    source.tile(*Z12_TILE, "mvt")
+    source.tile(*Z10_TILE, "mvt")  # most recent again
+    source.tile(14, 13006, 7184, "mvt")
+
+    assert len(cache) == 2
+    assert cache.get(("units", source._render_version, *Z12_TILE, "mvt")) is None
+
+
+@pytest.mark.parametrize("z, x, y", [(10, 1024, 0), (10, 0, -1), (-1, 0, 0), (17, 0, 0), (3, 8, 8)])
+def test_a_tile_outside_the_grid_or_zoom_range_is_refused(units_source, z, x, y):
+    with pytest.raises(TileOutsideBoundsError) as raised:
+        units_source.tile(z, x, y, "mvt")
+
+    assert raised.value.hint
+    assert raised.value.context["z"] == z
+
+
+def test_an_unknown_format_is_refused(units_source):
+    with pytest.raises(NotFoundError, match="Unknown tile format 'jpg'"):
+        units_source.tile(*Z10_TILE, "jpg")
+
+
+def test_a_layer_without_crs_is_refused():
+    grid = jagged_grid()
+    grid = grid.set_crs(None, allow_override=True)
+
+    with pytest.raises(MissingCRSError, match="no coordinate reference system"):
+        GeoDataFrameTileSource("units", grid, version="1")
+
+
+def test_tilejson_describes_the_layer_for_maplibre(units_source):
+    document = units_source.tilejson("https://example.org/api/tiles/units/{z}/{x}/{y}.mvt?v={version}")
+
+    assert isinstance(units_source, TileSource)
+    assert document["tilejson"] == "3.0.0"
+    assert document["tiles"] == ["https://example.org/api/tiles/units/{z}/{x}/{y}.mvt?v=v1"]
+    assert (document["minzoom"], document["maxzoom"]) == (0, 16)
+    assert document["bounds"] == pytest.approx([105.77, 21.58, 105.80, 21.61], abs=1e-4)
+    assert document["center"][:2] == pytest.approx([105.785, 21.595], abs=1e-4)
+    layer = document["vector_layers"][0]
+    assert layer["id"] == "units"
+    assert layer["fields"]["code"] == "String"
+    assert layer["fields"]["density_per_km2"] == "Number"
+    assert layer["fields"]["name"] == "String"
+    assert document["legend"]["unit"] == "người/km²"
+
+
+def test_the_grid_constant_is_web_mercator_quad():
+    assert WEB_MERCATOR_TMS.id == "WebMercatorQuad"
+    minx, miny, maxx, maxy = tile_bounds(0, 0, 0)
+    assert (minx, maxx) == pytest.approx((-20037508.342789244, 20037508.342789244))
