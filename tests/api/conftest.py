@@ -9,8 +9,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 
-TOKEN = "test-write-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+from api_helpers import TOKEN
 
 
 @pytest.fixture
@@ -29,17 +28,3 @@ def settings(tmp_path, units_file) -> Settings:
 def client(settings) -> TestClient:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
-
-
-def scenario_body(**overrides) -> dict:
-    """Two new units over the grid: n1 = the south row, n2 = the middle row."""
-    body = {
-        "name": "Lưới mẫu 2025",
-        "regime": "R76",
-        "new_units": [
-            {"id": "n1", "name": "Xã Nam", "kind": "commune", "members": ["00001", "00002", "00003"]},
-            {"id": "n2", "name": "Phường Giữa", "kind": "ward", "members": ["00004", "00005", "00006"]},
-        ],
-    }
-    body.update(overrides)
-    return body

@@ -1,0 +1,62 @@
+"""Start the HTTP service (called by ``diagioi serve``)."""
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from .app import create_app
+from .settings import Settings
+
+
+def run_server(host: str, port: int, data_dir: str | Path | None, units_path: str | Path | None,
+               token: str | None, reload: bool = False) -> None:
+    """Serve the API and the web app on ``host:port`` until interrupted.
+
+    ``data_dir``/``units_path``/``token`` override ``DIAGIOI_*`` environment variables when given.
+    Without a token one is generated; it is printed at start-up, as writes need it.
+    """
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = Path(data_dir)
+    if units_path is not None:
+        overrides["units_path"] = Path(units_path)
+    settings = Settings(**overrides)
+    if not settings.token:
+        settings = settings.model_copy(update={"token": token or secrets.token_urlsafe(24)})
+    if token:
+        settings = settings.model_copy(update={"token": token})
+
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    if reload:
+        # The reloader imports the app in a fresh process: hand the settings over through the environment.
+        for name, value in settings.model_dump().items():
+            if value is not None:
+                os.environ[f"DIAGIOI_{name.upper()}"] = str(value)
+        _announce(url, settings)
+        uvicorn.run("api.server:app_from_environment", factory=True, host=host, port=port, reload=True,
+                    reload_dirs=[str(Path(__file__).resolve().parents[1])])
+        return
+    app = create_app(settings)
+    service = app.state.service
+    _announce(url, settings, units=len(service.units), sample=service.sample_data)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True)
+
+
+def app_from_environment() -> FastAPI:
+    """App factory for ``uvicorn --factory api.server:app_from_environment`` (settings from DIAGIOI_*)."""
+    return create_app(Settings())
+
+
+def _announce(url: str, settings: Settings, *, units: int | None = None, sample: bool = False) -> None:
+    lines = [f"diagioi is serving {url}",
+             f"  data directory: {Path(settings.data_dir).resolve()}"]
+    if units is not None:
+        lines.append(f"  units: {units}" + (" (sample data — pass --units FILE for real boundaries)" if sample else ""))
+    lines.append(f"  write token:    {settings.token}")
+    lines.append("  (writes need the header 'Authorization: Bearer <token>'; API docs at /docs)")
+    print("\n".join(lines), file=sys.stdout, flush=True)

@@ -1,0 +1,140 @@
+"""Scenarios over HTTP: create, evaluate, reassign incrementally, optimistic concurrency."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from api_helpers import AUTH, scenario_body
+
+
+def _create(client, **overrides) -> dict:
+    response = client.post("/api/scenarios", json=scenario_body(**overrides), headers=AUTH)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_created_scenario_is_evaluated_with_the_grid_figures(client):
+    created = _create(client)
+    assert created["version"] == 1
+    assert created["scenario"]["new_units"][0]["members"] == ["00001", "00002", "00003"]
+
+    evaluation = client.get(f"/api/scenarios/{created['id']}/evaluation").json()
+    south, middle = evaluation["new_units"]
+    assert (south["id"], south["population"]) == ("n1", 6000)          # 1000 + 2000 + 3000 người
+    assert south["official_area_km2"] == pytest.approx(3.0)
+    assert south["area_km2"] == pytest.approx(3.0, rel=2e-3)            # three 1 km squares, geodesic
+    assert south["density"] == pytest.approx(2000.0)                    # người/km² on the official area
+    assert middle["population"] == 15000 and middle["contiguous"] is True
+    assert evaluation["totals"]["units_before"] == 6 and evaluation["totals"]["units_after"] == 2
+
+
+def test_reassign_returns_only_the_changed_new_units(client):
+    created = _create(client, new_units=[
+        {"id": "n1", "name": "Xã Nam", "kind": "commune", "members": ["00001", "00002", "00003"]},
+        {"id": "n2", "name": "Phường Giữa", "kind": "ward", "members": ["00004", "00005", "00006"]},
+        {"id": "n3", "name": "Xã Bắc", "kind": "commune", "members": ["00007", "00008"]},
+    ])
+    response = client.post(f"/api/scenarios/{created['id']}/reassign",
+                           json={"assignments": {"00004": "n1"}, "version": 1}, headers=AUTH)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["version"] == 2
+    changed = {unit["id"]: unit for unit in result["changed"]}
+    assert set(changed) == {"n1", "n2"}                                  # n3 untouched, not sent
+    assert changed["n1"]["members"] == ["00001", "00002", "00003", "00004"]
+    assert changed["n1"]["population"] == 10000
+    assert changed["n2"]["population"] == 11000
+    assert result["totals"]["units_after"] == 3
+
+    stored = client.get(f"/api/scenarios/{created['id']}").json()
+    assert stored["version"] == 2
+    assert stored["scenario"]["new_units"][1]["members"] == ["00005", "00006"]
+
+
+def test_reassign_to_null_takes_a_unit_out_of_the_scenario(client):
+    created = _create(client)
+    result = client.post(f"/api/scenarios/{created['id']}/reassign",
+                         json={"assignments": {"00003": None}, "version": 1}, headers=AUTH).json()
+    assert [unit["id"] for unit in result["changed"]] == ["n1"]
+    assert result["changed"][0]["population"] == 3000
+
+
+def test_stale_put_gets_409_with_the_current_version(client):
+    created = _create(client)
+    first = client.put(f"/api/scenarios/{created['id']}", json={**scenario_body(name="Bản 2"), "version": 1},
+                       headers=AUTH)
+    assert first.status_code == 200 and first.json()["version"] == 2
+
+    stale = client.put(f"/api/scenarios/{created['id']}", json={**scenario_body(name="Bản khác"), "version": 1},
+                       headers=AUTH)
+    assert stale.status_code == 409
+    body = stale.json()
+    assert body["current_version"] == 2
+    assert body["current"]["name"] == "Bản 2"
+    assert "version 1" in body["detail"] and body["hint"].startswith("reload")
+    assert client.get(f"/api/scenarios/{created['id']}").json()["name"] == "Bản 2"
+
+
+def test_two_writers_on_the_same_version_one_gets_409(client):
+    created = _create(client)
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def writer(code: str) -> None:
+        barrier.wait()
+        response = client.post(f"/api/scenarios/{created['id']}/reassign",
+                               json={"assignments": {code: "n1"}, "version": 1}, headers=AUTH)
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=writer, args=(code,)) for code in ("00007", "00008")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [200, 409]
+    final = client.get(f"/api/scenarios/{created['id']}").json()
+    assert final["version"] == 2
+    assert len(final["scenario"]["new_units"][0]["members"]) == 4      # exactly one of the two moves
+
+
+def test_unknown_member_code_is_a_422_naming_the_code(client):
+    response = client.post("/api/scenarios", headers=AUTH, json=scenario_body(new_units=[
+        {"id": "n1", "name": "Xã X", "kind": "commune", "members": ["00001", "99999"]}]))
+    assert response.status_code == 422
+    body = response.json()
+    assert "99999" in body["detail"]
+    assert body["context"]["unknown_codes"] == ["99999"]
+    assert "GET /api/units" in body["hint"]
+
+
+def test_malformed_json_is_a_422_with_a_hint(client):
+    response = client.post("/api/scenarios", content=b'{"name": "A", "new_units": [', headers={
+        **AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "the request body is not valid JSON"
+    assert "brackets" in response.json()["hint"]
+
+
+def test_missing_field_is_a_422_naming_the_field(client):
+    response = client.post(f"/api/scenarios/abc/reassign", json={"assignments": {}}, headers=AUTH)
+    assert response.status_code == 422
+    assert response.json()["context"]["errors"][0]["location"] == "version"
+
+
+def test_delete_then_read_gives_404_json(client):
+    created = _create(client)
+    assert client.delete(f"/api/scenarios/{created['id']}?version=1", headers=AUTH).status_code == 204
+    missing = client.get(f"/api/scenarios/{created['id']}")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": f"no scenario {created['id']!r}",
+                              "hint": "list scenarios with GET /api/scenarios",
+                              "context": {"scenario_id": created["id"]}}
+
+
+def test_list_shows_scenarios_with_versions(client):
+    first = _create(client, name="Một")
+    second = _create(client, name="Hai")
+    listing = client.get("/api/scenarios").json()
+    assert listing["count"] == 2
+    assert [(s["id"], s["name"], s["version"], s["new_units"]) for s in listing["data"]] == [
+        (first["id"], "Một", 1, 2), (second["id"], "Hai", 1, 2)]
