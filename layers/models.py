@@ -298,6 +298,16 @@ def require_lonlat_range(geometry: BaseGeometry, *, what: str = "geometry") -> N
         )
 
 
+def _validity_hint(reason: str) -> str:
+    lowered = reason.lower()
+    if "too few points" in lowered:
+        return "a ring needs at least 4 positions: 3 corners and the first one repeated at the end"
+    if "hole" in lowered or "nested shells" in lowered:
+        return "holes must lie inside their outer ring, and outer rings must not lie inside each other"
+    return ("redraw the outline so its edges do not cross or touch each other "
+            "(a ring must not loop over itself)")
+
+
 def require_valid(geometry: BaseGeometry, *, what: str = "geometry", context: dict | None = None) -> None:
     """Refuse an invalid geometry, naming the problem and where it is."""
     if shapely.is_valid(geometry):
@@ -309,8 +319,7 @@ def require_valid(geometry: BaseGeometry, *, what: str = "geometry", context: di
     raise InvalidGeometryError(
         f"{what} is invalid: {reason.split('[')[0].strip()}{where}",
         issues=[issue],
-        hint="redraw the outline so its edges do not cross or touch each other "
-             "(a ring must not loop over itself; holes must lie inside the shell)",
+        hint=_validity_hint(reason),
         context={"reason": reason, "location": list(location) if location else None, **(context or {})},
     )
 

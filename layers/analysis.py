@@ -1,0 +1,177 @@
+"""Analysis of a polygon drawn on the map: area, population, density, units hit, indicators.
+
+:func:`analyse_polygon` is what ``POST /api/analysis/polygon`` calls. It checks the input
+before measuring anything (type, GeoJSON shape, lon/lat range, vertex count, validity,
+area), each with a message that says what to fix, and returns plain JSON-ready data.
+Areas are geodesic on WGS 84 (:mod:`geo.area`); population comes from
+:func:`geo.population.estimate_population` and is always flagged as an estimate.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from geo.area import geodesic_area_km2, geodesic_areas_km2
+from geo.errors import InputError, OversizeInputError
+from geo.population import density_per_km2, estimate_population, polygonal_part
+
+from .indicators import INDICATOR_FIELDS, MIN_PIECE_AREA_KM2, compute_indicators
+from .models import LayerKind, geometry_from_geojson, require_valid
+
+WGS84 = CRS.from_epsg(4326)
+
+#: Below this area a ~1 km population raster cannot resolve the polygon well.
+SMALL_POLYGON_FOR_RASTER_KM2 = 5.0
+#: Share of the polygon outside every unit that is worth a warning.
+OUTSIDE_UNITS_WARN_FRACTION = 0.01
+
+
+def polygon_from_geojson(geometry_geojson: Any, *, max_vertices: int = 20000):
+    """Parse a drawn GeoJSON Polygon / MultiPolygon (bare geometry or Feature) into shapely.
+
+    Raises :class:`~geo.errors.InputError` (not GeoJSON, wrong type),
+    :class:`~geo.errors.UnknownCRSError` (outside lon/lat), :class:`~geo.errors.OversizeInputError`
+    (too many vertices) or :class:`~geo.errors.InvalidGeometryError` (with the location).
+    """
+    if not isinstance(geometry_geojson, Mapping):
+        raise InputError(f"the drawn area must be a GeoJSON object, got {type(geometry_geojson).__name__}",
+                         hint='send {"type": "Polygon", "coordinates": [[[lon, lat], ...]]} or a Feature')
+    geojson_type = geometry_geojson.get("type")
+    if geojson_type == "FeatureCollection":
+        raise InputError("the drawn area must be one Polygon or Feature, got a FeatureCollection",
+                         hint="send a single Feature (merge the parts into a MultiPolygon first)")
+    if geojson_type == "Feature":
+        if geometry_geojson.get("geometry") is None:
+            raise InputError("the Feature has no geometry", hint="draw a polygon before sending it")
+        geometry_geojson = geometry_geojson["geometry"]
+        geojson_type = geometry_geojson.get("type") if isinstance(geometry_geojson, Mapping) else None
+    if geojson_type not in ("Polygon", "MultiPolygon"):
+        raise InputError(f"the drawn area must be a Polygon or MultiPolygon, got {geojson_type}",
+                         hint="draw a closed area; lines and points have no area to analyse")
+    coordinates = geometry_geojson.get("coordinates")
+    vertex_count = _count_positions(coordinates)
+    if vertex_count > max_vertices:
+        raise OversizeInputError(
+            f"the drawn area has {vertex_count:,} vertices, more than the limit of {max_vertices:,}",
+            hint="simplify the outline before sending it", context={"vertices": vertex_count,
+                                                                     "max_vertices": max_vertices})
+    polygon = geometry_from_geojson(geometry_geojson, what="the drawn area")
+    require_valid(polygon, what="the drawn area")
+    return polygon
+
+
+def _count_positions(coordinates: Any) -> int:
+    """Positions in nested GeoJSON coordinate lists, counted without building a geometry."""
+    if not isinstance(coordinates, (list, tuple)):
+        return 0
+    if coordinates and all(isinstance(c, (int, float)) for c in coordinates):
+        return 1
+    return sum(_count_positions(c) for c in coordinates)
+
+
+def _units_frame(units: Any) -> gpd.GeoDataFrame:
+    frame = getattr(units, "gdf", units)  # a UnitSet or its GeoDataFrame
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError("units must be a UnitSet or a GeoDataFrame of units",
+                         hint="load them with geo.io.read_units")
+    if frame.crs is not None and not frame.crs.equals(WGS84, ignore_axis_order=True):
+        frame = frame.to_crs(WGS84)
+    return frame
+
+
+def _intersected_units(polygon, polygon_km2: float, units: gpd.GeoDataFrame) -> tuple[list[dict], float]:
+    """Units the polygon covers, largest shared area first; and the km² covered by any unit."""
+    geoms = units.geometry.to_numpy()
+    rows = np.sort(shapely.STRtree(geoms).query(polygon, predicate="intersects"))
+    if len(rows) == 0:
+        return [], 0.0
+    pieces = np.array([polygonal_part(p) for p in shapely.intersection(geoms[rows], polygon)], dtype=object)
+    piece_km2 = geodesic_areas_km2(pieces)
+    if "area_km2" in units.columns and not units["area_km2"].iloc[rows].isna().any():
+        unit_km2 = units["area_km2"].to_numpy(dtype=float)[rows]
+    else:
+        unit_km2 = geodesic_areas_km2(geoms[rows])
+    keep = piece_km2 > MIN_PIECE_AREA_KM2
+    covered_km2 = geodesic_area_km2(shapely.union_all(pieces[keep])) if keep.any() else 0.0
+    result = []
+    for row, area_km2, whole_km2 in zip(rows[keep], piece_km2[keep], unit_km2[keep]):
+        record = units.iloc[row]
+        result.append({
+            "code": str(record["code"]) if "code" in units.columns else str(units.index[row]),
+            "name": record.get("name"),
+            "kind": None if record.get("kind") is None else str(record.get("kind")),
+            "share_of_unit_pct": float(min(area_km2 / whole_km2 * 100.0, 100.0)) if whole_km2 > 0 else None,
+            "share_of_polygon_pct": float(area_km2 / polygon_km2 * 100.0),
+            "area_km2": float(area_km2),
+        })
+    result.sort(key=lambda item: -item["area_km2"])
+    return result, covered_km2
+
+
+def analyse_polygon(geometry_geojson: Mapping[str, Any], *, units: Any, raster_path: str | Path | None = None,
+                    layers: Mapping[LayerKind | str, gpd.GeoDataFrame] | None = None,
+                    max_area_km2: float = 5000.0, max_vertices: int = 20000) -> dict[str, Any]:
+    """Analyse a drawn polygon against the units, a population raster and the zoning layers.
+
+    Returns ``{"area_km2", "population": {value, method, source, is_estimate, note},
+    "density", "units": [{code, name, kind, share_of_unit_pct, share_of_polygon_pct,
+    area_km2}], "indicators": {field: value}, "warnings": [...]}``. ``density`` is people per
+    km² (người/km²) of the geodesic area. ``population`` and ``density`` are None (with a
+    warning) when neither a raster nor unit populations are available; ``indicators`` is
+    empty when no layers are given.
+    """
+    polygon = polygon_from_geojson(geometry_geojson, max_vertices=max_vertices)
+    area_km2 = geodesic_area_km2(polygon)
+    if area_km2 > max_area_km2:
+        raise OversizeInputError(
+            f"the drawn area is {area_km2:,.1f} km², larger than the limit of {max_area_km2:,g} km²",
+            hint="draw a smaller area (the limit protects the server; it is set by the operator)",
+            context={"area_km2": area_km2, "max_area_km2": max_area_km2})
+    frame = _units_frame(units)
+    warnings: list[str] = []
+
+    unit_rows, covered_km2 = _intersected_units(polygon, area_km2, frame)
+    outside_km2 = max(area_km2 - covered_km2, 0.0)
+    if area_km2 > 0 and outside_km2 / area_km2 > OUTSIDE_UNITS_WARN_FRACTION:
+        warnings.append(f"{outside_km2:,.2f} km² ({outside_km2 / area_km2:.0%}) of the drawn area lies outside "
+                        "every unit of the layer")
+
+    has_unit_population = "population" in frame.columns and frame["population"].notna().any()
+    population: dict[str, Any] | None = None
+    density = None
+    if raster_path is not None or has_unit_population:
+        estimate = estimate_population(polygon, raster_path=raster_path,
+                                       units=frame if has_unit_population else None)
+        warnings.extend(estimate.warnings)
+        population = {key: value for key, value in estimate.to_dict().items() if key != "warnings"}
+        density = density_per_km2(estimate.value, area_km2)
+        if raster_path is not None and area_km2 < SMALL_POLYGON_FOR_RASTER_KM2:
+            warnings.append(f"the area is {area_km2:.2f} km²; a ~1 km population raster gives only a rough "
+                            "estimate for areas under a few km²")
+    else:
+        warnings.append("no population source: the units carry no population and no raster is configured")
+
+    indicators: dict[str, Any] = {}
+    if layers:
+        drawn = gpd.GeoDataFrame({"area_km2": [area_km2]}, geometry=[polygon], crs=WGS84,
+                                 index=["drawn"])
+        table = compute_indicators(drawn, layers)
+        row = table.iloc[0]
+        indicators = {name: (int(row[name]) if INDICATOR_FIELDS[name].unit == "count" else float(row[name]))
+                      for name in INDICATOR_FIELDS}
+        indicators["source"] = row["source"]
+
+    return {
+        "area_km2": area_km2,
+        "population": population,
+        "density": density,
+        "units": unit_rows,
+        "indicators": indicators,
+        "warnings": warnings,
+    }
