@@ -73,7 +73,7 @@ export const api = {
 export function itemsOf(listBody) {
   if (Array.isArray(listBody)) return listBody;
   if (!listBody) return [];
-  return listBody.items || listBody.scenarios || listBody.features || [];
+  return listBody.data || listBody.items || listBody.scenarios || listBody.features || [];
 }
 
 /** A scenario answer may wrap the scenario ({"id","version","scenario":{...}}) or be flat. */
@@ -83,6 +83,6 @@ export function scenarioOf(body) {
   const scenario = { ...inner };
   scenario.id = body.id ?? inner.id;
   scenario.version = body.version ?? inner.version;
-  scenario.new_units = (inner.new_units || []).map((nu) => ({ ...nu, members: [...(nu.members || [])] }));
+  scenario.new_units = (Array.isArray(inner.new_units) ? inner.new_units : []).map((nu) => ({ ...nu, members: [...(nu.members || [])] }));
   return scenario;
 }

@@ -35,7 +35,6 @@ const state = {
   activeId: null,
   tab: "build",
   scenarios: [],
-  scenarioTileJson: null,
   selectedCode: null,
   hoveredCode: null,
 };
@@ -154,7 +153,7 @@ function applyColours(codes = null) {
   } else {
     const values = new Map();
     for (const [code, unit] of state.units) values.set(code, indicatorValue(code, unit));
-    const classes = classesFor(state.indicator, [...values.values()]);
+    const classes = classesFor(state.indicator, [...values.values()], state.densityLegend);
     state.classes = classes;
     for (const [code, value] of values) setFill(code, classes.colourOf(value));
     for (const code of [...state.unassigned]) { state.unassigned.delete(code); setUnitState(code, { unassigned: false }); }
@@ -305,23 +304,28 @@ function refreshUndoButtons() {
 
 let outlineTimer = null;
 function refreshScenarioOutlines() {
-  if (!state.scenarioTileJson || !state.map.isStyleLoaded()) return;
+  if (!state.session.id || !state.map.isStyleLoaded()) return;
   clearTimeout(outlineTimer);
-  // Outlines are a nicety; the colours already moved. Wait until clicks settle.
-  outlineTimer = setTimeout(() => {
-    guarded(() => setScenarioOutlines(state.map, state.scenarioTileJson, state.session.version));
-  }, 400);
+  // Outlines are a nicety; the colours already moved. Wait until clicks settle, then take the
+  // TileJSON again: its tile URLs carry the new scenario version.
+  outlineTimer = setTimeout(() => loadScenarioOutlines({ fit: false }), 400);
 }
 
-async function loadScenarioOutlines() {
-  state.scenarioTileJson = null;
-  if (!state.session.id) return;
+async function loadScenarioOutlines({ fit }) {
+  const id = state.session.id;
+  if (!id) return;
+  let tilejson;
   try {
-    state.scenarioTileJson = await api.tileJson(`scenario-${state.session.id}`);
+    tilejson = await api.tileJson(`scenario-${id}`);
   } catch (error) {
     return;   // no outlines for this scenario: the colours still show the new units
   }
-  setScenarioOutlines(state.map, state.scenarioTileJson, state.session.version);
+  if (id !== state.session.id) return;
+  setScenarioOutlines(state.map, tilejson);
+  const b = tilejson.bounds;
+  if (fit && b && state.session.scenario.new_units.some((nu) => nu.members.length || nu.geometry)) {
+    state.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 60, maxZoom: 13, duration: 0 });
+  }
 }
 
 // ---- scenarios ------------------------------------------------------------------------------
@@ -341,7 +345,7 @@ async function openScenario(id) {
   localStorage.setItem(SCENARIO_KEY, id);
   $("#scenario-select").value = id;
   renderExports();
-  loadScenarioOutlines();
+  await loadScenarioOutlines({ fit: true });
 }
 
 function onScenarioOpened() {
@@ -352,7 +356,6 @@ function onScenarioOpened() {
   scopeSignature = [...scopeDistricts()].sort().join(";");
   applyColours();
   refreshUndoButtons();
-  refreshScenarioOutlines();
 }
 
 async function createScenario() {
@@ -670,6 +673,7 @@ async function main() {
     api.health().catch(() => ({})), api.tileJson("units"), fetchSessionToken(),
   ]);
   if (sessionToken) setToken(sessionToken);
+  state.densityLegend = unitsTileJson.legend && unitsTileJson.legend.property === "density_per_km2" ? unitsTileJson.legend : null;
   const basemapUrl = health.basemap_url || (health.basemap && health.basemap.url) || null;
   const b = unitsTileJson.bounds;
   const map = createMap("map", { basemapUrl, bounds: b ? [[b[0], b[1]], [b[2], b[3]]] : null });

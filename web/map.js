@@ -22,7 +22,8 @@ const ZONING_STYLES = {
   night_streets: { fill: "#f46d43", line: "#d73027", circle: "#d73027" },
 };
 
-function absoluteUrl(url) { return new URL(url, window.location.href).href; }
+// URL() percent-encodes the {z}/{x}/{y} placeholders that MapLibre must see literally.
+function absoluteUrl(url) { return decodeURI(new URL(url, window.location.href).href); }
 
 /** A map on a plain background; basemapUrl is an optional {z}/{x}/{y} raster template. */
 export function createMap(container, { basemapUrl = null, bounds = null } = {}) {
@@ -102,17 +103,19 @@ export function addUnits(map, tilejson) {
   return sourceLayer;
 }
 
-/** Dissolved outlines of the scenario's new units; the version in the URL refreshes the tiles. */
-export function setScenarioOutlines(map, tilejson, version) {
-  const withVersion = (url) => {
-    const u = new URL(absoluteUrl(url));
-    u.searchParams.set("v", String(version ?? ""));
-    // MapLibre needs the literal {z}/{x}/{y} placeholders, which URL() percent-encodes.
-    return decodeURI(u.href);
-  };
-  const tiles = tilejson.tiles.map(withVersion);
+/** Dissolved outlines of the scenario's new units; the version in the TileJSON's URLs refreshes them. */
+export function setScenarioOutlines(map, tilejson) {
+  const tiles = tilejson.tiles.map(absoluteUrl);
   const existing = map.getSource("scenario");
-  if (existing) { existing.setTiles(tiles); return; }
+  if (existing) {
+    // A new scenario has a new source-layer name: rebuild; a new version only swaps the URLs.
+    if (map.getLayer("scenario-line") && map.getLayer("scenario-line").sourceLayer === sourceLayerOf(tilejson, "scenario")) {
+      existing.setTiles(tiles);
+      return;
+    }
+    map.removeLayer("scenario-line");
+    map.removeSource("scenario");
+  }
   map.addSource("scenario", { ...vectorSourceFrom(tilejson), tiles });
   const beforeId = map.getLayer("units-unassigned") ? "units-unassigned" : undefined;
   map.addLayer({
@@ -164,11 +167,24 @@ export function quantileBreaks(values, classes = 5) {
   return breaks;
 }
 
-/** {breaks, colours, colourOf(value)} for an indicator; pct_standard has fixed breaks. */
-export function classesFor(indicator, values) {
-  const breaks = indicator === "pct_standard" ? PCT_BREAKS : quantileBreaks(values);
-  const colours = indicator === "pct_standard" ? PCT_COLOURS
-    : SEQUENTIAL.slice(SEQUENTIAL.length - breaks.length - 1);
+/**
+ * {breaks, colours, colourOf(value)} for an indicator. Density uses the server's legend
+ * (layers/styles, the same classes as the PNG tiles) when given; pct_standard has fixed breaks;
+ * the others use quantiles of the values.
+ */
+export function classesFor(indicator, values, densityLegend = null) {
+  let breaks;
+  let colours;
+  if (indicator === "density" && densityLegend && densityLegend.items && densityLegend.items.length) {
+    breaks = densityLegend.items.slice(1).map((item) => item.min);
+    colours = densityLegend.items.map((item) => item.color);
+  } else if (indicator === "pct_standard") {
+    breaks = PCT_BREAKS;
+    colours = PCT_COLOURS;
+  } else {
+    breaks = quantileBreaks(values);
+    colours = SEQUENTIAL.slice(SEQUENTIAL.length - breaks.length - 1);
+  }
   const colourOf = (value) => {
     if (!Number.isFinite(value)) return null;
     let i = 0;

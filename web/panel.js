@@ -63,7 +63,7 @@ export function newUnitCard(nu, figures, { colour, active, locked }) {
       <span class="muted">${escapeHtml(kindLabel(nu.kind, f.kind_vi))}</span>
       ${statusBadge(f.status)}
       <span class="spacer"></span>
-      <button class="icon" data-action="lock" aria-pressed="${locked}" title="${escapeHtml(t(locked ? "newunit.unlock" : "newunit.lock"))}">${locked ? "🔒" : "🔓"}</button>
+      <button class="icon" data-action="lock" aria-pressed="${locked}" title="${escapeHtml(t(locked ? "newunit.unlock" : "newunit.lock"))}">${locked ? t("newunit.locked_label") : t("newunit.unlocked_label")}</button>
       <button class="icon" data-action="remove" title="${escapeHtml(t("newunit.remove"))}">✕</button>
     </div>
     <table class="figures">
