@@ -40,7 +40,7 @@ from pyproj import CRS
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import InputError, InvalidGeometryError, MissingCRSError, UnknownCRSError
+from geo.errors import InputError, InvalidGeometryError, MissingColumnError, MissingCRSError, UnknownCRSError
 
 logger = logging.getLogger(__name__)
 
@@ -554,7 +554,6 @@ def read_zoning_collection(path: str | Path, *, layer_column: str = "layer",
     path = Path(path)
     gdf = _read_vector(path)
     if layer_column not in gdf.columns:
-        from geo.errors import MissingColumnError
         raise MissingColumnError(f"{path.name} has no {layer_column!r} column",
                                  hint="add a column naming each feature's layer "
                                       "(industrial_cluster | tourism_site | night_street)",
