@@ -122,8 +122,8 @@ def analyse_polygon(geometry_geojson: Mapping[str, Any], *, units: Any, raster_p
     Returns ``{"area_km2", "population": {value, method, source, is_estimate, note},
     "density", "units": [{code, name, kind, share_of_unit_pct, share_of_polygon_pct,
     area_km2}], "indicators": {field: value}, "warnings": [...]}``. ``density`` is people per
-    km² (người/km²) of the geodesic area. ``population`` and ``density`` are None (with a
-    warning) when neither a raster nor unit populations are available; ``indicators`` is
+    km² (người/km²) of the geodesic area. ``population["value"]`` and ``density`` are None
+    (with a warning) when neither a raster nor unit populations are available; ``indicators`` is
     empty when no layers are given.
     """
     polygon = polygon_from_geojson(geometry_geojson, max_vertices=max_vertices)
@@ -143,7 +143,8 @@ def analyse_polygon(geometry_geojson: Mapping[str, Any], *, units: Any, raster_p
                         "every unit of the layer")
 
     has_unit_population = "population" in frame.columns and frame["population"].notna().any()
-    population: dict[str, Any] | None = None
+    population: dict[str, Any] = {"value": None, "method": None, "source": None, "is_estimate": True,
+                                  "note": "không có nguồn dân số (no population source)", "raster_sum": None}
     density = None
     if raster_path is not None or has_unit_population:
         estimate = estimate_population(polygon, raster_path=raster_path,

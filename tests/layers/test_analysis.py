@@ -96,7 +96,7 @@ def test_zoning_layers_give_indicators_for_the_drawn_area(units):
 
 def test_units_without_population_and_no_raster_give_no_estimate(units):
     result = analyse_polygon(DRAWN, units=units.drop(columns="population"))
-    assert (result["population"], result["density"]) == (None, None)
+    assert (result["population"]["value"], result["population"]["method"], result["density"]) == (None, None, None)
     assert result["warnings"] == ["no population source: the units carry no population and no raster is configured"]
 
 
