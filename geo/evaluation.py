@@ -79,7 +79,7 @@ class NewUnitResult:
             return None
         return (self.area_km2 - self.official_area_km2) / self.official_area_km2 * 100.0
 
-    @property
+    @cached_property
     def status(self) -> str:
         return overall_status(list(self.standards))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import shapely
@@ -175,12 +176,19 @@ class Scenario:
     # ---- queries and edits -------------------------------------------------------------
     def assignment(self) -> dict[str, str]:
         """unit code → new unit id (GerryChain-style node → part map)."""
+        return dict(self._owner)
+
+    @cached_property
+    def _owner(self) -> dict[str, str]:
         return {code: unit.id for unit in self.new_units for code in unit.members}
 
+    @cached_property
+    def _by_id(self) -> dict[str, NewUnit]:
+        return {unit.id: unit for unit in self.new_units}
+
     def new_unit(self, new_unit_id: str) -> NewUnit:
-        for unit in self.new_units:
-            if unit.id == new_unit_id:
-                return unit
+        if new_unit_id in self._by_id:
+            return self._by_id[new_unit_id]
         raise ScenarioError(f"no new unit {new_unit_id!r} in scenario {self.name!r}",
                             hint="use one of: " + ", ".join(u.id for u in self.new_units))
 
@@ -189,17 +197,18 @@ class Scenario:
 
     def with_assignments(self, assignments: dict[str, str | None]) -> tuple["Scenario", set[str]]:
         """Move units between new units (``None`` takes a unit out); returns the touched new-unit ids."""
-        current = self.assignment()
-        ids = {u.id for u in self.new_units}
+        current = self._owner
+        moved_to: dict[str, str | None] = {}
+        ids = self._by_id
         touched: set[str] = set()
-        members = {u.id: list(u.members) for u in self.new_units}
+        members: dict[str, list[str]] = {}
         locked = {u.id for u in self.new_units if u.locked}
         for code, target in assignments.items():
             code = str(code)
             if target is not None and target not in ids:
                 raise ScenarioError(f"no new unit {target!r} to assign {code} to",
-                                    hint="create the new unit first; ids: " + ", ".join(sorted(ids)))
-            source = current.get(code)
+                                    hint="create the new unit first; ids: " + ", ".join(sorted(ids)[:20]))
+            source = moved_to[code] if code in moved_to else current.get(code)
             if source == target:
                 continue
             for moved_from_or_to in (source, target):
@@ -207,12 +216,12 @@ class Scenario:
                     raise ScenarioError(f"new unit {moved_from_or_to!r} is locked; unit {code} cannot move",
                                         hint="unlock it first", context={"unit_code": code})
             if source is not None:
-                members[source].remove(code)
+                members.setdefault(source, list(self.new_unit(source).members)).remove(code)
                 touched.add(source)
             if target is not None:
-                members[target].append(code)
+                members.setdefault(target, list(self.new_unit(target).members)).append(code)
                 touched.add(target)
-            current[code] = target
+            moved_to[code] = target
         new_units = tuple(replace(u, members=tuple(members[u.id])) if u.id in touched else u for u in self.new_units)
         return replace(self, new_units=new_units), touched
 
