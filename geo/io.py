@@ -120,25 +120,24 @@ def _precheck_geojson(path: Path) -> None:
 
 
 def _read_shapefile(path: Path, encoding: str | None, kwargs: dict) -> gpd.GeoDataFrame:
-    """Shapefiles: honour --encoding, a .cpg, or detect legacy Vietnamese DBF encodings."""
-    try:
-        from .encoding import detect_dbf_encoding, fix_legacy_text_columns
-    except ImportError:  # encoding support not installed in this build
-        detect_dbf_encoding = fix_legacy_text_columns = None
-    enc = encoding
-    if enc is None and detect_dbf_encoding is not None:
-        enc = detect_dbf_encoding(path)
-    enc = (enc or "utf-8").lower()
-    if enc in ("tcvn3", "vni"):
-        if fix_legacy_text_columns is None:
-            raise EncodingError(f"{path.name}: legacy encoding {enc} is not supported in this build")
-        frame = gpd.read_file(path, engine="pyogrio", encoding="latin-1", **kwargs)
-        return fix_legacy_text_columns(frame, path.with_suffix(".dbf"), enc)
-    try:
-        return gpd.read_file(path, engine="pyogrio", encoding=enc, **kwargs)
-    except UnicodeDecodeError as exc:
-        raise EncodingError(f"{path.name}: DBF text is not {enc}",
-                            hint="pass --encoding tcvn3|vni|cp1258|utf-8", context={"file": str(path)}) from exc
+    """Shapefiles: honour --encoding or a .cpg, else detect legacy Vietnamese DBF encodings.
+
+    Only UTF-8 is decoded by GDAL; cp1258, TCVN3 and VNI are read as raw bytes (ISO-8859-1)
+    and decoded by geo.encoding, because GDAL's cp1258 path drops the last character.
+    """
+    from .encoding import RAW_READ_ENCODING, decode_bytes, detect_dbf_encoding, fix_legacy_text_columns
+
+    if encoding:
+        decode_bytes(b"", encoding)  # validates the name, with a hint listing the supported ones
+    enc = (encoding or detect_dbf_encoding(path)).lower()
+    if enc in ("utf-8", "utf8"):
+        try:
+            return gpd.read_file(path, engine="pyogrio", encoding="utf-8", **kwargs)
+        except UnicodeDecodeError as exc:
+            raise EncodingError(f"{path.name}: DBF text is not UTF-8",
+                                hint="pass --encoding tcvn3|vni|cp1258", context={"file": str(path)}) from exc
+    frame = gpd.read_file(path, engine="pyogrio", encoding=RAW_READ_ENCODING, **kwargs)
+    return fix_legacy_text_columns(frame, path.with_suffix(".dbf"), enc)
 
 
 def _as_code(value, numeric_source: bool) -> str | None:

@@ -156,3 +156,20 @@ def test_version_changes_with_the_data(tmp_path, grid_path):
     data["features"][0]["properties"]["population"] = 1234
     grid_path.write_text(json.dumps(data))
     assert read_units(grid_path).version != first
+
+
+@pytest.mark.parametrize("encoding", ["tcvn3", "vni", "cp1258"])
+def test_shapefile_in_a_legacy_vietnamese_encoding_is_detected(tmp_path, encoding):
+    from geo.encoding import RAW_READ_ENCODING, encode_text
+
+    frame = grid_frame()
+    names = ["Đức Xuân", "Nguyễn Thị Minh Khai", "Huyền Tụng", "Xuất Hóa", "Sông Cầu", "Phùng Chí Kiên",
+             "Nông Thượng", "Dương Quang", "Cẩm Giàng"]
+    frame["name"] = [encode_text(n, encoding).decode(RAW_READ_ENCODING) for n in names]
+    frame = frame[["code", "name", "population", "geometry"]]
+    path = tmp_path / "legacy.shp"
+    frame.to_file(path, encoding=RAW_READ_ENCODING)
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    units = read_units(path)
+    assert units.gdf["name"].tolist() == names
+    assert units.gdf.at["00001", "population"] == 1000
