@@ -413,8 +413,10 @@ def _read_vector(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFr
     path = Path(path)
     if not path.exists():
         raise InputError(f"file not found: {path}", hint="check the path", context={"file": str(path)})
+    # GDAL guesses dates and times in GeoJSON text ("18:00–24:00" would become 18:00): keep text as text.
+    open_options = {"DATE_AS_STRING": "YES"} if path.suffix.lower() in (".geojson", ".json") else {}
     try:
-        gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+        gdf = gpd.read_file(path, layer=layer, engine="pyogrio", **open_options)
     except (OSError, ValueError) as exc:  # pyogrio raises DataSourceError (an OSError) / DataLayerError
         raise InputError(f"cannot read {path.name} as a vector layer: {exc}",
                          hint="use GeoJSON (.geojson) or GeoPackage (.gpkg)",

@@ -147,6 +147,18 @@ def test_night_street_hours_and_tourism_rank_are_parsed():
     assert site.attributes.rank is TourismRank.national
 
 
+def test_opening_hours_in_geojson_are_read_as_text(tmp_path):
+    path = tmp_path / "streets.geojson"
+    line = {"type": "LineString", "coordinates": [[106.0, 21.0], [106.01, 21.0]]}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        feature(line, name="Phố đêm Nghĩa Long", hours="18:00–24:00"),
+        feature(line, name="Phố đêm Bình Mỹ", hours="19:00-01:00")]}, ensure_ascii=False), encoding="utf-8")
+
+    streets = read_layer_file(path, "night_streets")
+
+    assert [s.attributes.hours for s in streets] == ["18:00–24:00", "19:00-01:00"]
+
+
 def test_geopackage_in_tm3_is_reprojected_to_lon_lat(tmp_path):
     plane = gpd.GeoDataFrame(
         {"name": ["Cụm A", "Cụm B"], "status": ["planned", "operating"]},
