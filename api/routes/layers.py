@@ -145,14 +145,14 @@ def _features_from_json(body: Any, kind: LayerKind, allow_markers: bool) -> list
         try:
             features.append(validate_feature(kind, raw, allow_markers=allow_markers))
         except InputError as exc:
-            problems.append({"feature": position, "problem": exc.message, "hint": exc.hint, **exc.context})
+            problems.append({**exc.context, "position": position, "problem": exc.message, "hint": exc.hint})
     if problems:
         if len(problems) == 1 and len(raw_features) == 1:
             only = problems[0]
             raise InputError(only["problem"], hint=only["hint"],
                              context={k: v for k, v in only.items() if k not in ("problem", "hint")})
         raise InputError(f"{len(problems)} of {len(raw_features)} {kind.value} features refused: "
-                         + "; ".join(f"#{p['feature']}: {p['problem']}" for p in problems[:5]),
+                         + "; ".join(f"#{p['position']}: {p['problem']}" for p in problems[:5]),
                          hint="fix the listed features and send them again (nothing was stored)",
                          context={"issues": problems})
     if not features:
