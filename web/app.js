@@ -16,6 +16,8 @@ import { escapeHtml, fold } from "./text.js";
 
 const $ = (selector) => document.querySelector(selector);
 const SCENARIO_KEY = "diagioi.scenario";
+// Room for the legend box at the top right when fitting the map to something.
+const MAP_PADDING = { top: 40, bottom: 40, left: 50, right: 280 };
 
 // Exposed for the browser tests and the benchmark: timings and handles, no behaviour.
 const debug = { ready: false, timings: {}, errors: [] };
@@ -324,7 +326,7 @@ async function loadScenarioOutlines({ fit }) {
   setScenarioOutlines(state.map, tilejson);
   const b = tilejson.bounds;
   if (fit && b && state.session.scenario.new_units.some((nu) => nu.members.length || nu.geometry)) {
-    state.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 60, maxZoom: 13, duration: 0 });
+    state.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: MAP_PADDING, maxZoom: 13, duration: 0 });
   }
 }
 
@@ -423,7 +425,7 @@ function renderSearch() {
 function flyToUnit(code) {
   const unit = state.units.get(code);
   if (unit && unit.bbox) {
-    state.map.fitBounds([[unit.bbox[0], unit.bbox[1]], [unit.bbox[2], unit.bbox[3]]], { padding: 80, maxZoom: 13, duration: 600 });
+    state.map.fitBounds([[unit.bbox[0], unit.bbox[1]], [unit.bbox[2], unit.bbox[3]]], { padding: MAP_PADDING, maxZoom: 13, duration: 600 });
   }
 }
 
@@ -679,6 +681,7 @@ async function main() {
   const map = createMap("map", { basemapUrl, bounds: b ? [[b[0], b[1]], [b[2], b[3]]] : null });
   state.map = map;
   debug.map = map;
+  debug.padding = MAP_PADDING;
 
   const unitsPromise = loadUnits().catch(showError);
   const scenariosPromise = (async () => {

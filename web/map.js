@@ -47,7 +47,8 @@ export function createMap(container, { basemapUrl = null, bounds = null } = {}) 
     boxZoom: false,            // shift-drag is our box selection
     attributionControl: basemapUrl ? {} : false,
     fadeDuration: 0,
-    preserveDrawingBuffer: true,   // screenshots in tests and benchmarks read the canvas
+    // Screenshots in tests and benchmarks read the canvas back.
+    canvasContextAttributes: { preserveDrawingBuffer: true, antialias: true },
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");

@@ -47,7 +47,7 @@ function areaRow(figures) {
     warn = ` <span class="warn" title="${escapeHtml(t("area.differs_title"))}">⚠ ${formatNumber(figures.area_difference_pct, 1)} %</span>`;
   }
   const basis = figures.area_basis ? ` <span class="muted">(${escapeHtml(t(`area.basis_${figures.area_basis}`))})</span>` : "";
-  return `<tr><th>${t("figure.area")}</th><td>${t("area.official")}: ${formatNumber(official, 2)} km² · ${t("area.computed")}: ${formatNumber(computed, 2)} km²${warn}${basis}</td></tr>`;
+  return `<tr><th>${t("figure.area")}</th><td>${t("area.official")}: <span class="fig-area-official">${formatNumber(official, 2)}</span> km² · ${t("area.computed")}: <span class="fig-area-computed">${formatNumber(computed, 2)}</span> km²${warn}${basis}</td></tr>`;
 }
 
 /** HTML of one new unit's card body. */
@@ -69,7 +69,7 @@ export function newUnitCard(nu, figures, { colour, active, locked }) {
     <table class="figures">
       ${areaRow(f)}
       <tr><th>${t("figure.population")}</th><td><span class="fig-population">${formatNumber(f.population)}</span> ${t("unit.people")}</td></tr>
-      <tr><th>${t("figure.density")}</th><td>${formatNumber(f.density, 1)} ${t("unit.per_km2")}</td></tr>
+      <tr><th>${t("figure.density")}</th><td><span class="fig-density">${formatNumber(f.density, 1)}</span> ${t("unit.per_km2")}</td></tr>
       <tr><th>${t("figure.members")} (${(f.members || []).length})</th><td class="members">${names.map(escapeHtml).join(", ") || "–"}</td></tr>
     </table>
     ${contiguity}${drawn}
