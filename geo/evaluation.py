@@ -143,6 +143,11 @@ class Evaluation:
             if new_unit.id in touched:
                 results[new_unit.id] = _evaluate_new_unit(self.units, scenario, self.ruleset, new_unit, self.raster_path)
         child = Evaluation(self.units, scenario, self.ruleset, results, raster_path=self.raster_path)
+        tally = self.tally.copy()
+        for new_unit_id in touched:
+            tally.add(self.results[new_unit_id], self.units.lookup.kind, -1)
+            tally.add(results[new_unit_id], self.units.lookup.kind, +1)
+        child.__dict__["tally"] = tally
         # Untouched new units keep their dissolved geometry.
         child._geometry_cache = {k: v for k, v in self._geometry_cache.items() if k[0] not in touched}
         order = [u.id for u in scenario.new_units if u.id in touched]
@@ -153,22 +158,22 @@ class Evaluation:
         return [self.results[u.id] for u in self.scenario.new_units]
 
     @cached_property
+    def tally(self) -> "_Tally":
+        """Scenario-wide sums; updated incrementally by :meth:`reassign`."""
+        tally = _Tally()
+        for result in self.results.values():
+            tally.add(result, self.units.lookup.kind, +1)
+        return tally
+
+    @cached_property
     def totals(self) -> dict:
-        lookup = self.units.lookup
-        results = self.new_unit_results()
-        old_codes = [c for r in results for c in r.members]
-        by_kind_before: dict[str, int] = {}
-        for code in old_codes:
-            by_kind_before[lookup.kind[code]] = by_kind_before.get(lookup.kind[code], 0) + 1
-        by_kind_after: dict[str, int] = {}
-        for r in results:
-            by_kind_after[r.kind.value] = by_kind_after.get(r.kind.value, 0) + 1
-        n_before, n_after = len(old_codes), len(results)
-        area = math.fsum(r.area_km2 for r in results)
-        officials = [r.official_area_km2 for r in results]
-        official = math.fsum(officials) if officials and all(v is not None for v in officials) else None
-        populations = [r.population for r in results]
-        population = math.fsum(populations) if populations and all(p is not None for p in populations) else None
+        t = self.tally
+        by_kind_before = {k: v for k, v in sorted(t.kinds_before.items()) if v}
+        by_kind_after = {k: v for k, v in sorted(t.kinds_after.items()) if v}
+        n_before, n_after = sum(by_kind_before.values()), t.n_results
+        area = t.area_km2
+        official = t.official_area_km2
+        population = t.population
         area_basis = official if official is not None else area
         totals = {
             "units_before": n_before,
@@ -184,9 +189,10 @@ class Evaluation:
             "official_area_km2": _round(official, 4),
             "population": None if population is None else int(round(population)),
             "density": _round(population / area_basis, 1) if population is not None and area_basis else None,
-            "passing": sum(1 for r in results if r.status == "pass"),
-            "failing": sum(1 for r in results if r.status == "fail"),
-            "exempt": sum(1 for r in results if r.status == "exempt"),
+            "passing": t.statuses.get("pass", 0),
+            "failing": t.statuses.get("fail", 0),
+            "exempt": t.statuses.get("exempt", 0),
+            "unknown": t.statuses.get("unknown", 0),
             "parent": None,
         }
         parent = self.scenario.parent
@@ -269,6 +275,58 @@ class Evaluation:
                              "district": gdf.at[code, "district"], "new_unit_id": r.id,
                              "new_name": r.name, "new_kind": r.kind.value})
         return rows
+
+
+_NANO = 1e9  # sums are kept as integers of 1e-9 km² / 1e-9 people: exact when added and taken away
+
+
+@dataclass
+class _Tally:
+    """Scenario-wide counts and sums, exact under add/remove (integers), like GerryChain's Tally."""
+
+    n_results: int = 0
+    kinds_before: dict = field(default_factory=dict)
+    kinds_after: dict = field(default_factory=dict)
+    statuses: dict = field(default_factory=dict)
+    area_nano: int = 0
+    official_nano: int = 0
+    official_missing: int = 0
+    population_nano: int = 0
+    population_missing: int = 0
+
+    def copy(self) -> "_Tally":
+        return _Tally(self.n_results, dict(self.kinds_before), dict(self.kinds_after), dict(self.statuses),
+                      self.area_nano, self.official_nano, self.official_missing, self.population_nano,
+                      self.population_missing)
+
+    def add(self, result: NewUnitResult, kind_of: dict, sign: int) -> None:
+        self.n_results += sign
+        for code in result.members:
+            kind = kind_of[code]
+            self.kinds_before[kind] = self.kinds_before.get(kind, 0) + sign
+        self.kinds_after[result.kind.value] = self.kinds_after.get(result.kind.value, 0) + sign
+        self.statuses[result.status] = self.statuses.get(result.status, 0) + sign
+        self.area_nano += sign * round(result.area_km2 * _NANO)
+        if result.official_area_km2 is None:
+            self.official_missing += sign
+        else:
+            self.official_nano += sign * round(result.official_area_km2 * _NANO)
+        if result.population is None:
+            self.population_missing += sign
+        else:
+            self.population_nano += sign * round(result.population * _NANO)
+
+    @property
+    def area_km2(self) -> float:
+        return self.area_nano / _NANO
+
+    @property
+    def official_area_km2(self) -> float | None:
+        return None if self.official_missing or not self.n_results else self.official_nano / _NANO
+
+    @property
+    def population(self) -> float | None:
+        return None if self.population_missing or not self.n_results else self.population_nano / _NANO
 
 
 def dissolve_members(units: UnitSet, new_unit: NewUnit):

@@ -202,7 +202,6 @@ class Scenario:
         ids = self._by_id
         touched: set[str] = set()
         members: dict[str, list[str]] = {}
-        locked = {u.id for u in self.new_units if u.locked}
         for code, target in assignments.items():
             code = str(code)
             if target is not None and target not in ids:
@@ -212,7 +211,7 @@ class Scenario:
             if source == target:
                 continue
             for moved_from_or_to in (source, target):
-                if moved_from_or_to in locked:
+                if moved_from_or_to is not None and ids[moved_from_or_to].locked:
                     raise ScenarioError(f"new unit {moved_from_or_to!r} is locked; unit {code} cannot move",
                                         hint="unlock it first", context={"unit_code": code})
             if source is not None:
@@ -223,7 +222,21 @@ class Scenario:
                 touched.add(target)
             moved_to[code] = target
         new_units = tuple(replace(u, members=tuple(members[u.id])) if u.id in touched else u for u in self.new_units)
-        return replace(self, new_units=new_units), touched
+        child = replace(self, new_units=new_units)
+        # Hand the child its lookups updated in place of rebuilding them: O(changes), not O(units).
+        owner = dict(current)
+        for code, target in moved_to.items():
+            if target is None:
+                owner.pop(code, None)
+            else:
+                owner[code] = target
+        by_id = dict(ids)
+        for unit in new_units:
+            if unit.id in touched:
+                by_id[unit.id] = unit
+        child.__dict__["_owner"] = owner
+        child.__dict__["_by_id"] = by_id
+        return child, touched
 
 
 def _new_unit_from_dict(raw, position: int, source: str) -> NewUnit:
