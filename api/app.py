@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .errors import add_exception_handlers
 from .middleware import BodySizeLimitMiddleware
-from .routes import analysis, exports, health, indicators, layers, scenarios, tiles, units
+from .routes import analysis, exports, health, indicators, layers, scenarios, session, tiles, units
 from .service import Service
 from .settings import Settings
 from .store import Store
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.service = service
     add_exception_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
-    for module in (health, units, scenarios, exports, layers, indicators, tiles, analysis):
+    for module in (health, session, units, scenarios, exports, layers, indicators, tiles, analysis):
         app.include_router(module.router)
 
     index = settings.web_dir / "index.html"

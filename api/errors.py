@@ -87,7 +87,7 @@ async def _validation_error_handler(request: Request, error: RequestValidationEr
 
 _HINTS = {
     401: "send the write token as 'Authorization: Bearer <token>' (printed when the server started)",
-    403: "the token is wrong; use the one printed when the server started or set in DIAGIOI_TOKEN",
+    403: "use the token printed when the server started (or set in DIAGIOI_TOKEN)",
     404: "check the address; the routes are listed at /docs",
     405: "check the HTTP method; the routes are listed at /docs",
 }

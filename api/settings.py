@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     seed_demo: bool = Field(default=True,
                             description="Seed sample zoning layers and the example scenario into a fresh store "
                                         "when the sample units are used.")
+    share_token_locally: bool = Field(default=True,
+                                      description="GET /api/session gives the write token to a browser on the "
+                                                  "same machine (loopback only).")
     tile_max_age_s: int = Field(default=3600, ge=0,
                                 description="Cache-Control max-age of versioned tiles, in seconds.")
 
