@@ -1,0 +1,167 @@
+"""A standalone HTML map of a scenario (folium/Leaflet) that opens with no network.
+
+Folium links Leaflet, jQuery, Bootstrap and fonts from CDNs by default; here those links are
+dropped and Leaflet's JS and CSS (vendored from npm in ``web/vendor/leaflet``, images inlined as
+data URIs) are written into the page itself, and no basemap is added. The file can be mailed or
+put on a USB stick and still shows the new units over the old ones.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from geo.errors import DiagioiError, MissingCRSError
+
+__all__ = ["LEAFLET_DIR", "NEW_UNIT_COLOURS", "write_html_map", "render_html_map"]
+
+LEAFLET_DIR = Path(__file__).resolve().parents[1] / "web" / "vendor" / "leaflet"
+
+# Same palette as the browser app (web/map.js), so a new unit has the same colour in both.
+NEW_UNIT_COLOURS = [
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f", "#86bcb6", "#d37295", "#a0cbe8", "#ffbe7d", "#8cd17d", "#b6992d", "#499894",
+]
+STATUS_OUTLINE = {"pass": "#1b7837", "fail": "#b2182b", "exempt": "#555555"}
+
+_LABELS = {
+    "vi": {"new_units": "Đơn vị mới", "old_units": "Đơn vị cũ", "name": "Tên", "kind": "Loại", "members": "Gồm",
+           "population": "Dân số (người)", "area_km2": "Diện tích tính toán (km²)",
+           "official_area_km2": "Diện tích chính thức (km²)", "density": "Mật độ (người/km²)",
+           "status": "Tiêu chuẩn", "code": "Mã", "pass": "Đạt", "fail": "Không đạt", "exempt": "Miễn",
+           "note": "Viền xanh: đạt tiêu chuẩn; viền đỏ: không đạt."},
+    "en": {"new_units": "New units", "old_units": "Old units", "name": "Name", "kind": "Kind", "members": "Members",
+           "population": "Population (people)", "area_km2": "Computed area (km²)",
+           "official_area_km2": "Official area (km²)", "density": "Density (people/km²)",
+           "status": "Standards", "code": "Code", "pass": "Pass", "fail": "Fail", "exempt": "Exempt",
+           "note": "Green outline: meets the standards; red: fails."},
+}
+
+
+def _leaflet_assets() -> tuple[str, str]:
+    """Leaflet's JS and CSS, the CSS images turned into data URIs."""
+    js_path, css_path = LEAFLET_DIR / "leaflet.js", LEAFLET_DIR / "leaflet.css"
+    if not js_path.exists() or not css_path.exists():
+        raise DiagioiError(f"Leaflet is not vendored at {LEAFLET_DIR}",
+                           hint="copy leaflet/dist/leaflet.js, leaflet.css and images/ from the npm package "
+                                "into web/vendor/leaflet (see web/vendor/README.md)",
+                           context={"path": str(LEAFLET_DIR)})
+    css = css_path.read_text(encoding="utf-8")
+
+    def inline_image(match: re.Match) -> str:
+        image = LEAFLET_DIR / match.group(1)
+        if not image.exists():
+            return match.group(0)
+        return f"url(data:image/png;base64,{base64.b64encode(image.read_bytes()).decode('ascii')})"
+
+    css = re.sub(r"url\((images/[^)]+\.png)\)", inline_image, css)
+    # The vendored file ends with a sourceMappingURL comment: the map file is not shipped.
+    js = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js_path.read_text(encoding="utf-8"))
+    return js, css
+
+
+def _in_wgs84(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    if frame.crs is None:
+        raise MissingCRSError(f"{what} has no CRS", hint="set it (units are EPSG:4326 in diagioi)")
+    # Leaflet draws lon/lat; reprojecting for display changes no figure (figures come from columns).
+    return frame if frame.crs.to_epsg() == 4326 else frame.to_crs(4326)
+
+
+def _display_value(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    if isinstance(value, float):
+        return round(value, 2)
+    return value
+
+
+def _display_frame(frame: gpd.GeoDataFrame, columns: list[str], labels: dict[str, str]) -> gpd.GeoDataFrame:
+    present = [c for c in columns if c in frame.columns]
+    shown = gpd.GeoDataFrame({c: [_display_value(v) for v in frame[c]] for c in present},
+                             geometry=frame.geometry.values, crs=frame.crs)
+    if "status" in shown.columns:
+        shown["status"] = [labels.get(str(s), s) for s in shown["status"]]
+    return shown
+
+
+def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame, *,
+                    title: str = "diagioi", lang: str = "vi") -> str:
+    """The HTML text of the map (see :func:`write_html_map`)."""
+    labels = _LABELS["en" if lang == "en" else "vi"]
+    new_units = _in_wgs84(new_units_gdf, "the new units")
+    units = _in_wgs84(units_gdf, "the units")
+    units = units.reset_index() if "code" not in units.columns and units.index.name == "code" else units
+
+    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+    # No CDN: drop folium's default links; Leaflet is inlined below.
+    fmap.default_js = []
+    fmap.default_css = []
+    js, css = _leaflet_assets()
+    fmap.get_root().header.add_child(folium.Element(f"<style>{css}</style>\n<script>{js}</script>"), name="leaflet_inline")
+    fmap.get_root().header.add_child(folium.Element(
+        "<style>html,body{margin:0;height:100%;font-family:system-ui,Arial,sans-serif}"
+        ".diagioi-title{position:fixed;top:10px;left:60px;z-index:1000;background:#fff;padding:6px 10px;"
+        "border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.3);font-size:14px;max-width:60%}"
+        ".leaflet-container{background:#f4f1ea}</style>"), name="diagioi_style")
+
+    unit_columns = ["code", "name", "kind", "population", "area_km2", "official_area_km2"]
+    old = _display_frame(units, unit_columns, labels)
+    folium.GeoJson(
+        json.loads(old.to_json(na="null")), name=labels["old_units"],
+        style_function=lambda _f: {"color": "#6b6b6b", "weight": 0.8, "fillColor": "#e6e6e6", "fillOpacity": 0.4},
+        tooltip=folium.GeoJsonTooltip(fields=[c for c in ("name", "code") if c in old.columns],
+                                      aliases=[labels[c] for c in ("name", "code") if c in old.columns]),
+    ).add_to(fmap)
+
+    new_columns = ["name", "kind", "members", "population", "area_km2", "official_area_km2", "density", "status"]
+    shown = _display_frame(new_units, new_columns, labels)
+    shown["_fill"] = [NEW_UNIT_COLOURS[i % len(NEW_UNIT_COLOURS)] for i in range(len(shown))]
+    raw_status = list(new_units["status"]) if "status" in new_units.columns else [None] * len(shown)
+    shown["_outline"] = [STATUS_OUTLINE.get(str(s), "#222222") for s in raw_status]
+    fields = [c for c in new_columns if c in shown.columns]
+    folium.GeoJson(
+        json.loads(shown.to_json(na="null")), name=labels["new_units"],
+        style_function=lambda f: {"color": f["properties"]["_outline"], "weight": 3,
+                                  "fillColor": f["properties"]["_fill"], "fillOpacity": 0.6},
+        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[labels["name"]]),
+        popup=folium.GeoJsonPopup(fields=fields, aliases=[labels[c] for c in fields]),
+    ).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+
+    everything = pd.concat([new_units.geometry, units.geometry])
+    west, south, east, north = gpd.GeoSeries(everything, crs=4326).total_bounds
+    if all(map(pd.notna, (west, south, east, north))):
+        fmap.fit_bounds([[south, west], [north, east]])
+    fmap.get_root().html.add_child(folium.Element(
+        f'<div class="diagioi-title"><b>{html.escape(title)}</b><br><small>{html.escape(labels["note"])}</small></div>'))
+    fmap.get_root().title = title
+    text = fmap.get_root().render()
+    remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//[^"]+"', text)
+    if remote:
+        raise DiagioiError("the HTML map still links remote files", hint="a folium element added a CDN link",
+                           context={"links": remote[:5]})
+    return text
+
+
+def write_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame, path: str | Path, *,
+                   title: str = "diagioi", lang: str = "vi") -> Path:
+    """Write a standalone HTML map: new units (coloured, outlined by pass/fail, popups with their
+    figures) over the old units. Leaflet is inlined, no basemap: it opens with no network.
+
+    ``new_units_gdf`` is ``Evaluation.new_units_gdf()`` (columns name, kind, members, population,
+    area_km2, official_area_km2, density, status; missing columns are skipped); ``units_gdf`` is
+    ``UnitSet.gdf``. Both need a CRS. Returns the path written.
+    """
+    text = render_html_map(new_units_gdf, units_gdf, title=title, lang=lang)
+    path = Path(path)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,91 @@
+"""The standalone HTML map: Leaflet inlined, no remote link, the scenario's figures in the page."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box
+
+from geo.errors import MissingCRSError
+from layers.html_map import write_html_map
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture()
+def old_units() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"code": ["01840", "01834"], "name": ["Đức Xuân", "Nguyễn Thị Minh Khai"], "kind": ["ward", "ward"],
+         "population": [4_500.0, 4_244.0], "area_km2": [3.1, 3.93]},
+        geometry=[box(105.80, 22.10, 105.82, 22.12), box(105.82, 22.10, 105.84, 22.12)], crs="EPSG:4326",
+    ).set_index("code")
+
+
+@pytest.fixture()
+def new_units() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"id": ["n1"], "name": ["Phường Đức Xuân"], "kind": ["ward"], "members": [["01840", "01834"]],
+         "area_km2": [7.03], "official_area_km2": [float("nan")], "population": [8_744.0], "density": [1243.3],
+         "contiguous": [True], "status": ["fail"]},
+        geometry=[box(105.80, 22.10, 105.84, 22.12)], crs="EPSG:4326")
+
+
+def test_html_map_inlines_leaflet_and_links_nothing_remote(new_units, old_units, tmp_path):
+    path = write_html_map(new_units, old_units, tmp_path / "map.html", title="Thành phố Bắc Kạn 2025")
+    text = path.read_text(encoding="utf-8")
+
+    assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="[^"]*"', text) == []
+    assert "Leaflet 1.9.4" in text or '"1.9.4"' in text   # the vendored library itself is in the page
+    assert "<title>Thành phố Bắc Kạn 2025</title>" in text
+    assert "data:image/png;base64," in text               # the layer-control icons, inlined
+    assert 150_000 < len(text.encode("utf-8")) < 400_000
+
+
+def embedded_feature_collections(text: str) -> list[dict]:
+    """The GeoJSON layers folium writes into the page as ``geo_json_<id>_add({...});``."""
+    return [json.loads(match) for match in re.findall(r"geo_json_\w+_add\((\{.*?\})\);\n", text, flags=re.S)]
+
+
+def test_html_map_carries_the_new_units_figures_and_old_unit_names(new_units, old_units, tmp_path):
+    text = write_html_map(new_units, old_units, tmp_path / "map.html").read_text(encoding="utf-8")
+    old_layer, new_layer = embedded_feature_collections(text)
+
+    assert [f["properties"]["name"] for f in old_layer["features"]] == ["Đức Xuân", "Nguyễn Thị Minh Khai"]
+    assert [f["properties"]["code"] for f in old_layer["features"]] == ["01840", "01834"]
+    (merged,) = new_layer["features"]
+    assert merged["properties"]["name"] == "Phường Đức Xuân"
+    assert merged["properties"]["population"] == 8744.0
+    assert merged["properties"]["density"] == 1243.3
+    assert merged["properties"]["official_area_km2"] == "–"   # missing, shown as such, not 0
+    assert merged["properties"]["members"] == "01840, 01834"
+    assert merged["properties"]["status"] == "Không đạt"
+    assert merged["properties"]["_outline"] == "#b2182b"   # red outline: fails a standard
+
+
+def test_html_map_without_crs_is_refused(new_units, old_units, tmp_path):
+    with pytest.raises(MissingCRSError, match="no CRS"):
+        write_html_map(new_units.set_crs(None, allow_override=True), old_units, tmp_path / "map.html")
+
+
+@pytest.mark.browser
+def test_html_map_opens_in_chromium_with_no_network(new_units, old_units, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed")
+    path = write_html_map(new_units, old_units, tmp_path / "map.html", lang="en")
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"]
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        page = browser.new_page()
+        requested = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(path.as_uri())
+        page.wait_for_selector("path.leaflet-interactive")
+        drawn_shapes = page.locator("path.leaflet-interactive").count()
+        browser.close()
+    assert drawn_shapes == 3   # two old units and one new unit
+    assert [url for url in requested if not url.startswith(("file:", "data:"))] == []
