@@ -24,8 +24,8 @@ MEDIA_TYPE_PNG = "image/png"
 # Geometry drawn around each PNG tile, in pixels, so strokes and discs are not cut at tile edges.
 _MARGIN_PX = 16
 
-_POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
-_LINEAR = (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING)
+_POLYGON, _MULTIPOLYGON = int(shapely.GeometryType.POLYGON), int(shapely.GeometryType.MULTIPOLYGON)
+_LINESTRING, _MULTILINESTRING = int(shapely.GeometryType.LINESTRING), int(shapely.GeometryType.MULTILINESTRING)
 
 
 def _composite(canvas: np.ndarray, paint: np.ndarray) -> None:
@@ -47,26 +47,42 @@ def _composite(canvas: np.ndarray, paint: np.ndarray) -> None:
     canvas[blend] = np.rint(np.hstack([out_rgb, out_a * 255.0])).astype(np.uint8)
 
 
-def _burn_indexed(geometries: Sequence, colours: np.ndarray, transform, *, all_touched: bool = False) -> np.ndarray:
-    """Rasterise geometries with one RGBA colour each (later features drawn on top)."""
+def _rasterize_index(geometries: Sequence, transform) -> np.ndarray:
+    """Raster of 1-based feature numbers (0 = no feature; later features drawn on top)."""
     shapes = [(geometry, row + 1) for row, geometry in enumerate(geometries) if geometry is not None]
     if not shapes:
-        return np.zeros((TILE_SIZE_PX, TILE_SIZE_PX, 4), dtype=np.uint8)
-    index = rasterize(shapes, out_shape=(TILE_SIZE_PX, TILE_SIZE_PX), transform=transform, fill=0,
-                      dtype="uint32", all_touched=all_touched)
-    palette = np.vstack([np.zeros((1, 4), dtype=np.uint8), np.asarray(colours, dtype=np.uint8)])
-    return palette[index]
+        return np.zeros((TILE_SIZE_PX, TILE_SIZE_PX), dtype=np.uint32)
+    return rasterize(shapes, out_shape=(TILE_SIZE_PX, TILE_SIZE_PX), transform=transform, fill=0, dtype="uint32")
 
 
-def _burn_single(geometries: Sequence, colour: RGBA, transform, *, all_touched: bool = False) -> np.ndarray:
-    """Rasterise geometries in one RGBA colour."""
-    shapes = [(geometry, 1) for geometry in geometries if geometry is not None]
-    paint = np.zeros((TILE_SIZE_PX, TILE_SIZE_PX, 4), dtype=np.uint8)
-    if shapes:
-        mask = rasterize(shapes, out_shape=(TILE_SIZE_PX, TILE_SIZE_PX), transform=transform, fill=0,
-                         dtype="uint8", all_touched=all_touched)
-        paint[mask == 1] = colour
+def _outline_paint(index: np.ndarray, colour: RGBA, width_px: float) -> np.ndarray:
+    """Outlines where the feature number changes between neighbouring pixels (found on the index
+    raster, so no second rasterisation); pixels on the feature side of each change are painted."""
+    edge = np.zeros(index.shape, dtype=bool)
+    vertical = index[1:, :] != index[:-1, :]
+    horizontal = index[:, 1:] != index[:, :-1]
+    edge[1:, :] |= vertical
+    edge[:-1, :] |= vertical
+    edge[:, 1:] |= horizontal
+    edge[:, :-1] |= horizontal
+    edge &= index > 0
+    for _ in range(max(0, int(round(width_px)) - 2) // 2):  # thicker outlines: grow by one pixel a pass
+        grown = edge.copy()
+        grown[1:, :] |= edge[:-1, :]
+        grown[:-1, :] |= edge[1:, :]
+        grown[:, 1:] |= edge[:, :-1]
+        grown[:, :-1] |= edge[:, 1:]
+        edge = grown & (index > 0)
+    paint = np.zeros((*index.shape, 4), dtype=np.uint8)
+    paint[edge] = colour
     return paint
+
+
+def _paint_indexed(geometries: Sequence, colours: np.ndarray, transform) -> tuple[np.ndarray, np.ndarray]:
+    """RGBA paint with one colour per geometry, and the index raster it came from."""
+    index = _rasterize_index(geometries, transform)
+    palette = np.vstack([np.zeros((1, 4), dtype=np.uint8), np.asarray(colours, dtype=np.uint8).reshape(-1, 4)])
+    return palette[index], index
 
 
 def render_png_array(geometries_3857: np.ndarray, fill_rgba: np.ndarray, z: int, x: int, y: int, *,
@@ -92,26 +108,24 @@ def render_png_array(geometries_3857: np.ndarray, fill_rgba: np.ndarray, z: int,
     fill_rgba = np.asarray(fill_rgba, dtype=np.uint8)
     type_ids = shapely.get_type_id(geometries)
     present = ~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)
-    polygonal = present & np.isin(type_ids, _POLYGONAL)
-    linear = present & np.isin(type_ids, _LINEAR)
+    polygonal = present & ((type_ids == _POLYGON) | (type_ids == _MULTIPOLYGON))
+    linear = present & ((type_ids == _LINESTRING) | (type_ids == _MULTILINESTRING))
     # Anything else left by clipping (points, collections) is drawn as discs around its parts.
     puntal = present & ~polygonal & ~linear
 
     if polygonal.any():
         polygons = geometries[polygonal]
-        _composite(canvas, _burn_indexed(polygons, fill_rgba[polygonal], transform))
-        outlines = shapely.boundary(polygons)
-        if line_width_px > 1.5:
-            outlines = shapely.buffer(outlines, line_width_px * pixel_m / 2, cap_style="flat")
-        _composite(canvas, _burn_single(outlines, line_rgba, transform, all_touched=True))
+        paint, index = _paint_indexed(polygons, fill_rgba[polygonal], transform)
+        _composite(canvas, paint)
+        _composite(canvas, _outline_paint(index, line_rgba, line_width_px))
     if linear.any():
         strokes = shapely.buffer(geometries[linear], max(line_width_px, 1.0) * pixel_m / 2, cap_style="round")
-        _composite(canvas, _burn_indexed(strokes, fill_rgba[linear], transform, all_touched=True))
+        _composite(canvas, _paint_indexed(strokes, fill_rgba[linear], transform)[0])
     if puntal.any():
         discs = shapely.buffer(geometries[puntal], point_radius_px * pixel_m, quad_segs=4)
-        _composite(canvas, _burn_indexed(discs, fill_rgba[puntal], transform))
-        rims = shapely.boundary(discs)
-        _composite(canvas, _burn_single(rims, line_rgba, transform, all_touched=True))
+        paint, index = _paint_indexed(discs, fill_rgba[puntal], transform)
+        _composite(canvas, paint)
+        _composite(canvas, _outline_paint(index, line_rgba, 1.0))
     return canvas
 
 

@@ -281,3 +281,33 @@ def test_the_grid_constant_is_web_mercator_quad():
     assert WEB_MERCATOR_TMS.id == "WebMercatorQuad"
     minx, miny, maxx, maxy = tile_bounds(0, 0, 0)
     assert (minx, maxx) == pytest.approx((-20037508.342789244, 20037508.342789244))
+
+
+def test_fast_geometry_encoding_decodes_like_the_reference_encoder():
+    """Our numpy command streams give the same shapes as mapbox_vector_tile.encode for every geometry type."""
+    from layers.vector_tiles import clip_to_tile
+
+    ring = shapely.Polygon([(105.772, 21.582), (105.798, 21.582), (105.798, 21.608), (105.772, 21.608)],
+                           holes=[[(105.78, 21.59), (105.78, 21.60), (105.79, 21.60), (105.79, 21.59)]])
+    shapes = [
+        ring,
+        shapely.MultiPolygon([shapely.box(105.771, 21.581, 105.775, 21.585), shapely.box(105.795, 21.605, 105.799, 21.609)]),
+        shapely.MultiLineString([[(105.771, 21.6), (105.779, 21.601)], [(105.781, 21.59), (105.789, 21.591), (105.79, 21.58)]]),
+        shapely.MultiPoint([(105.775, 21.595), (105.795, 21.595)]),
+        shapely.Point(105.785, 21.585),
+    ]
+    frame = gpd.GeoDataFrame({"name": ["ring", "islands", "streets", "sites", "site"]}, geometry=shapes, crs="EPSG:4326")
+    source = GeoDataFrameTileSource("mixed", frame, version="1", cache=TileCache())
+    ours = decode(source.tile(*Z12_TILE, "mvt").content)["mixed"]["features"]
+
+    in_tile = clip_to_tile(source.index.geometries_for_zoom(12), source.index.type_ids, *Z12_TILE)
+    reference = decode(mapbox_vector_tile.encode(
+        {"name": "mixed", "features": [{"geometry": g, "properties": {}} for g in in_tile]},
+        default_options={"y_coord_down": True, "extents": MVT_EXTENT}))["mixed"]["features"]
+
+    assert [f["geometry"]["type"] for f in ours] == ["Polygon", "MultiPolygon", "MultiLineString", "MultiPoint", "Point"]
+    for mine, theirs in zip(ours, reference):
+        assert shapely.geometry.shape(mine["geometry"]).equals(shapely.geometry.shape(theirs["geometry"])), mine["properties"]
+    hole = shapely.geometry.shape(ours[0]["geometry"])
+    assert len(hole.interiors) == 1
+    assert hole.area == pytest.approx(shapely.geometry.shape(reference[0]["geometry"]).area)
