@@ -137,8 +137,9 @@ def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame
     ).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
 
-    everything = pd.concat([new_units.geometry, units.geometry])
-    west, south, east, north = gpd.GeoSeries(everything, crs=4326).total_bounds
+    # Open on the new units (the scenario), or on all units when there is none yet.
+    focus = new_units.geometry if len(new_units) and not new_units.geometry.is_empty.all() else units.geometry
+    west, south, east, north = gpd.GeoSeries(focus, crs=4326).total_bounds
     if all(map(pd.notna, (west, south, east, north))):
         fmap.fit_bounds([[south, west], [north, east]])
     fmap.get_root().html.add_child(folium.Element(

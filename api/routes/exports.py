@@ -43,6 +43,27 @@ def attachment(name: str, suffix: str) -> dict[str, str]:
     return {"Content-Disposition": f"attachment; filename=\"{ascii_name}.{suffix}\"; filename*=UTF-8''{utf8_name}"}
 
 
+# Registered before export.{fmt}, which would otherwise take "html" and refuse it (422).
+@router.get("/{scenario_id}/export.html", summary="Download the scenario as a standalone HTML map",
+            response_class=Response, responses={**responses(404), 200: {
+                "description": "An HTML page with Leaflet inlined (opens with no network)",
+                "content": {"text/html": {"schema": {"type": "string"}}}}})
+async def export_scenario_html(
+    record: ScenarioDep, service: ServiceDep,
+    lang: Annotated[Literal["vi", "en"], Query(description="Language of labels")] = "vi",
+) -> Response:
+    """New units (coloured, outlined by pass/fail, popups with figures) over the old units."""
+    from layers.html_map import render_html_map
+
+    def build() -> bytes:
+        evaluation = service.evaluation(record)
+        return render_html_map(evaluation.new_units_gdf(), service.units.gdf, title=record.name, lang=lang).encode()
+
+    content = await run_in_threadpool(build)
+    return Response(content, media_type="text/html; charset=utf-8",
+                    headers={**attachment(record.name, "html"), "X-Scenario-Version": str(record.version)})
+
+
 @router.get("/{scenario_id}/export.{fmt}", summary="Download the scenario (CSV, XLSX annex, GeoPackage, GeoJSON)",
             response_class=Response,
             responses={**responses(404, 422), 200: {

@@ -1,0 +1,223 @@
+"""Browser timings of the web app in headless Debian Chromium (software rendering, no GPU).
+
+    python benchmarks/bench_browser.py            # demo region + 10,000-unit generated country
+    python benchmarks/bench_browser.py --no-country
+
+Prints a table; asserts nothing. Budgets (issue 5): first map paint on the demo ≤ 2 s; panel
+update after a reassignment ≤ 150 ms; panning the 10,000-unit country smooth.
+
+* first paint: ``performance.now()`` at the first map "idle" after the units layer was added
+  (time since navigation start; tiles, style and figures loaded and drawn), median of runs.
+* panel update: from the click handler to the panel and the colours being updated with the
+  answer of POST /reassign (``window.__diagioi.timings.lastPanelUpdateMs``), median and max.
+* panning: frame intervals (requestAnimationFrame) while the map pans by 600 px in 1.5 s,
+  several times, at a zoom where every unit of a province is drawn; fps and slowest frame.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import shapely
+from shapely.geometry import shape
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+TOKEN = "bench-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``run_server`` in a subprocess on a free port with a temporary data directory."""
+
+    def __init__(self, units_path: Path | None, workdir: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}/"
+        data_dir = workdir / f"data-{self.port}"
+        env = {**os.environ, "DIAGIOI_TOKEN": TOKEN, "DIAGIOI_HOME": str(workdir / "home"), "PYTHONPATH": str(REPO)}
+        units = repr(str(units_path)) if units_path else "None"
+        code = f"from api.server import run_server; run_server('127.0.0.1', {self.port}, {str(data_dir)!r}, {units}, None)"
+        self.log = open(workdir / f"server-{self.port}.log", "w")
+        self.process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=self.log,
+                                        stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                if httpx.get(self.base + "api/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start; see {self.log.name}")
+            time.sleep(0.5)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.log.close()
+
+
+def new_page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.add_init_script(f"localStorage.setItem('diagioi.token', '{TOKEN}')")
+    return context, context.new_page()
+
+
+def open_ready(page, url: str) -> float:
+    page.goto(url)
+    page.wait_for_function("window.__diagioi && window.__diagioi.ready === true", timeout=300_000)
+    return page.evaluate("window.__diagioi.timings.firstPaintMs")
+
+
+def first_paint(browser, server: Server, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        context, page = new_page(browser)
+        times.append(open_ready(page, server.base))
+        context.close()
+    return times
+
+
+def panel_updates(browser, server: Server, clicks: int) -> list[float]:
+    features = httpx.get(server.base + "api/units", timeout=120).json()["features"]
+    first = features[0]
+    codes = [str(first["properties"]["code"])]
+    geometry = shape(first["geometry"])
+    # A compact group of units around the first one, to click on in turn.
+    for feature in features[1:]:
+        if shape(feature["geometry"]).distance(geometry) == 0:
+            codes.append(str(feature["properties"]["code"]))
+        if len(codes) == 4:
+            break
+    by_code = {str(f["properties"]["code"]): shape(f["geometry"]) for f in features}
+    with server.client() as client:
+        scenario_id = client.post("api/scenarios", json={"name": "bench", "new_units": [
+            {"id": "n1", "name": "Phường Bench", "kind": "ward", "members": []}]}).json()["id"]
+    context, page = new_page(browser)
+    open_ready(page, server.base + f"#scenario={scenario_id}")
+    west, south, east, north = shapely.union_all([by_code[c] for c in codes]).bounds
+    page.evaluate("([b, padding]) => window.__diagioi.map.fitBounds(b, { padding, duration: 0 })",
+                  [[[west, south], [east, north]], page.evaluate("window.__diagioi.padding")])
+    page.wait_for_function("window.__diagioi.map.loaded() && !window.__diagioi.map.isMoving()")
+    page.locator('.nu-card[data-id="n1"] [data-action="activate"]').click()
+    box = page.locator("#map").bounding_box()
+    times = []
+    for i in range(clicks):
+        code = codes[i % len(codes)]
+        lon, lat = shapely.get_coordinates(by_code[code].representative_point())[0]
+        x, y = page.evaluate("([lon, lat]) => { const p = window.__diagioi.map.project([lon, lat]); return [p.x, p.y]; }",
+                             [lon, lat])
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        page.wait_for_function(f"(window.__diagioi.reassignCount || 0) >= {i + 1}", timeout=60_000)
+        times.append(page.evaluate("window.__diagioi.timings.lastPanelUpdateMs"))
+    context.close()
+    return times
+
+
+PAN_SCRIPT = """async ([dx, durationMs, repeats]) => {
+  const map = window.__diagioi.map;
+  const frames = [];
+  for (let r = 0; r < repeats; r += 1) {
+    await new Promise((done) => {
+      let last = performance.now();
+      let running = true;
+      const tick = (now) => { frames.push(now - last); last = now; if (running) requestAnimationFrame(tick); };
+      requestAnimationFrame(tick);
+      map.panBy([r % 2 ? -dx : dx, 0], { duration: durationMs, easing: (t) => t });
+      map.once('moveend', () => { running = false; done(); });
+    });
+  }
+  return frames.slice(1);
+}"""
+
+
+def panning(browser, server: Server, zoom: float) -> dict[str, float]:
+    context, page = new_page(browser)
+    open_ready(page, server.base)
+    page.evaluate(f"window.__diagioi.map.setZoom({zoom})")
+    page.wait_for_function("window.__diagioi.map.loaded() && !window.__diagioi.map.isMoving()", timeout=300_000)
+    frames = page.evaluate(PAN_SCRIPT, [600, 1500, 4])
+    rendered = page.evaluate("window.__diagioi.map.queryRenderedFeatures({layers: ['units-fill']}).length")
+    context.close()
+    frames.sort()
+    return {"fps": 1000.0 / statistics.mean(frames), "p95_ms": frames[int(0.95 * (len(frames) - 1))],
+            "max_ms": frames[-1], "features": rendered}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--clicks", type=int, default=12)
+    parser.add_argument("--no-country", action="store_true", help="skip the 10,000-unit country")
+    parser.add_argument("--country-units", type=int, default=10_000)
+    options = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="diagioi-bench-") as folder, sync_playwright() as playwright:
+        workdir = Path(folder)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        demo = Server(None, workdir)
+        try:
+            paints = first_paint(browser, demo, options.runs)
+            rows.append(("demo: first map paint", f"{statistics.median(paints):.0f} ms (median of {len(paints)}; "
+                                                  f"max {max(paints):.0f})", "≤ 2000 ms"))
+            updates = panel_updates(browser, demo, options.clicks)
+            rows.append(("demo: panel update after a click", f"{statistics.median(updates):.0f} ms (median of "
+                                                             f"{len(updates)}; max {max(updates):.0f})", "≤ 150 ms"))
+            pan = panning(browser, demo, 11)
+            rows.append(("demo: panning at z11", f"{pan['fps']:.0f} fps, p95 frame {pan['p95_ms']:.0f} ms, "
+                                                 f"max {pan['max_ms']:.0f} ms", "smooth"))
+        finally:
+            demo.stop()
+        if not options.no_country:
+            from geo.demo import build_country
+
+            started = time.perf_counter()
+            country_path = workdir / "country.geojson"
+            build_country(options.country_units).to_file(country_path, driver="GeoJSON")
+            country = Server(country_path, workdir)
+            setup_s = time.perf_counter() - started
+            try:
+                paints = first_paint(browser, country, 1)
+                rows.append((f"country ({options.country_units:,} units): first map paint", f"{paints[0]:.0f} ms",
+                             f"(server start-up {setup_s:.0f} s)"))
+                for zoom in (7, 9):
+                    pan = panning(browser, country, zoom)
+                    rows.append((f"country: panning at z{zoom} ({pan['features']:,} unit pieces drawn)",
+                                 f"{pan['fps']:.0f} fps, p95 frame {pan['p95_ms']:.0f} ms, max {pan['max_ms']:.0f} ms",
+                                 "smooth"))
+            finally:
+                country.stop()
+        browser.close()
+
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'result':<55}  budget")
+    for name, result, budget in rows:
+        print(f"{name:<{width}}  {result:<55}  {budget}")
+    print("Headless Chromium with --disable-gpu renders WebGL in software (SwiftShader) on 2 shared cores; "
+          "a desktop browser with a GPU is faster.")
+
+
+if __name__ == "__main__":
+    main()
