@@ -60,6 +60,7 @@ __all__ = [
 ]
 
 DEMO_VERSION = "demo-v1"
+_STAMP_FILE = ".generator"
 PLANE_CRS = "EPSG:3405"          # VN-2000 / UTM zone 48N: the metric plane the units are drawn in
 REGION_CENTRE_LONLAT = (105.80, 21.60)
 COUNTRY_CENTRE_LONLAT = (105.50, 18.80)
@@ -907,31 +908,47 @@ def _home() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "diagioi"
 
 
+def _generator_stamp() -> str:
+    """Demo version plus a digest of this module: a cached demo from other code is regenerated."""
+    return f"{DEMO_VERSION} {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]}\n"
+
+
+def _is_current(folder: Path) -> bool:
+    stamp = folder / _STAMP_FILE
+    return (all(p.exists() for p in DemoPaths.in_dir(folder).all_files()) and stamp.exists()
+            and stamp.read_text(encoding="utf-8") == _generator_stamp())
+
+
 def demo_dir() -> Path:
     """The cached demo directory (``$DIAGIOI_HOME/demo-v1`` or ``~/.cache/diagioi/demo-v1``).
 
-    Generated on first call into a temporary sibling directory and renamed into place, so a
-    reader never sees half-written files, even with two processes starting at once.
+    Generated on first call (and again if it is incomplete or was made by other generator code)
+    into a temporary sibling directory that is then renamed into place, so a reader never sees
+    half-written files, even with two processes starting at once.
     """
     target = _home() / DEMO_VERSION
-    if all(p.exists() for p in DemoPaths.in_dir(target).all_files()):
+    if _is_current(target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{DEMO_VERSION}-", dir=target.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the cache is ordinary readable data
+    retired = None
     try:
         write_demo(staging)
-        if target.exists():  # an incomplete earlier attempt; complete ones returned above
-            shutil.rmtree(target)
+        (staging / _STAMP_FILE).write_text(_generator_stamp(), encoding="utf-8")
+        if target.exists():  # stale or incomplete: move it aside first (rename is atomic)
+            retired = Path(tempfile.mkdtemp(prefix=f".{DEMO_VERSION}-old-", dir=target.parent))
+            target.rename(retired / "demo")
         try:
             staging.rename(target)
         except OSError:
-            # Another process renamed its copy first; theirs is identical (same seed, same bytes).
-            if not all(p.exists() for p in DemoPaths.in_dir(target).all_files()):
+            # Another process put its copy in place first; it is identical (same code, same seed).
+            if not _is_current(target):
                 raise
     finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        for leftover in (staging, retired):
+            if leftover is not None and leftover.exists():
+                shutil.rmtree(leftover)
     log.info("demo data generated in %s", target)
     return target
 

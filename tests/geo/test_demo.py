@@ -316,3 +316,13 @@ def test_demo_dir_replaces_an_incomplete_copy(tmp_path, monkeypatch):
     folder = demo_dir()
     assert json.loads((folder / "units.geojson").read_text(encoding="utf-8"))["type"] == "FeatureCollection"
     assert len(json.loads((folder / "units.geojson").read_text(encoding="utf-8"))["features"]) == 32
+
+
+def test_demo_dir_regenerates_a_copy_made_by_other_generator_code(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIAGIOI_HOME", str(tmp_path))
+    folder = demo_dir()
+    (folder / ".generator").write_text("demo-v1 from-an-older-demo.py\n", encoding="utf-8")
+    (folder / "README.txt").write_text("stale", encoding="utf-8")
+    assert demo_dir() == folder
+    assert (folder / "README.txt").read_text(encoding="utf-8").startswith("diagioi demo (demo-v1)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo-v1"]
