@@ -50,24 +50,33 @@ class ReassignOutcome:
 
 
 class _BoundedCache:
-    """A small thread-safe LRU dict (tile sources and indicator tables are big-ish)."""
+    """A small thread-safe LRU dict (tile sources and indicator tables are big-ish).
+
+    Concurrent requests for a missing key build it once: the others wait for that build.
+    """
 
     def __init__(self, max_items: int):
         self.max_items = max_items
         self._items: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._building: dict[Any, threading.Lock] = {}
 
     def get_or_build(self, key: Any, build: Callable[[], Any]) -> Any:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        value = build()  # built outside the lock: builds can take a while
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
+            key_lock = self._building.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._items:  # built by another request while we waited
+                    return self._items[key]
+            try:
+                value = build()  # outside the cache lock: builds can take a while
+                self.put(key, value)
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
         return value
 
     def put(self, key: Any, value: Any) -> None:
@@ -96,7 +105,7 @@ class Service:
         self._scenario_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._evaluations = _BoundedCache(64)
-        self._sources = _BoundedCache(64)
+        self._sources = _BoundedCache(16)
         self._indicators = _BoundedCache(32)
         self._layer_frames = _BoundedCache(16)
         self._units_geojson = _BoundedCache(8)

@@ -139,6 +139,51 @@ def bench_reassign(client: httpx.Client, body: dict, n_requests: int, time_limit
     return scenario_id
 
 
+def bench_edit_visible(client: httpx.Client, scenario_id: str, body: dict, repeat: int) -> None:
+    """Time from a write to the first tile that shows it (TileJSON, then one tile at the new version)."""
+    from layers.tms import tile_for_lnglat
+
+    layer = f"scenario-{scenario_id}"
+    version = client.get(f"/api/scenarios/{scenario_id}").json()["version"]
+    current = client.get(f"/api/scenarios/{scenario_id}").json()["scenario"]["new_units"]
+    movable = [(unit["id"], unit["members"][-1]) for unit in current if len(unit["members"]) > 1]
+    samples = []
+    for index in range(repeat):
+        source_id, code = movable[index % len(movable)]
+        target = next(unit["id"] for unit in current if unit["id"] != source_id)
+        unit = client.get("/api/units", params={"q": code}).json()["features"][0]
+        lon, lat = unit["geometry"]["coordinates"][0][0][0] if unit["geometry"]["type"] == "MultiPolygon" \
+            else unit["geometry"]["coordinates"][0][0]
+        z, x, y = tile_for_lnglat(lon, lat, 12)
+        start = time.perf_counter()
+        result = client.post(f"/api/scenarios/{scenario_id}/reassign",
+                             json={"assignments": {code: target}, "version": version}, headers=AUTH).json()
+        tiles_url = client.get(f"/api/tiles/{layer}.json").json()["tiles"][0]
+        client.get(tiles_url.replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))).raise_for_status()
+        samples.append(time.perf_counter() - start)
+        version = result["version"]
+        # move it back so the next round starts from the same partition
+        result = client.post(f"/api/scenarios/{scenario_id}/reassign",
+                             json={"assignments": {code: source_id}, "version": version}, headers=AUTH).json()
+        version = result["version"]
+    ROWS.append(("reassign → scenario tile", "POST reassign + TileJSON + 1 tile", _stats(samples), "≤ 1 s"))
+
+    west, south, east, north = client.get("/api/tiles/units.json").json()["bounds"]
+    lon, lat = (west + east) / 2, (south + north) / 2
+    z, x, y = tile_for_lnglat(lon, lat, 12)
+    samples = []
+    for index in range(repeat):
+        start = time.perf_counter()
+        client.post("/api/layers/tourism_sites", headers=AUTH, json={
+            "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon + index * 1e-4, lat]},
+            "properties": {"name": f"Điểm thử {index}"}}).raise_for_status()
+        tiles_url = client.get("/api/tiles/units.json").json()["tiles"][0]
+        client.get(tiles_url.replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))).raise_for_status()
+        samples.append(time.perf_counter() - start)
+    ROWS.append(("layer edit → units tile", "POST feature + TileJSON + 1 tile (indicators recomputed)",
+                 _stats(samples), "≤ 1 s"))
+
+
 def _tiles(client: httpx.Client, layer: str, zooms: range) -> list[tuple[int, int, int]]:
     west, south, east, north = client.get(f"/api/tiles/{layer}.json").json()["bounds"]
     tms = morecantile.tms.get("WebMercatorQuad")
@@ -214,6 +259,7 @@ def main() -> None:
                 health = client.get("/api/health").json()
                 ROWS.append(("server start-up", f"{health['units']} units loaded", f"{startup_s:.1f} s", ""))
                 scenario_id = bench_reassign(client, body, n_reassign, limit_s)
+                bench_edit_visible(client, scenario_id, body, repeat=5 if args.quick else 15)
                 bench_tiles(base_url, client, "units", "mvt", threads=4, n_requests=n_tiles, time_limit_s=limit_s)
                 bench_tiles(base_url, client, f"scenario-{scenario_id}", "mvt", threads=4, n_requests=n_tiles,
                             time_limit_s=limit_s)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
 
 from ..deps import ScenarioDep, ServiceDep, WriterDep
 from ..errors import responses
@@ -77,15 +78,16 @@ def delete_scenario(
 
 @router.get("/{scenario_id}/evaluation", summary="Evaluate a scenario against the standards",
             response_model=EvaluationPublic, responses=responses(404, 422))
-def read_evaluation(record: ScenarioDep, service: ServiceDep) -> dict:
+def read_evaluation(record: ScenarioDep, service: ServiceDep) -> JSONResponse:
     """Same JSON as ``diagioi evaluate --json`` (areas km², population người, density người/km²)."""
-    return service.evaluation(record).to_json()
+    # Returned as built by geo.evaluation (the model documents it; re-validating would only cost time).
+    return JSONResponse(service.evaluation(record).to_json(), headers={"X-Scenario-Version": str(record.version)})
 
 
 @router.post("/{scenario_id}/reassign", summary="Move units between new units (incremental)",
              response_model=ReassignResult, responses=responses(401, 403, 404, 409, 413, 422))
 def reassign_units(scenario_id: str, payload: ReassignRequest, service: ServiceDep,
-                   actor: WriterDep) -> dict:
+                   actor: WriterDep) -> JSONResponse:
     """Apply ``{unit_code: new_unit_id | null}`` moves; returns the new version and only the changed new units."""
     outcome = service.reassign(scenario_id, payload.assignments, expected_version=payload.version, actor=actor)
-    return service.reassign_result(outcome)
+    return JSONResponse(service.reassign_result(outcome))
