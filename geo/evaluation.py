@@ -419,7 +419,7 @@ def _evaluate_new_unit(units: UnitSet, scenario: Scenario, ruleset: RuleSet, new
         pops = [lookup.population[c] for c in members]
         missing = tuple(c for c, p in zip(members, pops) if p is None)
         population = math.fsum(p for p in pops if p is not None) if members and not missing else None
-        sources = sorted({str(units.gdf.at[c, "population_source"]) for c in members}) if members else []
+        sources = sorted({lookup.population_source[c] for c in members})
         population_source = "sum of members: " + "; ".join(sources) if sources else "no members"
         components = tuple(tuple(c) for c in graph.components(members))
         is_estimate = False

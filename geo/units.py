@@ -153,6 +153,7 @@ class UnitLookup:
     mountainous: dict
     border: dict
     island: dict
+    population_source: dict
 
 
 def build_lookup(gdf: gpd.GeoDataFrame) -> UnitLookup:
@@ -165,4 +166,5 @@ def build_lookup(gdf: gpd.GeoDataFrame) -> UnitLookup:
         name=col("name"), kind=col("kind"), area_km2=col("area_km2", float),
         official_area_km2=col("official_area_km2", _num), population=col("population", _num),
         mountainous=col("mountainous", bool), border=col("border", bool), island=col("island", bool),
+        population_source=col("population_source", str),
     )
