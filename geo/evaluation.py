@@ -199,7 +199,9 @@ class Evaluation:
         if parent is not None:
             figures = ParentFigures(kind=parent.kind, area_km2=area_basis, population=population,
                                     n_units=n_after, n_wards=by_kind_after.get("ward", 0),
-                                    mountainous=parent.mountainous or bool(self.scenario.context.get("mountainous")))
+                                    mountainous=parent.mountainous or bool(self.scenario.context.get("mountainous")),
+                                    border=bool(self.scenario.context.get("border")),
+                                    red_river_delta=bool(self.scenario.context.get("red_river_delta")))
             results_parent = self.ruleset.check_parent(figures)
             totals["parent"] = {
                 "name": parent.name, "kind": parent.kind.value, "kind_vi": parent.kind.label_vi,
@@ -383,6 +385,7 @@ def _flags_for(units: UnitSet, scenario: Scenario, new_unit: NewUnit) -> dict:
         "border": any(lookup.border[c] for c in members),
         "island": any(lookup.island[c] for c in members),
         "central_city": scenario.parent is not None and scenario.parent.kind == ParentKind.central_city,
+        "red_river_delta": False,
     }
     flags = {}
     for name, value in derived.items():
@@ -433,7 +436,7 @@ def _evaluate_new_unit(units: UnitSet, scenario: Scenario, ruleset: RuleSet, new
     figures = UnitFigures(
         kind=new_unit.kind, area_km2=result.area_for_standards_km2, population=population,
         n_members=max(len(members), 1), mountainous=flags["mountainous"], border=flags["border"],
-        island=flags["island"], central_city=flags["central_city"],
+        island=flags["island"], central_city=flags["central_city"], red_river_delta=flags["red_river_delta"],
         parent_kind=scenario.parent.kind if scenario.parent else None,
     )
     return replace(result, standards=tuple(ruleset.check_unit(figures)))

@@ -24,7 +24,7 @@ from .errors import InputError, ScenarioError
 from .kinds import ParentKind, UnitKind
 
 DEFAULT_REGIME = "R76"
-_FLAGS = ("mountainous", "border", "island", "central_city")
+_FLAGS = ("mountainous", "border", "island", "central_city", "red_river_delta")
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class NewUnit:
     border: bool | None = None
     island: bool | None = None
     central_city: bool | None = None
+    red_river_delta: bool | None = None  # Đồng bằng sông Hồng: 1211 Art. 3a area reduction for rural units
     geometry: dict | None = None  # GeoJSON geometry of a boundary drawn by hand (EPSG:4326)
     note: str | None = None
 

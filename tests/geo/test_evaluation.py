@@ -183,3 +183,10 @@ def test_reassign_returns_only_the_touched_new_units(grid_units):
     assert changed == ["n1", "n2"]
     assert moved.results["n3"] is evaluation.results["n3"]
     assert moved.to_json()["new_units"][1]["population"] == 5000
+
+
+def test_red_river_delta_commune_needs_70_percent_of_the_1211_area(grid_units):
+    scenario = _scenario([{"name": "X", "kind": "xa", "members": ["00001", "00002"], "red_river_delta": True}])
+    [unit] = evaluate(grid_units, scenario, RuleSet.load("R1211")).to_json()["new_units"]
+    area = {s["criterion"]: s for s in unit["standards"]}["area_km2"]
+    assert area["threshold"] == pytest.approx(0.7 * 30)
