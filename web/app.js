@@ -3,7 +3,7 @@
 // colours, lists and forwards the user's edits.
 
 import { api, ApiError, fetchSessionToken, getToken, itemsOf, scenarioOf, setToken } from "./api.js";
-import { applyLabels, formatNumber, loadLanguage, t, tOptional } from "./i18n.js";
+import { applyLabels, formatNumber, lang, loadLanguage, t, tOptional } from "./i18n.js";
 import {
   addUnits, addZoning, classesFor, createMap, NEW_UNIT_COLOURS, setScenarioOutlines, setZoningVisible,
   UNASSIGNED_COLOUR, UNITS_FILL, UNITS_SOURCE,
@@ -479,7 +479,7 @@ export function analysisHtml(result) {
   const indicatorRows = (Array.isArray(indicators) ? indicators.map((i) => [i.name || i.metric || i.id, i.value, i.unit])
     : Object.entries(indicators).map(([k, v]) => (typeof v === "object" && v !== null ? [k, pick(v, "value", "count"), v.unit] : [k, v, ""])))
     .map(([name, value, unit]) => `<tr><th>${escapeHtml(tOptional(`metric.${name}`) || name)}</th>
-      <td>${typeof value === "number" ? formatNumber(value, 2) : escapeHtml(value)} ${escapeHtml(unit || "")}</td></tr>`).join("");
+      <td>${typeof value === "number" ? formatNumber(value, /count/.test(name) ? 0 : 2) : escapeHtml(value)} ${escapeHtml(unit || "")}</td></tr>`).join("");
   return `<table class="figures">
       <tr><th>${t("figure.area")}</th><td><span id="draw-area">${formatNumber(area, 2)}</span> km²</td></tr>
       <tr><th>${t("figure.population")} (${t("draw.estimate")})</th><td>${formatNumber(estimate)} ${t("unit.people")}
@@ -489,7 +489,8 @@ export function analysisHtml(result) {
     <h4>${t("draw.intersected")} (${units.length})</h4>
     <table class="compare"><thead><tr><th>${t("compare.unit")}</th><th>km²</th><th>${t("draw.share_of_unit")}</th><th>${t("draw.share_of_polygon")}</th></tr></thead>
       <tbody>${unitRows}</tbody></table>
-    ${indicatorRows ? `<h4>${t("draw.zoning")}</h4><table class="figures">${indicatorRows}</table>` : ""}`;
+    ${indicatorRows ? `<h4>${t("draw.zoning")}</h4><table class="figures">${indicatorRows}</table>` : ""}
+    ${(result.warnings || []).map((w) => `<p class="warn">⚠ ${escapeHtml(w)}</p>`).join("")}`;
 }
 
 // ---- compare & exports ----------------------------------------------------------------------
@@ -511,7 +512,8 @@ function renderExports() {
     ["xlsx", "export.xlsx"], ["csv", "export.csv"], ["csv?table=crosswalk", "export.crosswalk"],
     ["gpkg", "export.gpkg"], ["geojson", "export.geojson"], ["html", "export.html"],
   ];
-  list.innerHTML = items.map(([format, key]) => `<li><a href="${api.exportUrl(id, format)}" download data-format="${escapeHtml(format)}">${t(key)}</a>
+  const withLang = (url) => `${url}${url.includes("?") ? "&" : "?"}lang=${lang()}`;
+  list.innerHTML = items.map(([format, key]) => `<li><a href="${withLang(api.exportUrl(id, format))}" download data-format="${escapeHtml(format)}">${t(key)}</a>
     <span class="muted">${t(`${key}_note`)}</span></li>`).join("");
 }
 
@@ -521,6 +523,8 @@ function switchTab(tab) {
   state.tab = tab;
   for (const button of document.querySelectorAll(".tab")) button.classList.toggle("active", button.dataset.tab === tab);
   for (const pane of document.querySelectorAll(".pane")) pane.hidden = pane.dataset.pane !== tab;
+  document.querySelector(".side").classList.toggle("wide", tab === "compare");
+  if (state.map) setTimeout(() => state.map.resize(), 0);
   if (state.draw) { if (tab === "draw") state.draw.resume(); else state.draw.pause(); }
 }
 
