@@ -167,19 +167,32 @@ class Service:
 
     # ------------------------------------------------------------------ units
     def filter_units(self, *, province: str | None, district: str | None, q: str | None) -> gpd.GeoDataFrame:
-        """Units matching the filters (diacritic-insensitive, via geo.text.fold)."""
+        """Units matching the filters (diacritic-insensitive, via geo.text.fold).
+
+        Province and district match with or without their prefix ("Bắc Kạn" = "Tỉnh Bắc Kạn");
+        ``q`` matches part of the name, or the start of the code.
+        """
         from geo.text import fold
 
         gdf = self.units.gdf
         mask = pd.Series(True, index=gdf.index)
         if province:
-            mask &= gdf["province"].fillna("").map(fold) == fold(province)
+            mask &= gdf["province"].fillna("").map(_place_key) == _place_key(province)
         if district:
-            mask &= gdf["district"].fillna("").map(fold) == fold(district)
+            mask &= gdf["district"].fillna("").map(_place_key) == _place_key(district)
         if q:
             needle = fold(q)
             mask &= gdf["name"].fillna("").map(fold).str.contains(needle, regex=False) | gdf.index.str.startswith(q)
         return gdf[mask]
+
+    def units_geojson_bytes(self, *, province: str | None, district: str | None, q: str | None) -> bytes:
+        """The filtered units as GeoJSON bytes (cached per dataset version and filters)."""
+        import json
+
+        key = (self.units.version, province, district, q)
+        return self._units_geojson.get_or_build(key, lambda: json.dumps(
+            self.units_geojson(self.filter_units(province=province, district=district, q=q)),
+            ensure_ascii=False, allow_nan=False).encode("utf-8"))
 
     def units_geojson(self, gdf: gpd.GeoDataFrame) -> dict[str, Any]:
         """GeoJSON FeatureCollection of units, with density (người/km²) from UnitSet.density()."""
@@ -386,6 +399,20 @@ class Service:
             if column != "source":
                 data[column] = indicators[column].reindex(data["id"]).to_numpy()
         return scenario_tile_source(record.scenario_id, data, version=version)
+
+
+_PLACE_PREFIXES = ("tinh ", "thanh pho ", "huyen ", "quan ", "thi xa ", "tp ", "tp. ")
+
+
+def _place_key(name: str) -> str:
+    """Folded province/district name without its administrative prefix."""
+    from geo.text import fold
+
+    key = fold(name)
+    for prefix in _PLACE_PREFIXES:
+        if key.startswith(prefix):
+            return key[len(prefix):].strip()
+    return key
 
 
 def _layers_token(versions: dict[str, int]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from ..deps import ServiceDep
 from ..schemas import FeatureCollection
@@ -17,12 +17,13 @@ router = APIRouter(prefix="/api", tags=["units"])
                                             "area_km2 (geodesic), official_area_km2, density (người/km²)"}})
 def list_units(
     service: ServiceDep,
-    province: Annotated[str | None, Query(description="Province name (diacritics optional)")] = None,
-    district: Annotated[str | None, Query(description="District name (diacritics optional)")] = None,
+    province: Annotated[str | None, Query(description="Province name; diacritics and prefix optional "
+                                                      "('bac kan' = 'Tỉnh Bắc Kạn')")] = None,
+    district: Annotated[str | None, Query(description="District name; diacritics and prefix optional")] = None,
     q: Annotated[str | None, Query(description="Search in unit names, diacritic-insensitive "
                                                "('duc xuan' finds 'Đức Xuân'), or a code prefix")] = None,
-) -> JSONResponse:
+) -> Response:
     """Units of the active dataset; filters are diacritic- and case-insensitive."""
-    gdf = service.filter_units(province=province, district=district, q=q)
-    collection = service.units_geojson(gdf)
-    return JSONResponse(collection, headers={"X-Units-Version": service.units.version})
+    content = service.units_geojson_bytes(province=province, district=district, q=q)
+    return Response(content, media_type="application/geo+json",
+                    headers={"X-Units-Version": service.units.version})

@@ -25,6 +25,9 @@ def test_units_are_geojson_with_text_codes(client):
     ({"q": "Ô 9"}, ["00009"]),
     ({"q": "0000"}, GRID_CODES),                 # code prefix
     ({"province": "tinh mau"}, GRID_CODES),      # "Tỉnh Mẫu"
+    ({"province": "Mẫu"}, GRID_CODES),           # without the "Tỉnh" prefix
+    ({"district": "mau"}, GRID_CODES),           # "Huyện Mẫu"
+    ({"q": "05"}, []),                           # codes match from their start only
     ({"district": "HUYỆN MẪU", "q": "ô 1"}, ["00001"]),
     ({"district": "Huyện Khác"}, []),
 ])
