@@ -25,15 +25,16 @@ def run_server(host: str, port: int, data_dir: str | Path | None, units_path: st
         overrides["data_dir"] = Path(data_dir)
     if units_path is not None:
         overrides["units_path"] = Path(units_path)
-    settings = Settings(**overrides)
-    if not settings.token:
-        settings = settings.model_copy(update={"token": token or secrets.token_urlsafe(24)})
     if token:
-        settings = settings.model_copy(update={"token": token})
+        overrides["token"] = token
+    settings = Settings(**overrides)
 
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     if reload:
-        # The reloader imports the app in a fresh process: hand the settings over through the environment.
+        # The reloader imports the app in a fresh process: hand the settings over through the environment
+        # (with a fixed token, so reloads keep it).
+        if not settings.token:
+            settings = settings.model_copy(update={"token": secrets.token_urlsafe(24)})
         for name, value in settings.model_dump().items():
             if value is not None:
                 os.environ[f"DIAGIOI_{name.upper()}"] = str(value)
@@ -43,7 +44,8 @@ def run_server(host: str, port: int, data_dir: str | Path | None, units_path: st
         return
     app = create_app(settings)
     service = app.state.service
-    _announce(url, settings, units=len(service.units), sample=service.sample_data)
+    _announce(url, settings.model_copy(update={"token": service.token}), units=len(service.units),
+              sample=service.sample_data)
     uvicorn.run(app, host=host, port=port, proxy_headers=True)
 
 
