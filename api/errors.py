@@ -101,6 +101,14 @@ async def _http_error_handler(request: Request, error: StarletteHTTPException) -
                           headers=getattr(error, "headers", None))
 
 
+async def _unexpected_error_handler(request: Request, error: Exception) -> JSONResponse:
+    logger.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, f"internal error while handling {request.method} {request.url.path}: "
+                               f"{type(error).__name__}",
+                          "this is a bug in diagioi, not in your input; please report it with the request "
+                          "you sent (the server log has the details)")
+
+
 def _jsonable(value: Any) -> Any:
     from fastapi.encoders import jsonable_encoder
 
@@ -112,6 +120,7 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DiagioiError, _diagioi_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(Exception, _unexpected_error_handler)
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

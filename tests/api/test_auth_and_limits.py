@@ -92,3 +92,17 @@ def test_session_gives_the_token_to_a_loopback_browser_only(settings):
         response = remote.get("/api/session")
         assert response.status_code == 403
         assert "own machine" in response.json()["detail"]
+
+
+def test_an_unexpected_failure_is_still_a_json_500(settings, monkeypatch):
+    app = create_app(settings)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app.state.service, "filter_units", broken)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/units", params={"q": "x"})
+    assert response.status_code == 500
+    assert response.json()["detail"] == "internal error while handling GET /api/units: RuntimeError"
+    assert "bug in diagioi" in response.json()["hint"]
