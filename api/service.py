@@ -390,8 +390,13 @@ class Service:
         """Dissolved new units with their figures, members and indicators as tile attributes."""
         from layers.sources import scenario_tile_source
 
+        from geo.population import polygonal_part
+
         evaluation = self.evaluation(record)
         data = evaluation.new_units_gdf()
+        # A dissolve of members that touch only at a corner can come back as a GeometryCollection
+        # (polygons plus a stray line or point); the map draws the polygons.
+        data = data.set_geometry([polygonal_part(g) for g in data.geometry], crs=data.crs)
         data["new_unit_id"] = data["id"]
         data["members"] = [";".join(members) for members in data["members"]]
         indicators, _ = self.scenario_indicators(record)
