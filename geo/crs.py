@@ -7,6 +7,8 @@ in the province's TM-3 plane.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
@@ -50,17 +52,23 @@ def require_crs(crs, *, source: str = "layer") -> CRS:
                               context={"file": source, "reason": str(exc)}) from exc
 
 
+@lru_cache(maxsize=64)
+def _transformer(source_wkt: str, target_wkt: str) -> Transformer:
+    # Building a Transformer costs milliseconds; reprojection happens on every edit.
+    return Transformer.from_crs(CRS.from_wkt(source_wkt), CRS.from_wkt(target_wkt), always_xy=True)
+
+
 def to_wgs84(geometries: np.ndarray, crs: CRS) -> np.ndarray:
     """Reproject an array of shapely geometries from ``crs`` to EPSG:4326 (lon/lat order)."""
     if crs.equals(WGS84, ignore_axis_order=True):
         return geometries
-    transformer = Transformer.from_crs(crs, WGS84, always_xy=True)
+    transformer = _transformer(crs.to_wkt(), WGS84.to_wkt())
     return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
 def from_wgs84(geometries: np.ndarray, crs: CRS) -> np.ndarray:
     """Reproject an array of shapely geometries from EPSG:4326 into ``crs``."""
-    transformer = Transformer.from_crs(WGS84, crs, always_xy=True)
+    transformer = _transformer(WGS84.to_wkt(), crs.to_wkt())
     return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
@@ -86,5 +94,11 @@ def local_equal_area_crs(bounds: tuple[float, float, float, float]) -> CRS:
     still measured geodesically by geo.area.
     """
     minx, miny, maxx, maxy = bounds
-    lon0, lat0 = (minx + maxx) / 2.0, (miny + maxy) / 2.0
+    # Rounded centre: nearby extents share one plane (and one cached transformer).
+    lon0, lat0 = round((minx + maxx) / 2.0, 1), round((miny + maxy) / 2.0, 1)
+    return _laea(lon0, lat0)
+
+
+@lru_cache(maxsize=256)
+def _laea(lon0: float, lat0: float) -> CRS:
     return CRS.from_proj4(f"+proj=laea +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m +no_defs")

@@ -347,6 +347,7 @@ def dissolve_members(units: UnitSet, new_unit: NewUnit):
     merged = shapely.coverage_union_all(geoms) if clean else None
     if merged is None or not merged.is_valid:
         merged = shapely.union_all(geoms)
+    merged = _polygonal(merged)
     if len(geoms) == 1 and clean:
         return merged, 0.0
     # Close slivers (gaps between members narrower than 2 × tolerance) in a local metric plane.
@@ -357,9 +358,19 @@ def dissolve_members(units: UnitSet, new_unit: NewUnit):
     closed = _fill_small_holes(closed, SLIVER_HOLE_MAX_KM2 * 1e6)
     closed = shapely.union(closed, planar)  # never lose member area to the closing
     result = to_wgs84(np.array([closed], dtype=object), plane)[0]
-    result = shapely.make_valid(result) if not result.is_valid else result
+    if not result.is_valid:
+        result = shapely.make_valid(result)
+    result = _polygonal(result)
     sliver_km2 = max(0.0, geodesic_area_km2(result) - geodesic_area_km2(merged))
     return result, sliver_km2
+
+
+def _polygonal(geometry):
+    """Keep the areal part: make_valid or a union can add stray lines/points (GeometryCollection)."""
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    parts = [g for g in getattr(geometry, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
 def _fill_small_holes(geometry, max_hole_m2: float):
