@@ -279,6 +279,7 @@ async function assignCodes(codes, { toggle = true } = {}) {
 }
 
 function afterReassign({ changedIds, codes }) {
+  const renderStarted = performance.now();
   state.panel.update(state.session, changedIds);
   if (state.indicator === "scenario") {
     // The scope (districts touched) can change with one click: recolour all units then.
@@ -291,8 +292,10 @@ function afterReassign({ changedIds, codes }) {
   if (state.selectedCode && codes.includes(state.selectedCode)) showUnitInfo(state.selectedCode);
   refreshUndoButtons();
   refreshScenarioOutlines();
+  debug.timings.lastPanelRenderMs = performance.now() - renderStarted;
   if (debug.pendingStartedAt) {
     debug.timings.lastPanelUpdateMs = performance.now() - debug.pendingStartedAt;
+    debug.timings.lastReassignRequestMs = state.session.lastRequestMs;
     debug.pendingStartedAt = null;
   }
   debug.reassignCount = (debug.reassignCount || 0) + 1;
@@ -385,7 +388,7 @@ async function copyScenario() {
   await openScenario(created.id);
 }
 
-async function onPanelAction(action, newUnitId) {
+async function onPanelAction(action, newUnitId, value) {
   const nu = state.session.newUnit(newUnitId);
   if (!nu) return;
   if (action === "activate") {
@@ -393,6 +396,11 @@ async function onPanelAction(action, newUnitId) {
     setMode("assign");
   } else if (action === "lock") {
     await guarded(() => state.session.setLocked(newUnitId, !nu.locked));
+  } else if (action === "kind") {
+    await guarded(() => state.session.save((body) => { body.new_units.find((n) => n.id === newUnitId).kind = value; }));
+  } else if (action === "rename") {
+    const name = window.prompt(t("newunit.name_placeholder"), nu.name);
+    if (name && name.trim()) await guarded(() => state.session.renameNewUnit(newUnitId, name.trim()));
   } else if (action === "remove") {
     if (window.confirm(t("newunit.confirm_remove", { name: nu.name }))) {
       await guarded(() => state.session.removeNewUnit(newUnitId));
@@ -541,16 +549,15 @@ function wireMapEvents(map) {
     const feature = e.features && e.features[0];
     const code = feature ? String(feature.id ?? feature.properties.code) : null;
     if (code === state.hoveredCode) return;
-    if (state.hoveredCode) setUnitState(state.hoveredCode, { hover: false });
+    // No hover highlight through feature-state: each change would repaint the whole map, which
+    // on software rendering delays the answer to the click that usually follows.
     state.hoveredCode = code;
-    if (code) setUnitState(code, { hover: true });
     const unit = code ? state.units.get(code) : null;
     const name = unit ? unit.name : feature ? feature.properties.name : "";
     $("#hover-info").textContent = name ? `${name} (${code})` : "";
     if (state.tab !== "draw") map.getCanvas().style.cursor = "pointer";
   });
   map.on("mouseleave", UNITS_FILL, () => {
-    if (state.hoveredCode) setUnitState(state.hoveredCode, { hover: false });
     state.hoveredCode = null;
     $("#hover-info").textContent = "";
     if (state.tab !== "draw") map.getCanvas().style.cursor = "";
@@ -666,7 +673,7 @@ async function main() {
   await loadLanguage();
   state.panel = new Panel({
     cardsEl: $("#new-units"), totalsEl: $("#totals"), warningsEl: $("#warnings"),
-    colourOf: colourOfNewUnit, onAction: (action, id) => guarded(() => onPanelAction(action, id)),
+    colourOf: colourOfNewUnit, onAction: (action, id, value) => guarded(() => onPanelAction(action, id, value)),
   });
   state.session.onChange((change) => {
     if (change.kind === "opened") onScenarioOpened();
@@ -688,27 +695,29 @@ async function main() {
   debug.padding = MAP_PADDING;
 
   const unitsPromise = loadUnits().catch(showError);
-  const scenariosPromise = (async () => {
+  // Everything the first picture needs is asked for at once, while MapLibre starts.
+  const zoningKinds = ["industrial_clusters", "tourism_sites", "night_streets"];
+  const zoningPromise = Promise.all(zoningKinds.map((kind) => api.tileJson(kind).catch(() => null)));
+  const openPromise = (async () => {
     await refreshScenarioList();
     const remembered = localStorage.getItem(SCENARIO_KEY);
     const fromHash = new URLSearchParams(window.location.hash.slice(1)).get("scenario");
     const wanted = [fromHash, remembered].find((id) => id && state.scenarios.some((s) => s.id === id))
       || (state.scenarios[0] && state.scenarios[0].id);
+    if (wanted) await state.session.open(wanted);
     return wanted;
   })();
 
   map.on("load", async () => {
     state.sourceLayer = addUnits(map, unitsTileJson);
     map.once("idle", () => { debug.timings.firstPaintMs = performance.now(); });
-    for (const kind of ["industrial_clusters", "tourism_sites", "night_streets"]) {
-      try {
-        addZoning(map, kind, await api.tileJson(kind));
-      } catch (error) {
-        const input = document.querySelector(`[data-zoning=${kind}]`);
-        input.disabled = true;
-        input.closest("label").classList.add("muted");
-      }
-    }
+    const zoning = await zoningPromise;
+    zoningKinds.forEach((kind, i) => {
+      if (zoning[i]) { addZoning(map, kind, zoning[i]); return; }
+      const input = document.querySelector(`[data-zoning=${kind}]`);
+      input.disabled = true;
+      input.closest("label").classList.add("muted");
+    });
     state.draw = new DrawTool(map, {
       snapLayers: [UNITS_FILL], onChange: (polygon) => onPolygonChanged(polygon),
       isSnapOn: () => $("#draw-snap").checked,
@@ -719,14 +728,19 @@ async function main() {
     state.unassigned.clear();
     wireMapEvents(map);
     try {
-      const wanted = await scenariosPromise;
-      if (wanted) await openScenario(wanted);
-      else applyColours();
+      const wanted = await openPromise;
+      if (wanted) {
+        localStorage.setItem(SCENARIO_KEY, wanted);
+        $("#scenario-select").value = wanted;
+        renderExports();
+        applyColours();
+        await loadScenarioOutlines({ fit: true });
+      }
     } catch (error) { showError(error); }
     await unitsPromise;
     applyColours();
     applyLabels(document);
-    map.once("idle", () => { debug.ready = true; });
+    map.once("idle", () => { debug.timings.readyMs = performance.now(); debug.ready = true; });
     map.triggerRepaint();
   });
 }

@@ -79,7 +79,7 @@ export function addUnits(map, tilejson) {
     id: UNITS_FILL, type: "fill", source: UNITS_SOURCE, "source-layer": sourceLayer,
     paint: {
       "fill-color": ["to-color", ["coalesce", ["feature-state", "fill"], OUTSIDE_COLOUR]],
-      "fill-opacity": ["case", ["boolean", ["feature-state", "hover"], false], 0.95, 0.78],
+      "fill-opacity": 0.78,
     },
   });
   map.addLayer({

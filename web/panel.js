@@ -60,10 +60,13 @@ export function newUnitCard(nu, figures, { colour, active, locked }) {
   return `<div class="nu-head">
       <span class="swatch" style="background:${colour}"></span>
       <button class="nu-name link" data-action="activate" title="${escapeHtml(t("newunit.activate"))}">${escapeHtml(nu.name)}</button>
-      <span class="muted">${escapeHtml(kindLabel(nu.kind, f.kind_vi))}</span>
+      <select class="nu-kind" data-action="kind" aria-label="${escapeHtml(t("newunit.kind"))}">${
+        ["ward", "commune", "special_zone"].map((kind) => `<option value="${kind}"${kind === nu.kind ? " selected" : ""}>${escapeHtml(kindLabel(kind))}</option>`).join("")
+      }</select>
       ${statusBadge(f.status)}
       <span class="spacer"></span>
       <button class="icon" data-action="lock" aria-pressed="${locked}" title="${escapeHtml(t(locked ? "newunit.unlock" : "newunit.lock"))}">${locked ? t("newunit.locked_label") : t("newunit.unlocked_label")}</button>
+      <button class="icon" data-action="rename" title="${escapeHtml(t("newunit.rename"))}">✎</button>
       <button class="icon" data-action="remove" title="${escapeHtml(t("newunit.remove"))}">✕</button>
     </div>
     <table class="figures">
@@ -109,9 +112,14 @@ export class Panel {
     this.colourOf = colourOf;
     this.activeId = null;
     cardsEl.addEventListener("click", (event) => {
-      const button = event.target.closest("[data-action]");
+      const button = event.target.closest("button[data-action]");
       const card = event.target.closest(".nu-card");
       if (button && card) onAction(button.dataset.action, card.dataset.id);
+    });
+    cardsEl.addEventListener("change", (event) => {
+      const select = event.target.closest("select[data-action]");
+      const card = event.target.closest(".nu-card");
+      if (select && card) onAction(select.dataset.action, card.dataset.id, select.value);
     });
   }
 

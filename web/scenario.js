@@ -82,8 +82,10 @@ export class ScenarioSession {
     }
     if (!Object.keys(effective).length) return [];
     let result;
+    const requestStarted = performance.now();
     try {
       result = await api.reassign(this.id, effective, this.version);
+      this.lastRequestMs = performance.now() - requestStarted;
     } catch (error) {
       if (error instanceof ApiError && error.isConflict) {
         await this.reload();
