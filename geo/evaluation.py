@@ -249,8 +249,14 @@ class Evaluation:
         new_unit = self.scenario.new_unit(new_unit_id)
         key = (new_unit.id, new_unit.members, bool(new_unit.geometry))
         if key not in self._geometry_cache:
-            self._geometry_cache[key] = dissolve_members(self.units, new_unit)[0]
-        return self._geometry_cache[key]
+            self._geometry_cache[key] = dissolve_members(self.units, new_unit)
+        return self._geometry_cache[key][0]
+
+    def sliver_km2(self, new_unit_id: str) -> float:
+        """Area of the gaps between members (and small holes) closed by the dissolve, in km²."""
+        self.new_unit_geometry(new_unit_id)
+        new_unit = self.scenario.new_unit(new_unit_id)
+        return self._geometry_cache[(new_unit.id, new_unit.members, bool(new_unit.geometry))][1]
 
     def new_units_gdf(self) -> gpd.GeoDataFrame:
         """New units with their dissolved boundaries and main figures (EPSG:4326)."""
@@ -262,8 +268,10 @@ class Evaluation:
                 "area_km2": data["area_km2"], "official_area_km2": data["official_area_km2"],
                 "population": data["population"], "density": data["density"],
                 "contiguous": r.contiguous, "status": r.status,
+                "overlap_km2": data["overlap_km2"],
             })
             geometries.append(self.new_unit_geometry(r.id))
+            rows[-1]["sliver_closed_km2"] = round(self.sliver_km2(r.id), 6)
         return gpd.GeoDataFrame(rows, geometry=geometries, crs="EPSG:4326")
 
     def crosswalk(self) -> list[dict]:

@@ -190,3 +190,24 @@ def test_red_river_delta_commune_needs_70_percent_of_the_1211_area(grid_units):
     [unit] = evaluate(grid_units, scenario, RuleSet.load("R1211")).to_json()["new_units"]
     area = {s["criterion"]: s for s in unit["standards"]}["area_km2"]
     assert area["threshold"] == pytest.approx(0.7 * 30)
+
+
+def test_dissolving_sloppy_neighbours_closes_the_sliver_and_reports_it(tmp_path):
+    import geopandas as gpd
+
+    a = shapely.box(105.0, 21.0, 105.01, 21.01)
+    b = shapely.box(105.0101, 21.0, 105.02, 21.01)  # a ~10 m gap between the two communes
+    frame = gpd.GeoDataFrame({"code": ["00001", "00002"], "name": ["a", "b"], "kind": ["xa", "xa"],
+                              "population": [100, 100]}, geometry=[a, b], crs="EPSG:4326")
+    path = tmp_path / "gap.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    evaluation = evaluate(read_units(path), _scenario([{"name": "X", "kind": "xa", "members": ["00001", "00002"]}]))
+    merged = evaluation.new_unit_geometry("n1")
+    assert merged.geom_type == "Polygon" and len(merged.interiors) == 0
+    gap_km2 = geodesic_area_km2(shapely.box(105.01, 21.0, 105.0101, 21.01))
+    assert evaluation.sliver_km2("n1") == pytest.approx(gap_km2, rel=0.05)
+    row = evaluation.new_units_gdf().iloc[0]
+    assert row["sliver_closed_km2"] == pytest.approx(gap_km2, rel=0.05)
+    # The figures keep the members' measured areas: the closed sliver is reported, not added.
+    assert evaluation.to_json()["new_units"][0]["area_km2"] == pytest.approx(
+        geodesic_area_km2(a) + geodesic_area_km2(b), rel=1e-4)
