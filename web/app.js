@@ -682,20 +682,9 @@ async function main() {
   });
   wireUi();
 
-  const [health, unitsTileJson, sessionToken] = await Promise.all([
-    api.health().catch(() => ({})), api.tileJson("units"), fetchSessionToken(),
-  ]);
-  if (sessionToken) setToken(sessionToken);
-  state.densityLegend = unitsTileJson.legend && unitsTileJson.legend.property === "density_per_km2" ? unitsTileJson.legend : null;
-  const basemapUrl = health.basemap_url || (health.basemap && health.basemap.url) || null;
-  const b = unitsTileJson.bounds;
-  const map = createMap("map", { basemapUrl, bounds: b ? [[b[0], b[1]], [b[2], b[3]]] : null });
-  state.map = map;
-  debug.map = map;
-  debug.padding = MAP_PADDING;
-
+  // Everything the first picture needs is asked for at once: the scenario too, so that the map
+  // opens on it (tiles are loaded once, at the right zoom).
   const unitsPromise = loadUnits().catch(showError);
-  // Everything the first picture needs is asked for at once, while MapLibre starts.
   const zoningKinds = ["industrial_clusters", "tourism_sites", "night_streets"];
   const zoningPromise = Promise.all(zoningKinds.map((kind) => api.tileJson(kind).catch(() => null)));
   const openPromise = (async () => {
@@ -704,9 +693,25 @@ async function main() {
     const fromHash = new URLSearchParams(window.location.hash.slice(1)).get("scenario");
     const wanted = [fromHash, remembered].find((id) => id && state.scenarios.some((s) => s.id === id))
       || (state.scenarios[0] && state.scenarios[0].id);
-    if (wanted) await state.session.open(wanted);
-    return wanted;
+    if (!wanted) return { wanted: null, outlines: null };
+    const [outlines] = await Promise.all([api.tileJson(`scenario-${wanted}`).catch(() => null), state.session.open(wanted)]);
+    return { wanted, outlines };
   })();
+  const [health, unitsTileJson, sessionToken, opened] = await Promise.all([
+    api.health().catch(() => ({})), api.tileJson("units"), fetchSessionToken(), openPromise.catch((error) => {
+      showError(error);
+      return { wanted: null, outlines: null };
+    }),
+  ]);
+  if (sessionToken) setToken(sessionToken);
+  state.densityLegend = unitsTileJson.legend && unitsTileJson.legend.property === "density_per_km2" ? unitsTileJson.legend : null;
+  const basemapUrl = health.basemap_url || (health.basemap && health.basemap.url) || null;
+  const hasContent = state.session.scenario && state.session.scenario.new_units.some((nu) => nu.members.length || nu.geometry);
+  const b = (hasContent && opened.outlines && opened.outlines.bounds) || unitsTileJson.bounds;
+  const map = createMap("map", { basemapUrl, bounds: b ? [[b[0], b[1]], [b[2], b[3]]] : null, padding: MAP_PADDING });
+  state.map = map;
+  debug.map = map;
+  debug.padding = MAP_PADDING;
 
   map.on("load", async () => {
     state.sourceLayer = addUnits(map, unitsTileJson);
@@ -727,16 +732,13 @@ async function main() {
     state.fills.clear();
     state.unassigned.clear();
     wireMapEvents(map);
-    try {
-      const wanted = await openPromise;
-      if (wanted) {
-        localStorage.setItem(SCENARIO_KEY, wanted);
-        $("#scenario-select").value = wanted;
-        renderExports();
-        applyColours();
-        await loadScenarioOutlines({ fit: true });
-      }
-    } catch (error) { showError(error); }
+    if (opened.wanted) {
+      localStorage.setItem(SCENARIO_KEY, opened.wanted);
+      $("#scenario-select").value = opened.wanted;
+      renderExports();
+      applyColours();
+      if (opened.outlines) setScenarioOutlines(map, opened.outlines);
+    }
     await unitsPromise;
     applyColours();
     applyLabels(document);

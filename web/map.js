@@ -26,7 +26,7 @@ const ZONING_STYLES = {
 function absoluteUrl(url) { return decodeURI(new URL(url, window.location.href).href); }
 
 /** A map on a plain background; basemapUrl is an optional {z}/{x}/{y} raster template. */
-export function createMap(container, { basemapUrl = null, bounds = null } = {}) {
+export function createMap(container, { basemapUrl = null, bounds = null, padding = 20 } = {}) {
   const style = {
     version: 8,
     sources: {},
@@ -43,7 +43,7 @@ export function createMap(container, { basemapUrl = null, bounds = null } = {}) 
     container,
     style,
     bounds: bounds || [[102.1, 8.4], [109.5, 23.4]],
-    fitBoundsOptions: { padding: 20 },
+    fitBoundsOptions: { padding, maxZoom: 13 },
     boxZoom: false,            // shift-drag is our box selection
     attributionControl: basemapUrl ? {} : false,
     fadeDuration: 0,
