@@ -170,7 +170,7 @@ function renderLegend() {
     for (const nu of state.session.scenario ? state.session.scenario.new_units : []) {
       rows.push(`<div><span class="swatch" style="background:${colourOfNewUnit(nu.id)}"></span>${escapeHtml(nu.name)}</div>`);
     }
-    rows.push(`<div><span class="swatch" style="background:${UNASSIGNED_COLOUR};outline:2px dashed #d95f02"></span>${t("legend.unassigned")}</div>`);
+    rows.push(`<div><span class="swatch" style="background:${UNASSIGNED_COLOUR};border:2px solid #d95f02"></span>${t("legend.unassigned")}</div>`);
     rows.push(`<div><span class="swatch outside"></span>${t("legend.outside")}</div>`);
   } else if (state.classes) {
     const { breaks, colours } = state.classes;

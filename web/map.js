@@ -14,7 +14,7 @@ export const NEW_UNIT_COLOURS = [
   "#9c755f", "#86bcb6", "#d37295", "#a0cbe8", "#ffbe7d", "#8cd17d", "#b6992d", "#499894",
 ];
 export const OUTSIDE_COLOUR = "#e6e6e6";
-export const UNASSIGNED_COLOUR = "#fff3c4";
+export const UNASSIGNED_COLOUR = "#fff7d9";
 
 const ZONING_STYLES = {
   industrial_clusters: { fill: "#7b3294", line: "#542788", circle: "#7b3294" },
@@ -82,23 +82,17 @@ export function addUnits(map, tilejson) {
       "fill-opacity": 0.78,
     },
   });
+  // One line layer for all unit outlines; selected and unassigned units are told apart by
+  // feature-state (fewer layers to draw per frame than separate, mostly invisible ones).
+  const selected = ["boolean", ["feature-state", "selected"], false];
+  const unassigned = ["boolean", ["feature-state", "unassigned"], false];
   map.addLayer({
     id: "units-line", type: "line", source: UNITS_SOURCE, "source-layer": sourceLayer,
-    paint: { "line-color": "#6b6b6b", "line-width": ["interpolate", ["linear"], ["zoom"], 6, 0.3, 12, 1] },
-  });
-  // Units of the scenario's districts that no new unit has taken yet.
-  map.addLayer({
-    id: "units-unassigned", type: "line", source: UNITS_SOURCE, "source-layer": sourceLayer,
     paint: {
-      "line-color": "#d95f02", "line-width": 2.2, "line-dasharray": [2, 1.5],
-      "line-opacity": ["case", ["boolean", ["feature-state", "unassigned"], false], 1, 0],
-    },
-  });
-  map.addLayer({
-    id: "units-selected", type: "line", source: UNITS_SOURCE, "source-layer": sourceLayer,
-    paint: {
-      "line-color": "#111111", "line-width": 3,
-      "line-opacity": ["case", ["boolean", ["feature-state", "selected"], false], 1, 0],
+      "line-color": ["case", selected, "#111111", unassigned, "#d95f02", "#6b6b6b"],
+      "line-width": ["interpolate", ["linear"], ["zoom"],
+        6, ["case", selected, 3, unassigned, 1.2, 0.3],
+        12, ["case", selected, 3.5, unassigned, 2, 1]],
     },
   });
   return sourceLayer;
@@ -118,11 +112,10 @@ export function setScenarioOutlines(map, tilejson) {
     map.removeSource("scenario");
   }
   map.addSource("scenario", { ...vectorSourceFrom(tilejson), tiles });
-  const beforeId = map.getLayer("units-unassigned") ? "units-unassigned" : undefined;
   map.addLayer({
     id: "scenario-line", type: "line", source: "scenario", "source-layer": sourceLayerOf(tilejson, "scenario"),
     paint: { "line-color": "#222222", "line-width": ["interpolate", ["linear"], ["zoom"], 6, 1.2, 12, 2.8] },
-  }, beforeId);
+  });
 }
 
 /** A zoning layer (any geometry type) with its own colours; ids are "<kind>-fill|line|circle". */
