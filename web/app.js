@@ -5,7 +5,7 @@
 import { api, ApiError, fetchSessionToken, getToken, itemsOf, scenarioOf, setToken } from "./api.js";
 import { applyLabels, formatNumber, lang, loadLanguage, t, tOptional } from "./i18n.js";
 import {
-  addUnits, addZoning, classesFor, createMap, NEW_UNIT_COLOURS, setScenarioOutlines, setZoningVisible,
+  addUnits, addZoning, classesFor, createMap, NEW_UNIT_COLOURS, setDrawnUnitColours, setScenarioOutlines, setZoningVisible,
   UNASSIGNED_COLOUR, UNITS_FILL, UNITS_SOURCE,
 } from "./map.js";
 import { ConflictReloaded, LockedError, ScenarioSession } from "./scenario.js";
@@ -309,7 +309,7 @@ function refreshUndoButtons() {
 
 let outlineTimer = null;
 function refreshScenarioOutlines() {
-  if (!state.session.id || !state.map.isStyleLoaded()) return;
+  if (!state.session.id || !state.map || !state.sourceLayer) return;
   clearTimeout(outlineTimer);
   // Outlines are a nicety; the colours already moved. Wait until clicks settle, then take the
   // TileJSON again: its tile URLs carry the new scenario version.
@@ -361,6 +361,9 @@ function onScenarioOpened() {
   scopeSignature = [...scopeDistricts()].sort().join(";");
   applyColours();
   refreshUndoButtons();
+  setDrawnUnitColours(state.map, Object.fromEntries(state.session.scenario.new_units
+    .filter((nu) => nu.geometry).map((nu) => [nu.id, colourOfNewUnit(nu.id)])));
+  refreshScenarioOutlines();
 }
 
 async function createScenario() {
@@ -662,7 +665,11 @@ function wireUi() {
     const id = await guarded(() => state.session.addNewUnit({
       name: $("#draw-save-name").value.trim(), kind: $("#draw-save-kind").value, geometry: lastPolygon,
     }));
-    if (id) { toast(t("draw.saved")); $("#draw-save-name").value = ""; }
+    if (id) {
+      toast(t("draw.saved"));
+      $("#draw-save-name").value = "";
+      state.draw.clear();
+    }
   });
   $("#btn-compare").addEventListener("click", () => guarded(runCompare));
 }

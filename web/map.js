@@ -109,13 +109,28 @@ export function setScenarioOutlines(map, tilejson) {
       return;
     }
     map.removeLayer("scenario-line");
+    map.removeLayer("scenario-fill");
     map.removeSource("scenario");
   }
   map.addSource("scenario", { ...vectorSourceFrom(tilejson), tiles });
+  // Drawn new units have no member to colour: their own polygon is filled (see setDrawnUnitColours).
+  map.addLayer({
+    id: "scenario-fill", type: "fill", source: "scenario", "source-layer": sourceLayerOf(tilejson, "scenario"),
+    paint: { "fill-color": drawnColourExpression, "fill-opacity": 0.5 },
+  });
   map.addLayer({
     id: "scenario-line", type: "line", source: "scenario", "source-layer": sourceLayerOf(tilejson, "scenario"),
     paint: { "line-color": "#222222", "line-width": ["interpolate", ["linear"], ["zoom"], 6, 1.2, 12, 2.8] },
   });
+}
+
+let drawnColourExpression = "rgba(0,0,0,0)";
+
+/** Fill colours of drawn new units by id ({new_unit_id: colour}); others stay transparent. */
+export function setDrawnUnitColours(map, colourById) {
+  const pairs = Object.entries(colourById).flat();
+  drawnColourExpression = pairs.length ? ["match", ["get", "id"], ...pairs, "rgba(0,0,0,0)"] : "rgba(0,0,0,0)";
+  if (map && map.getLayer("scenario-fill")) map.setPaintProperty("scenario-fill", "fill-color", drawnColourExpression);
 }
 
 /** A zoning layer (any geometry type) with its own colours; ids are "<kind>-fill|line|circle". */

@@ -157,6 +157,15 @@ def test_page_loads_with_no_request_to_other_hosts_and_draws_the_map(page, serve
     page.screenshot(path="/tmp/diagioi-test-map.png")
 
 
+def test_page_on_this_machine_gets_the_write_token_without_typing(browser, server):
+    context = browser.new_context()   # no token in localStorage
+    page = context.new_page()
+    open_page(page, server)
+    stored = page.evaluate("localStorage.getItem('diagioi.token')")
+    context.close()
+    assert stored == TOKEN
+
+
 def test_assigning_two_units_shows_the_merged_area_and_population_of_the_api(page, server):
     first, second = two_neighbouring_units(server)
     with api_client(server) as client:
