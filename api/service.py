@@ -109,6 +109,7 @@ class Service:
         self._indicators = _BoundedCache(32)
         self._layer_frames = _BoundedCache(16)
         self._units_geojson = _BoundedCache(8)
+        self._units_bboxes = _BoundedCache(2)
 
     # ------------------------------------------------------------------ start-up
     def _load_units(self) -> UnitSet:
@@ -185,23 +186,46 @@ class Service:
             mask &= gdf["name"].fillna("").map(fold).str.contains(needle, regex=False) | gdf.index.str.startswith(q)
         return gdf[mask]
 
-    def units_geojson_bytes(self, *, province: str | None, district: str | None, q: str | None) -> bytes:
-        """The filtered units as GeoJSON bytes (cached per dataset version and filters)."""
+    def units_geojson_bytes(self, *, province: str | None, district: str | None, q: str | None,
+                            geometry: bool = True) -> bytes:
+        """The filtered units as GeoJSON bytes (cached per dataset version, filters and ``geometry``)."""
         import json
 
-        key = (self.units.version, province, district, q)
+        key = (self.units.version, province, district, q, geometry)
         return self._units_geojson.get_or_build(key, lambda: json.dumps(
-            self.units_geojson(self.filter_units(province=province, district=district, q=q)),
+            self.units_geojson(self.filter_units(province=province, district=district, q=q), geometry=geometry),
             ensure_ascii=False, allow_nan=False).encode("utf-8"))
 
-    def units_geojson(self, gdf: gpd.GeoDataFrame) -> dict[str, Any]:
-        """GeoJSON FeatureCollection of units, with density (người/km²) from UnitSet.density()."""
+    def units_geojson(self, gdf: gpd.GeoDataFrame, *, geometry: bool = True) -> dict[str, Any]:
+        """GeoJSON FeatureCollection of units, with density (người/km²) from UnitSet.density().
+
+        ``geometry=False`` gives the same features with ``"geometry": null`` and a ``bbox``
+        ([min lon, min lat, max lon, max lat], 6 decimals, null for an empty geometry) each: the
+        list a browser needs for search and zoom-to, without the boundaries the tiles already draw.
+        """
         density = self.units.density()
         frame = gdf.drop(columns=[c for c in gdf.columns if c == "code"]).copy()
         frame["density"] = density.reindex(gdf.index)
+        if not geometry:
+            frame[frame.geometry.name] = gpd.GeoSeries([None] * len(frame), index=frame.index, crs=frame.crs)
         frame.index.name = "code"
         frame = frame.reset_index()
-        return frame.to_geo_dict(na="null", show_bbox=False, drop_id=True)
+        collection = frame.to_geo_dict(na="null", show_bbox=False, drop_id=True)
+        if not geometry:
+            bboxes = self.units_bboxes()
+            for feature in collection["features"]:
+                feature["bbox"] = bboxes.get(feature["properties"]["code"])
+        return collection
+
+    def units_bboxes(self) -> dict[str, list[float] | None]:
+        """{unit code: [minx, miny, maxx, maxy] rounded to 6 decimals (~0.1 m) or None}, once per units version."""
+        def build() -> dict[str, list[float] | None]:
+            # Empty geometries have NaN bounds: no box rather than NaN (not JSON).
+            bounds = self.units.gdf.geometry.bounds.round(6)
+            values = bounds.to_numpy()
+            valid = bounds.notna().all(axis=1).to_numpy()
+            return {code: (row.tolist() if ok else None) for code, row, ok in zip(bounds.index, values, valid)}
+        return self._units_bboxes.get_or_build(self.units.version, build)
 
     # ------------------------------------------------------------------ scenarios
     def _lock_for(self, scenario_id: str) -> threading.Lock:

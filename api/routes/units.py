@@ -22,8 +22,11 @@ def list_units(
     district: Annotated[str | None, Query(description="District name; diacritics and prefix optional")] = None,
     q: Annotated[str | None, Query(description="Search in unit names, diacritic-insensitive "
                                                "('duc xuan' finds 'Đức Xuân'), or a code prefix")] = None,
+    geometry: Annotated[bool, Query(description="false: the same features with \"geometry\": null and a "
+                                                "\"bbox\" [min lon, min lat, max lon, max lat] (6 decimals) "
+                                                "each, a light list for search and zoom-to")] = True,
 ) -> Response:
     """Units of the active dataset; filters are diacritic- and case-insensitive."""
-    content = service.units_geojson_bytes(province=province, district=district, q=q)
+    content = service.units_geojson_bytes(province=province, district=district, q=q, geometry=geometry)
     return Response(content, media_type="application/geo+json",
                     headers={"X-Units-Version": service.units.version})
