@@ -109,6 +109,17 @@ def units(
             console.print(f"  - {issue}", highlight=False)
 
 
+OUTPUT_SUFFIXES = (".xlsx", ".csv", ".gpkg", ".geojson", ".json", ".html")
+
+
+def _check_outputs(outputs: list[Path]) -> None:
+    """Refuse an unknown output format before any heavy work is done."""
+    for path in outputs:
+        if path.suffix.lower() not in OUTPUT_SUFFIXES:
+            raise DiagioiError(f"cannot write {path.name}: unknown output format {path.suffix!r}",
+                               hint="use .xlsx, .csv, *crosswalk.csv, .gpkg, .geojson or .html")
+
+
 def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
     from geo import exports
 
@@ -127,13 +138,10 @@ def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
             exports.write_new_units_gpkg(evaluation.new_units_gdf(), path)
         elif suffix in (".geojson", ".json"):
             exports.write_new_units_geojson(evaluation.new_units_gdf(), path)
-        elif suffix == ".html":
+        else:  # ".html" (the suffix was checked by _check_outputs)
             from layers.html_map import write_html_map
 
             write_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, path, title=evaluation.scenario.name)
-        else:
-            raise DiagioiError(f"cannot write {path.name}: unknown output format {suffix!r}",
-                               hint="use .xlsx, .csv, *crosswalk.csv, .gpkg, .geojson or .html")
         written.append(path)
     return written
 
@@ -188,6 +196,7 @@ def evaluate(
     from geo.standards import RuleSet
 
     try:
+        _check_outputs(list(out_paths or []))
         plan = Scenario.read(scenario)
         unit_set = _read(units_file, **_fields(code_field, name_field, kind_field, population_field, area_field,
                                                crs, encoding, None, False))
