@@ -55,7 +55,8 @@ async function request(method, path, body) {
 // Paths are relative so the page works under any prefix the server mounts it at.
 export const api = {
   health: () => request("GET", "api/health"),
-  units: () => request("GET", "api/units"),
+  // The light list: figures and a bbox per unit; boundaries come from the vector tiles.
+  units: () => request("GET", "api/units?geometry=false"),
   tileJson: (layer) => request("GET", `api/tiles/${encodeURIComponent(layer)}.json`),
   listScenarios: () => request("GET", "api/scenarios"),
   getScenario: (id) => request("GET", `api/scenarios/${encodeURIComponent(id)}`),

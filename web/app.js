@@ -192,6 +192,7 @@ function renderLegend() {
 
 // ---- units index (figures for popups, search and indicators) -------------------------------
 
+/** Bounds of a GeoJSON geometry, for lists served with geometry (the light list carries its bbox). */
 function bboxOf(geometry) {
   let minX = Infinity; let minY = Infinity; let maxX = -Infinity; let maxY = -Infinity;
   const visit = (coords) => {
@@ -218,7 +219,7 @@ async function loadUnits() {
     const density = toNumber(p.density) ?? (Number.isFinite(population) && areaForDensity > 0 ? population / areaForDensity : null);
     state.units.set(code, {
       ...p, code, population, official_area_km2: official, area_km2: computed, density,
-      bbox: bboxOf(feature.geometry), folded: fold(`${p.name || ""}`), foldedFull: fold(`${p.name || ""} ${p.district || ""}`),
+      bbox: feature.bbox || bboxOf(feature.geometry), folded: fold(`${p.name || ""}`), foldedFull: fold(`${p.name || ""} ${p.district || ""}`),
     });
   }
   state.unitsLoaded = true;
