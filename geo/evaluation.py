@@ -272,7 +272,8 @@ class Evaluation:
             })
             geometries.append(self.new_unit_geometry(r.id))
             rows[-1]["sliver_closed_km2"] = round(self.sliver_km2(r.id), 6)
-        return gpd.GeoDataFrame(rows, geometry=geometries, crs="EPSG:4326")
+        # Named columns even with no rows: a scenario without new units still has a (empty) layer to draw.
+        return gpd.GeoDataFrame(rows, columns=list(_NEW_UNIT_COLUMNS), geometry=geometries, crs="EPSG:4326")
 
     def crosswalk(self) -> list[dict]:
         """Old unit → new unit rows."""
@@ -286,6 +287,9 @@ class Evaluation:
                              "new_name": r.name, "new_kind": r.kind.value})
         return rows
 
+
+_NEW_UNIT_COLUMNS = ("id", "name", "kind", "members", "area_km2", "official_area_km2", "population", "density",
+                     "contiguous", "status", "overlap_km2", "sliver_closed_km2")
 
 _NANO = 1e9  # sums are kept as integers of 1e-9 km² / 1e-9 people: exact when added and taken away
 

@@ -128,13 +128,15 @@ def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame
     raw_status = list(new_units["status"]) if "status" in new_units.columns else [None] * len(shown)
     shown["_outline"] = [STATUS_OUTLINE.get(str(s), "#222222") for s in raw_status]
     fields = [c for c in new_columns if c in shown.columns]
-    folium.GeoJson(
-        json.loads(shown.to_json(na="null")), name=labels["new_units"],
-        style_function=lambda f: {"color": f["properties"]["_outline"], "weight": 3,
-                                  "fillColor": f["properties"]["_fill"], "fillOpacity": 0.6},
-        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[labels["name"]]),
-        popup=folium.GeoJsonPopup(fields=fields, aliases=[labels[c] for c in fields]),
-    ).add_to(fmap)
+    # A scenario without new units yet has no layer to add (folium refuses tooltips on no features).
+    if len(shown):
+        folium.GeoJson(
+            json.loads(shown.to_json(na="null")), name=labels["new_units"],
+            style_function=lambda f: {"color": f["properties"]["_outline"], "weight": 3,
+                                      "fillColor": f["properties"]["_fill"], "fillOpacity": 0.6},
+            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[labels["name"]]),
+            popup=folium.GeoJsonPopup(fields=fields, aliases=[labels[c] for c in fields]),
+        ).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
 
     # Open on the new units (the scenario), or on all units when there is none yet.
