@@ -37,10 +37,12 @@ import pandas as pd
 import shapely
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pyproj import CRS
+from pyogrio.errors import DataLayerError, DataSourceError
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import InputError, InvalidGeometryError, MissingColumnError, MissingCRSError, UnknownCRSError
+from geo.errors import (EncodingError, InputError, InvalidGeometryError, MissingColumnError, MissingCRSError,
+                        UnknownCRSError)
 
 logger = logging.getLogger(__name__)
 
@@ -417,7 +419,20 @@ def _read_vector(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFr
     open_options = {"DATE_AS_STRING": "YES"} if path.suffix.lower() in (".geojson", ".json") else {}
     try:
         gdf = gpd.read_file(path, layer=layer, engine="pyogrio", **open_options)
-    except (OSError, ValueError) as exc:  # pyogrio raises DataSourceError (an OSError) / DataLayerError
+    # pyogrio's DataSourceError / DataLayerError are RuntimeErrors (a file GDAL does not recognise,
+    # e.g. UTF-16 text or random bytes); OSError/ValueError cover unreadable files and bad options.
+    except UnicodeDecodeError as exc:
+        raise EncodingError(f"{path.name}: text is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} "
+                            "cannot be decoded)",
+                            hint="re-save the file as UTF-8 (convert TCVN3/VNI/Windows-1258 text first)",
+                            context={"file": str(path)}) from exc
+    except DataSourceError as exc:
+        # GDAL's own words name the server's temporary copy and suggest driver prefixes: not for the user.
+        raise InputError(f"cannot read {path.name}: GDAL does not recognise it as a GeoJSON or GeoPackage "
+                         "file (empty, truncated, another format, or GeoJSON text not in UTF-8)",
+                         hint="export the layer again as GeoJSON (UTF-8) or GeoPackage",
+                         context={"file": str(path)}) from exc
+    except (DataLayerError, OSError, ValueError) as exc:
         raise InputError(f"cannot read {path.name} as a vector layer: {exc}",
                          hint="use GeoJSON (.geojson) or GeoPackage (.gpkg)",
                          context={"file": str(path)}) from exc
