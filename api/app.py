@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     for module in (health, session, units, scenarios, exports, layers, indicators, tiles, analysis):
         app.include_router(module.router)
+    _document_errors_as_served(app)
 
     index = settings.web_dir / "index.html"
     if index.exists():
@@ -62,6 +63,38 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         def placeholder() -> str:
             return _PLACEHOLDER
     return app
+
+
+_FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+
+
+def _document_errors_as_served(app: FastAPI) -> None:
+    """Make /openapi.json describe the 422 bodies actually sent.
+
+    FastAPI documents its own ``HTTPValidationError`` (``detail`` as a list) for every route with
+    parameters that does not declare a 422; our handler answers ``ErrorBody`` instead.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                response = operation.get("responses", {}).get("422")
+                content = (response or {}).get("content", {}).get("application/json", {})
+                if content.get("schema", {}).get("$ref") == _FASTAPI_422:
+                    response["description"] = "Invalid input: detail says what, hint says how to fix it"
+                    content["schema"] = {"$ref": "#/components/schemas/ErrorBody"}
+        components = schema.get("components", {}).get("schemas", {})
+        if "ErrorBody" in components:
+            components.pop("HTTPValidationError", None)
+            components.pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
 
 
 def _version() -> str:

@@ -74,10 +74,17 @@ async def _diagioi_error_handler(request: Request, error: DiagioiError) -> JSONR
 async def _validation_error_handler(request: Request, error: RequestValidationError) -> JSONResponse:
     problems = []
     for item in error.errors():
+        if item.get("type") == "json_invalid":  # loc is ("body", character offset)
+            problems.append({"location": "body", "problem": (item.get("ctx") or {}).get("error") or item.get("msg", ""),
+                             "type": "json_invalid", "position": item.get("loc", (None,))[-1]})
+            continue
         problems.append({"location": _location(item.get("loc", ())), "problem": item.get("msg", ""),
                          "type": item.get("type", "")})
-    if any(p["type"] == "json_invalid" for p in problems):
-        detail = "the request body is not valid JSON"
+    invalid_json = [p for p in problems if p["type"] == "json_invalid"]
+    if invalid_json:
+        position = invalid_json[0]["position"]
+        detail = f"the request body is not valid JSON: {invalid_json[0]['problem']}" + (
+            f" (at character {position})" if isinstance(position, int) else "")
         hint = "send a JSON document with Content-Type: application/json (check quotes, commas and brackets)"
     else:
         detail = "; ".join(f"{p['location']}: {p['problem']}" for p in problems) or "invalid request"
@@ -94,11 +101,32 @@ _HINTS = {
 
 
 async def _http_error_handler(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    if error.status_code == 400 and error.detail == _UNREADABLE_BODY:
+        return _unreadable_body_response(request, error.__cause__)
     detail = error.detail if isinstance(error.detail, str) else "request failed"
     if detail == "Not Found":
         detail = f"no route {request.method} {request.url.path}"
     return error_response(error.status_code, detail, _HINTS.get(error.status_code),
                           headers=getattr(error, "headers", None))
+
+
+# FastAPI's words when a body cannot be decoded at all (e.g. bytes that are not UTF-8 on a JSON route).
+_UNREADABLE_BODY = "There was an error parsing the body"
+
+
+def _unreadable_body_response(request: Request, cause: BaseException | None) -> JSONResponse:
+    """An unreadable body is invalid input like any other: 422 with what to fix, not a bare 400."""
+    content_type = request.headers.get("content-type", "")
+    if isinstance(cause, UnicodeDecodeError):
+        detail = (f"the request body is not UTF-8 text: byte {cause.start} "
+                  f"({cause.object[cause.start:cause.start + 1]!r}) cannot be decoded")
+        hint = ("save or send the JSON as UTF-8 (Vietnamese names in another encoding such as TCVN3 or "
+                "Windows-1258 must be converted first)")
+    else:
+        detail = f"the request body could not be read as {content_type or 'the declared content type'}"
+        hint = "send a JSON document with Content-Type: application/json"
+    return error_response(422, detail, hint, {"content_type": content_type,
+                                              "error": type(cause).__name__ if cause else None})
 
 
 async def _unexpected_error_handler(request: Request, error: Exception) -> JSONResponse:

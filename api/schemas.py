@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 # --------------------------------------------------------------------------- errors
@@ -78,10 +78,27 @@ class ScenarioCreate(BaseModel):
     }]})
     name: str = Field(min_length=1)
     description: str | None = None
-    regime: str = Field("R76", description="R76 (2025 round, default) | R1211 | R112")
+    regime: str = Field("R76", description="Built-in standards regime: R76 (2025 round, default) | R1211 | R112 "
+                                           "| R35 (aliases such as '76/2025' accepted; rule files are CLI-only)")
     parent: ParentIn | None = None
     context: ContextIn | None = None
     new_units: list[NewUnitIn] = Field(default_factory=list)
+
+    @field_validator("regime")
+    @classmethod
+    def _builtin_regime(cls, regime: str) -> str:
+        """Only built-in regimes over HTTP: a rules-file path would make the server read its own files."""
+        from geo.errors import RuleSetError
+        from geo.standards import RuleSet
+
+        names = ", ".join(entry["id"] for entry in RuleSet.available())
+        if regime.strip().lower().endswith((".yaml", ".yml")):
+            raise ValueError(f"rules files cannot be named over the API; use one of {names}")
+        try:
+            RuleSet.load(regime)
+        except RuleSetError:
+            raise ValueError(f"unknown standards regime {regime!r}; use one of {names}") from None
+        return regime
 
 
 class ScenarioUpdate(ScenarioCreate):

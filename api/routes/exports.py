@@ -35,6 +35,10 @@ MEDIA_TYPES = {
 }
 
 
+# The GeoJSON download is JSON (clients parse it), so it is described as a FeatureCollection, not bytes.
+_FILE_SCHEMAS = {ExportFormat.geojson: {"$ref": "#/components/schemas/FeatureCollection"}}
+
+
 def attachment(name: str, suffix: str) -> dict[str, str]:
     """Content-Disposition for a download: an ASCII file name plus the UTF-8 one (RFC 6266)."""
     ascii_name = "-".join(fold(name).replace("/", " ").split()) or "diagioi"
@@ -68,7 +72,8 @@ async def export_scenario_html(
             response_class=Response,
             responses={**responses(404, 422), 200: {
                 "description": "The file, as an attachment",
-                "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()}}})
+                "content": {media: {"schema": _FILE_SCHEMAS.get(fmt, {"type": "string", "format": "binary"})}
+                            for fmt, media in MEDIA_TYPES.items()}}})
 async def export_scenario(
     fmt: ExportFormat, record: ScenarioDep, service: ServiceDep,
     lang: Annotated[Literal["vi", "en"], Query(description="Language of headers and labels")] = "vi",

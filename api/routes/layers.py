@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo.errors import InputError
+from geo.errors import EncodingError, InputError
 from layers.models import LayerKind, read_layer_file, validate_feature
 
 from ..deps import ServiceDep, WriterDep
@@ -125,9 +126,12 @@ async def _json_body(request: Request) -> Any:
     raw = await request.body()
     try:
         return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        position = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise InputError(f"the request body is not valid JSON{position}",
+    except UnicodeDecodeError as exc:
+        raise EncodingError(f"the request body is not UTF-8 text: byte {exc.start} "
+                            f"({exc.object[exc.start:exc.start + 1]!r}) cannot be decoded",
+                            hint="send the GeoJSON as UTF-8 (convert TCVN3/VNI/Windows-1258 text first)") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"the request body is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                          hint="send a GeoJSON Feature or FeatureCollection, or upload a file as multipart "
                               "field 'file'") from None
 
@@ -161,7 +165,12 @@ def _features_from_json(body: Any, kind: LayerKind, allow_markers: bool) -> list
 
 
 async def _features_from_upload(request: Request, kind: LayerKind, allow_markers: bool) -> list:
-    form = await request.form()
+    try:
+        form = await request.form()
+    except StarletteHTTPException as exc:  # Starlette's 400 for a multipart body it cannot split
+        raise InputError(f"the multipart upload cannot be read: {exc.detail}",
+                         hint="let the HTTP client build the body (e.g. curl -F file=@layer.geojson); "
+                              "the Content-Type must carry the boundary") from None
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise InputError("the upload has no file field named 'file'",

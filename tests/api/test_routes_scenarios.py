@@ -111,7 +111,7 @@ def test_malformed_json_is_a_422_with_a_hint(client):
     response = client.post("/api/scenarios", content=b'{"name": "A", "new_units": [', headers={
         **AUTH, "Content-Type": "application/json"})
     assert response.status_code == 422
-    assert response.json()["detail"] == "the request body is not valid JSON"
+    assert response.json()["detail"] == "the request body is not valid JSON: Expecting value (at character 28)"
     assert "brackets" in response.json()["hint"]
 
 
