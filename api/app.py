@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from .errors import add_exception_handlers
 from .middleware import BodySizeLimitMiddleware
@@ -55,7 +57,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     index = settings.web_dir / "index.html"
     if index.exists():
-        app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")
+        app.mount("/", _WebFiles(app, directory=settings.web_dir, html=True), name="web")
     else:
         logger.warning("no web app at %s; serving a placeholder page at /", index)
 
@@ -63,6 +65,29 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         def placeholder() -> str:
             return _PLACEHOLDER
     return app
+
+
+_HTTP_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+class _WebFiles(StaticFiles):
+    """The browser app at ``/``. An ``/api/`` request reaching it matched no API route with its method:
+    answer for the API (405 with the methods the path does accept, or 404), not for the static files."""
+
+    def __init__(self, api: FastAPI, **kwargs):
+        super().__init__(**kwargs)
+        self._api = api
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and (path == "/api" or path.startswith("/api/")):
+            allowed = [method for method in _HTTP_METHODS
+                       if any(route.matches({**scope, "method": method})[0] is Match.FULL
+                              for route in self._api.router.routes if getattr(route, "app", None) is not self)]
+            if allowed:
+                raise StarletteHTTPException(405, headers={"Allow": ", ".join(allowed)})
+            raise StarletteHTTPException(404)
+        await super().__call__(scope, receive, send)
 
 
 _FASTAPI_422 = "#/components/schemas/HTTPValidationError"

@@ -276,8 +276,10 @@ class PolygonAnalysisRequest(BaseModel):
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "type": "Polygon",
         "coordinates": [[[105.80, 22.13], [105.86, 22.13], [105.86, 22.17], [105.80, 22.17], [105.80, 22.13]]]}]})
+    # Checked by layers.analysis (its 422 says what to send instead); the enum tells clients up front.
     type: str = Field(description="Polygon | MultiPolygon | Feature (other types are refused with a 422 "
-                                  "that says what to send)")
+                                  "that says what to send)",
+                      json_schema_extra={"enum": ["Polygon", "MultiPolygon", "Feature"]})
     coordinates: Any = None
     geometry: dict[str, Any] | None = None
     properties: dict[str, Any] | None = None

@@ -274,3 +274,28 @@ def test_openapi_describes_the_geojson_export_as_a_feature_collection(client):
     content = schema["paths"]["/api/scenarios/{scenario_id}/export.{fmt}"]["get"]["responses"]["200"]["content"]
     assert content["application/geo+json"]["schema"] == {"$ref": "#/components/schemas/FeatureCollection"}
     assert content["text/csv; charset=utf-8"]["schema"] == {"type": "string", "format": "binary"}
+
+
+def test_wrong_method_on_an_api_path_lists_the_allowed_methods_with_the_web_app_mounted(settings, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "index.html").write_text("<html></html>", encoding="utf-8")
+    with TestClient(create_app(settings.model_copy(update={"web_dir": web}))) as client:
+        response = client.delete("/api/analysis/polygon")
+        assert error_of(response, 405)["detail"] == "Method Not Allowed"
+        assert response.headers["allow"] == "POST"
+        assert client.patch("/api/scenarios").headers["allow"] == "GET, POST"
+        assert error_of(client.get("/api/nothing-here"), 404)["detail"] == "no route GET /api/nothing-here"
+        assert client.get("/").text == "<html></html>"
+
+
+def test_openapi_lists_the_drawn_area_types(client):
+    schema = client.get("/openapi.json").json()
+    request = schema["components"]["schemas"]["PolygonAnalysisRequest"]
+    assert request["properties"]["type"]["enum"] == ["Polygon", "MultiPolygon", "Feature"]
+    error = error_of(client.post("/api/analysis/polygon", json={"type": "FeatureCollection", "features": []}), 422)
+    assert error["hint"] == "send a single Feature (merge the parts into a MultiPolygon first)"
