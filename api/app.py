@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.service = service
     add_exception_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    # Unit lists and evaluations are verbose JSON (MBs for a country); tiles are small and compress well too.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     for module in (health, session, units, scenarios, exports, layers, indicators, tiles, analysis):
         app.include_router(module.router)
     _document_errors_as_served(app)

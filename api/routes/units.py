@@ -12,9 +12,18 @@ from ..schemas import FeatureCollection
 router = APIRouter(prefix="/api", tags=["units"])
 
 
+class GeoJSONResponse(Response):
+    """A response documented (and sent) as application/geo+json (RFC 7946)."""
+
+    media_type = "application/geo+json"
+
+
 @router.get("/units", summary="Units (GeoJSON FeatureCollection, EPSG:4326)", response_model=FeatureCollection,
             responses={200: {"description": "Units with code, name, kind, district, province, population (người), "
-                                            "area_km2 (geodesic), official_area_km2, density (người/km²)"}})
+                                            "area_km2 (geodesic), official_area_km2, density (người/km²)",
+                             "content": {"application/geo+json": {
+                                 "schema": {"$ref": "#/components/schemas/FeatureCollection"}}}}},
+            response_class=GeoJSONResponse)
 def list_units(
     service: ServiceDep,
     province: Annotated[str | None, Query(description="Province name; diacritics and prefix optional "
