@@ -22,12 +22,13 @@ function standardRow(standard) {
   const state = standard.exempt ? "exempt" : standard.passed ? "pass" : "fail";
   const pct = Number.isFinite(standard.percent_of_standard) ? `${formatNumber(standard.percent_of_standard, 0)} %` : "–";
   const digits = Math.abs(standard.threshold ?? 0) < 100 ? 1 : 0;
+  // The rules files state units in Vietnamese; show them in the page's language.
   const unconfirmed = standard.confirmed === false ? ` <span class="unconfirmed" title="${escapeHtml(t("standard.unconfirmed"))}">*</span>` : "";
   const title = [standard.citation, standard.note].filter(Boolean).join(" — ");
   return `<tr class="std-${state}" title="${escapeHtml(title)}">
     <td>${escapeHtml(criterionLabel(standard))}${unconfirmed}</td>
     <td class="num">${formatNumber(standard.value, digits)}</td>
-    <td class="num">${escapeHtml(standard.comparison || "")} ${formatNumber(standard.threshold, digits)} ${escapeHtml(standard.unit || "")}</td>
+    <td class="num">${escapeHtml(standard.comparison || "")} ${formatNumber(standard.threshold, digits)} ${escapeHtml(unitLabel(standard.unit))}</td>
     <td class="num">${pct}</td>
     <td class="mark">${state === "pass" ? "✔" : state === "fail" ? "✘" : "—"}</td></tr>`;
 }
@@ -171,4 +172,11 @@ export class Panel {
       if (nu) this.renderCard(session, nu);
     }
   }
+}
+
+const UNIT_KEYS = { "người": "unit.people", "đơn vị": "unit.units" };
+
+function unitLabel(unit) {
+  const key = UNIT_KEYS[unit];
+  return key ? t(key) : (unit || "");
 }
