@@ -229,38 +229,51 @@ def clip_to_tile(geometries: np.ndarray, source_type_ids: np.ndarray, z: int, x:
     bounds of ``geometries``) are optional shortcuts: with envelopes, features lying strictly
     inside the buffered tile skip clipping, which would return them unchanged.
     """
-    minx, miny, maxx, maxy = tile_bounds(z, x, y) if tile_bounds_m is None else tile_bounds_m
+    bounds_m = tile_bounds(z, x, y) if tile_bounds_m is None else tile_bounds_m
+    out, _ = _clip_to_grid(geometries, _family(source_type_ids), bounds_m, envelopes)
+    return out
+
+
+#: Below this many features a tile clips them all: the envelope test would cost more than it saves.
+_ENVELOPE_TEST_MIN_FEATURES = 8
+
+
+def _clip_to_grid(geometries: np.ndarray, wanted_family: np.ndarray, bounds_m: tuple[float, float, float, float],
+                  envelopes: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`clip_to_tile`, also returning each result's family (``_NO_FAMILY`` where nothing is left)."""
+    minx, miny, maxx, maxy = bounds_m
     scale = MVT_EXTENT / (maxx - minx)
     buffer_m = MVT_BUFFER / scale
     rect = (minx - buffer_m, miny - buffer_m, maxx + buffer_m, maxy + buffer_m)
-    if envelopes is None:
+    if envelopes is None or len(geometries) < _ENVELOPE_TEST_MIN_FEATURES:
         clipped = shapely.clip_by_rect(geometries, *rect)
     else:
-        crossing = ((envelopes[:, 0] <= rect[0]) | (envelopes[:, 1] <= rect[1])
-                    | (envelopes[:, 2] >= rect[2]) | (envelopes[:, 3] >= rect[3]))
-        clipped = np.array(geometries, dtype=object)
+        # Clipping returns a feature strictly inside the rectangle unchanged: skip those.
+        crossing = ~((envelopes > (rect[0], rect[1], -np.inf, -np.inf))
+                     & (envelopes < (np.inf, np.inf, rect[2], rect[3]))).all(axis=1)
+        clipped = np.array(geometries, dtype=object)  # a copy: set_coordinates below replaces its items
         if crossing.any():
             clipped[crossing] = shapely.clip_by_rect(clipped[crossing], *rect)
     # To tile units, y down, each vertex rounded on its own ("pointwise"), so a vertex shared by
     # two neighbours lands on the same tile pixel in both; validity is restored below.
     coords = shapely.get_coordinates(clipped)
-    coords[:, 0] = _round_half_up((coords[:, 0] - minx) * scale)
-    coords[:, 1] = _round_half_up((coords[:, 1] - maxy) * -scale)
-    out = shapely.set_coordinates(np.array(clipped, dtype=object), coords)
+    coords -= (minx, maxy)
+    coords *= (scale, -scale)
+    out = shapely.set_coordinates(clipped, _round_half_up(coords))
 
-    type_ids = shapely.get_type_id(out)  # -1 where missing
-    out[shapely.is_empty(out)] = None
-    family = _family(type_ids)
-    wanted = _family(source_type_ids)
-    # Clipping may leave a GeometryCollection (a polygon touching the edge along a line, say).
-    for row in np.flatnonzero((family != wanted) & ~shapely.is_missing(out)):
-        out[row] = _keep_dimension(out[row], _FAMILY_TYPES[int(wanted[row])])
-        family[row] = wanted[row] if out[row] is not None else _NO_FAMILY
-    family[shapely.is_missing(out)] = _NO_FAMILY
+    family = _family(shapely.get_type_id(out))
+    empty = shapely.is_empty(out)
+    stray = family != wanted_family
+    if stray.any():
+        # Clipping may leave a GeometryCollection (a polygon touching the edge along a line, say).
+        for row in np.flatnonzero(stray & ~empty):
+            out[row] = _keep_dimension(out[row], _FAMILY_TYPES[int(wanted_family[row])])
+            family[row] = _NO_FAMILY if out[row] is None else wanted_family[row]
+    family[empty] = _NO_FAMILY
 
-    polygon_rows = np.flatnonzero(family == _POLYGON_FAMILY)
-    if len(polygon_rows):
-        polygons = out[polygon_rows]
+    polygonal = family == _POLYGON_FAMILY
+    if polygonal.any():
+        polygons = out[polygonal]
         # Rounding to the grid can collapse slivers to nothing or pinch a ring; drop the former,
         # repair the latter (MVT clients expect valid, simple polygons).
         invalid = ~shapely.is_valid(polygons)
@@ -269,15 +282,22 @@ def clip_to_tile(geometries: np.ndarray, source_type_ids: np.ndarray, z: int, x:
             on_grid = shapely.set_precision(polygons[invalid], 1.0, mode="pointwise")
             polygons[invalid] = [_keep_dimension(g, _POLYGONAL) for g in
                                  shapely.make_valid(on_grid, method="structure")]
-        polygons[~(shapely.area(polygons) > 0)] = None
+        collapsed = ~(shapely.area(polygons) > 0)
+        if collapsed.any():
+            polygons[collapsed] = None
+            family[np.flatnonzero(polygonal)[collapsed]] = _NO_FAMILY
         # Valid rings keep at least three distinct points, so dropping repeats is safe now.
-        out[polygon_rows] = shapely.orient_polygons(shapely.remove_repeated_points(polygons), exterior_cw=False)
-    line_rows = np.flatnonzero(family == _LINE_FAMILY)
-    if len(line_rows):
-        lines = out[line_rows]
-        lines[~(shapely.length(lines) > 0)] = None
-        out[line_rows] = shapely.remove_repeated_points(lines)
-    return out
+        out[polygonal] = shapely.orient_polygons(shapely.remove_repeated_points(polygons), exterior_cw=False)
+    linear = family == _LINE_FAMILY
+    if linear.any():
+        lines = out[linear]
+        collapsed = ~(shapely.length(lines) > 0)
+        if collapsed.any():
+            lines[collapsed] = None
+            family[np.flatnonzero(linear)[collapsed]] = _NO_FAMILY
+        out[linear] = shapely.remove_repeated_points(lines)
+    out[family == _NO_FAMILY] = None
+    return out, family
 
 
 # --- MVT encoding ------------------------------------------------------------------------------
@@ -299,28 +319,32 @@ def _zigzag(values: np.ndarray) -> np.ndarray:
     return (values << 1) ^ (values >> 63)
 
 
-def _paths(geometries: np.ndarray, family: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _paths(geometries: np.ndarray, type_ids: np.ndarray, family: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The drawing paths of each geometry, in coordinate order.
 
     A path is a polygon ring, a linestring, or all points of a (multi)point. Returns per path the
     row of its geometry, its number of coordinates, and its family.
     """
+    polygonal = family == _POLYGON_FAMILY
+    single_path = ~polygonal | (type_ids == _POLYGON)
+    single_path &= (type_ids != _MULTILINESTRING)
+    if polygonal.any():
+        single_path &= shapely.get_num_interior_rings(geometries) == 0
+    if single_path.all():  # the usual sparse tile: no holes, no multi-part lines or polygons
+        return np.arange(len(geometries)), shapely.get_num_coordinates(geometries), family
     pieces = []
-    polygon_rows = np.flatnonzero(family == _POLYGON_FAMILY)
-    if len(polygon_rows):
-        parts, part_row = shapely.get_parts(geometries[polygon_rows], return_index=True)
+    rows = np.flatnonzero(polygonal)
+    if len(rows):
+        parts, part_row = shapely.get_parts(geometries[rows], return_index=True)
         rings, ring_part = shapely.get_rings(parts, return_index=True)
-        pieces.append((polygon_rows[part_row[ring_part]], shapely.get_num_coordinates(rings), _POLYGON_FAMILY))
-    line_rows = np.flatnonzero(family == _LINE_FAMILY)
-    if len(line_rows):
-        parts, part_row = shapely.get_parts(geometries[line_rows], return_index=True)
-        pieces.append((line_rows[part_row], shapely.get_num_coordinates(parts), _LINE_FAMILY))
-    point_rows = np.flatnonzero(family == _POINT_FAMILY)
-    if len(point_rows):
-        pieces.append((point_rows, shapely.get_num_coordinates(geometries[point_rows]), _POINT_FAMILY))
-    if len(pieces) == 1:
-        row, size, kind = pieces[0]
-        return row, size, np.full(len(row), kind, dtype=np.int8)
+        pieces.append((rows[part_row[ring_part]], shapely.get_num_coordinates(rings), _POLYGON_FAMILY))
+    rows = np.flatnonzero(family == _LINE_FAMILY)
+    if len(rows):
+        parts, part_row = shapely.get_parts(geometries[rows], return_index=True)
+        pieces.append((rows[part_row], shapely.get_num_coordinates(parts), _LINE_FAMILY))
+    rows = np.flatnonzero(family == _POINT_FAMILY)
+    if len(rows):
+        pieces.append((rows, shapely.get_num_coordinates(geometries[rows]), _POINT_FAMILY))
     row = np.concatenate([p[0] for p in pieces])
     size = np.concatenate([p[1] for p in pieces])
     kind = np.concatenate([np.full(len(p[0]), p[2], dtype=np.int8) for p in pieces])
@@ -335,43 +359,41 @@ def _commands(geometries: np.ndarray) -> tuple[list[list[int]], list[int]]:
     Rings: MoveTo(1) LineTo(n-1) ClosePath, the closing vertex left out; lines: MoveTo(1)
     LineTo(n-1); (multi)points: one MoveTo(n). The cursor restarts at (0, 0) for each feature.
     """
-    family = _family(shapely.get_type_id(geometries))
-    path_row, path_coords, path_family = _paths(geometries, family)
-    coords = shapely.get_coordinates(geometries).astype(np.int64)
+    type_ids = shapely.get_type_id(geometries)
+    family = _family(type_ids)
+    path_row, path_coords, path_family = _paths(geometries, type_ids, family)
+    coords, coord_row = shapely.get_coordinates(geometries, return_index=True)
 
     is_ring = path_family == _POLYGON_FAMILY
     draws_lines = path_family != _POINT_FAMILY
-    n_vertices = path_coords - is_ring  # a ring's closing vertex is implicit in MVT
-    coord_starts = np.cumsum(path_coords) - path_coords
-    path_of_vertex = np.repeat(np.arange(len(n_vertices)), n_vertices)
-    vertex_starts = np.cumsum(n_vertices) - n_vertices
-    local = np.arange(len(path_of_vertex)) - vertex_starts[path_of_vertex]
-    points = coords[coord_starts[path_of_vertex] + local]
-
-    first_path = np.ones(len(path_row), dtype=bool)
-    first_path[1:] = path_row[1:] != path_row[:-1]
+    keep = np.ones(len(coords), dtype=bool)
+    keep[np.cumsum(path_coords)[is_ring] - 1] = False  # a ring's closing vertex is implicit in MVT
+    points = coords[keep].astype(np.int64)
+    point_row = coord_row[keep]
     deltas = np.empty_like(points)
     deltas[0] = points[0]
-    deltas[1:] = points[1:] - points[:-1]
-    first_of_feature = vertex_starts[first_path]
-    deltas[first_of_feature] = points[first_of_feature]
-    deltas = _zigzag(deltas)
+    np.subtract(points[1:], points[:-1], out=deltas[1:])
+    restart = np.flatnonzero(point_row[1:] != point_row[:-1]) + 1
+    deltas[restart] = points[restart]
 
+    n_vertices = path_coords - is_ring
     path_lengths = 2 * n_vertices + 1 + draws_lines + is_ring
     path_ends = np.cumsum(path_lengths)
     path_starts = path_ends - path_lengths
+    line_to_at = path_starts[draws_lines] + 3
+    close_at = path_ends[is_ring] - 1
     stream = np.empty(path_ends[-1], dtype=np.int64)
+    is_vertex = np.ones(len(stream), dtype=bool)
+    is_vertex[path_starts] = is_vertex[line_to_at] = is_vertex[close_at] = False
+    stream[is_vertex] = _zigzag(deltas).ravel()  # x, y of each vertex fill the slots between commands
     stream[path_starts] = np.where(draws_lines, _MOVE_TO_ONE, _MOVE_TO | (n_vertices << 3))
-    stream[path_starts[draws_lines] + 3] = _LINE_TO | ((n_vertices[draws_lines] - 1) << 3)
-    stream[path_ends[is_ring] - 1] = _CLOSE_PATH_COMMAND
-    position = path_starts[path_of_vertex] + 1 + 2 * local + ((local > 0) & draws_lines[path_of_vertex])
-    stream[position] = deltas[:, 0]
-    stream[position + 1] = deltas[:, 1]
+    stream[line_to_at] = _LINE_TO | ((n_vertices[draws_lines] - 1) << 3)
+    stream[close_at] = _CLOSE_PATH_COMMAND
 
     # One tolist, then plain list slices: cheaper than splitting the array per feature.
     values = stream.tolist()
-    bounds = [*path_starts[first_path].tolist(), len(values)]
-    commands = [values[start:end] for start, end in zip(bounds[:-1], bounds[1:])]
+    starts = path_starts[np.searchsorted(path_row, np.arange(len(geometries)))].tolist()
+    commands = [values[start:end] for start, end in zip(starts, [*starts[1:], len(values)])]
     types = [_MVT_TYPE_BY_FAMILY[f] for f in family.tolist()]
     return commands, types
 
