@@ -311,3 +311,38 @@ def test_fast_geometry_encoding_decodes_like_the_reference_encoder():
     hole = shapely.geometry.shape(ours[0]["geometry"])
     assert len(hole.interiors) == 1
     assert hole.area == pytest.approx(shapely.geometry.shape(reference[0]["geometry"]).area)
+
+
+def test_features_inside_the_tile_skip_clipping_yet_encode_as_if_clipped():
+    """Features strictly inside the buffered tile are not clipped (clipping would return them
+    unchanged); edge-crossing ones are. Both come out exactly as from clipping everything."""
+    from layers.vector_tiles import clip_to_tile, encode_mvt
+
+    east_edge = 105.8203125  # east edge of Z12_TILE (105.732–105.820°E, 21.535–21.617°N)
+    inside = [shapely.box(105.74 + 0.008 * i, 21.56, 105.745 + 0.008 * i, 21.565) for i in range(8)]
+    crossing = [shapely.box(east_edge - 0.004, 21.57, east_edge + 0.004, 21.575),
+                shapely.LineString([(east_edge - 0.01, 21.59), (east_edge + 0.01, 21.592)])]
+    frame = gpd.GeoDataFrame({"name": [f"site {i}" for i in range(10)]}, geometry=inside + crossing, crs="EPSG:4326")
+    source = GeoDataFrameTileSource("sites", frame, version="1", cache=TileCache())
+    index = source.index
+    rows = index.rows_in_tile(*Z12_TILE)
+    geometries, type_ids = index.geometries_for_zoom(12)[rows], index.type_ids[rows]
+    envelopes = index.bounds_for_zoom(12)[rows]
+
+    with_envelopes = clip_to_tile(geometries, type_ids, *Z12_TILE, envelopes=envelopes)
+    clipped_all = clip_to_tile(geometries, type_ids, *Z12_TILE)
+
+    assert list(rows) == list(range(10))
+    assert shapely.equals_identical(with_envelopes, clipped_all).all()
+    # The crossing box is cut at the buffer (4096 + 64 units), the inside boxes keep their 5 corners.
+    assert shapely.bounds(with_envelopes[8])[2] == MVT_EXTENT + MVT_BUFFER
+    assert [shapely.get_num_coordinates(g) for g in with_envelopes[:8]] == [5] * 8
+    # The whole tile decodes to the same shapes as the reference encoder gives for the clip-everything result.
+    ours = decode(encode_mvt("sites", index, *Z12_TILE, feature_ids=source.feature_ids,
+                             attributes=source._attributes))["sites"]["features"]
+    reference = decode(mapbox_vector_tile.encode(
+        {"name": "sites", "features": [{"geometry": g, "properties": {}} for g in clipped_all]},
+        default_options={"y_coord_down": True, "extents": MVT_EXTENT}))["sites"]["features"]
+    assert len(ours) == len(reference) == 10
+    for mine, theirs in zip(ours, reference):
+        assert shapely.geometry.shape(mine["geometry"]).equals(shapely.geometry.shape(theirs["geometry"]))
