@@ -362,7 +362,11 @@ def _commands(geometries: np.ndarray) -> tuple[list[list[int]], list[int]]:
     type_ids = shapely.get_type_id(geometries)
     family = _family(type_ids)
     path_row, path_coords, path_family = _paths(geometries, type_ids, family)
-    coords, coord_row = shapely.get_coordinates(geometries, return_index=True)
+    coords = shapely.get_coordinates(geometries)
+    types = [_MVT_TYPE_BY_FAMILY[f] for f in family.tolist()]
+    if len(coords) <= _PYTHON_ENCODER_MAX_COORDS:
+        return _commands_in_python(coords, path_row, path_coords, path_family, len(geometries)), types
+    coord_row = np.repeat(path_row, path_coords)
 
     is_ring = path_family == _POLYGON_FAMILY
     draws_lines = path_family != _POINT_FAMILY
@@ -394,8 +398,39 @@ def _commands(geometries: np.ndarray) -> tuple[list[list[int]], list[int]]:
     values = stream.tolist()
     starts = path_starts[np.searchsorted(path_row, np.arange(len(geometries)))].tolist()
     commands = [values[start:end] for start, end in zip(starts, [*starts[1:], len(values)])]
-    types = [_MVT_TYPE_BY_FAMILY[f] for f in family.tolist()]
     return commands, types
+
+
+#: Up to this many coordinates in a tile, commands are built in plain Python: for a handful of
+#: features that is faster than the fixed cost of the ~30 array operations of :func:`_commands`.
+_PYTHON_ENCODER_MAX_COORDS = 256
+
+
+def _commands_in_python(coords: np.ndarray, path_row: np.ndarray, path_coords: np.ndarray,
+                        path_family: np.ndarray, n_geometries: int) -> list[list[int]]:
+    """The command lists of :func:`_commands`, vertex by vertex (for tiles with few vertices)."""
+    vertices = coords.astype(np.int64).tolist()
+    commands: list[list[int]] = [[] for _ in range(n_geometries)]
+    start = 0
+    previous_row = -1
+    for row, size, family in zip(path_row.tolist(), path_coords.tolist(), path_family.tolist()):
+        if row != previous_row:
+            cursor_x = cursor_y = 0
+            previous_row = row
+        stream = commands[row]
+        n_vertices = size - 1 if family == _POLYGON_FAMILY else size
+        for number, (x, y) in enumerate(vertices[start:start + n_vertices]):
+            if number == 0:
+                stream.append(_MOVE_TO | (n_vertices << 3) if family == _POINT_FAMILY else _MOVE_TO_ONE)
+            elif number == 1 and family != _POINT_FAMILY:
+                stream.append(_LINE_TO | ((n_vertices - 1) << 3))
+            dx, dy = x - cursor_x, y - cursor_y
+            stream += ((dx << 1) ^ (dx >> 63), (dy << 1) ^ (dy >> 63))
+            cursor_x, cursor_y = x, y
+        if family == _POLYGON_FAMILY:
+            stream.append(_CLOSE_PATH_COMMAND)
+        start += size
+    return commands
 
 
 #: One feature's attributes ready for encoding: ``((key, (value field, value)), ...)``.

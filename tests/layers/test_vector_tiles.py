@@ -6,6 +6,7 @@ import logging
 import geopandas as gpd
 import mapbox_vector_tile
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from tile_fixtures import jagged_grid, lnglat_to_tile_pixel
@@ -346,3 +347,38 @@ def test_features_inside_the_tile_skip_clipping_yet_encode_as_if_clipped():
     assert len(ours) == len(reference) == 10
     for mine, theirs in zip(ours, reference):
         assert shapely.geometry.shape(mine["geometry"]).equals(shapely.geometry.shape(theirs["geometry"]))
+
+
+ALL_TYPES = {"Polygon", "MultiPolygon", "LineString", "MultiLineString", "Point", "MultiPoint"}
+
+
+@pytest.mark.parametrize("tile, types", [(Z10_TILE, ALL_TYPES - {"LineString"}), (Z12_TILE, ALL_TYPES - {"LineString"}),
+                                         ((14, 13006, 7184), {"Polygon", "LineString"})])  # the z14 tile cuts the multi-line
+def test_small_tiles_encoded_in_plain_python_match_the_array_encoder(monkeypatch, tile, types):
+    """Tiles with few vertices skip the array encoder; both give the same bytes, holes and multi-parts included."""
+    import layers.vector_tiles as vector_tiles
+
+    grid = jagged_grid()
+    holed = shapely.Polygon([(105.772, 21.582), (105.798, 21.582), (105.798, 21.608), (105.772, 21.608)],
+                            holes=[[(105.78, 21.59), (105.78, 21.60), (105.79, 21.60), (105.79, 21.59)]])
+    extras = gpd.GeoDataFrame(
+        {"name": ["holed", "islands", "streets", "sites", "site"]},
+        geometry=[holed,
+                  shapely.MultiPolygon([shapely.box(105.771, 21.581, 105.775, 21.585),
+                                        shapely.box(105.795, 21.605, 105.799, 21.609)]),
+                  shapely.MultiLineString([[(105.771, 21.6), (105.779, 21.601)],
+                                           [(105.781, 21.59), (105.789, 21.591), (105.79, 21.58)]]),
+                  shapely.MultiPoint([(105.775, 21.595), (105.795, 21.595)]),
+                  shapely.Point(105.785, 21.585)],
+        crs="EPSG:4326")
+    mixed = gpd.GeoDataFrame(pd.concat([grid[["name", "geometry"]], extras], ignore_index=True), crs="EPSG:4326")
+    source = GeoDataFrameTileSource("mixed", mixed, version="1", cache=TileCache())
+
+    monkeypatch.setattr(vector_tiles, "_PYTHON_ENCODER_MAX_COORDS", 10**9)
+    in_python = source.render(*tile, "mvt")
+    monkeypatch.setattr(vector_tiles, "_PYTHON_ENCODER_MAX_COORDS", -1)
+    with_arrays = source.render(*tile, "mvt")
+
+    assert in_python == with_arrays
+    features = decode(in_python)["mixed"]["features"]
+    assert {f["geometry"]["type"] for f in features} == types
