@@ -87,6 +87,7 @@ class TileGeometryIndex:
         self.name = name
         self.full_detail_zoom = full_detail_zoom
         self.type_ids = shapely.get_type_id(self.geometries)
+        self._families = _family(self.type_ids)
         self.kind = geometry_kind_of(self.geometries)
         self.tree = shapely.STRtree(self.geometries)
         self._polygon_rows = np.flatnonzero(_is_polygonal(self.type_ids))
@@ -270,9 +271,10 @@ def _clip_to_grid(geometries: np.ndarray, wanted_family: np.ndarray, bounds_m: t
             out[row] = _keep_dimension(out[row], _FAMILY_TYPES[int(wanted_family[row])])
             family[row] = _NO_FAMILY if out[row] is None else wanted_family[row]
     family[empty] = _NO_FAMILY
+    _, n_polygonal, n_linear, _ = np.bincount(family + 1, minlength=4)
 
-    polygonal = family == _POLYGON_FAMILY
-    if polygonal.any():
+    if n_polygonal:
+        polygonal = family == _POLYGON_FAMILY
         polygons = out[polygonal]
         # Rounding to the grid can collapse slivers to nothing or pinch a ring; drop the former,
         # repair the latter (MVT clients expect valid, simple polygons).
@@ -288,8 +290,8 @@ def _clip_to_grid(geometries: np.ndarray, wanted_family: np.ndarray, bounds_m: t
             family[np.flatnonzero(polygonal)[collapsed]] = _NO_FAMILY
         # Valid rings keep at least three distinct points, so dropping repeats is safe now.
         out[polygonal] = shapely.orient_polygons(shapely.remove_repeated_points(polygons), exterior_cw=False)
-    linear = family == _LINE_FAMILY
-    if linear.any():
+    if n_linear:
+        linear = family == _LINE_FAMILY
         lines = out[linear]
         collapsed = ~(shapely.length(lines) > 0)
         if collapsed.any():
@@ -319,21 +321,23 @@ def _zigzag(values: np.ndarray) -> np.ndarray:
     return (values << 1) ^ (values >> 63)
 
 
+#: Per GEOS type id: whether a geometry of that type may hold several drawing paths (a point's
+#: parts are one MoveTo; holes are checked separately).
+_IS_MULTI_PART = np.zeros(8, dtype=bool)
+_IS_MULTI_PART[[_MULTILINESTRING, _MULTIPOLYGON]] = True
+
+
 def _paths(geometries: np.ndarray, type_ids: np.ndarray, family: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The drawing paths of each geometry, in coordinate order.
 
     A path is a polygon ring, a linestring, or all points of a (multi)point. Returns per path the
     row of its geometry, its number of coordinates, and its family.
     """
-    polygonal = family == _POLYGON_FAMILY
-    single_path = ~polygonal | (type_ids == _POLYGON)
-    single_path &= (type_ids != _MULTILINESTRING)
-    if polygonal.any():
-        single_path &= shapely.get_num_interior_rings(geometries) == 0
-    if single_path.all():  # the usual sparse tile: no holes, no multi-part lines or polygons
+    if not (_IS_MULTI_PART[type_ids].any() or shapely.get_num_interior_rings(geometries).any()):
+        # The usual sparse tile: no holes, no multi-part lines or polygons; one path per geometry.
         return np.arange(len(geometries)), shapely.get_num_coordinates(geometries), family
     pieces = []
-    rows = np.flatnonzero(polygonal)
+    rows = np.flatnonzero(family == _POLYGON_FAMILY)
     if len(rows):
         parts, part_row = shapely.get_parts(geometries[rows], return_index=True)
         rings, ring_part = shapely.get_rings(parts, return_index=True)
@@ -472,17 +476,19 @@ def encode_mvt(layer_name: str, index: TileGeometryIndex, z: int, x: int, y: int
     bounds_m = tile_bounds(z, x, y)
     rows = index.rows_in_tile(z, x, y, tile_bounds_m=bounds_m)
     if len(rows):
-        geometries = clip_to_tile(index.geometries_for_zoom(z)[rows], index.type_ids[rows], z, x, y,
-                                  tile_bounds_m=bounds_m, envelopes=index.bounds_for_zoom(z)[rows])
-        present = np.flatnonzero(~shapely.is_missing(geometries))
-        commands, types = _commands(geometries[present]) if len(present) else ([], [])
+        geometries, family = _clip_to_grid(index.geometries_for_zoom(z)[rows], index._families[rows], bounds_m,
+                                           index.bounds_for_zoom(z)[rows])
+        kept = family != _NO_FAMILY
+        if not kept.all():
+            geometries, rows = geometries[kept], rows[kept]
+        commands, types = _commands(geometries) if len(rows) else ([], [])
         key_index: dict[str, int] = {}
         value_index: dict[tuple[str, Any], int] = {}
-        for position, row in enumerate(rows[present]):
+        for row, command, mvt_type in zip(rows.tolist(), commands, types):
             feature = layer.features.add()
             feature.id = int(feature_ids[row])
-            feature.type = types[position]
-            feature.geometry.extend(commands[position])
+            feature.type = mvt_type
+            feature.geometry.extend(command)
             tags = []
             for key, typed in attributes[row]:
                 key_number = key_index.get(key)
