@@ -382,3 +382,27 @@ def test_small_tiles_encoded_in_plain_python_match_the_array_encoder(monkeypatch
     assert in_python == with_arrays
     features = decode(in_python)["mixed"]["features"]
     assert {f["geometry"]["type"] for f in features} == types
+
+
+@pytest.mark.parametrize("z", [0, 1, 6, 10, 14, 18, 24])
+def test_the_encoder_s_own_tile_bounds_equal_the_grid_s_to_the_last_bit(z):
+    from layers.vector_tiles import _tile_bounds_m
+
+    last = 2**z - 1
+    for x, y in [(0, 0), (last, last), (last // 3, last // 2), (last, 0)]:
+        assert _tile_bounds_m(z, x, y) == tile_bounds(z, x, y)  # exact: the bytes of a tile depend on it
+    with pytest.raises(TileOutsideBoundsError):
+        _tile_bounds_m(z, last + 1, 0)
+
+
+def test_a_small_layer_scans_envelopes_and_finds_the_rows_an_strtree_finds():
+    source = units_tile_source(jagged_grid(), version="v1", cache=TileCache())
+    index = source.index
+    envelopes = shapely.bounds(index.geometries)
+    corner_box = (envelopes[4, 2], envelopes[4, 3], envelopes[4, 2] + 500.0, envelopes[4, 3] + 500.0)  # touches 5's NE corner
+
+    for bounds in [index.buffered_tile_bounds(*Z12_TILE), index.buffered_tile_bounds(14, 13006, 7184), corner_box]:
+        from_tree = np.sort(index.tree.query(shapely.box(*bounds)))
+        assert list(index.query(bounds)) == list(from_tree)
+    assert len(index) == 9
+    assert 4 in index.query(corner_box)  # edges included, as in the tree
