@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import logging
 
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
@@ -47,8 +48,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     """Build the service: load the units, open the store, mount the API and the web app."""
     settings = settings or Settings()
     service = Service(settings, store=store)
+    # /docs is served from vendored Swagger UI files (FastAPI's default page loads them from a CDN).
     app = FastAPI(title="diagioi", description=_DESCRIPTION, version=_version(),
-                  generate_unique_id_function=_operation_id)
+                  generate_unique_id_function=_operation_id, docs_url=None, redoc_url=None)
     app.state.service = service
     add_exception_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     for module in (health, session, units, scenarios, exports, layers, indicators, tiles, analysis):
         app.include_router(module.router)
     _document_errors_as_served(app)
+    _add_offline_docs(app, settings.web_dir / "vendor" / "swagger-ui")
 
     index = settings.web_dir / "index.html"
     if index.exists():
@@ -68,6 +71,21 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         def placeholder() -> str:
             return _PLACEHOLDER
     return app
+
+
+def _add_offline_docs(app: FastAPI, swagger_dir: Path) -> None:
+    """Interactive API documentation at /docs, with Swagger UI from web/vendor (works offline)."""
+    if not (swagger_dir / "swagger-ui-bundle.js").exists():
+        logger.warning("no vendored Swagger UI at %s; /docs is not served", swagger_dir)
+        return
+    app.mount("/_docs-assets", StaticFiles(directory=swagger_dir), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="diagioi — API",
+                                   swagger_js_url="/_docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/_docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/_docs-assets/favicon-32x32.png")
 
 
 _HTTP_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
