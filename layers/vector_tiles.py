@@ -118,6 +118,9 @@ class TileGeometryIndex:
         self.full_detail_zoom = full_detail_zoom
         self.type_ids = shapely.get_type_id(self.geometries)
         self._families = _family(self.type_ids)
+        # A layer of single points (sites, clusters) is cut and encoded from this array alone.
+        self._point_xy = (shapely.get_coordinates(self.geometries)
+                          if len(self.geometries) and (self.type_ids == _POINT).all() else None)
         self.kind = geometry_kind_of(self.geometries)
         self.tree = shapely.STRtree(self.geometries)
         self._polygon_rows = np.flatnonzero(_is_polygonal(self.type_ids))
@@ -472,6 +475,17 @@ def _commands_in_python(coords: np.ndarray, path_row: np.ndarray, path_coords: n
     return commands
 
 
+def _single_point_commands(xy: np.ndarray, bounds_m: tuple[float, float, float, float]) -> tuple[np.ndarray, list[list[int]]]:
+    """For points ``(n, 2)`` in metres: which lie strictly inside the buffered tile (as clipping
+    keeps them) and, for those, their MoveTo command, rounded as :func:`clip_to_tile` does."""
+    minx, miny, maxx, maxy = bounds_m
+    scale = MVT_EXTENT / (maxx - minx)
+    buffer_m = MVT_BUFFER / scale
+    inside = ((xy > (minx - buffer_m, miny - buffer_m)) & (xy < (maxx + buffer_m, maxy + buffer_m))).all(axis=1)
+    in_tile = _round_half_up((xy[inside] - (minx, maxy)) * (scale, -scale)).astype(np.int64)
+    return inside, [[_MOVE_TO_ONE, x, y] for x, y in _zigzag(in_tile).tolist()]
+
+
 #: One feature's attributes ready for encoding: ``((key, (value field, value)), ...)``.
 FeatureAttributes = tuple[tuple[str, tuple[str, Any]], ...]
 
@@ -510,13 +524,18 @@ def encode_mvt(layer_name: str, index: TileGeometryIndex, z: int, x: int, y: int
     layer.extent = MVT_EXTENT
     bounds_m = _tile_bounds_m(z, x, y)
     rows = index.rows_in_tile(z, x, y, tile_bounds_m=bounds_m)
-    if len(rows):
+    if len(rows) and index._point_xy is not None:
+        kept, commands = _single_point_commands(index._point_xy[rows], bounds_m)
+        rows = rows[kept]
+        types = [vector_tile_pb2.tile.Point] * len(rows)
+    elif len(rows):
         geometries, family = _clip_to_grid(index.geometries_for_zoom(z)[rows], index._families[rows], bounds_m,
                                            index.bounds_for_zoom(z)[rows])
         kept = family != _NO_FAMILY
         if not kept.all():
             geometries, rows = geometries[kept], rows[kept]
         commands, types = _commands(geometries) if len(rows) else ([], [])
+    if len(rows):
         key_index: dict[str, int] = {}
         value_index: dict[tuple[str, Any], int] = {}
         for row, command, mvt_type in zip(rows.tolist(), commands, types):

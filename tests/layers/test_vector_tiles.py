@@ -406,3 +406,29 @@ def test_a_small_layer_scans_envelopes_and_finds_the_rows_an_strtree_finds():
         assert list(index.query(bounds)) == list(from_tree)
     assert len(index) == 9
     assert 4 in index.query(corner_box)  # edges included, as in the tree
+
+
+def test_a_layer_of_single_points_is_encoded_without_geometry_objects_yet_identically():
+    """Point layers skip clipping objects: kept strictly inside the buffered tile, rounded half up."""
+    from layers.vector_tiles import TileGeometryIndex, encode_mvt
+
+    west, south, east, north = tile_bounds(*Z12_TILE)
+    unit_m = (east - west) / MVT_EXTENT
+    buffer_m = MVT_BUFFER * unit_m
+    points = [
+        (west + 100.5 * unit_m, north - 200.5 * unit_m),  # (100.5, 200.5) units: halves go up, as in GEOS
+        (west - 3.4 * unit_m, north + 0.6 * unit_m),  # in the buffer, left of and above the tile
+        (west - buffer_m, (north + south) / 2),  # on the buffer's edge: clipping drops it
+        (east + buffer_m * 0.99, south - buffer_m * 0.99),  # just inside the buffer's corner
+        (east + buffer_m * 1.01, (north + south) / 2),  # just outside
+    ]
+    index = TileGeometryIndex(shapely.points(points), name="sites")
+    encode = lambda: decode(encode_mvt("sites", index, *Z12_TILE, feature_ids=np.arange(1, 6),  # noqa: E731
+                                       attributes=[(("n", ("int_value", i)),) for i in range(5)]))
+    fast = encode()
+    index._point_xy = None  # the general path: clip_to_tile and the command encoder
+    general = encode()
+
+    assert fast == general
+    coordinates = {f["id"]: f["geometry"]["coordinates"] for f in fast["sites"]["features"]}
+    assert coordinates == {1: [101, 201], 2: [-3, -1], 4: [4096 + 63, 4096 + 63]}
