@@ -59,8 +59,6 @@ def _is_linear(type_ids: np.ndarray) -> np.ndarray:
     return (type_ids == _LINESTRING) | (type_ids == _MULTILINESTRING) | (type_ids == _LINEARRING)
 
 
-
-
 def geometry_kind_of(geometries: np.ndarray) -> GeometryKind:
     """The dominant kind of a layer's geometries (polygon if any polygon, else line, else point)."""
     type_ids = shapely.get_type_id(geometries)
@@ -126,8 +124,8 @@ class TileGeometryIndex:
         self._polygon_rows = np.flatnonzero(_is_polygonal(self.type_ids))
         self._line_rows = np.flatnonzero(_is_linear(self.type_ids))
         self._by_zoom: dict[int, np.ndarray] = {}
-        # Envelopes (minx, miny, maxx, maxy) per row of each zoom's geometries: a feature whose
-        # envelope lies inside the buffered tile needs no clipping.
+        # Envelopes (minx, miny, maxx, maxy) per row: of the stored geometries to find a tile's
+        # rows, of each zoom's geometries to skip clipping those inside the buffered tile.
         self._full_detail_bounds = shapely.bounds(self.geometries).reshape(-1, 4)
         self._bounds_by_zoom: dict[int, np.ndarray] = {}
         self._is_coverage: bool | None = None
@@ -234,10 +232,10 @@ def _keep_dimension(geometry: Any, type_ids: tuple[int, ...]) -> Any:
 # 0 polygonal, 1 linear, 2 puntal, -1 none (missing or a GeometryCollection).
 _NO_FAMILY, _POLYGON_FAMILY, _LINE_FAMILY, _POINT_FAMILY = -1, 0, 1, 2
 _FAMILY_BY_TYPE = np.full(9, _NO_FAMILY, dtype=np.int8)
-for _type_id, _family in ((_POINT, _POINT_FAMILY), (_MULTIPOINT, _POINT_FAMILY), (_LINESTRING, _LINE_FAMILY),
-                          (_LINEARRING, _LINE_FAMILY), (_MULTILINESTRING, _LINE_FAMILY),
-                          (_POLYGON, _POLYGON_FAMILY), (_MULTIPOLYGON, _POLYGON_FAMILY)):
-    _FAMILY_BY_TYPE[_type_id + 1] = _family
+for _types, _family_code in (((_POINT, _MULTIPOINT), _POINT_FAMILY),
+                             ((_LINESTRING, _LINEARRING, _MULTILINESTRING), _LINE_FAMILY),
+                             ((_POLYGON, _MULTIPOLYGON), _POLYGON_FAMILY)):
+    _FAMILY_BY_TYPE[np.array(_types) + 1] = _family_code
 _FAMILY_TYPES = {_POLYGON_FAMILY: _POLYGONAL, _LINE_FAMILY: _LINEAR, _POINT_FAMILY: _PUNTAL}
 
 
@@ -365,7 +363,8 @@ _IS_MULTI_PART = np.zeros(8, dtype=bool)
 _IS_MULTI_PART[[_MULTILINESTRING, _MULTIPOLYGON]] = True
 
 
-def _paths(geometries: np.ndarray, type_ids: np.ndarray, family: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _paths(geometries: np.ndarray, type_ids: np.ndarray,
+           family: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The drawing paths of each geometry, in coordinate order.
 
     A path is a polygon ring, a linestring, or all points of a (multi)point. Returns per path the
@@ -414,7 +413,7 @@ def _commands(geometries: np.ndarray) -> tuple[list[list[int]], list[int]]:
     draws_lines = path_family != _POINT_FAMILY
     keep = np.ones(len(coords), dtype=bool)
     keep[np.cumsum(path_coords)[is_ring] - 1] = False  # a ring's closing vertex is implicit in MVT
-    points = coords[keep].astype(np.int64)
+    points = np.rint(coords[keep]).astype(np.int64)
     point_row = coord_row[keep]
     deltas = np.empty_like(points)
     deltas[0] = points[0]
@@ -451,7 +450,7 @@ _PYTHON_ENCODER_MAX_COORDS = 256
 def _commands_in_python(coords: np.ndarray, path_row: np.ndarray, path_coords: np.ndarray,
                         path_family: np.ndarray, n_geometries: int) -> list[list[int]]:
     """The command lists of :func:`_commands`, vertex by vertex (for tiles with few vertices)."""
-    vertices = coords.astype(np.int64).tolist()
+    vertices = np.rint(coords).astype(np.int64).tolist()
     commands: list[list[int]] = [[] for _ in range(n_geometries)]
     start = 0
     previous_row = -1
@@ -475,7 +474,8 @@ def _commands_in_python(coords: np.ndarray, path_row: np.ndarray, path_coords: n
     return commands
 
 
-def _single_point_commands(xy: np.ndarray, bounds_m: tuple[float, float, float, float]) -> tuple[np.ndarray, list[list[int]]]:
+def _single_point_commands(xy: np.ndarray,
+                           bounds_m: tuple[float, float, float, float]) -> tuple[np.ndarray, list[list[int]]]:
     """For points ``(n, 2)`` in metres: which lie strictly inside the buffered tile (as clipping
     keeps them) and, for those, their MoveTo command, rounded as :func:`clip_to_tile` does."""
     minx, miny, maxx, maxy = bounds_m

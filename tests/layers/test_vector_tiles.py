@@ -352,8 +352,11 @@ def test_features_inside_the_tile_skip_clipping_yet_encode_as_if_clipped():
 ALL_TYPES = {"Polygon", "MultiPolygon", "LineString", "MultiLineString", "Point", "MultiPoint"}
 
 
-@pytest.mark.parametrize("tile, types", [(Z10_TILE, ALL_TYPES - {"LineString"}), (Z12_TILE, ALL_TYPES - {"LineString"}),
-                                         ((14, 13006, 7184), {"Polygon", "LineString"})])  # the z14 tile cuts the multi-line
+@pytest.mark.parametrize("tile, types", [
+    (Z10_TILE, ALL_TYPES - {"LineString"}),
+    (Z12_TILE, ALL_TYPES - {"LineString"}),
+    ((14, 13006, 7184), {"Polygon", "LineString"}),  # the z14 tile keeps one part of the multi-line
+])
 def test_small_tiles_encoded_in_plain_python_match_the_array_encoder(monkeypatch, tile, types):
     """Tiles with few vertices skip the array encoder; both give the same bytes, holes and multi-parts included."""
     import layers.vector_tiles as vector_tiles
@@ -399,7 +402,8 @@ def test_a_small_layer_scans_envelopes_and_finds_the_rows_an_strtree_finds():
     source = units_tile_source(jagged_grid(), version="v1", cache=TileCache())
     index = source.index
     envelopes = shapely.bounds(index.geometries)
-    corner_box = (envelopes[4, 2], envelopes[4, 3], envelopes[4, 2] + 500.0, envelopes[4, 3] + 500.0)  # touches 5's NE corner
+    # A box touching the north-east corner of cell 00005's envelope.
+    corner_box = (envelopes[4, 2], envelopes[4, 3], envelopes[4, 2] + 500.0, envelopes[4, 3] + 500.0)
 
     for bounds in [index.buffered_tile_bounds(*Z12_TILE), index.buffered_tile_bounds(14, 13006, 7184), corner_box]:
         from_tree = np.sort(index.tree.query(shapely.box(*bounds)))
