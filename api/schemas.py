@@ -61,7 +61,8 @@ class NewUnitIn(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str | None = Field(None, description="new_unit_id; generated (n1, n2…) when absent")
     name: str = Field(description="Name of the new unit, e.g. 'Phường Đức Xuân'")
-    kind: str = Field(description="ward|commune|township|special_zone (or phuong|xa|thi_tran|dac_khu)")
+    kind: str = Field("commune", description="ward|commune|township|special_zone (or phuong|xa|thi_tran|dac_khu); "
+                                             "commune when absent, as in scenario files")
     members: list[str] = Field(default_factory=list, description="Unit codes (text, leading zeros kept)")
     mountainous: bool | None = None
     locked: bool = False
