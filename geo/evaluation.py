@@ -397,18 +397,21 @@ def _fill_small_holes(geometry, max_hole_m2: float):
 def _flags_for(units: UnitSet, scenario: Scenario, new_unit: NewUnit) -> dict:
     """Region flags of a new unit: explicit > scenario context > derived from the members.
 
-    A merged unit counts as mountainous when more than half of its members' area is
-    mountainous; it has a land border or is an island when any member has/is one.
+    A merged unit counts as mountainous (or in the Red River Delta) when more than half of its
+    members' area is; it has a land border or is an island when any member has/is one.
     """
     lookup = units.lookup
     members = new_unit.members
     area_total = sum(lookup.area_km2[c] for c in members) or 0.0
+    def majority(flag: dict) -> bool:
+        return bool(area_total) and sum(lookup.area_km2[c] for c in members if flag[c]) > area_total / 2
+
     derived = {
-        "mountainous": bool(area_total) and sum(lookup.area_km2[c] for c in members if lookup.mountainous[c]) > area_total / 2,
+        "mountainous": majority(lookup.mountainous),
         "border": any(lookup.border[c] for c in members),
         "island": any(lookup.island[c] for c in members),
         "central_city": scenario.parent is not None and scenario.parent.kind == ParentKind.central_city,
-        "red_river_delta": False,
+        "red_river_delta": majority(lookup.red_river_delta),
     }
     flags = {}
     for name, value in derived.items():

@@ -48,6 +48,7 @@ FIELD_CANDIDATES: dict[str, list[str]] = {
     "mountainous": ["mountainous", "mien_nui", "vung_cao", "highland"],
     "border": ["border", "bien_gioi"],
     "island": ["island", "hai_dao", "dao"],
+    "red_river_delta": ["red_river_delta", "dong_bang_song_hong", "dbsh"],
 }
 REQUIRED_FIELDS = ("code", "name")
 _KIND_PREFIXES = {"phuong ": UnitKind.ward, "xa ": UnitKind.commune, "thi tran ": UnitKind.township,
@@ -221,6 +222,7 @@ def read_units(
         "mountainous": _match_column(columns, mountainous_field, "mountainous", path),
         "border": _match_column(columns, None, "border", path),
         "island": _match_column(columns, None, "island", path),
+        "red_river_delta": _match_column(columns, None, "red_river_delta", path),
     }
     for required in REQUIRED_FIELDS:
         if mapping[required] is None:
@@ -317,6 +319,7 @@ def read_units(
         "mountainous": _to_bool(get("mountainous"), n),
         "border": _to_bool(get("border"), n),
         "island": _to_bool(get("island"), n),
+        "red_river_delta": _to_bool(get("red_river_delta"), n),
     }
     gdf = gpd.GeoDataFrame(data, geometry=geometries, crs="EPSG:4326", index=pd.Index(codes, name="unit_code"))
     gdf = gdf[UNIT_COLUMNS + ["geometry"]]

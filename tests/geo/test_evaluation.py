@@ -211,3 +211,20 @@ def test_dissolving_sloppy_neighbours_closes_the_sliver_and_reports_it(tmp_path)
     # The figures keep the members' measured areas: the closed sliver is reported, not added.
     assert evaluation.to_json()["new_units"][0]["area_km2"] == pytest.approx(
         geodesic_area_km2(a) + geodesic_area_km2(b), rel=1e-4)
+
+
+def test_region_flags_come_from_the_units_layer(tmp_path):
+    from tests.conftest import grid_frame
+
+    frame = grid_frame("EPSG:4326")
+    frame["dong_bang_song_hong"] = [1, 1, 0, 0, 0, 0, 0, 0, 0]
+    path = tmp_path / "delta.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    units = read_units(path)
+    assert units.gdf["red_river_delta"].tolist()[:3] == [True, True, False]
+    inside = _scenario([{"name": "X", "kind": "xa", "members": ["00001", "00002"]}])
+    [unit] = evaluate(units, inside, RuleSet.load("R1211")).to_json()["new_units"]
+    assert {s["criterion"]: s for s in unit["standards"]}["area_km2"]["threshold"] == pytest.approx(21.0)
+    outside = _scenario([{"name": "X", "kind": "xa", "members": ["00002", "00003", "00006"]}])
+    [unit] = evaluate(units, outside, RuleSet.load("R1211")).to_json()["new_units"]
+    assert {s["criterion"]: s for s in unit["standards"]}["area_km2"]["threshold"] == 30
