@@ -413,7 +413,14 @@ def _flags_for(units: UnitSet, scenario: Scenario, new_unit: NewUnit) -> dict:
         "central_city": scenario.parent is not None and scenario.parent.kind == ParentKind.central_city,
         "red_river_delta": majority(lookup.red_river_delta),
     }
-    flags = {}
+    # Ethnic-minority share of a merged unit: population-weighted, known only if known for every member.
+    shares = [lookup.ethnic_minority_share[c] for c in members]
+    pops = [lookup.population[c] for c in members]
+    if members and all(v is not None for v in shares) and all(p for p in pops):
+        derived_share = sum(v * p for v, p in zip(shares, pops)) / sum(pops)
+    else:
+        derived_share = None
+    flags = {"ethnic_minority_share": scenario.context.get("ethnic_minority_share", derived_share)}
     for name, value in derived.items():
         explicit = getattr(new_unit, name)
         if explicit is not None:
@@ -463,7 +470,7 @@ def _evaluate_new_unit(units: UnitSet, scenario: Scenario, ruleset: RuleSet, new
         kind=new_unit.kind, area_km2=result.area_for_standards_km2, population=population,
         n_members=max(len(members), 1), mountainous=flags["mountainous"], border=flags["border"],
         island=flags["island"], central_city=flags["central_city"], red_river_delta=flags["red_river_delta"],
-        parent_kind=scenario.parent.kind if scenario.parent else None,
+        ethnic_minority_share=flags["ethnic_minority_share"], parent_kind=scenario.parent.kind if scenario.parent else None,
     )
     return replace(result, standards=tuple(ruleset.check_unit(figures)))
 

@@ -49,6 +49,7 @@ FIELD_CANDIDATES: dict[str, list[str]] = {
     "border": ["border", "bien_gioi"],
     "island": ["island", "hai_dao", "dao"],
     "red_river_delta": ["red_river_delta", "dong_bang_song_hong", "dbsh"],
+    "ethnic_minority_share": ["ethnic_minority_share", "ty_le_dtts", "dtts_pct", "ethnic_minority_pct"],
 }
 REQUIRED_FIELDS = ("code", "name")
 _KIND_PREFIXES = {"phuong ": UnitKind.ward, "xa ": UnitKind.commune, "thi tran ": UnitKind.township,
@@ -157,6 +158,15 @@ def _to_bool(series: pd.Series | None, n: int) -> np.ndarray:
     return np.array([fold(str(v)) in truthy if v is not None and v == v else False for v in series], dtype=bool)
 
 
+def _to_share(series: pd.Series | None, n: int) -> np.ndarray:
+    """A share as a fraction 0..1; values above 1 are read as percentages (45 → 0.45)."""
+    if series is None:
+        return np.full(n, np.nan)
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    values = np.where(values > 1.0, values / 100.0, values)
+    return np.where((values >= 0.0) & (values <= 1.0), values, np.nan)
+
+
 def _to_kind(value, name: str) -> str | None:
     if value is not None and value == value and str(value).strip():
         try:
@@ -223,6 +233,7 @@ def read_units(
         "border": _match_column(columns, None, "border", path),
         "island": _match_column(columns, None, "island", path),
         "red_river_delta": _match_column(columns, None, "red_river_delta", path),
+        "ethnic_minority_share": _match_column(columns, None, "ethnic_minority_share", path),
     }
     for required in REQUIRED_FIELDS:
         if mapping[required] is None:
@@ -320,6 +331,7 @@ def read_units(
         "border": _to_bool(get("border"), n),
         "island": _to_bool(get("island"), n),
         "red_river_delta": _to_bool(get("red_river_delta"), n),
+        "ethnic_minority_share": _to_share(get("ethnic_minority_share"), n),
     }
     gdf = gpd.GeoDataFrame(data, geometry=geometries, crs="EPSG:4326", index=pd.Index(codes, name="unit_code"))
     gdf = gdf[UNIT_COLUMNS + ["geometry"]]

@@ -19,6 +19,7 @@ from .validity import GeometryIssue
 UNIT_COLUMNS = [
     "code", "name", "kind", "district", "province", "population", "population_year", "population_source",
     "official_area_km2", "official_area_source", "area_km2", "mountainous", "border", "island", "red_river_delta",
+    "ethnic_minority_share",
 ]
 AREA_MISMATCH_PCT = 1.0  # official vs computed areas differing by more than this are flagged
 
@@ -154,6 +155,7 @@ class UnitLookup:
     border: dict
     island: dict
     red_river_delta: dict
+    ethnic_minority_share: dict  # NaN → None
     population_source: dict
 
 
@@ -167,5 +169,6 @@ def build_lookup(gdf: gpd.GeoDataFrame) -> UnitLookup:
         name=col("name"), kind=col("kind"), area_km2=col("area_km2", float),
         official_area_km2=col("official_area_km2", _num), population=col("population", _num),
         mountainous=col("mountainous", bool), border=col("border", bool), island=col("island", bool),
-        red_river_delta=col("red_river_delta", bool), population_source=col("population_source", str),
+        red_river_delta=col("red_river_delta", bool), ethnic_minority_share=col("ethnic_minority_share", _num),
+        population_source=col("population_source", str),
     )

@@ -228,3 +228,22 @@ def test_region_flags_come_from_the_units_layer(tmp_path):
     outside = _scenario([{"name": "X", "kind": "xa", "members": ["00002", "00003", "00006"]}])
     [unit] = evaluate(units, outside, RuleSet.load("R1211")).to_json()["new_units"]
     assert {s["criterion"]: s for s in unit["standards"]}["area_km2"]["threshold"] == 30
+
+
+def test_ethnic_minority_share_lowers_the_1211_population_floor(tmp_path):
+    from tests.conftest import grid_frame
+
+    frame = grid_frame("EPSG:4326")
+    frame["mountainous"] = True
+    frame["ty_le_dtts"] = [60.0, 0.6, None, 10, 10, 10, 10, 10, 10]  # percent or fraction; one unknown
+    path = tmp_path / "ethnic.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    units = read_units(path)
+    assert units.gdf["ethnic_minority_share"].tolist()[:2] == [0.6, 0.6]
+    scenario = _scenario([{"name": "X", "kind": "xa", "members": ["00001", "00002"]},
+                          {"name": "Y", "kind": "xa", "members": ["00002", "00003"][1:]}])
+    first, second = evaluate(units, scenario, RuleSet.load("R1211")).to_json()["new_units"]
+    # 60 % ethnic minority in a mountainous commune: 50 % − 3 × 5 points = 35 % of 5,000 people.
+    assert {s["criterion"]: s for s in first["standards"]}["population"]["threshold"] == pytest.approx(1750)
+    # Unknown share: the plain mountainous floor.
+    assert {s["criterion"]: s for s in second["standards"]}["population"]["threshold"] == 5000
