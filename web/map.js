@@ -7,6 +7,9 @@
 
 export const UNITS_SOURCE = "units";
 export const UNITS_FILL = "units-fill";
+export const UNITS_LINE = "units-line";
+// Zoom from which unit outlines are a line layer (widths by state); below it, the fill's edge.
+export const OUTLINE_MINZOOM = 8;
 
 // Colour of each new unit, by its position in the scenario (distinct, readable on white).
 export const NEW_UNIT_COLOURS = [
@@ -47,8 +50,11 @@ export function createMap(container, { basemapUrl = null, bounds = null, padding
     boxZoom: false,            // shift-drag is our box selection
     attributionControl: basemapUrl ? {} : false,
     fadeDuration: 0,
-    // Screenshots in tests and benchmarks read the canvas back.
-    canvasContextAttributes: { preserveDrawingBuffer: true, antialias: true },
+    renderWorldCopies: false,  // Vietnam never needs the world repeated beside it
+    // Screenshots in tests and benchmarks read the canvas back. No multisampling: MapLibre
+    // already smooths lines and circles in its shaders, and MSAA halves the frame rate of
+    // software rendering (measured: panning the demo at z11 10 → 19 fps).
+    canvasContextAttributes: { preserveDrawingBuffer: true, antialias: false },
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
@@ -75,23 +81,31 @@ function sourceLayerOf(tilejson, fallback) {
 export function addUnits(map, tilejson) {
   const sourceLayer = sourceLayerOf(tilejson, "units");
   map.addSource(UNITS_SOURCE, vectorSourceFrom(tilejson, { promoteId: "code" }));
+  const selected = ["boolean", ["feature-state", "selected"], false];
+  const unassigned = ["boolean", ["feature-state", "unassigned"], false];
+  const outlineColour = ["case", selected, "#111111", unassigned, "#d95f02", "#6b6b6b"];
+  // The fill's edge is a full pixel, not the line layer's thinner one: a lighter grey reads the same.
+  const edgeColour = ["case", selected, "#111111", unassigned, "#d95f02", "#a3a3a3"];
   map.addLayer({
     id: UNITS_FILL, type: "fill", source: UNITS_SOURCE, "source-layer": sourceLayer,
     paint: {
       "fill-color": ["to-color", ["coalesce", ["feature-state", "fill"], OUTSIDE_COLOUR]],
       "fill-opacity": 0.78,
+      // Below OUTLINE_MINZOOM the fill's own 1-pixel edge (drawn anyway: fill-antialias is on by
+      // default) is the unit outline, coloured like the line layer; the line layer would cost
+      // about as much as the fill at a whole-country zoom in software rendering.
+      "fill-outline-color": edgeColour,
     },
   });
-  // One line layer for all unit outlines; selected and unassigned units are told apart by
-  // feature-state (fewer layers to draw per frame than separate, mostly invisible ones).
-  const selected = ["boolean", ["feature-state", "selected"], false];
-  const unassigned = ["boolean", ["feature-state", "unassigned"], false];
+  // One line layer for all unit outlines from OUTLINE_MINZOOM; selected and unassigned units
+  // are told apart by feature-state (fewer layers to draw per frame than separate, mostly
+  // invisible ones).
   map.addLayer({
-    id: "units-line", type: "line", source: UNITS_SOURCE, "source-layer": sourceLayer,
+    id: UNITS_LINE, type: "line", source: UNITS_SOURCE, "source-layer": sourceLayer, minzoom: OUTLINE_MINZOOM,
     paint: {
-      "line-color": ["case", selected, "#111111", unassigned, "#d95f02", "#6b6b6b"],
+      "line-color": outlineColour,
       "line-width": ["interpolate", ["linear"], ["zoom"],
-        6, ["case", selected, 3, unassigned, 1.2, 0.3],
+        OUTLINE_MINZOOM, ["case", selected, 3, unassigned, 1.4, 0.6],
         12, ["case", selected, 3.5, unassigned, 2, 1]],
     },
   });
