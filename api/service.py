@@ -414,7 +414,7 @@ class Service:
         """Dissolved new units with their figures, members and indicators as tile attributes."""
         from layers.sources import scenario_tile_source
 
-        from geo.population import polygonal_part
+        from geo.validity import polygonal_part
 
         evaluation = self.evaluation(record)
         data = evaluation.new_units_gdf()

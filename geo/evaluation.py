@@ -23,6 +23,7 @@ from .kinds import ParentKind, UnitKind
 from .scenario import NewUnit, Scenario
 from .standards import ParentFigures, RuleResult, RuleSet, UnitFigures, overall_status
 from .units import AREA_MISMATCH_PCT, UnitSet
+from .validity import polygonal_part
 
 AREA_SOURCE_COMPUTED = "computed: geodesic area on the WGS 84 ellipsoid (pyproj Geod)"
 SLIVER_TOLERANCE_M = 25.0        # gaps narrower than 2× this between members are closed when dissolving
@@ -359,7 +360,7 @@ def dissolve_members(units: UnitSet, new_unit: NewUnit):
     merged = shapely.coverage_union_all(geoms) if clean else None
     if merged is None or not merged.is_valid:
         merged = shapely.union_all(geoms)
-    merged = _polygonal(merged)
+    merged = polygonal_part(merged)
     if len(geoms) == 1 and clean:
         return merged, 0.0
     # Close slivers (gaps between members narrower than 2 × tolerance) in a local metric plane.
@@ -372,17 +373,9 @@ def dissolve_members(units: UnitSet, new_unit: NewUnit):
     result = to_wgs84(np.array([closed], dtype=object), plane)[0]
     if not result.is_valid:
         result = shapely.make_valid(result)
-    result = _polygonal(result)
+    result = polygonal_part(result)
     sliver_km2 = max(0.0, geodesic_area_km2(result) - geodesic_area_km2(merged))
     return result, sliver_km2
-
-
-def _polygonal(geometry):
-    """Keep the areal part: make_valid or a union can add stray lines/points (GeometryCollection)."""
-    if geometry.geom_type in ("Polygon", "MultiPolygon"):
-        return geometry
-    parts = [g for g in getattr(geometry, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
 def _fill_small_holes(geometry, max_hole_m2: float):

@@ -39,6 +39,7 @@ from shapely.geometry.base import BaseGeometry
 
 from .area import geodesic_area_km2, geodesic_areas_km2
 from .errors import InputError, MissingColumnError, MissingCRSError
+from .validity import polygonal_part
 
 logger = logging.getLogger(__name__)
 
@@ -158,18 +159,6 @@ def zonal_population(units_gdf: gpd.GeoDataFrame, raster_path: str | Path) -> pd
     series.attrs["source"] = raster.path.name
     series.attrs["valid_fraction"] = pd.Series(valid_fraction, index=units_gdf.index.copy())
     return series
-
-
-def polygonal_part(geometry: BaseGeometry | None) -> BaseGeometry:
-    """The polygonal part of an intersection result (drops stray lines and points)."""
-    if geometry is None or geometry.is_empty:
-        return shapely.Polygon()
-    if geometry.geom_type in ("Polygon", "MultiPolygon"):
-        return geometry
-    if geometry.geom_type == "GeometryCollection":
-        polygons = [g for g in geometry.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
-        return shapely.union_all(polygons) if polygons else shapely.Polygon()
-    return shapely.Polygon()
 
 
 # --------------------------------------------------------------------------- estimates

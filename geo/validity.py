@@ -34,8 +34,10 @@ class GeometryIssue:
         return f"{self.code} {self.name}: {self.problem}{where} — {self.action}{extra}"
 
 
-def _polygonal_part(geometry):
-    """Keep only the areal part of a geometry (make_valid may return collections with lines)."""
+def polygonal_part(geometry):
+    """The areal part of a geometry: make_valid, unions and intersections may add stray lines/points."""
+    if geometry is None or geometry.is_empty:
+        return shapely.Polygon()
     if geometry.geom_type in ("Polygon", "MultiPolygon"):
         return geometry
     parts = [g for g in getattr(geometry, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
@@ -75,7 +77,7 @@ def check_and_repair(codes, names, geometries: np.ndarray, *, repair: bool = Tru
             issues.append(GeometryIssue(code, name, problem, location, action="refused"))
             refused.append(int(i))
             continue
-        fixed = _polygonal_part(shapely.make_valid(geometry, method="structure"))
+        fixed = polygonal_part(shapely.make_valid(geometry, method="structure"))
         if fixed.is_empty:
             issues.append(GeometryIssue(code, name, problem, location, action="refused",
                                         detail="repair left no area"))

@@ -29,7 +29,7 @@ from pyproj import CRS
 
 from geo.area import geodesic_areas_km2, geodesic_lengths_km
 from geo.errors import InputError, MissingCRSError
-from geo.population import polygonal_part
+from geo.validity import polygonal_part
 
 from .models import LayerKind, TourismRank
 
