@@ -14,28 +14,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import shapely
-from pyproj import Transformer
 from shapely.geometry import box, mapping
 
 from geo.area import geodesic_areas_km2
 from geo.errors import InputError, InvalidGeometryError, OversizeInputError, UnknownCRSError
 from layers.analysis import analyse_polygon
 from layers.models import LayerKind
+from plane_fixtures import km
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-
-TM3_BAC_NINH = "+proj=tmerc +lat_0=0 +lon_0=105.5 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m +no_defs"
-ORIGIN_X, ORIGIN_Y = 550_000.0, 2_330_000.0
-_TO_LONLAT = Transformer.from_crs(TM3_BAC_NINH, 4326, always_xy=True)
-
-
-def km(geometry):
-    """A geometry drawn in km offsets of the TM-3 plane, returned in lon/lat."""
-    return shapely.transform(geometry, lambda xy: np.column_stack(
-        _TO_LONLAT.transform(ORIGIN_X + xy[:, 0] * 1000, ORIGIN_Y + xy[:, 1] * 1000)))
 
 
 @pytest.fixture

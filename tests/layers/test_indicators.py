@@ -17,25 +17,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from pyproj import Transformer
 from shapely.geometry import LineString, Point, box
 
 from geo.area import geodesic_area_km2, geodesic_areas_km2, geodesic_length_km
 from geo.errors import MissingCRSError
 from layers.indicators import INDICATOR_FIELDS, compute_indicators, indicators_to_csv
 from layers.models import LayerKind, features_to_gdf, read_zoning_collection
+from plane_fixtures import TM3_BAC_NINH, km
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-
-TM3_BAC_NINH = "+proj=tmerc +lat_0=0 +lon_0=105.5 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m +no_defs"
-ORIGIN_X, ORIGIN_Y = 550_000.0, 2_330_000.0
-_TO_LONLAT = Transformer.from_crs(TM3_BAC_NINH, 4326, always_xy=True)
-
-
-def km(geometry):
-    """A geometry drawn in km offsets of the TM-3 plane, returned in lon/lat."""
-    return shapely.transform(geometry, lambda xy: np.column_stack(
-        _TO_LONLAT.transform(ORIGIN_X + xy[:, 0] * 1000, ORIGIN_Y + xy[:, 1] * 1000)))
 
 
 def layer(geometries, **columns) -> gpd.GeoDataFrame:
