@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from geo.errors import DiagioiError
+from diagioi.geo.errors import DiagioiError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="diagioi — merging Vietnamese wards and communes: areas, populations, standards, exports.")
@@ -42,7 +42,7 @@ def _fail(error: DiagioiError) -> None:
 
 
 def _read(path: Path, **fields):
-    from geo.io import read_units
+    from diagioi.geo.io import read_units
 
     with _progress() as progress:
         progress.add_task(f"reading {path.name}", total=None)
@@ -121,7 +121,7 @@ def _check_outputs(outputs: list[Path]) -> None:
 
 
 def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
-    from geo import exports
+    from diagioi.geo import exports
 
     data = evaluation.to_json()
     written = []
@@ -139,7 +139,7 @@ def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
         elif suffix in (".geojson", ".json"):
             exports.write_new_units_geojson(evaluation.new_units_gdf(), path)
         else:  # ".html" (the suffix was checked by _check_outputs)
-            from layers.html_map import write_html_map
+            from diagioi.layers.html_map import write_html_map
 
             write_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, path, title=evaluation.scenario.name)
         written.append(path)
@@ -191,9 +191,9 @@ def evaluate(
     encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding")] = None,
 ) -> None:
     """Evaluate a merger scenario: figures and standards per new unit, totals, exports."""
-    from geo.evaluation import evaluate as run_evaluation
-    from geo.scenario import Scenario
-    from geo.standards import RuleSet
+    from diagioi.geo.evaluation import evaluate as run_evaluation
+    from diagioi.geo.scenario import Scenario
+    from diagioi.geo.standards import RuleSet
 
     try:
         _check_outputs(list(out_paths or []))
@@ -222,10 +222,10 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="print the evaluation JSON")] = False,
 ) -> None:
     """Run the main job on the embedded sample region: evaluate the example merger and export everything."""
-    from geo.demo import demo_dir
-    from geo.evaluation import evaluate as run_evaluation
-    from geo.io import read_units
-    from geo.scenario import Scenario
+    from diagioi.geo.demo import demo_dir
+    from diagioi.geo.evaluation import evaluate as run_evaluation
+    from diagioi.geo.io import read_units
+    from diagioi.geo.scenario import Scenario
 
     try:
         folder = demo_dir()
@@ -254,7 +254,7 @@ def rules_command(
     regime: Annotated[Optional[str], typer.Argument(help="R76 | R1211 | R112 | R35; omit to list regimes")] = None,
 ) -> None:
     """List the legal regimes, or the rules of one regime with thresholds and citations."""
-    from geo.standards import RuleSet
+    from diagioi.geo.standards import RuleSet
 
     try:
         if regime is None:
@@ -274,7 +274,7 @@ def serve(
     token: Annotated[Optional[str], typer.Option(help="write token (default: $DIAGIOI_TOKEN or a generated one)")] = None,
 ) -> None:
     """Serve the API and the browser app on an embedded store."""
-    from api.server import run_server
+    from diagioi.api.server import run_server
 
     try:
         run_server(host=host, port=port, data_dir=data_dir, units_path=units_file, token=token)

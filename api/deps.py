@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from layers.models import LayerKind
+from diagioi.layers.models import LayerKind
 
 from .service import Service
 from .store import ScenarioRecord

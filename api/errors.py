@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo.errors import (
+from diagioi.geo.errors import (
     ConflictError,
     DiagioiError,
     InputError,

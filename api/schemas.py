@@ -89,8 +89,8 @@ class ScenarioCreate(BaseModel):
     @classmethod
     def _builtin_regime(cls, regime: str) -> str:
         """Only built-in regimes over HTTP: a rules-file path would make the server read its own files."""
-        from geo.errors import RuleSetError
-        from geo.standards import RuleSet
+        from diagioi.geo.errors import RuleSetError
+        from diagioi.geo.standards import RuleSet
 
         names = ", ".join(entry["id"] for entry in RuleSet.available())
         if regime.strip().lower().endswith((".yaml", ".yml")):

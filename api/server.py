@@ -39,7 +39,7 @@ def run_server(host: str, port: int, data_dir: str | Path | None, units_path: st
             if value is not None:
                 os.environ[f"DIAGIOI_{name.upper()}"] = str(value)
         _announce(url, settings)
-        uvicorn.run("api.server:app_from_environment", factory=True, host=host, port=port, reload=True,
+        uvicorn.run("diagioi.api.server:app_from_environment", factory=True, host=host, port=port, reload=True,
                     reload_dirs=[str(Path(__file__).resolve().parents[1])])
         return
     app = create_app(settings)

@@ -25,11 +25,11 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geo.errors import ConflictError, NotFoundError, ScenarioError
-from geo.io import read_units
-from geo.scenario import Scenario
-from geo.units import UnitSet
-from layers.models import LayerKind
+from diagioi.geo.errors import ConflictError, NotFoundError, ScenarioError
+from diagioi.geo.io import read_units
+from diagioi.geo.scenario import Scenario
+from diagioi.geo.units import UnitSet
+from diagioi.layers.models import LayerKind
 
 from .settings import Settings
 from .store import FeatureRecord, NewFeature, ScenarioRecord, SqliteStore, Store
@@ -140,7 +140,7 @@ class Service:
         return units
 
     def _seed_demo(self, folder: Path, units: UnitSet) -> None:
-        from layers.models import read_layer_file
+        from diagioi.layers.models import read_layer_file
 
         for kind in LayerKind:
             path = folder / f"{kind.value}.geojson"
@@ -173,7 +173,7 @@ class Service:
         Province and district match with or without their prefix ("Bắc Kạn" = "Tỉnh Bắc Kạn");
         ``q`` matches part of the name, or the start of the code.
         """
-        from geo.text import fold
+        from diagioi.geo.text import fold
 
         gdf = self.units.gdf
         mask = pd.Series(True, index=gdf.index)
@@ -245,7 +245,7 @@ class Service:
         return scenario
 
     def evaluate(self, scenario: Scenario):
-        from geo.evaluation import evaluate
+        from diagioi.geo.evaluation import evaluate
 
         return evaluate(self.units, scenario)
 
@@ -348,7 +348,7 @@ class Service:
     # ------------------------------------------------------------------ indicators
     def unit_indicators(self) -> tuple[pd.DataFrame, str]:
         """Indicators per existing unit, with the version they were computed for."""
-        from layers.indicators import compute_indicators
+        from diagioi.layers.indicators import compute_indicators
 
         frames, versions = self.layer_frames()
         version = f"{self.units.version}.{_layers_token(versions)}"
@@ -358,7 +358,7 @@ class Service:
 
     def scenario_indicators(self, record: ScenarioRecord) -> tuple[pd.DataFrame, str]:
         """Indicators per new unit of a scenario version."""
-        from layers.indicators import compute_indicators
+        from diagioi.layers.indicators import compute_indicators
 
         frames, versions = self.layer_frames()
         version = f"{record.scenario_id}.{record.version}.{self.units.version}.{_layers_token(versions)}"
@@ -389,7 +389,7 @@ class Service:
                 f"no tile layer {layer_id!r}",
                 hint="use units, scenario-{id}, industrial_clusters, tourism_sites or night_streets",
                 context={"layer": layer_id}) from None
-        from layers.sources import zoning_tile_source
+        from diagioi.layers.sources import zoning_tile_source
 
         layer_version = self.store.layer_version(kind.value)
         version = str(layer_version)
@@ -398,8 +398,8 @@ class Service:
 
     def _units_source(self, indicators: pd.DataFrame, version: str):
         """Units with density (người/km²) and the per-unit zoning indicators as tile attributes."""
-        from layers.sources import UNITS_TILE_PROPERTIES, GeoDataFrameTileSource, with_density_per_km2
-        from layers.styles import style_for
+        from diagioi.layers.sources import UNITS_TILE_PROPERTIES, GeoDataFrameTileSource, with_density_per_km2
+        from diagioi.layers.styles import style_for
 
         data = with_density_per_km2(self.units.gdf)
         data["density"] = data["density_per_km2"]
@@ -412,9 +412,9 @@ class Service:
 
     def _scenario_source(self, record: ScenarioRecord, version: str):
         """Dissolved new units with their figures, members and indicators as tile attributes."""
-        from layers.sources import scenario_tile_source
+        from diagioi.layers.sources import scenario_tile_source
 
-        from geo.validity import polygonal_part
+        from diagioi.geo.validity import polygonal_part
 
         evaluation = self.evaluation(record)
         data = evaluation.new_units_gdf()
@@ -435,7 +435,7 @@ _PLACE_PREFIXES = ("tinh ", "thanh pho ", "huyen ", "quan ", "thi xa ", "tp ", "
 
 def _place_key(name: str) -> str:
     """Folded province/district name without its administrative prefix."""
-    from geo.text import fold
+    from diagioi.geo.text import fold
 
     key = fold(name)
     for prefix in _PLACE_PREFIXES:
@@ -469,6 +469,6 @@ def _features_frame(kind: LayerKind, records: list[FeatureRecord]) -> gpd.GeoDat
 
 
 def _demo_dir() -> Path:
-    from geo.demo import demo_dir
+    from diagioi.geo.demo import demo_dir
 
     return Path(demo_dir())

@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_REPO_ROOT = Path(__file__).resolve().parents[1]
+from diagioi.web import web_dir as _installed_web_dir
 
 
 class Settings(BaseSettings):
@@ -32,7 +32,7 @@ class Settings(BaseSettings):
                                         description="Largest drawn polygon analysed, in km² (larger → 422).")
     basemap_url: str | None = Field(default=None,
                                     description="Raster basemap URL template for the web map ({z}/{x}/{y}).")
-    web_dir: Path = Field(default=_REPO_ROOT / "web", description="Static browser app served at /.")
+    web_dir: Path = Field(default_factory=_installed_web_dir, description="Static browser app served at /.")
     seed_demo: bool = Field(default=True,
                             description="Seed sample zoning layers and the example scenario into a fresh store "
                                         "when the sample units are used.")

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from geo.errors import ConflictError, InputError, NotFoundError
+from diagioi.geo.errors import ConflictError, InputError, NotFoundError
 
 SCHEMA_VERSION = 1
 

@@ -60,7 +60,7 @@ def _stats(samples_s: list[float]) -> str:
 def _dataset(work: Path) -> tuple[Path, dict, str]:
     """Units file, scenario body and a label."""
     if OLD_UNITS.exists() and MAPPING.exists():
-        from geo.io import read_units
+        from diagioi.geo.io import read_units
 
         units = read_units(OLD_UNITS)
         mapping = pd.read_csv(MAPPING, dtype=str)
@@ -74,7 +74,7 @@ def _dataset(work: Path) -> tuple[Path, dict, str]:
         body = {"name": "Thái Nguyên 2025 (benchmark)", "regime": "R76", "new_units": new_units}
         label = f"real: Thái Nguyên old communes ({len(mapping)} units → {len(new_units)} new)"
         return OLD_UNITS, body, label
-    from geo.demo import demo_dir
+    from diagioi.geo.demo import demo_dir
 
     folder = Path(demo_dir())
     body = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
@@ -141,7 +141,7 @@ def bench_reassign(client: httpx.Client, body: dict, n_requests: int, time_limit
 
 def bench_edit_visible(client: httpx.Client, scenario_id: str, body: dict, repeat: int) -> None:
     """Time from a write to the first tile that shows it (TileJSON, then one tile at the new version)."""
-    from layers.tms import tile_for_lnglat
+    from diagioi.layers.tms import tile_for_lnglat
 
     layer = f"scenario-{scenario_id}"
     version = client.get(f"/api/scenarios/{scenario_id}").json()["version"]

@@ -228,7 +228,7 @@ def main() -> None:
         finally:
             demo.stop()
         if not options.no_country:
-            from geo.demo import build_country
+            from diagioi.geo.demo import build_country
 
             started = time.perf_counter()
             country_path = workdir / "country.geojson"

@@ -25,11 +25,11 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from geo.area import geodesic_areas_km2  # noqa: E402
-from geo.evaluation import evaluate  # noqa: E402
-from geo.io import read_units  # noqa: E402
-from geo.scenario import Scenario  # noqa: E402
-from geo.standards import RuleSet  # noqa: E402
+from diagioi.geo.area import geodesic_areas_km2  # noqa: E402
+from diagioi.geo.evaluation import evaluate  # noqa: E402
+from diagioi.geo.io import read_units  # noqa: E402
+from diagioi.geo.scenario import Scenario  # noqa: E402
+from diagioi.geo.standards import RuleSet  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 OLD = SHARED / "pre2025_communes_census2009_bk_tn_bg_bn.geojson"
@@ -153,7 +153,7 @@ def main() -> None:
     else:
         ROWS.append(("real data", "skipped", f"{SHARED} not found", ""))
 
-    from geo.demo import build_country
+    from diagioi.geo.demo import build_country
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

@@ -44,10 +44,10 @@ import shapely
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from geo.area import geodesic_areas_km2  # noqa: E402
-from layers.sources import GeoDataFrameTileSource, with_density_per_km2  # noqa: E402
-from layers.tile_cache import TileCache  # noqa: E402
-from layers.tms import tile_for_lnglat  # noqa: E402
+from diagioi.geo.area import geodesic_areas_km2  # noqa: E402
+from diagioi.layers.sources import GeoDataFrameTileSource, with_density_per_km2  # noqa: E402
+from diagioi.layers.tile_cache import TileCache  # noqa: E402
+from diagioi.layers.tms import tile_for_lnglat  # noqa: E402
 
 SHARED_DATA = REPO.parent / "shared" / "data"
 ZOOMS = (6, 10, 14)
@@ -129,7 +129,7 @@ def load_datasets() -> list[Dataset]:
         else:
             print(f"skip {name}: {path} not found")
     try:
-        from geo.demo import build_country, build_region, build_zoning
+        from diagioi.geo.demo import build_country, build_region, build_zoning
     except ImportError:
         print("skip generated country: geo.demo.build_country not available")
     else:

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo.errors import EncodingError
+from diagioi.geo.errors import EncodingError
 
 if TYPE_CHECKING:
     import geopandas as gpd

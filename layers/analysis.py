@@ -17,10 +17,10 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from geo.area import geodesic_area_km2, geodesic_areas_km2
-from geo.errors import InputError, OversizeInputError
-from geo.population import density_per_km2, estimate_population
-from geo.validity import polygonal_part
+from diagioi.geo.area import geodesic_area_km2, geodesic_areas_km2
+from diagioi.geo.errors import InputError, OversizeInputError
+from diagioi.geo.population import density_per_km2, estimate_population
+from diagioi.geo.validity import polygonal_part
 
 from .indicators import INDICATOR_FIELDS, MIN_PIECE_AREA_KM2, compute_indicators
 from .models import LayerKind, geometry_from_geojson, require_valid

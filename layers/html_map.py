@@ -18,11 +18,12 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from geo.errors import DiagioiError, MissingCRSError
+from diagioi.geo.errors import DiagioiError, MissingCRSError
+from diagioi.web import web_dir
 
 __all__ = ["LEAFLET_DIR", "NEW_UNIT_COLOURS", "write_html_map", "render_html_map"]
 
-LEAFLET_DIR = Path(__file__).resolve().parents[1] / "web" / "vendor" / "leaflet"
+LEAFLET_DIR = web_dir() / "vendor" / "leaflet"
 
 # Same palette as the browser app (web/map.js), so a new unit has the same colour in both.
 NEW_UNIT_COLOURS = [

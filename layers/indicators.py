@@ -27,9 +27,9 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geo.area import geodesic_areas_km2, geodesic_lengths_km
-from geo.errors import InputError, MissingCRSError
-from geo.validity import polygonal_part
+from diagioi.geo.area import geodesic_areas_km2, geodesic_lengths_km
+from diagioi.geo.errors import InputError, MissingCRSError
+from diagioi.geo.validity import polygonal_part
 
 from .models import LayerKind, TourismRank
 

@@ -41,7 +41,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import (EncodingError, InputError, InvalidGeometryError, MissingColumnError, MissingCRSError,
+from diagioi.geo.errors import (EncodingError, InputError, InvalidGeometryError, MissingColumnError, MissingCRSError,
                         UnknownCRSError)
 
 logger = logging.getLogger(__name__)

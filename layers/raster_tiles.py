@@ -15,8 +15,8 @@ from rasterio.features import rasterize
 from rasterio.io import MemoryFile
 from affine import Affine
 
-from layers.styles import RGBA
-from layers.tms import tile_bounds
+from diagioi.layers.styles import RGBA
+from diagioi.layers.tms import tile_bounds
 
 #: Width and height of a PNG tile in pixels.
 TILE_SIZE_PX = 256

@@ -24,12 +24,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.errors import InputError, MissingColumnError, MissingCRSError, NotFoundError
-from layers.raster_tiles import MEDIA_TYPE_PNG, PNG_SIMPLIFY_ZOOM_OFFSET, render_png
-from layers.styles import LayerStyle, default_style, style_for
-from layers.tile_cache import SHARED_TILE_CACHE, TileCache
-from layers.tms import MAX_LATITUDE, WEB_MERCATOR_TMS, check_tile, clamp_lnglat_bounds
-from layers.vector_tiles import MEDIA_TYPE_MVT, TileGeometryIndex, encode_mvt, feature_attributes
+from diagioi.geo.errors import InputError, MissingColumnError, MissingCRSError, NotFoundError
+from diagioi.layers.raster_tiles import MEDIA_TYPE_PNG, PNG_SIMPLIFY_ZOOM_OFFSET, render_png
+from diagioi.layers.styles import LayerStyle, default_style, style_for
+from diagioi.layers.tile_cache import SHARED_TILE_CACHE, TileCache
+from diagioi.layers.tms import MAX_LATITUDE, WEB_MERCATOR_TMS, check_tile, clamp_lnglat_bounds
+from diagioi.layers.vector_tiles import MEDIA_TYPE_MVT, TileGeometryIndex, encode_mvt, feature_attributes
 
 logger = logging.getLogger(__name__)
 

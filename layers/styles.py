@@ -14,7 +14,7 @@ from enum import StrEnum
 from numbers import Number
 from typing import Any
 
-from geo.errors import NotFoundError
+from diagioi.geo.errors import NotFoundError
 
 RGBA = tuple[int, int, int, int]
 

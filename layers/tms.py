@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import morecantile
 
-from geo.errors import TileOutsideBoundsError
+from diagioi.geo.errors import TileOutsideBoundsError
 
 #: The tile matrix set used by every tile source (``{z}/{x}/{y}`` in XYZ order, y down).
 WEB_MERCATOR_TMS = morecantile.tms.get("WebMercatorQuad")

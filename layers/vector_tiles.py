@@ -23,8 +23,8 @@ import numpy as np
 import shapely
 from shapely import GeometryType
 
-from layers.styles import GeometryKind
-from layers.tms import WEB_MERCATOR_TMS, check_tile, tile_bounds, tile_size_m
+from diagioi.layers.styles import GeometryKind
+from diagioi.layers.tms import WEB_MERCATOR_TMS, check_tile, tile_bounds, tile_size_m
 
 logger = logging.getLogger(__name__)
 

@@ -66,6 +66,6 @@ def grid_path(tmp_path) -> Path:
 
 @pytest.fixture
 def grid_units(grid_path):
-    from geo.io import read_units
+    from diagioi.geo.io import read_units
 
     return read_units(grid_path)

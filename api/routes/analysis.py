@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from layers.analysis import analyse_polygon
+from diagioi.layers.analysis import analyse_polygon
 
 from ..deps import ServiceDep
 from ..errors import responses

@@ -11,8 +11,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from geo import exports
-from geo.text import fold
+from diagioi.geo import exports
+from diagioi.geo.text import fold
 
 from ..deps import ScenarioDep, ServiceDep
 from ..errors import responses
@@ -57,7 +57,7 @@ async def export_scenario_html(
     lang: Annotated[Literal["vi", "en"], Query(description="Language of labels")] = "vi",
 ) -> Response:
     """New units (coloured, outlined by pass/fail, popups with figures) over the old units."""
-    from layers.html_map import render_html_map
+    from diagioi.layers.html_map import render_html_map
 
     def build() -> bytes:
         evaluation = service.evaluation(record)

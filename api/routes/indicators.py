@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import pandas as pd
 from fastapi import APIRouter, Query, Response
 
-from layers.indicators import INDICATOR_FIELDS, indicators_to_csv
+from diagioi.layers.indicators import INDICATOR_FIELDS, indicators_to_csv
 
 from ..deps import ServiceDep
 from ..errors import responses

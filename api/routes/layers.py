@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo.errors import EncodingError, InputError
-from layers.models import LayerKind, read_layer_file, validate_feature
+from diagioi.geo.errors import EncodingError, InputError
+from diagioi.layers.models import LayerKind, read_layer_file, validate_feature
 
 from ..deps import ServiceDep, WriterDep
 from ..errors import responses

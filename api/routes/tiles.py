@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from layers.sources import TileFormat
+from diagioi.layers.sources import TileFormat
 
 from ..deps import ServiceDep
 from ..errors import responses

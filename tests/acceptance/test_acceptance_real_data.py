@@ -12,10 +12,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from geo.evaluation import evaluate
-from geo.io import read_units
-from geo.scenario import Scenario
-from geo.standards import RuleSet
+from diagioi.geo.evaluation import evaluate
+from diagioi.geo.io import read_units
+from diagioi.geo.scenario import Scenario
+from diagioi.geo.standards import RuleSet
 
 pytestmark = pytest.mark.real_data
 
@@ -109,7 +109,7 @@ def test_cli_evaluate_on_a_real_province_writes_an_annex_that_opens(shared_data,
     scenario_path = tmp_path / "bac_kan.json"
     scenario_path.write_text(json.dumps({"name": "Bắc Kạn theo huyện", "new_units": new}, ensure_ascii=False))
     xlsx = tmp_path / "annex.xlsx"
-    run = subprocess.run([sys.executable, "-m", "api.cli", "evaluate", str(scenario_path), "--units",
+    run = subprocess.run([sys.executable, "-m", "diagioi.api.cli", "evaluate", str(scenario_path), "--units",
                           str(shared_data / OLD), "--out", str(xlsx), "--json"],
                          capture_output=True, text=True, check=True)
     data = json.loads(run.stdout)
@@ -125,7 +125,7 @@ def test_cli_evaluate_on_a_real_province_writes_an_annex_that_opens(shared_data,
 def test_cli_reports_a_bad_file_in_one_line_without_traceback(tmp_path):
     bad = tmp_path / "bad.geojson"
     bad.write_text("{not json", encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "api.cli", "units", str(bad)], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-m", "diagioi.api.cli", "units", str(bad)], capture_output=True, text=True)
     assert run.returncode == 2
     assert "malformed JSON at line 1" in run.stderr
     assert "Traceback" not in run.stderr

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
+from diagioi.api.app import create_app
+from diagioi.api.settings import Settings
 
 from api_helpers import TOKEN
 

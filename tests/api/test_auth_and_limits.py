@@ -4,7 +4,7 @@ from __future__ import annotations
 from api_helpers import AUTH, scenario_body
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from diagioi.api.app import create_app
 
 
 def test_write_without_token_is_401_with_a_hint(client):

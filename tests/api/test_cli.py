@@ -5,7 +5,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from diagioi.api.cli import app
 
 runner = CliRunner()
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
+from diagioi.api.app import create_app
+from diagioi.api.settings import Settings
 from api_helpers import TOKEN
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"

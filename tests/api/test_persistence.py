@@ -4,7 +4,7 @@ from __future__ import annotations
 from api_helpers import AUTH, scenario_body
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from diagioi.api.app import create_app
 
 
 def test_a_new_app_on_the_same_data_dir_serves_the_same_state(settings):
@@ -37,7 +37,7 @@ def test_a_new_app_on_the_same_data_dir_serves_the_same_state(settings):
 
 
 def test_a_fresh_store_without_units_serves_the_seeded_sample_region(tmp_path):
-    from api.settings import Settings
+    from diagioi.api.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "data", token="t", web_dir=tmp_path / "no-web")
     with TestClient(create_app(settings)) as client:

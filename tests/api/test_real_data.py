@@ -6,9 +6,9 @@ import pytest
 from api_helpers import AUTH, TOKEN
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
-from layers.tms import tile_for_lnglat
+from diagioi.api.app import create_app
+from diagioi.api.settings import Settings
+from diagioi.layers.tms import tile_for_lnglat
 
 pytestmark = pytest.mark.real_data
 

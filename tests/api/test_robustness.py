@@ -279,7 +279,7 @@ def test_openapi_describes_the_geojson_export_as_a_feature_collection(client):
 def test_wrong_method_on_an_api_path_lists_the_allowed_methods_with_the_web_app_mounted(settings, tmp_path):
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from diagioi.api.app import create_app
 
     web = tmp_path / "web"
     web.mkdir()

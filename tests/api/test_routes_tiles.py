@@ -7,7 +7,7 @@ import pytest
 from api_helpers import AUTH, GRID_CODES, scenario_body
 from rasterio.io import MemoryFile
 
-from layers.tms import tile_bounds_lnglat, tile_for_lnglat
+from diagioi.layers.tms import tile_bounds_lnglat, tile_for_lnglat
 
 
 def _grid_tile(client) -> tuple[int, int, int]:

@@ -1,7 +1,7 @@
 """run_server (behind ``diagioi serve``): settings from arguments, token printed at start-up."""
 from __future__ import annotations
 
-import api.server as server
+import diagioi.api.server as server
 
 
 def test_run_server_prints_a_generated_token_and_serves_the_app(monkeypatch, tmp_path, units_file, capsys):

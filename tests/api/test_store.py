@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from api.store import NewFeature, SqliteStore
-from geo.errors import ConflictError, NotFoundError
+from diagioi.api.store import NewFeature, SqliteStore
+from diagioi.geo.errors import ConflictError, NotFoundError
 
 REPO = Path(__file__).resolve().parents[2]
 POINT = {"type": "Point", "coordinates": [105.76, 21.61]}
@@ -90,7 +90,7 @@ def test_feature_update_and_delete_check_versions(tmp_path):
 
 _WRITER = textwrap.dedent("""
     import sys
-    from api.store import NewFeature, SqliteStore
+    from diagioi.api.store import NewFeature, SqliteStore
     store = SqliteStore(sys.argv[1])
     point = {"type": "Point", "coordinates": [105.76, 21.61]}
     print("ready", flush=True)

@@ -2,7 +2,7 @@
 import pytest
 import shapely
 
-from geo.adjacency import build_adjacency
+from diagioi.geo.adjacency import build_adjacency
 
 
 def test_grid_neighbours_are_rook_not_queen(grid_units):

@@ -6,8 +6,8 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from geo.area import geodesic_area_km2, geodesic_areas_km2, geodesic_length_km, plane_areas_km2, require_geographic
-from geo.errors import UnknownCRSError
+from diagioi.geo.area import geodesic_area_km2, geodesic_areas_km2, geodesic_length_km, plane_areas_km2, require_geographic
+from diagioi.geo.errors import UnknownCRSError
 
 A = 6378137.0
 F = 1 / 298.257223563

@@ -10,8 +10,8 @@ import rasterio
 import shapely
 from exactextract import exact_extract
 
-from geo.area import geodesic_area_km2, geodesic_areas_km2
-from geo.demo import (
+from diagioi.geo.area import geodesic_area_km2, geodesic_areas_km2
+from diagioi.geo.demo import (
     DemoPaths,
     build_country,
     build_population_raster,
@@ -22,7 +22,7 @@ from geo.demo import (
     file_digest,
     write_demo,
 )
-from geo.errors import InputError
+from diagioi.geo.errors import InputError
 
 UNIT_COLUMNS = ["code", "name", "kind", "district", "district_code", "province", "province_code", "population",
                 "population_year", "area_km2_official", "mountainous", "sample", "geometry"]

@@ -11,7 +11,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
-from geo.encoding import (
+from diagioi.geo.encoding import (
     LEGACY_ENCODINGS,
     RAW_READ_ENCODING,
     VIETNAMESE_LETTERS,
@@ -22,7 +22,7 @@ from geo.encoding import (
     guess_encoding,
     read_dbf_text_columns,
 )
-from geo.errors import EncodingError
+from diagioi.geo.errors import EncodingError
 
 # Names of real units (Bắc Kạn city and around) plus words that exercise the capitals with
 # tone marks, which TCVN3 keeps outside its .VnTime core.

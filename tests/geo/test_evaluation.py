@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.area import geodesic_area_km2
-from geo.evaluation import evaluate
-from geo.io import read_units
-from geo.scenario import Scenario
-from geo.standards import RuleSet
+from diagioi.geo.area import geodesic_area_km2
+from diagioi.geo.evaluation import evaluate
+from diagioi.geo.io import read_units
+from diagioi.geo.scenario import Scenario
+from diagioi.geo.standards import RuleSet
 
 GROUND = 1 / 0.9999**2  # km² of ground in 1 km² of the TM-3 grid
 
@@ -130,7 +130,7 @@ def test_drawn_boundary_uses_an_area_weighted_estimate_without_raster(grid_units
 
 
 def test_unknown_member_code_is_a_clear_error(grid_units):
-    from geo.errors import NotFoundError
+    from diagioi.geo.errors import NotFoundError
 
     with pytest.raises(NotFoundError, match="1 unit code\\(s\\) not in .*: 99999"):
         evaluate(grid_units, _scenario([{"name": "X", "members": ["99999"]}]))

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.errors import InputError, MissingColumnError, MissingCRSError
-from geo.exports import (
+from diagioi.geo.errors import InputError, MissingColumnError, MissingCRSError
+from diagioi.geo.exports import (
     crosswalk_rows,
     evaluation_to_rows,
     write_annex_xlsx,

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.area import geodesic_area_km2
-from geo.errors import InputError, InvalidGeometryError, MissingColumnError, MissingCRSError, UnknownCRSError
-from geo.io import read_units
+from diagioi.geo.area import geodesic_area_km2
+from diagioi.geo.errors import InputError, InvalidGeometryError, MissingColumnError, MissingCRSError, UnknownCRSError
+from diagioi.geo.io import read_units
 from tests.conftest import grid_frame
 
 
@@ -160,7 +160,7 @@ def test_version_changes_with_the_data(tmp_path, grid_path):
 
 @pytest.mark.parametrize("encoding", ["tcvn3", "vni", "cp1258"])
 def test_shapefile_in_a_legacy_vietnamese_encoding_is_detected(tmp_path, encoding):
-    from geo.encoding import RAW_READ_ENCODING, encode_text
+    from diagioi.geo.encoding import RAW_READ_ENCODING, encode_text
 
     frame = grid_frame()
     names = ["Đức Xuân", "Nguyễn Thị Minh Khai", "Huyền Tụng", "Xuất Hóa", "Sông Cầu", "Phùng Chí Kiên",

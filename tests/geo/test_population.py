@@ -24,9 +24,9 @@ from pyproj import Transformer
 from affine import Affine
 from shapely.geometry import LineString, box
 
-from geo.area import geodesic_areas_km2
-from geo.errors import InputError, MissingCRSError
-from geo.population import PopulationEstimate, estimate_population, zonal_population
+from diagioi.geo.area import geodesic_areas_km2
+from diagioi.geo.errors import InputError, MissingCRSError
+from diagioi.geo.population import PopulationEstimate, estimate_population, zonal_population
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 WORLDPOP = SHARED_DATA / "population_worldpop1km_2020_bk_tn_bg_bn.tif"

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from geo.errors import InputError, ScenarioError
-from geo.kinds import UnitKind
-from geo.scenario import Scenario
+from diagioi.geo.errors import InputError, ScenarioError
+from diagioi.geo.kinds import UnitKind
+from diagioi.geo.scenario import Scenario
 
 MINIMAL = {"name": "Gộp thử", "new_units": [{"name": "Phường A", "kind": "ward", "members": ["01840", "01834"]}]}
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from geo.errors import RuleSetError
-from geo.kinds import ParentKind, UnitKind
-from geo.standards import ParentFigures, RuleResult, RuleSet, UnitFigures, overall_status
+from diagioi.geo.errors import RuleSetError
+from diagioi.geo.kinds import ParentKind, UnitKind
+from diagioi.geo.standards import ParentFigures, RuleResult, RuleSet, UnitFigures, overall_status
 
 PEOPLE = "người"
 

@@ -18,10 +18,10 @@ import pytest
 import shapely
 from shapely.geometry import box, mapping
 
-from geo.area import geodesic_areas_km2
-from geo.errors import InputError, InvalidGeometryError, OversizeInputError, UnknownCRSError
-from layers.analysis import analyse_polygon
-from layers.models import LayerKind
+from diagioi.geo.area import geodesic_areas_km2
+from diagioi.geo.errors import InputError, InvalidGeometryError, OversizeInputError, UnknownCRSError
+from diagioi.layers.analysis import analyse_polygon
+from diagioi.layers.models import LayerKind
 from plane_fixtures import km
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"

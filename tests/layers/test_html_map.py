@@ -9,8 +9,8 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
-from geo.errors import MissingCRSError
-from layers.html_map import write_html_map
+from diagioi.geo.errors import MissingCRSError
+from diagioi.layers.html_map import write_html_map
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -19,10 +19,10 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, box
 
-from geo.area import geodesic_area_km2, geodesic_areas_km2, geodesic_length_km
-from geo.errors import MissingCRSError
-from layers.indicators import INDICATOR_FIELDS, compute_indicators, indicators_to_csv
-from layers.models import LayerKind, features_to_gdf, read_zoning_collection
+from diagioi.geo.area import geodesic_area_km2, geodesic_areas_km2, geodesic_length_km
+from diagioi.geo.errors import MissingCRSError
+from diagioi.layers.indicators import INDICATOR_FIELDS, compute_indicators, indicators_to_csv
+from diagioi.layers.models import LayerKind, features_to_gdf, read_zoning_collection
 from plane_fixtures import TM3_BAC_NINH, km
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"

@@ -11,9 +11,9 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import box, mapping
 
-from geo.area import geodesic_area_km2
-from geo.errors import InputError, InvalidGeometryError, MissingCRSError, UnknownCRSError
-from layers.models import (
+from diagioi.geo.area import geodesic_area_km2
+from diagioi.geo.errors import InputError, InvalidGeometryError, MissingCRSError, UnknownCRSError
+from diagioi.layers.models import (
     ALLOWED_GEOMETRY_TYPES,
     MARKER_NOTE,
     ClusterStatus,

@@ -8,11 +8,11 @@ import shapely
 from rasterio.io import MemoryFile
 from tile_fixtures import jagged_grid, lnglat_to_tile_pixel
 
-from geo.errors import NotFoundError, TileOutsideBoundsError
-from layers.raster_tiles import MEDIA_TYPE_PNG, TILE_SIZE_PX
-from layers.sources import units_tile_source, zoning_tile_source
-from layers.styles import DENSITY_BREAKS_PER_KM2, StyleKind, hex_to_rgba, style_for
-from layers.tile_cache import TileCache
+from diagioi.geo.errors import NotFoundError, TileOutsideBoundsError
+from diagioi.layers.raster_tiles import MEDIA_TYPE_PNG, TILE_SIZE_PX
+from diagioi.layers.sources import units_tile_source, zoning_tile_source
+from diagioi.layers.styles import DENSITY_BREAKS_PER_KM2, StyleKind, hex_to_rgba, style_for
+from diagioi.layers.tile_cache import TileCache
 
 Z12_TILE = (12, 3251, 1796)  # holds the whole 3×3 grid
 

@@ -11,12 +11,12 @@ import pytest
 import shapely
 from tile_fixtures import jagged_grid, lnglat_to_tile_pixel
 
-from geo.errors import MissingCRSError, NotFoundError, TileOutsideBoundsError
-from layers.sources import (GeoDataFrameTileSource, TileSource, mvt_value, scenario_tile_source,
+from diagioi.geo.errors import MissingCRSError, NotFoundError, TileOutsideBoundsError
+from diagioi.layers.sources import (GeoDataFrameTileSource, TileSource, mvt_value, scenario_tile_source,
                             units_tile_source, zoning_tile_source)
-from layers.tile_cache import TileCache
-from layers.tms import WEB_MERCATOR_TMS, tile_bounds, tile_for_lnglat
-from layers.vector_tiles import MEDIA_TYPE_MVT, MVT_BUFFER, MVT_EXTENT
+from diagioi.layers.tile_cache import TileCache
+from diagioi.layers.tms import WEB_MERCATOR_TMS, tile_bounds, tile_for_lnglat
+from diagioi.layers.vector_tiles import MEDIA_TYPE_MVT, MVT_BUFFER, MVT_EXTENT
 
 # The whole 3×3 grid (105.77–105.80°E, 21.58–21.61°N) lies inside each of these tiles.
 Z10_TILE = (10, 812, 449)
@@ -141,7 +141,7 @@ def test_overlapping_polygons_fall_back_to_simplifying_each_one_and_say_so(caplo
     grid.loc["00005", "geometry"] = grid.loc["00005", "geometry"].buffer(0.001)  # overlaps every neighbour
     source = units_tile_source(grid, version="v1", cache=TileCache())
 
-    with caplog.at_level(logging.WARNING, logger="layers.vector_tiles"):
+    with caplog.at_level(logging.WARNING, logger="diagioi.layers.vector_tiles"):
         layer = decode(source.tile(*Z10_TILE, "mvt").content)["units"]
 
     assert source.index.is_coverage is False
@@ -286,7 +286,7 @@ def test_the_grid_constant_is_web_mercator_quad():
 
 def test_fast_geometry_encoding_decodes_like_the_reference_encoder():
     """Our numpy command streams give the same shapes as mapbox_vector_tile.encode for every geometry type."""
-    from layers.vector_tiles import clip_to_tile
+    from diagioi.layers.vector_tiles import clip_to_tile
 
     ring = shapely.Polygon([(105.772, 21.582), (105.798, 21.582), (105.798, 21.608), (105.772, 21.608)],
                            holes=[[(105.78, 21.59), (105.78, 21.60), (105.79, 21.60), (105.79, 21.59)]])
@@ -317,7 +317,7 @@ def test_fast_geometry_encoding_decodes_like_the_reference_encoder():
 def test_features_inside_the_tile_skip_clipping_yet_encode_as_if_clipped():
     """Features strictly inside the buffered tile are not clipped (clipping would return them
     unchanged); edge-crossing ones are. Both come out exactly as from clipping everything."""
-    from layers.vector_tiles import clip_to_tile, encode_mvt
+    from diagioi.layers.vector_tiles import clip_to_tile, encode_mvt
 
     east_edge = 105.8203125  # east edge of Z12_TILE (105.732–105.820°E, 21.535–21.617°N)
     inside = [shapely.box(105.74 + 0.008 * i, 21.56, 105.745 + 0.008 * i, 21.565) for i in range(8)]
@@ -359,7 +359,7 @@ ALL_TYPES = {"Polygon", "MultiPolygon", "LineString", "MultiLineString", "Point"
 ])
 def test_small_tiles_encoded_in_plain_python_match_the_array_encoder(monkeypatch, tile, types):
     """Tiles with few vertices skip the array encoder; both give the same bytes, holes and multi-parts included."""
-    import layers.vector_tiles as vector_tiles
+    import diagioi.layers.vector_tiles as vector_tiles
 
     grid = jagged_grid()
     holed = shapely.Polygon([(105.772, 21.582), (105.798, 21.582), (105.798, 21.608), (105.772, 21.608)],
@@ -389,7 +389,7 @@ def test_small_tiles_encoded_in_plain_python_match_the_array_encoder(monkeypatch
 
 @pytest.mark.parametrize("z", [0, 1, 6, 10, 14, 18, 24])
 def test_the_encoder_s_own_tile_bounds_equal_the_grid_s_to_the_last_bit(z):
-    from layers.vector_tiles import _tile_bounds_m
+    from diagioi.layers.vector_tiles import _tile_bounds_m
 
     last = 2**z - 1
     for x, y in [(0, 0), (last, last), (last // 3, last // 2), (last, 0)]:
@@ -414,7 +414,7 @@ def test_a_small_layer_scans_envelopes_and_finds_the_rows_an_strtree_finds():
 
 def test_a_layer_of_single_points_is_encoded_without_geometry_objects_yet_identically():
     """Point layers skip clipping objects: kept strictly inside the buffered tile, rounded half up."""
-    from layers.vector_tiles import TileGeometryIndex, encode_mvt
+    from diagioi.layers.vector_tiles import TileGeometryIndex, encode_mvt
 
     west, south, east, north = tile_bounds(*Z12_TILE)
     unit_m = (east - west) / MVT_EXTENT

@@ -21,7 +21,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from geo.area import geodesic_area_km2
+from diagioi.geo.area import geodesic_area_km2
 
 pytestmark = pytest.mark.browser
 
