@@ -82,7 +82,7 @@ def _dataset(work: Path) -> tuple[Path, dict, str]:
 
 
 def _start_server(port: int, data_dir: Path, units: Path) -> subprocess.Popen:
-    code = ("import uvicorn; from api.app import create_app; from api.settings import Settings; "
+    code = ("import uvicorn; from diagioi.api.app import create_app; from diagioi.api.settings import Settings; "
             f"uvicorn.run(create_app(Settings(data_dir={str(data_dir)!r}, units_path={str(units)!r}, "
             f"token={TOKEN!r}, seed_demo=False)), host='127.0.0.1', port={port}, log_level='warning')")
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -52,7 +52,7 @@ class Server:
         data_dir = workdir / f"data-{self.port}"
         env = {**os.environ, "DIAGIOI_TOKEN": TOKEN, "DIAGIOI_HOME": str(workdir / "home"), "PYTHONPATH": str(REPO)}
         units = repr(str(units_path)) if units_path else "None"
-        code = f"from api.server import run_server; run_server('127.0.0.1', {self.port}, {str(data_dir)!r}, {units}, None)"
+        code = f"from diagioi.api.server import run_server; run_server('127.0.0.1', {self.port}, {str(data_dir)!r}, {units}, None)"
         self.log = open(workdir / f"server-{self.port}.log", "w")
         self.process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT)

@@ -50,7 +50,7 @@ def server(tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "DIAGIOI_TOKEN": TOKEN, "DIAGIOI_HOME": str(tmp_path_factory.mktemp("home")),
            "PYTHONPATH": str(REPO)}
-    code = f"from api.server import run_server; run_server('127.0.0.1', {port}, {str(data_dir)!r}, None, None)"
+    code = f"from diagioi.api.server import run_server; run_server('127.0.0.1', {port}, {str(data_dir)!r}, None, None)"
     log_path = data_dir / "server.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
