@@ -7,7 +7,6 @@ import shapely
 from diagioi.geo.area import geodesic_area_km2
 from diagioi.geo.arrangement import allocate, arrange
 from diagioi.geo.scenario import Scenario
-from grid_plane import plane_box
 
 SCOPE = ("00001", "00002", "00003", "00004", "00005", "00006")   # the two southern rows of the grid
 
@@ -50,10 +49,10 @@ def test_a_unit_from_outside_the_scope_is_annexed_and_its_parent_loses_it(grid_u
         grid_units.lookup.area_km2["00007"], abs=1e-4)
 
 
-def test_overlapping_members_are_counted_once(grid_units):
+def test_overlapping_members_are_counted_once(grid_units, grid_box):
     # Make 00002 overlap 00001 by a 100 m strip, as real layers do.
     gdf = grid_units.gdf
-    gdf.loc["00002", "geometry"] = shapely.union(gdf.geometry.at["00002"], plane_box(900, 0, 1000, 1000))
+    gdf.loc["00002", "geometry"] = shapely.union(gdf.geometry.at["00002"], grid_box(900, 0, 1000, 1000))
     new_units = _new_units({"name": "P", "kind": "ward", "members": ["00001", "00002"]})
     result = arrange(grid_units, new_units, SCOPE, allocate(grid_units, new_units))
     independent = _union_km2(grid_units, SCOPE)
@@ -61,8 +60,8 @@ def test_overlapping_members_are_counted_once(grid_units):
     assert result.after.area_km2 < math.fsum(geodesic_area_km2(g) for g in gdf.geometry.loc[list(SCOPE)]) - 0.09
 
 
-def test_a_drawn_unit_inside_the_scope_leaves_area_and_population_unchanged(grid_units):
-    drawn = plane_box(500, 500, 1500, 1500)   # a quarter of each of 00001, 00002, 00004, 00005
+def test_a_drawn_unit_inside_the_scope_leaves_area_and_population_unchanged(grid_units, grid_box):
+    drawn = grid_box(500, 500, 1500, 1500)   # a quarter of each of 00001, 00002, 00004, 00005
     new_units = _new_units({"name": "Khu mới", "kind": "ward", "members": [],
                             "geometry": shapely.geometry.mapping(drawn)})
     allocation = allocate(grid_units, new_units)
@@ -76,14 +75,14 @@ def test_a_drawn_unit_inside_the_scope_leaves_area_and_population_unchanged(grid
     assert geodesic_area_km2(cut.geometry) == pytest.approx(geodesic_area_km2(drawn), rel=1e-6)
 
 
-def test_a_drawn_unit_across_the_scope_border_annexes_the_part_outside(grid_units):
-    drawn = plane_box(0, 1500, 1000, 2500)    # north half of 00004 (scope) and south half of 00007 (outside)
+def test_a_drawn_unit_across_the_scope_border_annexes_the_part_outside(grid_units, grid_box):
+    drawn = grid_box(0, 1500, 1000, 2500)    # north half of 00004 (scope) and south half of 00007 (outside)
     new_units = _new_units({"name": "Khu mới", "kind": "ward", "members": [],
                             "geometry": shapely.geometry.mapping(drawn)})
     result = arrange(grid_units, new_units, SCOPE, allocate(grid_units, new_units))
     assert result.annexed_parts == (("00007", "n1"),)
     assert result.after.population == 21000 + 3500
-    outside_half = plane_box(0, 2000, 1000, 2500)
+    outside_half = grid_box(0, 2000, 1000, 2500)
     assert result.after.area_km2 == pytest.approx(_union_km2(grid_units, SCOPE) + geodesic_area_km2(outside_half),
                                                   rel=1e-6)
     [district] = result.affected
