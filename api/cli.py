@@ -251,7 +251,7 @@ def evaluate(
     encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding")] = None,
 ) -> None:
     """Evaluate a merger scenario: figures and standards per new unit, totals, exports."""
-    from diagioi.geo.evaluation import evaluate as run_evaluation
+    from diagioi.geo.evaluation import EvaluationContext
     from diagioi.geo.scenario import Scenario
     from diagioi.geo.standards import RuleSet
 
@@ -263,7 +263,7 @@ def evaluate(
         ruleset = RuleSet.load(rules or regime or plan.regime)
         with _progress() as progress:
             progress.add_task("evaluating", total=None)
-            evaluation = run_evaluation(unit_set, plan, ruleset, raster_path=raster)
+            evaluation = EvaluationContext(unit_set, raster, ruleset).evaluate(plan)
             data = evaluation.to_json()
             written = _write_outputs(evaluation, list(out_paths or []), lang)
     except DiagioiError as error:
@@ -283,7 +283,7 @@ def demo(
 ) -> None:
     """Run the main job on the embedded sample region: evaluate the example merger and export everything."""
     from diagioi.geo.demo import demo_dir
-    from diagioi.geo.evaluation import evaluate as run_evaluation
+    from diagioi.geo.evaluation import EvaluationContext
     from diagioi.geo.io import read_units
     from diagioi.geo.scenario import Scenario
 
@@ -291,7 +291,7 @@ def demo(
         folder = demo_dir()
         unit_set = read_units(folder / "units.geojson")
         plan = Scenario.read(folder / "scenario.json")
-        evaluation = run_evaluation(unit_set, plan, raster_path=folder / "population.tif")
+        evaluation = EvaluationContext(unit_set, folder / "population.tif").evaluate(plan)
         outputs = [out_dir / "bang-dien-tich-mat-do.xlsx", out_dir / "bang-dien-tich-mat-do.csv",
                    out_dir / "crosswalk.csv", out_dir / "don-vi-moi.gpkg", out_dir / "don-vi-moi.geojson",
                    out_dir / "ban-do.html"]

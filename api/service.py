@@ -244,10 +244,15 @@ class Service:
                 context={"unknown_codes": unknown, "units_version": self.units.version})
         return scenario
 
-    def evaluate(self, scenario: Scenario):
-        from diagioi.geo.evaluation import evaluate
+    @property
+    def context(self):
+        """The evaluation context (units, population raster) shared by evaluations and the draw panel."""
+        from diagioi.geo.evaluation import EvaluationContext
 
-        return evaluate(self.units, scenario)
+        return EvaluationContext(self.units, self.raster_path)
+
+    def evaluate(self, scenario: Scenario):
+        return self.context.evaluate(scenario)
 
     def evaluation(self, record: ScenarioRecord):
         """The evaluation of a stored scenario version (cached; built once per version)."""

@@ -483,3 +483,23 @@ def evaluate(units: UnitSet, scenario: Scenario, ruleset: RuleSet | None = None,
     if len(results) != len(scenario.new_units):
         raise ScenarioError("duplicate new unit ids", hint="give each new unit its own id")
     return Evaluation(units, scenario, ruleset, results, raster_path=raster_path)
+
+
+@dataclass(frozen=True)
+class EvaluationContext:
+    """What every figure is computed from: the units, the population raster and (optionally) a rule set.
+
+    The CLI, the API and the draw panel each build one and compute through it, so a drawn boundary's
+    population is the same figure in the draw panel, in the saved scenario and in the exports.
+    ``ruleset`` None means each scenario's own regime.
+    """
+
+    units: UnitSet
+    raster_path: object = None   # str | Path | None: population raster for drawn boundaries
+    ruleset: RuleSet | None = None
+
+    def rules_for(self, scenario: Scenario) -> RuleSet:
+        return self.ruleset or RuleSet.load(scenario.regime)
+
+    def evaluate(self, scenario: Scenario) -> Evaluation:
+        return evaluate(self.units, scenario, self.rules_for(scenario), raster_path=self.raster_path)

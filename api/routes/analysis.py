@@ -20,6 +20,7 @@ def analyse_drawn_polygon(payload: PolygonAnalysisRequest, service: ServiceDep) 
     zoning indicators. A self-intersecting polygon or one larger than the configured area limit → 422."""
     frames, _versions = service.layer_frames()
     geojson = payload.model_dump(mode="json", exclude_none=True)
-    result = analyse_polygon(geojson, units=service.units, raster_path=service.raster_path, layers=frames,
+    context = service.context  # the same units and raster as the scenario evaluations
+    result = analyse_polygon(geojson, units=context.units, raster_path=context.raster_path, layers=frames,
                              max_area_km2=service.settings.max_polygon_area_km2)
     return JSONResponse(result)
