@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from diagioi.geo.contract import Scenario, contract_problem
+from diagioi.geo.contract import EvaluationReport, NewUnitReport, Scenario, Totals, contract_problem
 
 
 # --------------------------------------------------------------------------- errors
@@ -63,6 +63,10 @@ class ScenarioCreate(Scenario):
         return regime
 
 
+#: ``GET /api/scenarios/{id}/evaluation``: the same JSON as ``diagioi evaluate --json``.
+EvaluationPublic = EvaluationReport
+
+
 class ScenarioUpdate(ScenarioCreate):
     """A full replacement of a scenario, naming the version it was based on."""
 
@@ -103,63 +107,13 @@ class ReassignRequest(BaseModel):
     version: int = Field(ge=1, description="The scenario version the edit is based on")
 
 
-class StandardResult(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    rule: str
-    criterion: str
-    passed: bool | None
-    value: float | None = None
-    threshold: float | None = None
-    unit: str | None = None
-    comparison: str | None = None
-    margin: float | None = None
-    percent_of_standard: float | None = None
-    citation: str | None = None
-    confirmed: bool | None = None
-    exempt: bool | None = None
-    note: str | None = None
-
-
-class NewUnitResult(BaseModel):
-    """Figures of one new unit (areas km², population người, density người/km²)."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str
-    name: str
-    kind: str
-    kind_vi: str | None = None
-    members: list[str]
-    member_names: list[str] | None = None
-    area_km2: float | None = None
-    official_area_km2: float | None = None
-    area_for_standards_km2: float | None = None
-    area_basis: str | None = None
-    area_difference_pct: float | None = None
-    area_differs: bool | None = None
-    population: float | None = None
-    population_source: str | None = None
-    density: float | None = None
-    contiguous: bool | None = None
-    components: list[list[str]] | None = None
-    overlap_km2: float | None = None
-    standards: list[StandardResult] = Field(default_factory=list)
-    status: str
-
-
-class EvaluationPublic(BaseModel):
-    """Same JSON as ``diagioi evaluate --json``."""
-
-    model_config = ConfigDict(extra="allow")
-    scenario: dict[str, Any]
-    new_units: list[NewUnitResult]
-    totals: dict[str, Any]
-    warnings: list[str] = Field(default_factory=list)
-
-
 class ReassignResult(BaseModel):
+    """The changed new units only, with the scenario's new totals (shapes of the evaluation contract)."""
+
+    model_config = ConfigDict(extra="forbid")
     version: int = Field(description="The new scenario version")
-    changed: list[NewUnitResult] = Field(description="Only the new units whose members changed")
-    totals: dict[str, Any]
+    changed: list[NewUnitReport] = Field(description="Only the new units whose members changed")
+    totals: Totals
     warnings: list[str] = Field(default_factory=list)
 
 

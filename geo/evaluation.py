@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 
 from .area import geodesic_area_km2
+from .contract.evaluation import EvaluationReport
 from .crs import from_wgs84, local_equal_area_crs, to_wgs84
 from .errors import ScenarioError
 from .kinds import ParentKind, UnitKind
@@ -231,8 +232,15 @@ class Evaluation:
             notes.append(f"{self.ruleset.name}: thresholds are NOT confirmed against the legal text (news only)")
         return notes
 
+    def report(self) -> EvaluationReport:
+        """The evaluation as the typed contract (docs/contract/evaluation.schema.json)."""
+        return EvaluationReport.model_validate(self.to_json())
+
     def to_json(self) -> dict:
-        """The stable machine-readable form (CLI ``evaluate --json``, API ``/evaluation``)."""
+        """The stable machine-readable form (CLI ``evaluate --json``, API ``/evaluation``).
+
+        Its shape is :class:`~diagioi.geo.contract.evaluation.EvaluationReport` (see :meth:`report`).
+        """
         return {
             "scenario": {"name": self.scenario.name, "description": self.scenario.description,
                          "regime": self.ruleset.id, "regime_name": self.ruleset.name,

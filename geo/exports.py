@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, MissingColumnError, MissingCRSError
-from .kinds import ParentKind, UnitKind
+from .kinds import ParentKind, Status, UnitKind
 
 __all__ = [
     "crosswalk_rows",
@@ -377,17 +377,16 @@ def _regime(evaluation: Mapping[str, Any]) -> str:
 
 
 def _result_label(standard: Mapping[str, Any], regime: str, t: Mapping[str, str]) -> str:
-    if standard.get("exempt"):
-        return t["exempt_r76"] if regime == "R76" else t["exempt"]
-    passed = standard.get("passed")
-    if passed is None:
-        return t["no_data"]
-    return t["pass"] if passed else t["fail"]
+    return _conclusion_label(standard["status"], regime, t)
 
 
-def _conclusion_label(status: Any, regime: str, t: Mapping[str, str]) -> str:
-    labels = {"pass": t["pass"], "fail": t["fail"], "exempt": t["exempt_r76"] if regime == "R76" else t["exempt"]}
-    return labels.get(status, "" if status is None else str(status))
+def _conclusion_label(status: Status | str | None, regime: str, t: Mapping[str, str]) -> str:
+    """The reader's word for a status; unknown (a figure is missing) is "Thiếu số liệu", never a failure."""
+    if status is None:
+        return ""
+    labels = {Status.PASS: t["pass"], Status.FAIL: t["fail"], Status.UNKNOWN: t["no_data"],
+              Status.EXEMPT: t["exempt_r76"] if regime == "R76" else t["exempt"]}
+    return labels[Status(status)]
 
 
 def _members_text(unit: Mapping[str, Any]) -> str:
@@ -945,12 +944,7 @@ def _standards_summary(standards: Any) -> str | None:
         return None
     parts = []
     for standard in standards:
-        if standard.get("exempt"):
-            outcome = "exempt"
-        elif standard.get("passed") is None:
-            outcome = "no data"
-        else:
-            outcome = "pass" if standard.get("passed") else "fail"
+        outcome = "no data" if standard["status"] == Status.UNKNOWN else str(standard["status"])
         percent = _number(standard.get("percent_of_standard"))
         share = "" if percent is None else f" {percent:.1f}%"
         parts.append(f"{standard.get('criterion') or standard.get('rule')}: {outcome}{share}")

@@ -37,6 +37,18 @@ class UnitKind(StrEnum):
             ) from None
 
 
+class Status(StrEnum):
+    """Outcome of a standard, a new unit or a parent — the one status vocabulary of every output.
+
+    ``unknown`` means a figure is missing (shown as *thiếu số liệu*), never a failure.
+    """
+
+    PASS = "pass"
+    FAIL = "fail"
+    EXEMPT = "exempt"
+    UNKNOWN = "unknown"
+
+
 class ParentKind(StrEnum):
     """Kind of the unit that the new commune-level units make up (for parent standards)."""
 

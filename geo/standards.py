@@ -19,6 +19,7 @@ A user file may also extend a built-in regime::
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass, fields
@@ -28,7 +29,7 @@ from typing import Any, Mapping
 import yaml
 
 from .errors import RuleSetError
-from .kinds import ParentKind, UnitKind
+from .kinds import ParentKind, Status, UnitKind
 from .text import fold
 
 __all__ = [
@@ -129,27 +130,36 @@ class RuleResult:
     note: str | None = None
     variant: str | None = None   # which variant of the rule set the threshold (e.g. "mountainous")
 
+    @property
+    def status(self) -> Status:
+        """pass / fail / exempt / unknown (value missing) of this one result."""
+        if self.exempt and self.passed is not True:
+            return Status.EXEMPT
+        if self.passed is None:
+            return Status.UNKNOWN
+        return Status.PASS if self.passed else Status.FAIL
+
     def to_dict(self) -> dict:
         """JSON-ready form (the ``standards`` items of the evaluation JSON)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "status": self.status}
 
 
-def overall_status(results: list[RuleResult]) -> str:
-    """Combine results into ``"pass" | "fail" | "exempt" | "unknown"``.
+def overall_status(results: list[RuleResult]) -> Status:
+    """Combine results into a :class:`Status` (``"pass" | "fail" | "exempt" | "unknown"``).
 
     A non-exempt failure fails; a non-exempt missing value makes it unknown; a failed (or not
     numerically defined) exempt result makes it exempt; otherwise it passes. No results: unknown.
     """
     if not results:
-        return "unknown"
+        return Status.UNKNOWN
     binding = [r for r in results if not r.exempt]
     if any(r.passed is False for r in binding):
-        return "fail"
+        return Status.FAIL
     if any(r.passed is None for r in binding):
-        return "unknown"
+        return Status.UNKNOWN
     if any(r.passed is not True for r in results if r.exempt):
-        return "exempt"
-    return "pass"
+        return Status.EXEMPT
+    return Status.PASS
 
 
 # ----------------------------------------------------------------------------------------------
@@ -600,9 +610,7 @@ def _compare(rule_id: str, criterion: str, value: float | None, threshold: float
 
 
 def _replace(result: RuleResult, **changes: Any) -> RuleResult:
-    data = result.to_dict()
-    data.update(changes)
-    return RuleResult(**data)
+    return dataclasses.replace(result, **changes)
 
 
 def _with_note(result: RuleResult, note: str, *, first: bool = False) -> RuleResult:

@@ -36,12 +36,12 @@ _LABELS = {
     "vi": {"new_units": "Đơn vị mới", "old_units": "Đơn vị cũ", "name": "Tên", "kind": "Loại", "members": "Gồm",
            "population": "Dân số (người)", "area_km2": "Diện tích tính toán (km²)",
            "official_area_km2": "Diện tích chính thức (km²)", "density": "Mật độ (người/km²)",
-           "status": "Tiêu chuẩn", "code": "Mã", "pass": "Đạt", "fail": "Không đạt", "exempt": "Miễn",
+           "status": "Tiêu chuẩn", "code": "Mã", "pass": "Đạt", "fail": "Không đạt", "exempt": "Miễn", "unknown": "Thiếu số liệu",
            "note": "Viền xanh: đạt tiêu chuẩn; viền đỏ: không đạt."},
     "en": {"new_units": "New units", "old_units": "Old units", "name": "Name", "kind": "Kind", "members": "Members",
            "population": "Population (people)", "area_km2": "Computed area (km²)",
            "official_area_km2": "Official area (km²)", "density": "Density (people/km²)",
-           "status": "Standards", "code": "Code", "pass": "Pass", "fail": "Fail", "exempt": "Exempt",
+           "status": "Standards", "code": "Code", "pass": "Pass", "fail": "Fail", "exempt": "Exempt", "unknown": "No data",
            "note": "Green outline: meets the standards; red: fails."},
 }
 

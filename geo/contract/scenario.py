@@ -22,11 +22,11 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import shapely
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..errors import InputError, ScenarioError
@@ -68,6 +68,15 @@ def _codes(values: Any, *, what: str) -> Any:
             raise contract_problem(f"unit {code} is listed twice in {what}", "list each unit once", conflict=True)
         codes.append(code)
     return codes
+
+
+# Kinds are read with their aliases (phuong, xa, "Phường"…): the schema documents a string, not the enum.
+_UnitKindIn = Annotated[UnitKind, WithJsonSchema({
+    "type": "string", "examples": [k.value for k in UnitKind],
+    "description": "ward|commune|township|special_zone (or phuong|xa|thi_tran|dac_khu, or the Vietnamese word)"})]
+_ParentKindIn = Annotated[ParentKind, WithJsonSchema({
+    "type": "string", "examples": [k.value for k in ParentKind],
+    "description": "|".join(k.value for k in ParentKind) + " (or the Vietnamese name, e.g. 'Thành phố thuộc tỉnh')"})]
 
 
 class _Contract(BaseModel):
@@ -126,7 +135,7 @@ class Parent(_Contract):
     """The city/province that the new units make up (checked against its own standards)."""
 
     name: str = Field("", description="e.g. 'Thành phố Bắc Kạn'")
-    kind: ParentKind = Field(description="|".join(k.value for k in ParentKind))
+    kind: _ParentKindIn = Field(description="kind of the parent")
     mountainous: bool = Field(False, description="older files: the parent is mountainous (prefer context)")
     scope: Scope | None = Field(None, description="the existing units the parent governs")
 
@@ -157,8 +166,7 @@ class NewUnit(RegionFlags):
 
     id: str = Field(description="new_unit_id; n1, n2… by position when absent")
     name: str = Field(min_length=1, description="e.g. 'Phường Đức Xuân'")
-    kind: UnitKind = Field(UnitKind.commune, description="ward|commune|township|special_zone "
-                                                         "(or phuong|xa|thi_tran|dac_khu)")
+    kind: _UnitKindIn = Field(UnitKind.commune, description="kind of the new unit (commune when absent)")
     members: tuple[str, ...] = Field((), description="codes of the existing units it is made of")
     locked: bool = Field(False, description="the browser does not move units in or out")
     geometry: dict[str, Any] | None = Field(None, description="a boundary drawn by hand: GeoJSON Polygon or "

@@ -167,3 +167,26 @@ def test_an_undocumented_field_in_a_scenario_body_is_refused_naming_it(client):
     assert error["hint"].startswith("allowed: ") and "red_river_delta" in error["hint"]
     assert error["context"]["errors"][0]["location"] == "new_units.0.colour"
     assert client.get("/api/scenarios").json()["count"] == 0
+
+
+def test_evaluation_and_reassign_answers_follow_the_published_contract(client):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "contract" / "evaluation.schema.json")
+                        .read_text(encoding="utf-8"))
+    created = _create(client)
+    evaluation = client.get(f"/api/scenarios/{created['id']}/evaluation").json()
+    jsonschema.validate(evaluation, schema)
+    south = evaluation["new_units"][0]                   # 3 km² of 1 km² squares: exempt by the 76/2025 rule
+    assert [(s["passed"], s["exempt"], s["status"]) for s in south["standards"]] == [
+        (False, True, "exempt"), (False, True, "exempt")]
+    reassigned = client.post(f"/api/scenarios/{created['id']}/reassign",
+                             json={"assignments": {"00004": "n1"}, "version": 1}, headers=AUTH).json()
+    changed_schema = {"$defs": schema["$defs"], "$ref": "#/$defs/NewUnitReport"}
+    for unit in reassigned["changed"]:
+        jsonschema.validate(unit, changed_schema)
+    openapi = client.get("/openapi.json").json()
+    assert "EvaluationReport" in openapi["components"]["schemas"]

@@ -1,0 +1,153 @@
+"""The evaluation contract: the JSON of ``diagioi evaluate --json`` and ``GET /api/scenarios/{id}/evaluation``.
+
+Produced by :meth:`diagioi.geo.evaluation.Evaluation.report` and read, typed, by the exports and
+the API. Units of measure are in the field names (``area_km2``) or descriptions (người, người/km²);
+every figure says whether it is official or computed (``area_basis``, ``population_source``,
+``population_is_estimate``). Statuses use one vocabulary, :class:`~diagioi.geo.kinds.Status`:
+``pass | fail | exempt | unknown`` (unknown = a figure is missing, shown as *thiếu số liệu*).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..kinds import ParentKind, Status, UnitKind
+
+__all__ = ["EvaluationReport", "MessageOut", "NewUnitReport", "ParentReport", "ScenarioInfo", "StandardReport",
+           "Totals"]
+
+
+class _Report(BaseModel):
+    """Documented output objects: every key is described; an undocumented key is an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MessageOut(_Report):
+    """A typed text: a catalogue key and its parameters, rendered in the reader's language at the edge."""
+
+    code: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class StandardReport(_Report):
+    """One standard checked for one unit: value against threshold, with its legal basis."""
+
+    rule: str = Field(description="rule id, e.g. r76.ward.population")
+    criterion: str = Field(description="area_km2 | population | subunits | ward_share | no_numeric_standard")
+    status: Status = Field(description="pass | fail | exempt | unknown (value missing: thiếu số liệu)")
+    passed: bool | None = Field(description="true/false; null when the value is missing (status unknown)")
+    value: float | None = Field(description="the unit's figure, in `unit`")
+    threshold: float | None = Field(description="the threshold that applied, in `unit`")
+    unit: str = Field(description="km² | người | đơn vị | %")
+    comparison: str = Field(description=">= | < | none")
+    margin: float | None = Field(description="value − threshold, in `unit`")
+    percent_of_standard: float | None = Field(description="value / threshold × 100")
+    citation: str = Field(description="legal basis")
+    confirmed: bool = Field(description="false when the number is not confirmed against the legal text")
+    exempt: bool = False
+    note: str | None = None
+    variant: str | None = Field(None, description="which variant set the threshold, e.g. mountainous")
+    citation_message: MessageOut | None = Field(None, description="the citation as a typed message")
+    note_messages: list[MessageOut] = Field(default_factory=list, description="the notes as typed messages")
+
+
+class NewUnitReport(_Report):
+    """Figures and standards of one new unit (areas km², population người, density người/km²)."""
+
+    id: str
+    name: str
+    kind: UnitKind
+    kind_vi: str
+    members: list[str] = Field(description="codes of the existing units it is made of")
+    member_names: list[str]
+    n_members: int
+    drawn: bool = Field(description="a boundary drawn by hand")
+    area_km2: float | None = Field(description="computed: geodesic area on the WGS 84 ellipsoid, km²")
+    area_source: str
+    official_area_km2: float | None = Field(description="official: sum of the members' official areas, km²")
+    official_area_source: str | None
+    area_for_standards_km2: float | None = Field(description="official when known, else computed, km²")
+    area_basis: str = Field(description="official | computed")
+    area_difference_pct: float | None = Field(description="(computed − official) / official × 100")
+    area_differs: bool = Field(description="the difference is above 1 %")
+    population: int | None = Field(description="người; null when a member has none")
+    population_source: str
+    population_is_estimate: bool = Field(description="an estimate (ước tính), e.g. for a drawn boundary")
+    missing_population: list[str] = Field(description="member codes without a population")
+    density: float | None = Field(description="người/km², population / area_for_standards_km2")
+    contiguous: bool
+    components: list[list[str]] = Field(description="member codes of each separate part")
+    overlap_km2: float | None = Field(description="overlap between members in the source layer, counted once")
+    mountainous: bool
+    border: bool
+    island: bool
+    standards: list[StandardReport]
+    status: Status
+    plane_crs: str | None = Field(None, description="VN-2000 TM-3 plane of the unit's province, e.g. EPSG:9210")
+
+
+class ParentReport(_Report):
+    """The city/province the new units make up, checked against its own standards."""
+
+    name: str
+    kind: ParentKind
+    kind_vi: str
+    standards: list[StandardReport]
+    status: Status
+    # Scope-wide figures (issue 10: unchanged units count as themselves, area by union).
+    units_before: int | None = None
+    units_after: int | None = None
+    by_kind_after: dict[str, int] | None = None
+    ward_share_after: float | None = None
+    area_km2: float | None = Field(None, description="km², geodesic area of the union of its land")
+    population: int | None = Field(None, description="người")
+    density: float | None = Field(None, description="người/km²")
+
+
+class Totals(_Report):
+    """Scenario-wide counts and sums."""
+
+    units_before: int
+    units_after: int
+    by_kind_before: dict[str, int]
+    by_kind_after: dict[str, int]
+    wards_before: int
+    wards_after: int
+    ward_share_before: float | None = Field(description="0..1")
+    ward_share_after: float | None = Field(description="0..1")
+    reduction_pct: float | None
+    area_km2: float | None = Field(description="km², computed")
+    official_area_km2: float | None = Field(description="km², official")
+    population: int | None = Field(description="người")
+    density: float | None = Field(description="người/km²")
+    passing: int
+    failing: int
+    exempt: int
+    unknown: int
+    parent: ParentReport | None
+
+
+class ScenarioInfo(_Report):
+    name: str
+    description: str | None
+    regime: str = Field(description="rule set id, e.g. R76")
+    regime_name: str
+    confirmed: bool = Field(description="false when the rule set's numbers are not confirmed")
+
+
+class EvaluationReport(_Report):
+    """A scenario evaluated on a units dataset under a rule set."""
+
+    scenario: ScenarioInfo
+    units_source: str
+    units_version: str = Field(description="content hash of the units dataset")
+    new_units: list[NewUnitReport]
+    totals: Totals
+    warnings: list[str] = Field(description="data-quality notes as text")
+    warning_messages: list[MessageOut] = Field(default_factory=list, description="the warnings as typed messages")
+    unchanged_units: list[dict[str, Any]] | None = Field(
+        None, description="units of the parent's scope that no new unit takes, with their figures and standards")
+    affected_parents: list[dict[str, Any]] | None = Field(
+        None, description="other parents that lose land: before/after units, area, population")
