@@ -132,8 +132,8 @@ class RuleResult:
 
     @property
     def status(self) -> Status:
-        """pass / fail / exempt / unknown (value missing) of this one result."""
-        if self.exempt and self.passed is not True:
+        """pass / fail / exempt (an exemption applies) / unknown (value missing) of this one result."""
+        if self.exempt:
             return Status.EXEMPT
         if self.passed is None:
             return Status.UNKNOWN

@@ -33,7 +33,9 @@ R76 = "Res. 76/2025/UBTVQH15, Art. 5 cl. 1"
 
 
 def _standard(rule, criterion, value, threshold, unit, *, passed, exempt=False, confirmed=True, citation=R76):
-    return {"rule": rule, "criterion": criterion, "passed": passed, "value": value, "threshold": threshold,
+    status = "exempt" if exempt else "unknown" if passed is None else "pass" if passed else "fail"
+    return {"rule": rule, "criterion": criterion, "status": status, "passed": passed, "value": value,
+            "threshold": threshold,
             "unit": unit, "comparison": ">=", "margin": value - threshold,
             "percent_of_standard": round(100.0 * value / threshold, 1), "citation": citation,
             "confirmed": confirmed, "exempt": exempt, "note": None}

@@ -644,7 +644,7 @@ def test_result_to_dict_has_the_contract_keys():
         "rule": "r76.ward.population", "criterion": "population", "passed": True, "value": 23000.0,
         "threshold": 21000.0, "unit": PEOPLE, "comparison": ">=", "margin": 2000.0, "percent_of_standard": 109.5,
         "citation": "Res. 76/2025/UBTVQH15, Art. 5 cl. 1 pt. c", "confirmed": True, "exempt": False,
-        "note": None, "variant": None}
+        "note": None, "variant": None, "status": "pass"}
 
 
 def test_ruleset_to_dict_round_trips_through_yaml():
