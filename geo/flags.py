@@ -17,14 +17,15 @@ population-weighted, known only when known for every member. Every resolved flag
 Vietnamese reason ("miền núi, vùng cao — theo bảng cờ flags.csv"), which the standards results
 repeat to say which variant applied and why.
 
-A flags table is a CSV file::
+A flags table is a CSV or XLSX file read by :func:`geo.tables.read_table` (Vietnamese headers
+such as "Mã xã", "Miền núi", "Tỷ lệ DTTS" are recognised too)::
 
     code,mountainous,border,island,red_river_delta,ethnic_minority_share
     01840,1,0,0,0,0.42
     01849,có,,,,35%
 
-Booleans: 1/0, true/false, yes/no, có/không, x (empty: not set, the next source decides).
-Shares: a fraction 0..1 or a percentage (``35%`` or a number above 1).
+Booleans: 1/0, true/false, yes/no, có/không, x (empty: not set, the next source decides); any
+other word is refused. Shares: a fraction 0..1 or a percentage (``35%`` or a number above 1).
 """
 from __future__ import annotations
 
@@ -32,9 +33,8 @@ import csv
 import io
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
-from .errors import InputError, NotFoundError, OversizeInputError
+from .errors import InputError, NotFoundError
 from .text import fold
 
 BOOLEAN_FLAGS = ("mountainous", "border", "island", "red_river_delta", "central_city", "coastal_poor")
@@ -60,96 +60,41 @@ SOURCE_VI = {
     "parent": "theo loại đơn vị cấp trên",
     "default": "không có nguồn nào đặt, coi là không",
 }
-MAX_FLAG_ROWS = 100_000
-MAX_FLAG_BYTES = 20 * 1024 * 1024
-
-# Column names accepted for each flag (compared without diacritics, case or spaces).
-_COLUMNS = {
-    "code": ("code", "ma", "ma_xa", "maxa", "ma_dvhc", "unit_code"),
-    "mountainous": ("mountainous", "mien_nui", "vung_cao", "highland"),
-    "border": ("border", "bien_gioi"),
-    "island": ("island", "hai_dao", "dao"),
-    "red_river_delta": ("red_river_delta", "dong_bang_song_hong", "dbsh"),
-    "central_city": ("central_city",),
-    "coastal_poor": ("coastal_poor", "bai_ngang_ven_bien"),
-    "ethnic_minority_share": ("ethnic_minority_share", "ty_le_dtts", "dtts_pct", "ethnic_minority_pct"),
-}
 _TRUE = {"1", "true", "yes", "y", "co", "x", "dung"}
 _FALSE = {"0", "false", "no", "n", "khong", "sai"}
 
 
 # ------------------------------------------------------------------------------------ reading
-def read_flags_csv(source, *, name: str | None = None) -> dict[str, dict]:
-    """Read a flags table (path, bytes or text) into ``{code: {flag: value}}`` (unset cells left out).
+def read_flags_table(path, units, *, join_on: str = "code", sheet: str | None = None) -> tuple[dict, object]:
+    """Read a flags table (CSV/XLSX, see :func:`geo.tables.read_table`) joined to ``units``.
 
-    Raises :class:`InputError` naming the row and column of the first bad cell.
+    Returns ``({code: {flag: value}}, JoinReport)``; an empty cell leaves the flag unset (the
+    next source decides). A row that matches no unit, an ambiguous row or a cell that is not
+    yes/no (or a share) is refused, naming the row.
     """
-    if isinstance(source, (str, Path)) and not (isinstance(source, str) and "\n" in source):
-        path = Path(source)
-        name = name or path.name
-        if not path.exists():
-            raise InputError(f"flags table not found: {path}", hint="check the path of --flags")
-        if path.stat().st_size > MAX_FLAG_BYTES:
-            raise OversizeInputError(f"{name}: flags table is larger than {MAX_FLAG_BYTES // 2**20} MiB",
-                                     hint="one row per unit is enough")
-        data = path.read_bytes()
-    else:
-        data = source
-    name = name or "flags table"
-    if isinstance(data, bytes):
-        if len(data) > MAX_FLAG_BYTES:
-            raise OversizeInputError(f"{name}: flags table is larger than {MAX_FLAG_BYTES // 2**20} MiB",
-                                     hint="one row per unit is enough")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{name}: not UTF-8 text (byte {exc.start})",
-                             hint="save the table as CSV UTF-8") from None
-    else:
-        text = data
-    if "\x00" in text:
-        raise InputError(f"{name}: binary data, not a CSV table", hint="save the table as CSV UTF-8")
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise InputError(f"{name}: the flags table is empty",
-                         hint="first line: code,mountainous,border,island,red_river_delta,ethnic_minority_share")
-    delimiter = max(",;\t", key=lines[0].count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader)
-    columns = _map_columns(header, name)
-    table: dict[str, dict] = {}
-    for row_number, row in enumerate(reader, start=2):
-        if row_number > MAX_FLAG_ROWS + 1:
-            raise OversizeInputError(f"{name}: more than {MAX_FLAG_ROWS} rows", hint="one row per unit is enough")
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) > len(header):
-            raise InputError(f"{name}: row {row_number} has {len(row)} cells, the header has {len(header)}",
-                             hint="check for an extra separator in that row", context={"row": row_number})
-        code = _code(row[columns["code"]] if columns["code"] < len(row) else "")
-        if not code:
-            raise InputError(f"{name}: row {row_number} has no unit code", hint="fill the code column",
-                             context={"row": row_number})
-        if code in table:
-            raise InputError(f"{name}: unit {code} is listed twice (row {row_number})", hint="keep one row per unit",
-                             context={"row": row_number, "unit_code": code})
+    from .tables import FLAG_FIELDS, join_table, read_table
+
+    table = read_table(path, sheet=sheet)
+    flags = [f for f in FLAG_FIELDS if f in table.frame.columns]
+    _joined, report = join_table(units, table, join_on=join_on, fields=flags)
+    if report.unmatched_rows or report.ambiguous:
+        rows = [r["row"] for r in report.unmatched_rows] + [r for a in report.ambiguous for r in a["rows"]]
+        first = (report.unmatched_rows or [{}])[0]
+        raise NotFoundError(f"{table.label()}: {len(rows)} row(s) match no unit of the layer (or several): "
+                            f"rows {', '.join(str(r) for r in rows[:10])}"
+                            + (f" — e.g. {first.get('code') or first.get('name')!r}" if first else ""),
+                            hint="use the GSO codes of the units layer (text, leading zeros) or --join-on name",
+                            context={"rows": rows[:100], "file": str(path)})
+    result: dict[str, dict] = {}
+    for code, row in report.pairs.items():
         values = {}
-        for flag, index in columns.items():
-            if flag == "code" or index >= len(row) or not row[index].strip():
+        for flag in flags:
+            cell = table.frame.at[row, flag]
+            if cell is None or (isinstance(cell, float) and math.isnan(cell)) or not str(cell).strip():
                 continue
-            values[flag] = _cell(flag, row[index], name, row_number, header[index])
-        table[code] = values
-    return table
-
-
-def check_flag_codes(table: dict[str, dict], units, *, name: str = "flags table") -> None:
-    """Refuse a table that names units the layer does not have."""
-    unknown = [code for code in table if code not in units.gdf.index]
-    if unknown:
-        raise NotFoundError(f"{name}: {len(unknown)} unit code(s) are not in the units layer: "
-                            + ", ".join(unknown[:10]) + ("…" if len(unknown) > 10 else ""),
-                            hint="use the GSO codes of the units layer, as text with leading zeros",
-                            context={"unknown_codes": unknown[:100]})
+            values[flag] = _cell(flag, cell, table.label(), int(row), table.columns[flag])
+        result[code] = values
+    return result, report
 
 
 def validate_flags(raw, *, where: str, shares: bool = True) -> dict:
@@ -178,36 +123,10 @@ def validate_flags(raw, *, where: str, shares: bool = True) -> dict:
     return clean
 
 
-def _map_columns(header: list[str], name: str) -> dict[str, int]:
-    folded = [fold(h).replace(" ", "_") for h in header]
-    columns: dict[str, int] = {}
-    for position, key in enumerate(folded):
-        flag = next((f for f, names in _COLUMNS.items() if key in names), None)
-        if flag is None:
-            raise InputError(f"{name}: unknown column {header[position]!r}",
-                             hint="columns: code, " + ", ".join(ALL_FLAGS), context={"column": header[position]})
-        if flag in columns:
-            raise InputError(f"{name}: two columns for {flag}", hint="keep one", context={"column": header[position]})
-        columns[flag] = position
-    if "code" not in columns:
-        raise InputError(f"{name}: no code column", hint="first line: code,mountainous,border,…")
-    if len(columns) == 1:
-        raise InputError(f"{name}: no flag column", hint="add at least one of " + ", ".join(ALL_FLAGS))
-    return columns
-
-
-def _code(text: str) -> str:
-    text = text.strip()
-    if text.endswith(".0") and text[:-2].isdigit():
-        text = text[:-2]
-    # Spreadsheets drop leading zeros: 1840 → "01840" (GSO commune codes have 5 digits).
-    if text.isdigit() and len(text) < 5:
-        text = text.zfill(5)
-    return text
-
-
-def _cell(flag: str, text: str, name: str, row: int, column: str):
-    raw = text.strip()
+def _cell(flag: str, value, name: str, row: int, column: str):
+    if isinstance(value, bool):
+        value = int(value)
+    raw = (f"{value:g}" if isinstance(value, float) else str(value)).strip()
     if flag == SHARE_FLAG:
         percent = raw.endswith("%")
         number_text = raw.rstrip("%").strip().replace(",", ".")
