@@ -34,12 +34,13 @@ import io
 import math
 from dataclasses import dataclass
 
+from .contract.scenario import FLAG_NAMES
 from .errors import InputError, NotFoundError
 from .text import fold
 
-BOOLEAN_FLAGS = ("mountainous", "border", "island", "red_river_delta", "central_city", "coastal_poor")
 SHARE_FLAG = "ethnic_minority_share"
-ALL_FLAGS = BOOLEAN_FLAGS + (SHARE_FLAG,)
+ALL_FLAGS = FLAG_NAMES
+BOOLEAN_FLAGS = tuple(f for f in FLAG_NAMES if f != SHARE_FLAG)
 MAJORITY_FLAGS = ("mountainous", "red_river_delta", "coastal_poor")
 ANY_FLAGS = ("border", "island")
 
@@ -95,32 +96,6 @@ def read_flags_table(path, units, *, join_on: str = "code", sheet: str | None = 
             values[flag] = _cell(flag, cell, table.label(), int(row), table.columns[flag])
         result[code] = values
     return result, report
-
-
-def validate_flags(raw, *, where: str, shares: bool = True) -> dict:
-    """Check a flags object of a scenario (context, a unit_flags row or a new unit's flags)."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise InputError(f"{where}: flags must be an object", hint='e.g. {"mountainous": true}')
-    clean = {}
-    for key, value in raw.items():
-        if key not in ALL_FLAGS or (key == SHARE_FLAG and not shares):
-            raise InputError(f"{where}: unknown flag {key!r}", hint="flags: " + ", ".join(ALL_FLAGS))
-        if value is None:
-            continue
-        if key == SHARE_FLAG:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1 \
-                    or math.isnan(value):
-                raise InputError(f"{where}: ethnic_minority_share must be a fraction between 0 and 1, got {value!r}",
-                                 hint="e.g. 0.42 for 42 %")
-            clean[key] = float(value)
-        else:
-            if not isinstance(value, bool):
-                raise InputError(f"{where}: flag {key} must be true or false, got {value!r}",
-                                 hint=f'e.g. "{key}": true')
-            clean[key] = value
-    return clean
 
 
 def _cell(flag: str, value, name: str, row: int, column: str):
@@ -198,28 +173,25 @@ def _member_value(code: str, flag: str, *, unit_flags, layer_values, layer_has, 
 
 def resolve_flags(codes, *, areas: dict, populations: dict, unit_flags: dict | None = None,
                   layer_values: dict | None = None, layer_has=frozenset(), context: dict | None = None,
-                  own: dict | None = None, fixed: dict | None = None, flags_name: str | None = None
+                  own: dict | None = None, defaults: dict | None = None, flags_name: str | None = None
                   ) -> ResolvedFlags:
     """Resolve every flag of a unit made of existing units ``codes`` (see the module text).
 
     ``areas`` and ``populations`` are per code (the land that goes into the unit); ``layer_values``
     is ``{flag: {code: value}}`` for the columns the layer has (``layer_has``); ``own`` the new unit's
-    own values; ``fixed`` values that no source may change (e.g. ``central_city`` from the parent kind).
+    own values; ``defaults`` values used when no source says anything (e.g. ``central_city`` from the
+    parent's kind).
     """
     unit_flags = unit_flags or {}
     layer_values = layer_values or {}
     context = context or {}
     own = own or {}
-    fixed = fixed or {}
+    defaults = defaults or {}
     codes = list(codes)
     values, reasons = {}, {}
     table = f"bảng cờ {flags_name}" if flags_name else SOURCE_VI["unit_flags"].removeprefix("theo ")
     for flag in ALL_FLAGS:
         label = FLAG_LABEL_VI[flag]
-        if flag in fixed:
-            values[flag] = fixed[flag]
-            reasons[flag] = f"{label}: {SOURCE_VI['parent']}" if fixed[flag] else ""
-            continue
         if own.get(flag) is not None:
             values[flag] = own[flag]
             reasons[flag] = f"{label} — {SOURCE_VI['own']}"
@@ -228,8 +200,12 @@ def resolve_flags(codes, *, areas: dict, populations: dict, unit_flags: dict | N
                                      layer_has=layer_has, context=context)) for c in codes]
         sources = {s for _c, _v, s in member if s != "default"}
         if not member or not sources:
-            values[flag] = None if flag == SHARE_FLAG else False
-            reasons[flag] = ""
+            if defaults.get(flag) is not None:
+                values[flag] = defaults[flag]
+                reasons[flag] = f"{label} — {SOURCE_VI['parent']}" if defaults[flag] else ""
+            else:
+                values[flag] = None if flag == SHARE_FLAG else False
+                reasons[flag] = ""
             continue
         where = "; ".join(_source_text(s, table) for s in ("unit_flags", "layer", "context") if s in sources)
         if flag == SHARE_FLAG:
