@@ -68,6 +68,7 @@ class NewUnitResult:
     flag_reasons: dict = field(default_factory=dict)
     variant_reasons: tuple = ()              # per standard: why its variant applied
     population_method: str | None = None
+    member_shares: dict = field(default_factory=dict)   # reduced member → (area share, population share) kept
 
     @property
     def area_for_standards_km2(self) -> float:
@@ -145,6 +146,8 @@ class NewUnitResult:
             "overlap_km2": _round(self.overlap_km2, 4),
             "parts": [p.to_json() for p in self.parts],
             "reduced_members": list(self.reduced_members),
+            "member_shares": {code: {"area_share": _round(share[0], 4), "population_share": _round(share[1], 4)}
+                              for code, share in self.member_shares.items()},
             "mountainous": bool(self.flags.get("mountainous")),
             "border": bool(self.flags.get("border")),
             "island": bool(self.flags.get("island")),
@@ -488,11 +491,8 @@ class Evaluation:
         for r in self.new_unit_results():
             for code in r.members:
                 if code in r.reduced_members:
-                    _g, km2, population, _cut = land_of(self.units, code, self.layout.allocation)
-                    whole_population = lookup.population[code]
-                    rows.append(row(code, r, PARTIAL, km2 / lookup.area_km2[code] if lookup.area_km2[code] else None,
-                                    population / whole_population if population is not None and whole_population
-                                    else None, True))
+                    area_share, population_share = r.member_shares[code]
+                    rows.append(row(code, r, PARTIAL, area_share, population_share, True))
                 else:
                     rows.append(row(code, r, WHOLE, 1.0, 1.0, False))
             for part in r.parts:
@@ -625,6 +625,10 @@ def _evaluate_new_unit(units: UnitSet, scenario: Scenario, ruleset: RuleSet, new
         drawn=new_unit.is_drawn, population_is_estimate=land.population_is_estimate,
         missing_population=land.missing_population, parts=land.parts, reduced_members=land.reduced,
         zero_population=land.zero_population, flag_reasons=flags.reasons, population_method=land.population_method,
+        member_shares={c: (land.areas[c] / lookup.area_km2[c] if lookup.area_km2[c] else None,
+                           land.populations[c] / lookup.population[c]
+                           if land.populations[c] is not None and lookup.population[c] else None)
+                       for c in land.reduced},
     )
     figures = UnitFigures(
         kind=new_unit.kind, area_km2=result.area_for_standards_km2,
