@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..kinds import ParentKind, Status, UnitKind
 
-__all__ = ["EvaluationReport", "MessageOut", "NewUnitReport", "ParentReport", "ScenarioInfo", "StandardReport",
-           "Totals"]
+__all__ = ["AffectedParentReport", "CandidateReport", "EvaluationReport", "MessageOut", "NewUnitReport", "PartReport",
+           "ParentReport", "ScenarioInfo", "StandardReport", "Totals", "UnchangedUnitReport"]
 
 
 class _Report(BaseModel):
@@ -49,8 +49,34 @@ class StandardReport(_Report):
     exempt: bool = False
     note: str | None = None
     variant: str | None = Field(None, description="which variant set the threshold, e.g. mountainous")
+    variant_reason: str | None = Field(None, description="why that variant applied, e.g. 'miền núi, vùng cao'")
     citation_message: MessageOut | None = Field(None, description="the citation as a typed message")
     note_messages: list[MessageOut] = Field(default_factory=list, description="the notes as typed messages")
+
+
+class PartReport(_Report):
+    """The part of an existing unit that a drawn new unit takes (*một phần*) or the whole of it (*toàn bộ*)."""
+
+    new_unit_id: str | None = Field(None, description="the new unit that takes it (in unchanged_units.parts_taken)")
+    code: str
+    name: str
+    share: str = Field(description="toàn bộ | một phần")
+    area_km2: float = Field(description="km² taken")
+    remainder_area_km2: float = Field(description="km² that stay with the unit")
+    area_share: float = Field(description="0..1 of the unit's area taken")
+    population: int | None = Field(description="người taken (ước tính)")
+    remainder_population: int | None
+    population_share: float | None = Field(description="0..1 of the unit's population taken")
+    population_is_estimate: bool
+    population_method: str | None
+    population_note: str | None = None
+
+
+class MemberShare(_Report):
+    """What a reduced member keeps after drawn units took parts of it."""
+
+    area_share: float | None
+    population_share: float | None
 
 
 class NewUnitReport(_Report):
@@ -75,35 +101,137 @@ class NewUnitReport(_Report):
     population: int | None = Field(description="người; null when a member has none")
     population_source: str
     population_is_estimate: bool = Field(description="an estimate (ước tính), e.g. for a drawn boundary")
+    population_method: str | None = Field(None, description="how an estimate was made (raster, area-weighted)")
     missing_population: list[str] = Field(description="member codes without a population")
+    zero_population: list[str] = Field(default_factory=list, description="member codes with population 0")
     density: float | None = Field(description="người/km², population / area_for_standards_km2")
     contiguous: bool
     components: list[list[str]] = Field(description="member codes of each separate part")
     overlap_km2: float | None = Field(description="overlap between members in the source layer, counted once")
+    parts: list[PartReport] = Field(default_factory=list, description="parts of existing units it takes")
+    reduced_members: list[str] = Field(default_factory=list, description="members that lost a part to a drawn unit")
+    member_shares: dict[str, MemberShare] = Field(default_factory=dict, description="what reduced members keep")
     mountainous: bool
     border: bool
     island: bool
+    red_river_delta: bool = False
+    ethnic_minority_share: float | None = None
+    flag_reasons: dict[str, str] = Field(default_factory=dict, description="flag → why it is set (Vietnamese)")
     standards: list[StandardReport]
     status: Status
+    status_reasons: list[str] = Field(default_factory=list,
+                                      description="not_contiguous | missing_population | zero_population")
     plane_crs: str | None = Field(None, description="VN-2000 TM-3 plane of the unit's province, e.g. EPSG:9210")
 
 
+class ScopeReport(_Report):
+    """The parent's scope as given, and the existing units it resolved to."""
+
+    provinces: list[str] = Field(default_factory=list)
+    districts: list[str] = Field(default_factory=list)
+    codes: list[str] = Field(default_factory=list)
+    unit_codes: list[str] = Field(default_factory=list, description="the units of the scope")
+    n_units: int | None = None
+
+
+class ParentAfter(_Report):
+    units: int
+    wards: int
+    ward_share: float | None
+    area_km2: float | None = Field(description="km²")
+    population: int | None = Field(description="người")
+
+
+class CandidateReport(_Report):
+    """A bordering unit outside the scope whose whole annexation closes a failing parent standard."""
+
+    code: str
+    name: str
+    kind: str
+    district: str | None
+    area_km2: float | None
+    added_area_km2: float | None
+    population: int | None
+    parent_after: ParentAfter
+    closes: list[str] = Field(description="criteria it closes")
+    still_failing: list[str]
+
+
 class ParentReport(_Report):
-    """The city/province the new units make up, checked against its own standards."""
+    """The city/province the new units make up, checked against its own standards (scope-wide figures)."""
 
     name: str
     kind: ParentKind
     kind_vi: str
-    standards: list[StandardReport]
-    status: Status
-    # Scope-wide figures (issue 10: unchanged units count as themselves, area by union).
+    scope: ScopeReport | None = None
     units_before: int | None = None
     units_after: int | None = None
+    by_kind_before: dict[str, int] | None = None
     by_kind_after: dict[str, int] | None = None
+    ward_share_before: float | None = None
     ward_share_after: float | None = None
     area_km2: float | None = Field(None, description="km², geodesic area of the union of its land")
+    area_km2_before: float | None = Field(None, description="km²")
+    official_area_km2: float | None = Field(None, description="km²")
+    area_for_standards_km2: float | None = Field(None, description="km²")
+    area_basis: str | None = None
+    area_source: str | None = None
+    outside_km2: float | None = Field(None, description="km² of new units' land outside the scope")
     population: int | None = Field(None, description="người")
+    population_before: int | None = Field(None, description="người")
+    population_source: str | None = None
+    missing_population: list[str] = Field(default_factory=list)
+    zero_population: list[str] = Field(default_factory=list)
     density: float | None = Field(None, description="người/km²")
+    mountainous: bool | None = None
+    border: bool | None = None
+    flag_reasons: dict[str, str] = Field(default_factory=dict)
+    standards: list[StandardReport]
+    status: Status
+    candidates: list[CandidateReport] = Field(default_factory=list,
+                                              description="annexations that would close a failing standard")
+
+
+class UnchangedUnitReport(_Report):
+    """An existing unit of the scope that no new unit takes whole: it stays, and counts as itself."""
+
+    code: str
+    name: str
+    kind: str
+    district: str | None
+    reduced: bool = Field(description="drawn new units took parts of it")
+    parts_taken: list[PartReport]
+    area_km2: float | None = Field(description="km², what remains")
+    official_area_km2: float | None
+    area_for_standards_km2: float | None
+    population: int | None = Field(description="người, what remains")
+    population_is_estimate: bool
+    zero_population: bool
+    missing_population: bool
+    density: float | None = Field(description="người/km²")
+    mountainous: bool
+    flag_reasons: dict[str, str] = Field(default_factory=dict)
+    standards: list[StandardReport]
+    status: Status
+    must_arrange: bool = Field(description="a 35/2023 trigger says it must be arranged")
+    triggers: list[StandardReport]
+
+
+class AffectedParentReport(_Report):
+    """Another parent (district) that loses land to the scenario: before and after."""
+
+    name: str
+    district: str | None
+    province: str | None
+    units_before: int
+    units_after: int
+    area_km2_before: float | None = Field(description="km²")
+    area_km2_after: float | None = Field(description="km²")
+    population_before: int | None = Field(description="người")
+    population_after: int | None = Field(description="người")
+    units_lost: list[str]
+    parts_lost: list[str]
+    missing_population: list[str] = Field(default_factory=list)
 
 
 class Totals(_Report):
@@ -147,7 +275,8 @@ class EvaluationReport(_Report):
     totals: Totals
     warnings: list[str] = Field(description="data-quality notes as text")
     warning_messages: list[MessageOut] = Field(default_factory=list, description="the warnings as typed messages")
-    unchanged_units: list[dict[str, Any]] | None = Field(
-        None, description="units of the parent's scope that no new unit takes, with their figures and standards")
-    affected_parents: list[dict[str, Any]] | None = Field(
-        None, description="other parents that lose land: before/after units, area, population")
+    unchanged_units: list[UnchangedUnitReport] = Field(
+        default_factory=list, description="units of the parent's scope that no new unit takes, as they stay")
+    affected_parents: list[AffectedParentReport] = Field(
+        default_factory=list, description="other parents that lose land: before/after units, area, population")
+    flags_join: dict[str, Any] | None = Field(None, description="CLI --flags: how the flags table joined the units")
