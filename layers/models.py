@@ -37,12 +37,12 @@ import pandas as pd
 import shapely
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pyproj import CRS
-from pyogrio.errors import DataLayerError, DataSourceError
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from diagioi.geo.errors import (EncodingError, InputError, InvalidGeometryError, MissingColumnError, MissingCRSError,
                         UnknownCRSError)
+from diagioi.geo.safe_open import VectorFormat, open_vector, read_frame
 
 logger = logging.getLogger(__name__)
 
@@ -411,36 +411,29 @@ def _issue_from_error(row_label: str, name: str | None, exc: InputError) -> Laye
     return LayerIssue(feature=row_label, name=name, problem=exc.message, location=location)
 
 
-def _read_vector(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
+def _read_vector(path: str | Path, *, layer: str | None = None, name: str | None = None) -> gpd.GeoDataFrame:
+    """Read a user's layer file through :mod:`geo.safe_open` (GeoJSON, GeoPackage, zipped Shapefile)."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"file not found: {path}", hint="check the path", context={"file": str(path)})
-    # GDAL guesses dates and times in GeoJSON text ("18:00–24:00" would become 18:00): keep text as text.
-    open_options = {"DATE_AS_STRING": "YES"} if path.suffix.lower() in (".geojson", ".json") else {}
+    name = name or path.name
     try:
-        gdf = gpd.read_file(path, layer=layer, engine="pyogrio", **open_options)
-    # pyogrio's DataSourceError / DataLayerError are RuntimeErrors (a file GDAL does not recognise,
-    # e.g. UTF-16 text or random bytes); OSError/ValueError cover unreadable files and bad options.
+        with open_vector(path, name=name) as source:
+            # GDAL guesses dates and times in GeoJSON text ("18:00–24:00" would become 18:00): keep text as text.
+            options = {"DATE_AS_STRING": "YES"} if source.format is VectorFormat.geojson else {}
+            gdf = read_frame(source, layer=layer, **options)
     except UnicodeDecodeError as exc:
-        raise EncodingError(f"{path.name}: text is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} "
+        raise EncodingError(f"{name}: text is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} "
                             "cannot be decoded)",
                             hint="re-save the file as UTF-8 (convert TCVN3/VNI/Windows-1258 text first)",
-                            context={"file": str(path)}) from exc
-    except DataSourceError as exc:
-        # GDAL's own words name the server's temporary copy and suggest driver prefixes: not for the user.
-        raise InputError(f"cannot read {path.name}: GDAL does not recognise it as a GeoJSON or GeoPackage "
-                         "file (empty, truncated, another format, or GeoJSON text not in UTF-8)",
-                         hint="export the layer again as GeoJSON (UTF-8) or GeoPackage",
-                         context={"file": str(path)}) from exc
-    except (DataLayerError, OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path.name} as a vector layer: {exc}",
-                         hint="use GeoJSON (.geojson) or GeoPackage (.gpkg)",
-                         context={"file": str(path)}) from exc
+                            context={"file": name}) from exc
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {name} as a vector layer: {type(exc).__name__}",
+                         hint="use GeoJSON (.geojson), GeoPackage (.gpkg) or a zipped Shapefile (.zip)",
+                         context={"file": name}) from exc
     if gdf.crs is None:
         raise MissingCRSError(
-            f"{path.name} has no coordinate reference system",
+            f"{name} has no coordinate reference system",
             hint="save the file with its CRS (e.g. EPSG:4326 or a VN-2000 EPSG code such as EPSG:9210)",
-            context={"file": str(path)},
+            context={"file": name},
         )
     if not gdf.crs.equals(WGS84, ignore_axis_order=True):
         gdf = gdf.to_crs(WGS84)
@@ -449,10 +442,10 @@ def _read_vector(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFr
         min_x, min_y, max_x, max_y = gdf.total_bounds
         if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
             raise UnknownCRSError(
-                f"{path.name} is read as lon/lat (EPSG:4326) but its coordinates reach "
+                f"{name} is read as lon/lat (EPSG:4326) but its coordinates reach "
                 f"x {min_x:.6g}…{max_x:.6g}, y {min_y:.6g}…{max_y:.6g}: these are projected metres",
                 hint="save the file as GeoPackage with its CRS, or reproject it to EPSG:4326",
-                context={"file": str(path)})
+                context={"file": name})
     return gdf
 
 
@@ -499,8 +492,12 @@ def _raise_issues(path: Path, kind_label: str, issues: list[LayerIssue], total: 
 
 
 def read_layer_file(path: str | Path, kind: LayerKind | str, *, layer: str | None = None,
-                    id_column: str | None = "id", allow_markers: bool = False) -> list[ZoningFeature]:
-    """Read a GeoJSON or GeoPackage file of one zoning layer, reprojected to EPSG:4326.
+                    id_column: str | None = "id", allow_markers: bool = False,
+                    name: str | None = None) -> list[ZoningFeature]:
+    """Read a GeoJSON, GeoPackage or zipped Shapefile of one zoning layer, reprojected to EPSG:4326.
+
+    The file is opened by :mod:`geo.safe_open` (its bytes decide the format; VRTs, views and
+    links are refused); ``name`` is the user's name for it in messages (an upload's file name).
 
     Every feature is validated; if any fails, nothing is returned and one error lists all
     of them (:class:`~geo.errors.InvalidGeometryError` with ``issues`` when geometries are
@@ -509,12 +506,12 @@ def read_layer_file(path: str | Path, kind: LayerKind | str, *, layer: str | Non
     """
     kind = LayerKind.parse(kind)
     path = Path(path)
-    gdf = _read_vector(path, layer=layer)
+    gdf = _read_vector(path, layer=layer, name=name)
     if id_column is not None and id_column not in gdf.columns:
         id_column = None
     issues: list[LayerIssue] = []
     features = _features_from_frame(gdf, kind, allow_markers=allow_markers, id_column=id_column, issues=issues)
-    _raise_issues(path, kind.value, issues, len(gdf))
+    _raise_issues(Path(name or path.name), kind.value, issues, len(gdf))
     return features
 
 
