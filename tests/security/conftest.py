@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from diagioi.api.app import create_app
 from diagioi.api.settings import Settings
 
-TOKEN = "security-test-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+from security_helpers import TOKEN
 
 
 @pytest.fixture

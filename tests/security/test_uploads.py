@@ -22,7 +22,7 @@ from diagioi.geo.errors import InputError
 from diagioi.geo.io import read_units
 from diagioi.geo.safe_open import VectorFormat, open_vector, sniff_format
 
-from conftest import AUTH
+from security_helpers import AUTH
 
 runner = CliRunner()
 
