@@ -36,6 +36,7 @@ from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import pyogrio
+import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from .errors import EncodingError, InputError, MissingColumnError
@@ -336,6 +337,10 @@ def read_frame(source: SafeSource, *, layer: str | None = None, **kwargs) -> gpd
             return pyogrio.read_dataframe(source.gdal_path, layer=layer, **kwargs)
     except UnicodeDecodeError:
         raise
+    except shapely.errors.GEOSException as exc:  # e.g. GDAL hands over a ring that is not closed
+        raise _refuse(source.name, f"a geometry in the file is malformed ({str(exc).split(': ', 1)[-1]})",
+                      hint="repair the geometries in a GIS (rings must be closed: last position = first) "
+                           "and export again") from None
     except (DataSourceError, DataLayerError) as exc:
         raise _refuse(source.name, f"cannot read it as a {source.format} layer ({_gdal_words(exc, source)})",
                       hint="check that the file is complete and valid; export it again") from None

@@ -271,6 +271,8 @@ def geometry_from_geojson(obj: Any, *, what: str = "geometry") -> BaseGeometry:
     if geom_type != "GeometryCollection" and "coordinates" not in obj:
         raise InputError(f"{what} of type {geom_type} has no 'coordinates'",
                          hint="GeoJSON geometries carry their positions in 'coordinates'")
+    refuse_crs_member(obj, what=what)
+    check_geojson_coordinates(obj, what=what)
     try:
         geometry = shape(obj)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.ShapelyError) as exc:
@@ -285,6 +287,94 @@ def geometry_from_geojson(obj: Any, *, what: str = "geometry") -> BaseGeometry:
                          hint="every position must be two finite numbers [lon, lat]")
     require_lonlat_range(geometry, what=what)
     return geometry
+
+
+#: Nesting of each geometry type's ``coordinates`` down to the positions (0 = one position).
+_POSITION_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
+                   "MultiPolygon": 3}
+#: Heights beyond this (metres) are not on Earth: refused rather than stored.
+MAX_ABS_Z_M = 100_000.0
+#: ``crs`` members that only restate GeoJSON's own lon/lat (RFC 7946); any other is refused.
+_LONLAT_CRS_NAMES = {"urn:ogc:def:crs:ogc:1.3:crs84", "ogc:crs84", "crs84", "epsg:4326", "urn:ogc:def:crs:epsg::4326"}
+
+
+def refuse_crs_member(obj: Mapping[str, Any], *, what: str = "geometry") -> None:
+    """Refuse a ``crs`` member that names anything but WGS 84 lon/lat: it would otherwise be ignored
+    and metres or another datum read as degrees."""
+    if not isinstance(obj, Mapping) or "crs" not in obj:
+        return
+    crs = obj["crs"]
+    name = crs.get("properties", {}).get("name") if isinstance(crs, Mapping) and isinstance(
+        crs.get("properties"), Mapping) else None
+    if isinstance(name, str) and name.strip().lower() in _LONLAT_CRS_NAMES:
+        return
+    raise UnknownCRSError(f"{what} declares a 'crs' ({name or crs!r}) other than WGS 84 lon/lat",
+                          hint="GeoJSON is lon/lat on WGS 84 (RFC 7946): reproject to EPSG:4326 and drop the "
+                               "'crs' member, or upload the file (GeoPackage keeps its CRS)",
+                          context={"crs": name if isinstance(name, str) else None})
+
+
+def _position_problem(position: Any) -> str | None:
+    if not isinstance(position, (list, tuple)) or not 2 <= len(position) <= 3:
+        return "a position must be [lon, lat] or [lon, lat, height]"
+    for value in position:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"coordinates must be numbers, got {type(value).__name__} {value!r:.40}"
+        if not math.isfinite(value):
+            return f"coordinates must be finite numbers, got {value!r}"
+    if len(position) == 3 and abs(position[2]) > MAX_ABS_Z_M:
+        return f"height {position[2]:.6g} m is not on Earth (at most ±{MAX_ABS_Z_M:,.0f} m)"
+    return None
+
+
+def check_geojson_coordinates(obj: Mapping[str, Any], *, what: str = "geometry") -> None:
+    """Check a GeoJSON geometry's ``coordinates`` strictly, before shapely coerces anything.
+
+    Refused: positions that are not 2 or 3 numbers (strings such as ``"105.8"``, booleans,
+    NaN/inf), heights beyond ±100 km, nesting that does not match the type, and polygon rings
+    that are not closed (shapely would close them silently). Too few positions is left to
+    :func:`require_valid`, which says where.
+    """
+    geom_type = obj.get("type")
+    if geom_type == "GeometryCollection":
+        geometries = obj.get("geometries")
+        if not isinstance(geometries, list):
+            raise InputError(f"{what}: a GeometryCollection needs a list 'geometries'",
+                             hint="or send a single geometry")
+        for member in geometries:
+            if not isinstance(member, Mapping) or member.get("type") not in _POSITION_DEPTH:
+                raise InputError(f"{what}: a GeometryCollection may hold only simple geometries",
+                                 hint="send Points, LineStrings or Polygons (or their Multi* forms)")
+            check_geojson_coordinates(member, what=what)
+        return
+    depth = _POSITION_DEPTH[geom_type]
+    stack: list[tuple[Any, int, tuple[int, ...]]] = [(obj.get("coordinates"), depth, ())]
+    while stack:
+        value, level, path = stack.pop()
+        where = "".join(f"[{i}]" for i in path)
+        if level == 0:
+            if value == [] and not path:
+                continue  # an empty Point: refused as empty below, with that message
+            problem = _position_problem(value)
+            if problem:
+                raise InputError(f"{what}: coordinates{where}: {problem}",
+                                 hint="every position is [lon, lat] as plain JSON numbers (WGS 84 degrees)",
+                                 context={"position": where})
+            continue
+        if not isinstance(value, (list, tuple)):
+            raise InputError(f"{what}: coordinates{where} must be a list for a {geom_type}",
+                             hint="a Polygon is a list of rings, each a list of [lon, lat] positions")
+        is_ring = geom_type in ("Polygon", "MultiPolygon") and level == 1
+        if is_ring and len(value) >= 4:  # shorter rings are malformed whether closed or not
+            first, last = value[0], value[-1]
+            if _position_problem(first) is None and _position_problem(last) is None and \
+                    list(first[:2]) != list(last[:2]):
+                raise InputError(f"{what}: ring coordinates{where} is not closed: it starts at "
+                                 f"{list(first[:2])} and ends at {list(last[:2])}",
+                                 hint="repeat the ring's first position at its end (GeoJSON rings are closed "
+                                      "explicitly; nothing is closed for you)",
+                                 context={"ring": where, "first": list(first[:2]), "last": list(last[:2])})
+        stack.extend((item, level - 1, (*path, i)) for i, item in enumerate(value))
 
 
 def require_lonlat_range(geometry: BaseGeometry, *, what: str = "geometry") -> None:
@@ -350,6 +440,26 @@ def _format_validation_error(kind: LayerKind, exc: ValidationError) -> str:
     return f"{kind.value} attributes are invalid: " + "; ".join(parts)
 
 
+#: Longest feature id accepted (ids go into URLs: /api/layers/{kind}/{id}).
+MAX_FEATURE_ID_LENGTH = 200
+
+
+def check_feature_id(value: Any) -> str:
+    """A feature id as text, refused when it could not be addressed in a URL path segment."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InputError(f"a feature id must be text or an integer, got {type(value).__name__}",
+                         hint='use ids such as "ccn-huyen-tung" or 12')
+    text = str(value)
+    bad = next((ch for ch in text if ch in "/\\?#%" or ord(ch) < 32 or ord(ch) == 127), None)
+    if not text.strip() or bad is not None or len(text) > MAX_FEATURE_ID_LENGTH:
+        problem = (f"contains {bad!r}" if bad is not None else "is empty" if not text.strip()
+                   else f"is {len(text)} characters long")
+        raise InputError(f"feature id {text[:60]!r} {problem}: it could not be addressed as /api/layers/<kind>/<id>",
+                         hint=f"use letters, digits, '-', '_' or '.' (at most {MAX_FEATURE_ID_LENGTH} characters)",
+                         context={"feature_id": text[:MAX_FEATURE_ID_LENGTH]})
+    return text
+
+
 def validate_feature(kind: LayerKind | str, feature: Mapping[str, Any], *,
                      allow_markers: bool = False) -> ZoningFeature:
     """Check one GeoJSON Feature (EPSG:4326) against the layer's geometry types and schema.
@@ -366,7 +476,8 @@ def validate_feature(kind: LayerKind | str, feature: Mapping[str, Any], *,
             hint='send {"type": "Feature", "geometry": {...}, "properties": {"name": ...}}',
         )
     feature_id = feature.get("id")
-    feature_id = None if feature_id is None else str(feature_id)
+    feature_id = None if feature_id is None else check_feature_id(feature_id)
+    refuse_crs_member(feature, what=f"the {kind.value} feature")
     properties = feature.get("properties") or {}
     if not isinstance(properties, Mapping):
         raise InputError(f"{kind.value} feature properties must be an object",

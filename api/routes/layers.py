@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from diagioi.geo.errors import EncodingError, InputError
-from diagioi.layers.models import LayerKind, read_layer_file, validate_feature
+from diagioi.layers.models import LayerKind, read_layer_file, refuse_crs_member, validate_feature
 
 from ..deps import ServiceDep, WriterDep
 from ..errors import responses
@@ -138,6 +138,8 @@ async def _json_body(request: Request) -> Any:
 
 
 def _features_from_json(body: Any, kind: LayerKind, allow_markers: bool) -> list:
+    if isinstance(body, dict):
+        refuse_crs_member(body, what=f"the {kind.value} {body.get('type') or 'body'}")
     if isinstance(body, dict) and body.get("type") == "Feature":
         raw_features = [body]
     elif isinstance(body, dict) and body.get("type") == "FeatureCollection" and isinstance(body.get("features"), list):
