@@ -177,6 +177,18 @@ def _to_kind(value, name: str) -> str | None:
     return None
 
 
+def _require_numbers(raw: pd.Series, numbers: pd.Series, column: str, field: str, path: Path) -> None:
+    """Refuse a column of text given for a number (e.g. a name column as --population-field):
+    every present value failing to read as a number is a wrong column, not missing data."""
+    present = raw.notna() & (raw.astype(str).str.strip() != "")
+    if present.any() and numbers[present.to_numpy()].isna().all():
+        examples = ", ".join(repr(str(v)) for v in raw[present].head(3))
+        raise MissingColumnError(
+            f"{path.name}: column {column!r} (for {field}) holds text, not numbers (e.g. {examples})",
+            hint=f"pass --{field.replace('_', '-')}-field with a numeric column",
+            context={"file": str(path), "field": field, "column": column})
+
+
 def read_units(
     path: str | Path,
     *,
@@ -292,6 +304,8 @@ def read_units(
         kinds.append(kind)
 
     population = pd.to_numeric(get("population"), errors="coerce") if mapping["population"] else pd.Series([np.nan] * n)
+    if mapping["population"] is not None:
+        _require_numbers(get("population"), population, mapping["population"], "population", path)
     if mapping["population"] is None:
         issues.append(GeometryIssue("*", "*", "no population column", action="reported",
                                     detail="pass --population-field; densities and population standards are unknown"))
