@@ -121,6 +121,8 @@ def units(
     table_path: TableOpt = None, sheet: SheetOpt = None, join_on: JoinOnOpt = "code",
     table_column: TableColumnOpt = None, flags: FlagsOpt = None, population_year: YearOpt = None,
     level: Annotated[Optional[str], typer.Option("--level", help="commune|district|province (default: detected)")] = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="write the units with the joined figures (.gpkg), "
+                                                                   "to use with evaluate --units or serve --units")] = None,
 ) -> None:
     """List the units of a layer with computed (geodesic) and official area, population and density."""
     try:
@@ -128,6 +130,13 @@ def units(
                                          crs, encoding, layer, no_repair, level))
         unit_set, join_reports = _join_tables(unit_set, table_path, sheet, join_on, table_column, flags,
                                                 population_year)
+        if out_path is not None:
+            from diagioi.geo.io import write_units
+
+            if out_path.suffix.lower() != ".gpkg":
+                raise DiagioiError(f"cannot write {out_path.name}: use a .gpkg file", hint="e.g. --out units.gpkg")
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            write_units(unit_set, out_path)
         records = unit_set.to_records()
         if plane_crs:
             from diagioi.geo.crs import require_crs
@@ -175,6 +184,8 @@ def units(
     for report in join_reports.values():
         for line in report.lines_vi():
             console.print(line, highlight=False)
+    if out_path is not None:
+        console.print(f"wrote {out_path}")
     if unit_set.issues:
         console.print(f"{len(unit_set.issues)} issue(s) found while loading:")
         for issue in unit_set.issues[:30]:
@@ -198,7 +209,8 @@ def topology(
     layer: Annotated[Optional[str], typer.Option(help="layer name in a GeoPackage")] = None,
 ) -> None:
     """Gaps, overlaps, slivers, self-intersections, duplicates and area mismatches of a layer; optional repair."""
-    from diagioi.geo.topology import PROBLEM_LABEL_VI, check_topology, repair_coverage, write_problems_gpkg, write_units_gpkg
+    from diagioi.geo.io import write_units
+    from diagioi.geo.topology import PROBLEM_LABEL_VI, check_topology, repair_coverage, write_problems_gpkg
 
     try:
         for path in (out_path, out_fixed):
@@ -218,7 +230,7 @@ def topology(
                 data["repair"] = repair_data
                 if out_fixed is not None:
                     out_fixed.parent.mkdir(parents=True, exist_ok=True)
-                    write_units_gpkg(fixed, out_fixed)
+                    write_units(fixed, out_fixed)
             if out_path is not None:
                 out_path.parent.mkdir(parents=True, exist_ok=True)
                 write_problems_gpkg(report, out_path)
@@ -253,6 +265,64 @@ def topology(
     for path in (out_path, out_fixed):
         if path is not None:
             console.print(f"wrote {path}")
+
+
+@app.command()
+def crosswalk(
+    old_file: Annotated[Path, typer.Argument(help="the old units layer (before the arrangement)")],
+    new_file: Annotated[Path, typer.Argument(help="the new units layer (after the arrangement)")],
+    mapping: Annotated[Optional[Path], typer.Option("--mapping", help="a mapping CSV old_code,new_code[,merge_type] to compare with")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the crosswalk as JSON")] = False,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="write the crosswalk as CSV")] = None,
+) -> None:
+    """Derive old → new (toàn bộ / một phần, area and population shares) from the geometry; compare with a mapping."""
+    from diagioi.geo.crosswalk import compare_with_mapping, derive_crosswalk, read_mapping
+
+    try:
+        if out_path is not None and out_path.suffix.lower() != ".csv":
+            raise DiagioiError(f"cannot write {out_path.name}: use a .csv file", hint="e.g. --out crosswalk.csv")
+        old_units, new_units = _read(old_file), _read(new_file)
+        for name, unit_set in ((old_file.name, old_units), (new_file.name, new_units)):
+            if unit_set.level != "commune":
+                raise DiagioiError(f"{name} is a {unit_set.level} layer, not communes/wards",
+                                   hint="the crosswalk links commune/ward layers")
+        with _progress() as progress:
+            progress.add_task("intersecting the layers", total=None)
+            result = derive_crosswalk(old_units, new_units)
+            if mapping is not None:
+                compare_with_mapping(result, read_mapping(mapping))
+        if out_path is not None:
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            result.write_csv(out_path)
+    except DiagioiError as error:
+        _fail(error)
+    data = result.to_dict()
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    else:
+        s = data["summary"]
+        out.print(f"{old_file.name} → {new_file.name}: {s['n_old_units']} đơn vị cũ, {s['n_whole']} toàn bộ, "
+                  f"{s['n_part']} một phần ({s['n_old_split']} đơn vị cũ bị chia), {s['n_old_uncovered']} không thuộc "
+                  f"đơn vị mới nào; bỏ qua {s['ignored_pieces']} mảnh < {s['min_share']:.0%} diện tích đơn vị cũ "
+                  f"({_fmt(s['ignored_km2'], 2)} km²). Dân số: {data['population_method']}.", highlight=False)
+        comparison = data.get("comparison")
+        if comparison:
+            out.print(f"So với {mapping.name}: toàn bộ {comparison['whole_agree']}/{comparison['whole_rows']} khớp, "
+                      f"một phần {comparison['part_agree']}/{comparison['part_rows']} khớp, "
+                      f"{comparison['not_in_old_layer']} dòng có đơn vị cũ không có trong lớp cũ.", highlight=False)
+            if comparison["disagreements"]:
+                grid = Table(title="Khác với bảng chuyển đổi")
+                for column in ("Dòng", "Đơn vị cũ", "Theo bảng", "Theo hình học (tỷ lệ diện tích)"):
+                    grid.add_column(column)
+                for d in comparison["disagreements"]:
+                    grid.add_row(str(d["line"]), f"{d['old_code']} {d['old_name'] or ''}",
+                                 f"{d['mapping_new_code']} {d['mapping_new_name'] or ''} "
+                                 f"({'toàn bộ' if d['mapping_relation'] == 'whole' else 'một phần'})",
+                                 "; ".join(f"{p['new_code']} {p['new_name']} {p['area_share_of_old']:.0%}"
+                                           for p in d["derived"]) or "—")
+                out.print(grid)
+    if out_path is not None:
+        console.print(f"wrote {out_path}")
 
 
 OUTPUT_SUFFIXES = (".xlsx", ".csv", ".gpkg", ".geojson", ".json", ".html")

@@ -394,7 +394,7 @@ def read_units(
         "province": text_column("province"),
         "population": population.to_numpy(dtype=float),
         "population_year": year.to_numpy(dtype=float),
-        "population_source": [population_source or f"{path.name}:{mapping['population']}" if mapping["population"] else None] * n,
+        "population_source": _population_sources(frame, columns, mapping, path, population_source, n),
         "official_area_km2": official.to_numpy(dtype=float),
         "official_area_source": [f"{path.name}:{mapping['official_area_km2']}" if mapping["official_area_km2"] else None] * n,
         "area_km2": area_km2,
@@ -409,3 +409,25 @@ def read_units(
     log.info("read %d units from %s (%d issues)", len(gdf), path, len(issues))
     return UnitSet(gdf, source=str(path), issues=issues, field_mapping=mapping,
                    source_crs=crs_obj.to_string(), level=level, level_reason=level_reason)
+
+
+def _population_sources(frame, columns, mapping, path: Path, population_source: str | None, n: int) -> list:
+    """Per-unit source of the population: the given one, a ``population_source`` column (a layer written by
+    :func:`write_units` after a table join keeps each figure's source), or file:column."""
+    if mapping["population"] is None:
+        return [None] * n
+    default = population_source or f"{path.name}:{mapping['population']}"
+    if population_source is None and "population_source" in columns:
+        return [nfc(str(v)) if isinstance(v, str) and v.strip() else default for v in frame["population_source"]]
+    return [default] * n
+
+
+def write_units(unit_set: UnitSet, path: str | Path) -> None:
+    """Write a unit set as a GeoPackage layer ``units`` that :func:`read_units` reads back with the same
+    figures, flags, population year and per-unit population source (e.g. after a table join or a repair)."""
+    gdf = unit_set.gdf.reset_index(drop=True).rename(columns={"official_area_km2": "area_km2_official"})
+    gdf = gdf.drop(columns=["area_km2"])   # computed again on load
+    # a temporary id given to a unit without code is not written as if it were a GSO code
+    gdf["code"] = [None if str(c).startswith("_row") else c for c in gdf["code"]]
+    gdf.to_file(path, layer="units", driver="GPKG", engine="pyogrio", promote_to_multi=True)
+

@@ -280,10 +280,3 @@ def write_problems_gpkg(report: TopologyReport, path) -> None:
     if frame.empty:
         frame = gpd.GeoDataFrame({"kind": pd.Series(dtype=str)}, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
     frame.to_file(path, layer="problems", driver="GPKG", engine="pyogrio", promote_to_multi=True)
-
-
-def write_units_gpkg(unit_set: UnitSet, path) -> None:
-    """A repaired layer, with the model's columns, to load again with ``diagioi units``."""
-    gdf = unit_set.gdf.reset_index(drop=True)
-    gdf = gdf.rename(columns={"official_area_km2": "area_km2_official"})
-    gdf.to_file(path, layer="units", driver="GPKG", engine="pyogrio", promote_to_multi=True)

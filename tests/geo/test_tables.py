@@ -107,3 +107,18 @@ def test_a_table_without_a_usable_header_says_what_to_name(tmp_path, grid_units)
     assert report.matched == 1 and units.gdf.loc["00001", "population"] == 5
     with pytest.raises(MissingColumnError, match="not in the header row"):
         read_table(path, columns={"population": "Dân số 2030"})
+
+
+def test_joined_units_written_and_read_back_keep_each_figures_source(grid_units, tmp_path):
+    from diagioi.geo.io import read_units, write_units
+
+    path = tmp_path / "ds.csv"
+    path.write_text("Mã,Dân số\n00001,1500\n", encoding="utf-8")
+    joined, _ = join_table(grid_units, read_table(path), population_year=2024)
+    write_units(joined, tmp_path / "units.gpkg")
+    again = read_units(tmp_path / "units.gpkg").gdf
+    assert (again.loc["00001", "population"], again.loc["00001", "population_year"]) == (1500, 2024)
+    assert again.loc["00001", "population_source"] == "ds.csv:Dân số dòng 2"
+    assert again.loc["00002", "population_source"] == "grid.geojson:population"
+    assert again.loc["00009", "official_area_km2"] != again.loc["00009", "official_area_km2"]   # still unknown
+    assert list(again.index) == list(grid_units.gdf.index)
