@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -57,9 +58,11 @@ TableColumnOpt = Annotated[Optional[list[str]], typer.Option(
 FlagsOpt = Annotated[Optional[Path], typer.Option("--flags", help="table of region flags (miền núi, biên giới, hải đảo, "
                                                                   "ĐBSH, tỷ lệ DTTS) joined like --table")]
 YearOpt = Annotated[Optional[int], typer.Option("--population-year", help="year of the table's population figures")]
+FlagsJoinOpt = Annotated[Optional[str], typer.Option("--flags-join-on", help="join the flags table by code or name "
+                                                                             "(default: as --join-on)")]
 
 
-def _join_tables(unit_set, table, sheet, join_on, table_columns, flags, population_year):
+def _join_tables(unit_set, table, sheet, join_on, table_columns, flags, population_year, flags_join_on=None):
     """Join the population table and the flags table; returns the unit set and the join reports."""
     from diagioi.geo.tables import FLAG_FIELDS, join_table, read_table
 
@@ -76,7 +79,7 @@ def _join_tables(unit_set, table, sheet, join_on, table_columns, flags, populati
                                       population_year=population_year)
         reports["join"] = report
     if flags is not None:
-        unit_set, report = join_table(unit_set, read_table(flags, columns=columns), join_on=join_on,
+        unit_set, report = join_table(unit_set, read_table(flags, columns=columns), join_on=flags_join_on or join_on,
                                       fields=list(FLAG_FIELDS))
         reports["flags_join"] = report
     return unit_set, reports
@@ -120,6 +123,7 @@ def units(
         "--plane-crs", help="measure the plane area in this projected CRS instead of each province's TM-3 zone")] = None,
     table_path: TableOpt = None, sheet: SheetOpt = None, join_on: JoinOnOpt = "code",
     table_column: TableColumnOpt = None, flags: FlagsOpt = None, population_year: YearOpt = None,
+    flags_join_on: FlagsJoinOpt = None,
     level: Annotated[Optional[str], typer.Option("--level", help="commune|district|province (default: detected)")] = None,
     out_path: Annotated[Optional[Path], typer.Option("--out", help="write the units with the joined figures (.gpkg), "
                                                                    "to use with evaluate --units or serve --units")] = None,
@@ -129,7 +133,7 @@ def units(
         unit_set = _read(file, **_fields(code_field, name_field, kind_field, population_field, area_field,
                                          crs, encoding, layer, no_repair, level))
         unit_set, join_reports = _join_tables(unit_set, table_path, sheet, join_on, table_column, flags,
-                                                population_year)
+                                                population_year, flags_join_on)
         if out_path is not None:
             from diagioi.geo.io import write_units
 
@@ -176,7 +180,7 @@ def units(
                       f"không phải xã/phường; phương án sáp nhập cần lớp cấp xã.", highlight=False)
     sources = {}
     for r in records:
-        key = (r["population_source"] or "không có", r["population_year"])
+        key = (re.sub(r" dòng \d+\)?$", "", r["population_source"] or "không có"), r["population_year"])
         sources[key] = sources.get(key, 0) + 1
     for (source, year), count in sources.items():
         console.print(f"Dân số: {source}" + (f", năm {year}" if year else ", năm không rõ") + f" — {count} đơn vị",
