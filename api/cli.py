@@ -127,6 +127,8 @@ def units(
     level: Annotated[Optional[str], typer.Option("--level", help="commune|district|province (default: detected)")] = None,
     out_path: Annotated[Optional[Path], typer.Option("--out", help="write the units with the joined figures (.gpkg), "
                                                                    "to use with evaluate --units or serve --units")] = None,
+    parents: Annotated[Optional[Path], typer.Option("--parents", help="a district/province layer: fill missing "
+                                                                      "districts/provinces, list disagreements")] = None,
 ) -> None:
     """List the units of a layer with computed (geodesic) and official area, population and density."""
     try:
@@ -134,6 +136,11 @@ def units(
                                          crs, encoding, layer, no_repair, level))
         unit_set, join_reports = _join_tables(unit_set, table_path, sheet, join_on, table_column, flags,
                                                 population_year, flags_join_on)
+        parents_report = None
+        if parents is not None:
+            from diagioi.geo.parents import assign_parents
+
+            unit_set, parents_report = assign_parents(unit_set, _read(parents, crs=crs, encoding=encoding))
         if out_path is not None:
             from diagioi.geo.io import write_units
 
@@ -164,6 +171,8 @@ def units(
                    "area_source": "computed: geodesic area on the WGS 84 ellipsoid (pyproj Geod)",
                    "units": records, "issues": [i.to_dict() for i in unit_set.issues]}
         payload.update({key: report.to_dict() for key, report in join_reports.items()})
+        if parents_report is not None:
+            payload["parents"] = parents_report
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         return
     table = Table(title=f"{file.name}: {len(records)} units (area: geodesic WGS 84; density on official area when known)")
@@ -185,6 +194,14 @@ def units(
     for (source, year), count in sources.items():
         console.print(f"Dân số: {source}" + (f", năm {year}" if year else ", năm không rõ") + f" — {count} đơn vị",
                       highlight=False)
+    if parents_report is not None:
+        level_vi = "huyện" if parents_report["level"] == "district" else "tỉnh"
+        console.print(f"Đơn vị cha ({parents.name}): {parents_report['n_filled']} đơn vị được điền {level_vi}, "
+                      f"{parents_report['n_agree']} khớp, {len(parents_report['disagreements'])} khác với hình học, "
+                      f"{len(parents_report['outside'])} không nằm trong {level_vi} nào.", highlight=False)
+        for d in parents_report["disagreements"][:30]:
+            console.print(f"  {d['code']} {d['name']}: lớp ghi {d['in_layer']}, theo hình học {d['by_geometry']} "
+                          f"({d['share']:.0%} diện tích)", highlight=False)
     for report in join_reports.values():
         for line in report.lines_vi():
             console.print(line, highlight=False)
@@ -278,6 +295,8 @@ def crosswalk(
     mapping: Annotated[Optional[Path], typer.Option("--mapping", help="a mapping CSV old_code,new_code[,merge_type] to compare with")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the crosswalk as JSON")] = False,
     out_path: Annotated[Optional[Path], typer.Option("--out", help="write the crosswalk as CSV")] = None,
+    crs: Annotated[Optional[str], typer.Option(help="CRS to assume for a layer that declares none, e.g. EPSG:9213")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
 ) -> None:
     """Derive old → new (toàn bộ / một phần, area and population shares) from the geometry; compare with a mapping."""
     from diagioi.geo.crosswalk import compare_with_mapping, derive_crosswalk, read_mapping
@@ -285,7 +304,7 @@ def crosswalk(
     try:
         if out_path is not None and out_path.suffix.lower() != ".csv":
             raise DiagioiError(f"cannot write {out_path.name}: use a .csv file", hint="e.g. --out crosswalk.csv")
-        old_units, new_units = _read(old_file), _read(new_file)
+        old_units, new_units = (_read(path, crs=crs, encoding=encoding) for path in (old_file, new_file))
         for name, unit_set in ((old_file.name, old_units), (new_file.name, new_units)):
             if unit_set.level != "commune":
                 raise DiagioiError(f"{name} is a {unit_set.level} layer, not communes/wards",

@@ -161,9 +161,9 @@ def derive_crosswalk(old: UnitSet, new: UnitSet, *, whole_share: float = WHOLE_S
                   if (oi == i).any() else 0.0}
                  for i, c in enumerate(old_codes) if c not in covered]
     rows.sort(key=lambda r: (r.old_code, -r.area_share_of_old))
-    note = ("old population × area share (ước tính theo diện tích), figures of "
-            + (", ".join(map(str, years)) if years else "unknown year")
-            + f" from {Path(old.source).name}")
+    note = ("ước tính: dân số đơn vị cũ × tỷ lệ diện tích, số liệu năm "
+            + (", ".join(map(str, years)) if years else "không rõ")
+            + f" của {Path(old.source).name}")
     return Crosswalk(rows, old.source, new.source, unmatched_old=unmatched,
                      ignored_pieces=int((~keep).sum()), ignored_km2=float(inter[~keep].sum() / 1e6),
                      population_note=note)

@@ -199,12 +199,15 @@ def _read_rows(path: Path, sheet: str | None) -> tuple[list[list], str | None]:
             book.close()
     if suffix in (".csv", ".txt", ".tsv"):
         raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "cp1258"):
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
             try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
+                text = raw.decode("cp1258")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{path.name}: the CSV is neither UTF-8 nor Windows-1258 text",
+                                 hint="save it again as CSV UTF-8 (Excel: 'CSV UTF-8 (Comma delimited)')",
+                                 context={"file": str(path)}) from exc
         try:
             dialect = csv.Sniffer().sniff(text[:20000], delimiters=",;\t")
             delimiter = dialect.delimiter

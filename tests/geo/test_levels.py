@@ -87,3 +87,42 @@ def test_every_shared_layer_imports_with_its_report(shared_data, name, level, n,
         counts[issue["type"]] = counts.get(issue["type"], 0) + 1
     assert {k: counts.get(k) for k in typed} == typed
     assert all(u["plane_crs"] for u in data["units"])
+
+
+def test_a_district_layer_fills_missing_districts_and_lists_disagreements(tmp_path):
+    from diagioi.geo.parents import assign_parents
+
+    communes = grid_frame("EPSG:4326")
+    communes["district"] = [None, None, None, "Huyện Mẫu", "Huyện Mẫu", "Huyện Mẫu", "Huyện Khác", None, None]
+    communes_path = tmp_path / "xa.geojson"
+    communes.to_file(communes_path, driver="GeoJSON")
+    west, east = communes.geometry.iloc[[0, 3, 6]].union_all(), communes.geometry.iloc[[1, 2, 4, 5, 7, 8]].union_all()
+    districts = gpd.GeoDataFrame({"code": ["001", "002"], "name": ["Huyện Tây", "H. Mẫu"],
+                                  "province": ["Tỉnh Mẫu"] * 2, "geometry": [west, east]}, crs="EPSG:4326")
+    districts_path = tmp_path / "huyen.geojson"
+    districts.to_file(districts_path, driver="GeoJSON")
+    units, report = assign_parents(read_units(communes_path), read_units(districts_path))
+    assert units.gdf.loc["00001", "district"] == "Huyện Tây" and units.gdf.loc["00002", "district"] == "H. Mẫu"
+    assert report["n_filled"] == 5 and report["n_agree"] == 2          # "Huyện Mẫu" = "H. Mẫu"
+    assert [(d["code"], d["in_layer"], d["by_geometry"]) for d in report["disagreements"]] == [
+        ("00004", "Huyện Mẫu", "Huyện Tây"), ("00007", "Huyện Khác", "Huyện Tây")]
+    data = json.loads(runner.invoke(app, ["units", str(communes_path), "--parents", str(districts_path),
+                                          "--json"]).stdout)
+    assert data["parents"]["n_filled"] == 5 and data["units"][0]["district"] == "Huyện Tây"
+
+
+@pytest.mark.real_data
+def test_old_communes_checked_against_the_government_district_layer(shared_data):
+    from diagioi.geo.parents import assign_parents
+
+    old = read_units(shared_data / "pre2025_communes_census2009_bk_tn_bg_bn.geojson")
+    districts = read_units(shared_data / "pre2025_districts_gischinhphu_bk_tn_bg_bn.geojson")
+    _, report = assign_parents(old, districts)
+    assert report["n_agree"] + len(report["disagreements"]) + len(report["outside"]) == 661
+    assert report["n_agree"] > 600
+    # Sơn Cẩm: the layer says Thành phố Thái Nguyên, its 2009 polygon lies in Huyện Phú Lương
+    son_cam = next(d for d in report["disagreements"] if d["code"] == "05653")
+    assert son_cam["by_geometry"] == "Huyện Phú Lương"
+    new = read_units(shared_data / "post2025_communes_thai_nguyen_bac_ninh.geojson")
+    with pytest.raises(Exception, match="no districts at all"):
+        assign_parents(new, districts)

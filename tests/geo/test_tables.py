@@ -147,3 +147,12 @@ def test_cli_joins_population_by_name_and_flags_by_code_and_prints_the_report(gr
     printed = " ".join(CliRunner().invoke(app, args).output.split())   # the terminal wraps long lines
     assert "Ghép bảng dan-so.csv theo tên: 1 đơn vị khớp, 8 đơn vị không có dòng, 1 dòng không có đơn vị" in printed
     assert "dòng 3 không khớp đơn vị nào: Xã Ô 99 (Huyện Mẫu)" in printed
+
+
+def test_a_csv_in_an_unknown_encoding_is_refused_with_a_hint(tmp_path):
+    from diagioi.geo.errors import InputError
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"M\x81,D\xe2n s\x81\n01840,5\n")   # 0x81 is neither UTF-8 nor Windows-1258
+    with pytest.raises(InputError, match="neither UTF-8 nor Windows-1258"):
+        read_table(path)
