@@ -3,23 +3,26 @@
 The route is public (reading the map needs no key), so its work is bounded: without the write
 token a polygon may have at most ``anonymous_max_vertices`` vertices and ``anonymous_max_area_km2``
 km² (with it: 20,000 vertices and ``max_polygon_area_km2``), and at most ``analysis_workers``
-analyses run at once — the others wait for a turn without holding a thread (503 after
-``analysis_wait_s``), so cheap routes such as ``/api/health`` stay responsive under load.
+analyses run at once, in worker processes (:mod:`api.workers`) — the others wait for a turn
+without holding a thread (503 after ``analysis_wait_s``), so cheap routes such as
+``/api/health`` stay responsive under load.
 """
 from __future__ import annotations
 
-from functools import partial
+import asyncio
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from diagioi.geo.errors import OversizeInputError
-from diagioi.layers.analysis import _count_positions, analyse_polygon
+from diagioi.layers.analysis import _count_positions
 
+from ..auth import bearer_value
 from ..deps import ServiceDep
 from ..errors import ServerBusyError, responses
 from ..schemas import PolygonAnalysisRequest, PolygonAnalysisResult
+from ..workers import submit_analysis
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
 
@@ -29,8 +32,8 @@ _TOKEN_HINT = "send the write token (Authorization: Bearer …) to analyse large
 
 
 def _has_write_token(request: Request, service) -> bool:
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and bool(credentials.strip()) and service.check_token(credentials.strip())
+    presented = bearer_value(request.headers.get("authorization"))
+    return presented is not None and service.check_token(presented)
 
 
 def _slots(app: FastAPI, workers: int) -> anyio.CapacityLimiter:
@@ -70,7 +73,7 @@ async def analyse_drawn_polygon(payload: PolygonAnalysisRequest, request: Reques
             f"the server is busy with other polygon analyses (waited {settings.analysis_wait_s:g} s for a turn)",
             hint="try again in a few seconds", context={"analysis_workers": settings.analysis_workers}) from None
     try:
-        result = await anyio.to_thread.run_sync(partial(_analyse, service, geojson, max_area_km2, max_vertices))
+        result = await _run_analysis(service, geojson, max_area_km2, max_vertices)
     except OversizeInputError as error:
         if not trusted and "km²" in error.message:
             raise OversizeInputError(error.message + " for a caller without the write token", hint=_TOKEN_HINT,
@@ -81,7 +84,6 @@ async def analyse_drawn_polygon(payload: PolygonAnalysisRequest, request: Reques
     return JSONResponse(result)
 
 
-def _analyse(service, geojson: dict, max_area_km2: float, max_vertices: int) -> dict:
-    frames, _versions = service.layer_frames()
-    return analyse_polygon(geojson, units=service.units, raster_path=service.raster_path, layers=frames,
-                           max_area_km2=max_area_km2, max_vertices=max_vertices)
+async def _run_analysis(service, geojson: dict, max_area_km2: float, max_vertices: int) -> dict:
+    future = submit_analysis(service, service.settings.analysis_workers, geojson, max_area_km2, max_vertices)
+    return await asyncio.wrap_future(future)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import threading
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -60,14 +61,14 @@ def test_a_wrong_token_counts_as_anonymous(capped):
 def test_analyses_beyond_the_workers_wait_then_get_503(settings, monkeypatch):
     busy_settings = settings.model_copy(update={"analysis_workers": 1, "analysis_wait_s": 0.2})
     started, release = threading.Event(), threading.Event()
-    real = analysis_route._analyse
+    real = analysis_route._run_analysis
 
-    def slow(*args):
+    async def slow(*args):
         started.set()
-        release.wait(60)
-        return real(*args)
+        await anyio.to_thread.run_sync(release.wait, 60)
+        return await real(*args)
 
-    monkeypatch.setattr(analysis_route, "_analyse", slow)
+    monkeypatch.setattr(analysis_route, "_run_analysis", slow)
     with TestClient(create_app(busy_settings)) as client:
         first: dict = {}
         worker = threading.Thread(target=lambda: first.update(
