@@ -8,6 +8,7 @@ worker once (at start-up), the zoning layers (small, and edited) with every requ
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -23,9 +24,17 @@ _worker_units: gpd.GeoDataFrame | None = None
 _worker_raster: Path | None = None
 
 
+#: Workers run at a lower CPU priority than the server, so its cheap routes come first.
+WORKER_NICENESS = 10
+
+
 def _init_worker(units: gpd.GeoDataFrame, raster_path: Path | None) -> None:
     global _worker_units, _worker_raster
     _worker_units, _worker_raster = units, raster_path
+    try:
+        os.nice(WORKER_NICENESS)
+    except (AttributeError, OSError):  # not on this platform / not permitted: same priority
+        pass
 
 
 def _analyse_in_worker(geojson: dict, layers: dict, max_area_km2: float, max_vertices: int) -> dict:

@@ -87,6 +87,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--abuse", choices=("both", "heavy", "over-cap"), default="both",
+                        help="what the abusive clients send (default: the heavy and the over-cap polygon in turn)")
     args = parser.parse_args()
 
     port = _free_port()
@@ -126,7 +128,8 @@ def main() -> None:
             idle = _health_samples(client, args.seconds / 2)
             # Abusers are separate processes with pre-encoded bodies: in this process their JSON
             # encoding would hold the GIL and slow the health client itself, not the server.
-            bodies = [json.dumps(heavy).encode(), json.dumps(over).encode()]
+            bodies = {"both": [heavy, over], "heavy": [heavy, heavy], "over-cap": [over, over]}[args.abuse]
+            bodies = [json.dumps(body).encode() for body in bodies]
             stop = multiprocessing.Event()
             counts = multiprocessing.Array("i", 4)
             abusers = [multiprocessing.Process(target=_abuse, args=(base, bodies, i, stop, counts), daemon=True)
@@ -141,7 +144,7 @@ def main() -> None:
             counts = dict(zip(("analysed", "refused", "busy", "errors"), counts[:]))
         p95_idle, p95_loaded = np.percentile(idle, 95), np.percentile(loaded, 95)
         print(f"/api/health idle:                      {_stats(idle)}")
-        print(f"/api/health under {args.clients} abusive clients:  {_stats(loaded)}")
+        print(f"/api/health under {args.clients} abusive clients ({args.abuse}):  {_stats(loaded)}")
         print(f"p95 ratio loaded/idle: {p95_loaded / p95_idle:.2f}× (target ≤ 2×); abusive requests: {counts}")
     finally:
         process.terminate()

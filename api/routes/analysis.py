@@ -20,11 +20,14 @@ from diagioi.layers.analysis import _count_positions
 
 from ..auth import bearer_value
 from ..deps import ServiceDep
-from ..errors import ServerBusyError, responses
+from ..errors import ServerBusyError, error_response, responses
 from ..schemas import PolygonAnalysisRequest, PolygonAnalysisResult
 from ..workers import submit_analysis
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
+ROUTE_PATH = "/api/analysis/polygon"
+#: Bytes a vertex may take in an anonymous body ("[105.12345678901234, 21.12345678901234], " is ~45).
+BYTES_PER_VERTEX = 64
 
 #: Vertex limit for callers with the write token (the analysis module's own ceiling).
 TOKEN_MAX_VERTICES = 20_000
@@ -87,3 +90,68 @@ async def analyse_drawn_polygon(payload: PolygonAnalysisRequest, request: Reques
 async def _run_analysis(service, geojson: dict, max_area_km2: float, max_vertices: int) -> dict:
     future = submit_analysis(service, service.settings.analysis_workers, geojson, max_area_km2, max_vertices)
     return await asyncio.wrap_future(future)
+
+
+def anonymous_body_limit(settings) -> int:
+    """Largest analysis body accepted without the write token, in bytes (vertex cap × 64 B + 4 KiB)."""
+    return settings.anonymous_max_vertices * BYTES_PER_VERTEX + 4096
+
+
+class AnonymousAnalysisBodyCap:
+    """Pure ASGI middleware: an anonymous analysis body too large to hold ``anonymous_max_vertices``
+    vertices is refused from its ``Content-Length`` (or as it streams in), before any parsing —
+    parsing a 400 KB polygon costs the event loop more than answering it."""
+
+    def __init__(self, app, service):
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") != ROUTE_PATH:
+            await self.app(scope, receive, send)
+            return
+        headers = {name: value for name, value in scope.get("headers", [])}
+        presented = bearer_value(headers.get(b"authorization", b"").decode("latin-1"))
+        if presented is not None and self.service.check_token(presented):
+            await self.app(scope, receive, send)
+            return
+        limit = anonymous_body_limit(self.service.settings)
+        declared = headers.get(b"content-length")
+        size = int(declared) if declared and declared.isdigit() else None
+        chunks: list[bytes] = []
+        if size is None:  # chunked: read up to the limit
+            size = 0
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                if size > limit or not message.get("more_body", False):
+                    break
+        if size > limit:
+            vertices = self.service.settings.anonymous_max_vertices
+            response = error_response(
+                422, f"the drawn area's body is {size:,} bytes, more than a polygon of {vertices:,} vertices needs "
+                     f"({limit:,} bytes) without the write token", _TOKEN_HINT,
+                {"size_bytes": size, "max_bytes": limit, "max_vertices": vertices})
+            await response(scope, _disconnected, send)
+            return
+        if not chunks:
+            await self.app(scope, receive, send)
+            return
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _disconnected():
+    return {"type": "http.disconnect"}

@@ -33,11 +33,11 @@ def capped(settings):
 
 
 def test_too_many_vertices_without_the_token(capped):
-    polygon = circle(0.005, 800)
+    polygon = circle(0.005, 600)
     response = capped.post("/api/analysis/polygon", json=polygon)
     assert response.status_code == 422, response.text
     body = response.json()
-    assert "801 vertices" in body["detail"] and "without the write token" in body["detail"]
+    assert "601 vertices" in body["detail"] and "without the write token" in body["detail"]
     assert "write token" in body["hint"]
     assert capped.post("/api/analysis/polygon", json=polygon, headers=AUTH).status_code == 200
 
@@ -52,8 +52,16 @@ def test_too_large_an_area_without_the_token(capped):
     assert with_token.json()["area_km2"] == pytest.approx(14.4, rel=0.02)
 
 
+def test_a_body_too_big_for_the_vertex_cap_is_refused_before_parsing(capped):
+    polygon = circle(0.005, 5000)  # about 200 KB of JSON; 500 vertices need at most 36 KB
+    response = capped.post("/api/analysis/polygon", json=polygon)
+    assert response.status_code == 422, response.text
+    assert "bytes" in response.json()["detail"] and "write token" in response.json()["hint"]
+    assert capped.post("/api/analysis/polygon", json=polygon, headers=AUTH).status_code == 200
+
+
 def test_a_wrong_token_counts_as_anonymous(capped):
-    response = capped.post("/api/analysis/polygon", json=circle(0.005, 800),
+    response = capped.post("/api/analysis/polygon", json=circle(0.005, 600),
                            headers={"Authorization": "Bearer not-the-token"})
     assert response.status_code == 422
 
