@@ -84,7 +84,8 @@ def new_page(browser):
 
 def open_ready(page, url: str) -> tuple[float, float]:
     """(first map paint, page ready with the scenario's colours and figures), ms since navigation."""
-    page.goto(url)
+    base, _, fragment = url.partition("#")   # ?debug=1 exposes window.__diagioi (timings, map)
+    page.goto(base + ("&" if "?" in base else "?") + "debug=1" + (f"#{fragment}" if fragment else ""))
     page.wait_for_function("window.__diagioi && window.__diagioi.ready === true", timeout=300_000)
     timings = page.evaluate("window.__diagioi.timings")
     return timings["firstPaintMs"], timings["readyMs"]

@@ -5,11 +5,13 @@
 import { api, ApiError, fetchSessionToken, getToken, itemsOf, scenarioOf, setToken } from "./api.js";
 import { applyLabels, formatNumber, lang, loadLanguage, t, tOptional } from "./i18n.js";
 import {
-  addUnits, addZoning, classesFor, createMap, NEW_UNIT_COLOURS, setDrawnUnitColours, setScenarioOutlines, setZoningVisible,
-  UNASSIGNED_COLOUR, UNITS_FILL, UNITS_SOURCE,
+  addOutlines, addUnits, addZoning, classesFor, clearScenarioOutlines, createMap, groupLabelPoint, loadLabelFonts, NEW_UNIT_COLOURS,
+  setDrawnUnitColours, setNewUnitLabels, setScenarioOutlines, setZoningVisible, UNASSIGNED_COLOUR, UNITS_FILL, UNITS_SOURCE,
 } from "./map.js";
-import { ConflictReloaded, LockedError, ScenarioSession } from "./scenario.js";
-import { Panel } from "./panel.js";
+import {
+  BusyError, ConflictReloaded, duplicateName, LockedError, ScenarioSession, SupersededOpen,
+} from "./scenario.js";
+import { indicatorRowsHtml, Panel } from "./panel.js";
 import { DrawTool } from "./draw.js";
 import { compareEvaluations, comparisonHtml } from "./compare.js";
 import { escapeHtml, fold } from "./text.js";
@@ -19,9 +21,10 @@ const SCENARIO_KEY = "diagioi.scenario";
 // Room for the legend box at the top right when fitting the map to something.
 const MAP_PADDING = { top: 40, bottom: 40, left: 50, right: 280 };
 
-// Exposed for the browser tests and the benchmark: timings and handles, no behaviour.
+// Exposed for the browser tests and the benchmark only when the page is opened with ?debug=1:
+// timings and handles, no behaviour.
 const debug = { ready: false, timings: {}, errors: [] };
-window.__diagioi = debug;
+if (new URLSearchParams(window.location.search).has("debug")) window.__diagioi = debug;
 
 const state = {
   map: null,
@@ -39,25 +42,75 @@ const state = {
   scenarios: [],
   selectedCode: null,
   hoveredCode: null,
+  labelPoints: new Map(),    // unit_code -> [lon, lat] of its name label (GET /api/outlines)
+  unitIndicators: new Map(), // unit_code -> zoning indicators row (GET /api/indicators)
+  indicatorFields: {},       // indicator field -> {unit, label_vi, label_en, layer}
+  selectedZoning: null,      // {kind, featureId} shown in the info box
 };
 debug.state = state;
 
 // ---- messages -------------------------------------------------------------------------------
 
 let toastTimer = null;
-function toast(message, { error = false } = {}) {
+/** A message over the map; action = {label, run} adds a button (retry, undo a delete). */
+function toast(message, { error = false, action = null } = {}) {
   const el = $("#toast");
-  el.textContent = message;
+  const text = document.createElement("span");
+  text.textContent = message;
+  el.replaceChildren(text);
+  if (action) {
+    const button = document.createElement("button");
+    button.className = "toast-action";
+    button.textContent = action.label;
+    button.addEventListener("click", () => { hideToast(); action.run(); });
+    el.append(" ", button);
+  }
   el.classList.toggle("error", error);
   el.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.hidden = true; }, error ? 8000 : 4000);
+  toastTimer = setTimeout(hideToast, action ? 15000 : error ? 8000 : 4000);
 }
 
-function showError(error) {
+function hideToast() {
+  clearTimeout(toastTimer);
+  $("#toast").hidden = true;
+}
+
+// While the server is unreachable: ask /api/health every few seconds, then reload the scenario.
+let reconnectTimer = null;
+function watchReconnect() {
+  if (reconnectTimer) return;
+  reconnectTimer = setInterval(async () => {
+    try { await api.health(); } catch (error) { return; }
+    clearInterval(reconnectTimer);
+    reconnectTimer = null;
+    const token = await fetchSessionToken();
+    if (token) setToken(token);
+    toast(t("network.back"));
+    if (state.session.id) guarded(() => state.session.reload());
+  }, 3000);
+}
+
+/** Tell the user what went wrong in the page's language; retry() repeats the failed action. */
+async function showError(error, retry = null) {
+  if (error instanceof SupersededOpen) return;
   if (error instanceof ConflictReloaded) { toast(t("conflict.reloaded"), { error: true }); return; }
   if (error instanceof LockedError) { toast(t("newunit.locked_refused", { name: error.newUnitName }), { error: true }); return; }
+  if (error instanceof BusyError) { toast(t("scenario.busy"), { error: true }); return; }
+  if (error instanceof ApiError && error.isNetwork) {
+    debug.errors.push("network");
+    toast(t("network.unreachable"), { error: true, action: retry ? { label: t("action.retry"), run: retry } : null });
+    watchReconnect();
+    return;
+  }
   if (error instanceof ApiError && error.isAuth) {
+    // A restarted server on this machine has a new key: take it and repeat, without asking.
+    const token = await fetchSessionToken();
+    if (token && token !== getToken() && retry) {
+      setToken(token);
+      retry();
+      return;
+    }
     toast(t("token.needed"), { error: true });
     askToken();
     return;
@@ -68,7 +121,7 @@ function showError(error) {
 }
 
 async function guarded(action) {
-  try { return await action(); } catch (error) { showError(error); return undefined; }
+  try { return await action(); } catch (error) { showError(error, () => guarded(action)); return undefined; }
 }
 
 function askToken() {
@@ -121,7 +174,12 @@ function indicatorValue(code, unit) {
         .filter(Number.isFinite);
       return pcts.length ? Math.min(...pcts) : null;
     }
-    default: return null;
+    default: {
+      if (!state.indicator.startsWith("zoning:")) return null;
+      const row = state.unitIndicators.get(code);
+      const value = row ? row[state.indicator.slice("zoning:".length)] : null;
+      return Number.isFinite(value) ? value : null;
+    }
   }
 }
 
@@ -175,7 +233,9 @@ function renderLegend() {
   } else if (state.classes) {
     const { breaks, colours } = state.classes;
     const digits = state.indicator === "area" ? 1 : 0;
-    const unit = { density: t("unit.per_km2"), population: t("unit.people"), area: "km²", pct_standard: "%" }[state.indicator];
+    const zoningMeta = state.indicator.startsWith("zoning:") ? (state.indicatorFields || {})[state.indicator.slice(7)] : null;
+    const unit = zoningMeta ? (zoningMeta.unit === "count" ? "" : zoningMeta.unit)
+      : { density: t("unit.per_km2"), population: t("unit.people"), area: "km²", pct_standard: "%" }[state.indicator];
     colours.forEach((colour, i) => {
       const low = i === 0 ? null : breaks[i - 1];
       const high = i < breaks.length ? breaks[i] : null;
@@ -183,7 +243,8 @@ function renderLegend() {
         : `${formatNumber(low, digits)} – ${formatNumber(high, digits)}`;
       rows.push(`<div><span class="swatch" style="background:${colour}"></span>${label}</div>`);
     });
-    rows.unshift(`<div class="legend-title">${escapeHtml(t(`indicator.${state.indicator}`))} (${escapeHtml(unit)})</div>`);
+    const title = zoningMeta ? (lang() === "en" ? zoningMeta.label_en : zoningMeta.label_vi) : t(`indicator.${state.indicator}`);
+    rows.unshift(`<div class="legend-title">${escapeHtml(title)}${unit ? ` (${escapeHtml(unit)})` : ""}</div>`);
     if (state.indicator === "pct_standard") rows.push(`<div class="muted">${t("legend.pct_note")}</div>`);
     rows.push(`<div><span class="swatch outside"></span>${t("legend.no_data")}</div>`);
   }
@@ -209,6 +270,7 @@ const toNumber = (v) => (v === null || v === undefined || v === "" ? null : Numb
 
 async function loadUnits() {
   const collection = await api.units();
+  state.units.clear();
   for (const feature of collection.features || []) {
     const p = feature.properties || {};
     const code = String(p.code ?? feature.id);
@@ -231,6 +293,7 @@ async function loadUnits() {
 function showUnitInfo(code) {
   const unit = state.units.get(code);
   const el = $("#unit-info");
+  state.selectedZoning = null;
   if (state.selectedCode) setUnitState(state.selectedCode, { selected: false });
   state.selectedCode = code;
   setUnitState(code, { selected: true });
@@ -248,6 +311,7 @@ function showUnitInfo(code) {
       <tr><th>${t("area.computed")}</th><td>${formatNumber(unit.area_km2, 2)} km²</td></tr>
       <tr><th>${t("figure.density")}</th><td>${formatNumber(unit.density, 1)} ${t("unit.per_km2")}</td></tr>
       <tr><th>${t("figure.new_unit")}</th><td>${newUnit ? escapeHtml(newUnit.name) : `<i>${t("figure.not_assigned")}</i>`}</td></tr>
+      ${indicatorRowsHtml(state.unitIndicators.get(code), state.indicatorFields)}
     </table>`;
   el.hidden = false;
   el.querySelector("[data-close]").addEventListener("click", () => {
@@ -293,6 +357,8 @@ function afterReassign({ changedIds, codes }) {
   if (state.selectedCode && codes.includes(state.selectedCode)) showUnitInfo(state.selectedCode);
   refreshUndoButtons();
   refreshScenarioOutlines();
+  refreshNewUnitLabels();
+  refreshScenarioIndicators();
   debug.timings.lastPanelRenderMs = performance.now() - renderStarted;
   if (debug.pendingStartedAt) {
     debug.timings.lastPanelUpdateMs = performance.now() - debug.pendingStartedAt;
@@ -302,6 +368,22 @@ function afterReassign({ changedIds, codes }) {
   debug.reassignCount = (debug.reassignCount || 0) + 1;
 }
 let scopeSignature = "";
+
+/** Labels of the new units at a member's label point near the middle of the group. */
+function refreshNewUnitLabels() {
+  if (!state.map) return;
+  const scenario = state.session.scenario;
+  const labels = (scenario ? scenario.new_units : []).map((nu) => ({
+    name: nu.name,
+    point: groupLabelPoint(nu.members.map((code) => state.labelPoints.get(code))) || drawnLabelPoint(nu.geometry),
+  }));
+  setNewUnitLabels(state.map, labels);
+}
+
+function drawnLabelPoint(geometry) {
+  const box = geometry ? bboxOf(geometry) : null;
+  return box ? [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2] : null;
+}
 
 function refreshUndoButtons() {
   $("#btn-undo").disabled = !state.session.undoStack.length;
@@ -347,7 +429,12 @@ async function refreshScenarioList(selectedId) {
 }
 
 async function openScenario(id) {
-  await state.session.open(id);
+  try {
+    await state.session.open(id);
+  } finally {
+    // The picker always names the scenario the panel shows (and the edits go to).
+    $("#scenario-select").value = state.session.id || "";
+  }
   localStorage.setItem(SCENARIO_KEY, id);
   $("#scenario-select").value = id;
   renderExports();
@@ -355,6 +442,7 @@ async function openScenario(id) {
 }
 
 function onScenarioOpened() {
+  hideToast();
   const ids = new Set(state.session.scenario.new_units.map((nu) => nu.id));
   if (!ids.has(state.activeId)) state.activeId = state.session.scenario.new_units.length ? state.session.scenario.new_units[0].id : null;
   state.panel.activeId = state.activeId;
@@ -365,6 +453,46 @@ function onScenarioOpened() {
   setDrawnUnitColours(state.map, Object.fromEntries(state.session.scenario.new_units
     .filter((nu) => nu.geometry).map((nu) => [nu.id, colourOfNewUnit(nu.id)])));
   refreshScenarioOutlines();
+  refreshNewUnitLabels();
+  refreshScenarioIndicators();
+}
+
+/** No scenario left (the last one was deleted): empty panel, plain map. */
+function closeScenario() {
+  const session = state.session;
+  session.scenario = null;
+  session.figures = new Map();
+  session.totals = null;
+  session.warnings = [];
+  session.assignment = new Map();
+  session.undoStack = [];
+  session.redoStack = [];
+  state.activeId = null;
+  state.panel.renderAll(session);
+  applyColours();
+  refreshUndoButtons();
+  renderExports();
+  refreshNewUnitLabels();
+  if (state.map) clearScenarioOutlines(state.map);
+}
+
+async function deleteScenario() {
+  const session = state.session;
+  if (!session.id) return;
+  const name = session.scenario.name;
+  if (!window.confirm(t("scenario.confirm_delete", { name }))) return;
+  const body = session.body();
+  await api.deleteScenario(session.id, session.version);
+  localStorage.removeItem(SCENARIO_KEY);
+  await refreshScenarioList();
+  if (state.scenarios.length) await openScenario(state.scenarios[0].id);
+  else closeScenario();
+  toast(t("scenario.deleted", { name }), { action: { label: t("action.undo"), run: () => guarded(async () => {
+    const restored = scenarioOf(await api.createScenario(body));
+    await refreshScenarioList(restored.id);
+    await openScenario(restored.id);
+    toast(t("scenario.restored", { name }));
+  }) } });
 }
 
 async function createScenario() {
@@ -392,6 +520,13 @@ async function copyScenario() {
   await openScenario(created.id);
 }
 
+/** True (and says so) when another new unit already has this name. */
+function refuseDuplicate(name, exceptId = null) {
+  const other = duplicateName(state.session.scenario, name, exceptId);
+  if (other) toast(t("newunit.duplicate", { name: other.name }), { error: true });
+  return Boolean(other);
+}
+
 async function onPanelAction(action, newUnitId, value) {
   const nu = state.session.newUnit(newUnitId);
   if (!nu) return;
@@ -404,7 +539,7 @@ async function onPanelAction(action, newUnitId, value) {
     await guarded(() => state.session.save((body) => { body.new_units.find((n) => n.id === newUnitId).kind = value; }));
   } else if (action === "rename") {
     const name = window.prompt(t("newunit.name_placeholder"), nu.name);
-    if (name && name.trim()) await guarded(() => state.session.renameNewUnit(newUnitId, name.trim()));
+    if (name && name.trim() && !refuseDuplicate(name, newUnitId)) await guarded(() => state.session.renameNewUnit(newUnitId, name.trim()));
   } else if (action === "remove") {
     if (window.confirm(t("newunit.confirm_remove", { name: nu.name }))) {
       await guarded(() => state.session.removeNewUnit(newUnitId));
@@ -444,6 +579,202 @@ function flyToUnit(code) {
 // ---- drawing --------------------------------------------------------------------------------
 
 let lastPolygon = null;
+let lastZoningGeometry = null;
+
+/** What the draw tab draws: {kind: null} for a new unit's boundary, else {kind: layer, mode}. */
+function drawTarget() {
+  const [kind, mode] = $("#draw-target").value.split(":");
+  return kind === "boundary" ? { kind: null, mode: "polygon" } : { kind, mode };
+}
+
+function onDrawChanged(geometry) {
+  const target = drawTarget();
+  if (target.kind) {
+    lastZoningGeometry = geometry;
+    lastPolygon = null;
+    $("#draw-save-form").hidden = true;
+    $("#draw-result").innerHTML = "";
+    $("#zoning-save-form").hidden = !geometry;
+    for (const label of document.querySelectorAll("#zoning-save-form [data-for]")) label.hidden = label.dataset.for !== target.kind;
+    return;
+  }
+  $("#zoning-save-form").hidden = true;
+  onPolygonChanged(geometry);
+}
+
+const ZONING_KINDS = ["industrial_clusters", "tourism_sites", "night_streets"];
+
+/** The API's validation error of a zoning feature, said in the page's language from its context. */
+function zoningErrorText(error, kind) {
+  const context = (error && error.context) || {};
+  const layer = t(`zoning.${kind}`);
+  const lines = [];
+  const issues = Array.isArray(context.issues) ? context.issues : [context];
+  for (const issue of issues) {
+    const where = issue.feature && issue.feature !== "feature" ? `“${issue.feature}”: ` : "";
+    if (issue.geometry_type) {
+      lines.push(where + t("zoning.error_geometry", { layer, got: t(`geometry.${issue.geometry_type}`) }));
+    }
+    for (const field of issue.errors || []) {
+      const message = /field required/i.test(field.message || "") ? t("zoning.error_required") : field.message;
+      lines.push(where + t("zoning.error_field", { field: tOptional(`zoning.${field.field}`) || field.field, message }));
+    }
+  }
+  if (!lines.length) lines.push(`${error.message}${error.hint ? ` — ${error.hint}` : ""}`);
+  return lines;
+}
+
+function showZoningErrors(error, kind) {
+  const el = $("#zoning-errors");
+  if (!(error instanceof ApiError) || error.isNetwork || error.isAuth || error.status >= 500) {
+    el.innerHTML = "";
+    showError(error);
+    return;
+  }
+  el.innerHTML = `<p class="warn">${escapeHtml(t("zoning.refused"))}</p><ul>${
+    zoningErrorText(error, kind).map((line) => `<li>${escapeHtml(line)}</li>`).join("")}</ul>`;
+}
+
+/** After a zoning edit: new tiles (the TileJSON names the new version), counts and indicators. */
+async function refreshZoning(kind) {
+  const tilejson = await api.tileJson(kind);
+  const source = state.map.getSource(kind);
+  if (source && source.setTiles) source.setTiles(tilejson.tiles.map((url) => decodeURI(new URL(url, window.location.href).href)));
+  else if (!source) addZoning(state.map, kind, tilejson);
+  const input = document.querySelector(`[data-zoning=${kind}]`);
+  input.disabled = false;
+  const label = input.closest("label");
+  label.classList.remove("muted", "empty");
+  label.title = "";
+  await loadIndicators();
+  refreshScenarioIndicators();
+}
+
+async function saveZoningFeature() {
+  const { kind, mode } = drawTarget();
+  if (!kind || !lastZoningGeometry) return;
+  const properties = { name: $("#zoning-name").value.trim() };
+  if (kind === "industrial_clusters" && $("#zoning-status").value) properties.status = $("#zoning-status").value;
+  if (kind === "tourism_sites" && $("#zoning-rank").value) properties.rank = $("#zoning-rank").value;
+  if (kind === "night_streets" && $("#zoning-hours").value.trim()) properties.hours = $("#zoning-hours").value.trim();
+  $("#zoning-errors").innerHTML = "";
+  try {
+    await api.addZoningFeatures(kind, { type: "Feature", geometry: lastZoningGeometry, properties },
+      { allowMarkers: kind === "industrial_clusters" && mode === "point" });
+  } catch (error) {
+    showZoningErrors(error, kind);
+    return;
+  }
+  toast(t("zoning.saved", { name: properties.name }));
+  $("#zoning-name").value = "";
+  state.draw.clear();
+  await guarded(() => refreshZoning(kind));
+}
+
+async function importZoningFile() {
+  const kind = $("#zoning-import-kind").value;
+  const file = $("#zoning-import-file").files[0];
+  if (!file) return;
+  $("#zoning-errors").innerHTML = "";
+  let result;
+  try {
+    result = await api.importZoningFile(kind, file, { allowMarkers: kind === "industrial_clusters" });
+  } catch (error) {
+    showZoningErrors(error, kind);
+    return;
+  }
+  toast(t("zoning.imported", { n: (result.created || []).length, layer: t(`zoning.${kind}`) }));
+  $("#zoning-import-file").value = "";
+  await guarded(() => refreshZoning(kind));
+}
+
+// ---- zoning indicators ----------------------------------------------------------------------
+
+/** Per-unit zoning indicators (GET /api/indicators): fields with labels and units, rows by code. */
+async function loadIndicators() {
+  try {
+    const body = await api.indicators();
+    state.indicatorFields = body.fields || {};
+    state.unitIndicators = new Map((body.data || []).map((row) => [String(row.code), row]));
+  } catch (error) {
+    state.unitIndicators = new Map();
+  }
+  renderIndicatorOptions();
+  if (state.selectedCode && !$("#unit-info").hidden && !state.selectedZoning) showUnitInfo(state.selectedCode);
+  if (state.indicator.startsWith("zoning:")) applyColours();
+}
+
+let scenarioIndicatorTimer = null;
+function refreshScenarioIndicators() {
+  clearTimeout(scenarioIndicatorTimer);
+  scenarioIndicatorTimer = setTimeout(async () => {
+    const id = state.session.id;
+    if (!id) return;
+    let body;
+    try { body = await api.indicators(id); } catch (error) { return; }
+    if (id !== state.session.id) return;
+    state.session.indicators = new Map((body.data || []).map((row) => [String(row.id), row]));
+    state.session.indicatorFields = body.fields || {};
+    state.panel.renderAll(state.session);
+  }, 300);
+}
+
+const COLOURING_FIELDS = ["industrial_cluster_share_pct", "industrial_cluster_count", "tourism_site_count", "night_street_length_km"];
+
+function renderIndicatorOptions() {
+  const select = $("#indicator-select");
+  for (const option of [...select.querySelectorAll("option[data-zoning-field]")]) option.remove();
+  for (const field of COLOURING_FIELDS) {
+    const meta = (state.indicatorFields || {})[field];
+    if (!meta) continue;
+    const option = document.createElement("option");
+    option.value = `zoning:${field}`;
+    option.dataset.zoningField = field;
+    option.textContent = lang() === "en" ? meta.label_en : meta.label_vi;
+    select.append(option);
+  }
+  select.value = state.indicator;
+}
+
+// ---- zoning feature details ------------------------------------------------------------------
+
+const ZONING_ATTRIBUTE_KEYS = ["name", "status", "area_ha", "occupancy_pct", "investor", "category", "rank", "ward", "hours", "geometry_note"];
+
+async function showZoningInfo(kind, feature) {
+  const el = $("#unit-info");
+  if (state.selectedCode) setUnitState(state.selectedCode, { selected: false });
+  state.selectedCode = null;
+  const featureId = feature.properties.feature_id ?? feature.id;
+  state.selectedZoning = { kind, featureId };
+  let properties = { ...feature.properties };
+  try {
+    if (featureId !== undefined && featureId !== null) properties = (await api.zoningFeature(kind, featureId)).properties || properties;
+  } catch (error) { /* the tile's attributes are shown */ }
+  const rows = ZONING_ATTRIBUTE_KEYS.filter((key) => properties[key] !== undefined && properties[key] !== null && properties[key] !== "")
+    .map((key) => {
+      let value = properties[key];
+      if (key === "status" || key === "rank") value = tOptional(`zoning.${key}_${value}`) || value;
+      if (key === "area_ha") value = `${formatNumber(value, 2)} ha`;
+      if (key === "occupancy_pct") value = `${formatNumber(value, 1)} %`;
+      return `<tr><th>${escapeHtml(tOptional(`zoning.${key}`) || key)}</th><td>${escapeHtml(value)}</td></tr>`;
+    }).join("");
+  el.innerHTML = `<button class="icon close" data-close>✕</button>
+    <h4>${escapeHtml(t(`zoning.${kind}`))}: ${escapeHtml(properties.name || "")}</h4>
+    <table class="figures zoning-attributes">${rows}</table>
+    <div class="row-form"><button data-zoning-delete>${escapeHtml(t("zoning.delete"))}</button></div>`;
+  el.hidden = false;
+  el.querySelector("[data-close]").addEventListener("click", () => { el.hidden = true; state.selectedZoning = null; });
+  el.querySelector("[data-zoning-delete]").addEventListener("click", () => guarded(async () => {
+    if (!window.confirm(t("zoning.confirm_delete", { name: properties.name || "" }))) return;
+    await api.deleteZoningFeature(kind, featureId);
+    el.hidden = true;
+    state.selectedZoning = null;
+    toast(t("zoning.deleted", { name: properties.name || "" }));
+    await refreshZoning(kind);
+  }));
+  if (window.innerWidth < 700) document.body.classList.add("panel-open");
+}
+
 async function onPolygonChanged(polygon) {
   lastPolygon = polygon;
   const el = $("#draw-result");
@@ -529,6 +860,45 @@ function renderExports() {
     <span class="muted">${t(`${key}_note`)}</span></li>`).join("");
 }
 
+/** Download an export through fetch, so that a failure is reported instead of silently lost. */
+async function downloadExport(link) {
+  const url = link.getAttribute("href");
+  link.classList.add("busy");
+  try {
+    let response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      throw new ApiError(0, null);
+    }
+    if (!response.ok) {
+      let body = null;
+      try { body = await response.json(); } catch (error) { body = null; }
+      throw new ApiError(response.status, body);
+    }
+    const blob = await response.blob();
+    const disposition = response.headers.get("content-disposition") || "";
+    const match = /filename\*=UTF-8''([^;]+)/i.exec(disposition) || /filename="?([^";]+)"?/i.exec(disposition);
+    const anchor = document.createElement("a");
+    anchor.href = URL.createObjectURL(blob);
+    anchor.download = match ? decodeURIComponent(match[1]) : `export.${link.dataset.format.split("?")[0]}`;
+    document.body.append(anchor);
+    anchor.click();
+    anchor.remove();
+    setTimeout(() => URL.revokeObjectURL(anchor.href), 60_000);
+    debug.lastDownload = { format: link.dataset.format, bytes: blob.size };
+  } catch (error) {
+    if (error instanceof ApiError && !error.isNetwork && !error.isAuth) {
+      const hint = error.hint ? ` — ${error.hint}` : "";
+      toast(`${t("export.failed")}: ${error.message}${hint}`, { error: true, action: { label: t("action.retry"), run: () => downloadExport(link) } });
+    } else {
+      showError(error, () => downloadExport(link));
+    }
+  } finally {
+    link.classList.remove("busy");
+  }
+}
+
 // ---- tabs, events -------------------------------------------------------------------------
 
 function switchTab(tab) {
@@ -541,9 +911,17 @@ function switchTab(tab) {
 }
 
 function wireMapEvents(map) {
-  map.on("click", UNITS_FILL, (e) => {
+  map.on("click", (e) => {
     if (state.tab === "draw") return;
-    const feature = e.features && e.features[0];
+    if (mode() !== "assign") {
+      // A zoning feature drawn over a unit answers the click with its own attributes.
+      const layers = ZONING_KINDS.flatMap((kind) => [`${kind}-circle`, `${kind}-line`, `${kind}-fill`])
+        .filter((id) => map.getLayer(id) && map.getLayoutProperty(id, "visibility") !== "none");
+      const box = [[e.point.x - 4, e.point.y - 4], [e.point.x + 4, e.point.y + 4]];
+      const zoning = layers.length ? map.queryRenderedFeatures(box, { layers }) : [];
+      if (zoning.length) { showZoningInfo(zoning[0].layer.source, zoning[0]); return; }
+    }
+    const feature = map.queryRenderedFeatures(e.point, { layers: [UNITS_FILL] })[0];
     if (!feature) return;
     const code = String(feature.id ?? feature.properties.code);
     if (mode() === "assign") assignCodes([code]);
@@ -621,6 +999,20 @@ function wireUi() {
   });
   for (const button of document.querySelectorAll(".tab")) button.addEventListener("click", () => switchTab(button.dataset.tab));
   $("#scenario-select").addEventListener("change", (e) => e.target.value && guarded(() => openScenario(e.target.value)));
+  $("#btn-scenario-delete").addEventListener("click", () => guarded(deleteScenario));
+  $("#export-links").addEventListener("click", (e) => {
+    const link = e.target.closest("a[data-format]");
+    if (!link) return;
+    e.preventDefault();
+    downloadExport(link);
+  });
+  $("#btn-panel").addEventListener("click", () => {
+    document.body.classList.toggle("panel-open");
+    if (state.map) setTimeout(() => state.map.resize(), 250);
+  });
+  $("#basemap-toggle").addEventListener("change", (e) => {
+    if (state.map && state.map.getLayer("basemap")) state.map.setLayoutProperty("basemap", "visibility", e.target.checked ? "visible" : "none");
+  });
   $("#btn-scenario-new").addEventListener("click", () => guarded(createScenario));
   $("#btn-scenario-rename").addEventListener("click", () => guarded(renameScenario));
   $("#btn-scenario-copy").addEventListener("click", () => guarded(copyScenario));
@@ -632,7 +1024,9 @@ function wireUi() {
   $("#btn-undo").addEventListener("click", () => guarded(() => state.session.undo()));
   $("#btn-redo").addEventListener("click", () => guarded(() => state.session.redo()));
   document.addEventListener("keydown", (e) => {
-    if (!(e.ctrlKey || e.metaKey) || e.target.matches("input, textarea")) return;
+    if (e.target.matches("input, textarea, select")) return;
+    if (state.tab === "draw" && state.draw && state.draw.handleKey(e)) { e.preventDefault(); return; }
+    if (!(e.ctrlKey || e.metaKey)) return;
     if (e.key === "z" && !e.shiftKey) { e.preventDefault(); guarded(() => state.session.undo()); }
     if (e.key === "y" || (e.key === "z" && e.shiftKey)) { e.preventDefault(); guarded(() => state.session.redo()); }
   });
@@ -640,6 +1034,7 @@ function wireUi() {
     e.preventDefault();
     if (!state.session.id) { toast(t("scenario.none"), { error: true }); return; }
     const name = $("#new-unit-name").value.trim();
+    if (refuseDuplicate(name)) return;
     const id = await guarded(() => state.session.addNewUnit({ name, kind: $("#new-unit-kind").value }));
     if (id) {
       $("#new-unit-name").value = "";
@@ -658,11 +1053,18 @@ function wireUi() {
     if (button.dataset.action === "assign") assignCodes([code], { toggle: false });
     else showUnitInfo(code);
   });
-  $("#btn-draw-start").addEventListener("click", () => state.draw.start());
+  $("#btn-draw-start").addEventListener("click", () => {
+    $("#zoning-errors").innerHTML = "";
+    state.draw.start(drawTarget().mode);
+  });
+  $("#draw-target").addEventListener("change", () => { state.draw.clear(); $("#zoning-errors").innerHTML = ""; });
+  $("#zoning-save-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(saveZoningFeature); });
+  $("#zoning-import-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(importZoningFile); });
   $("#btn-draw-clear").addEventListener("click", () => state.draw.clear());
   $("#draw-save-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     if (!lastPolygon || !state.session.id) return;
+    if (refuseDuplicate($("#draw-save-name").value.trim())) return;
     const id = await guarded(() => state.session.addNewUnit({
       name: $("#draw-save-name").value.trim(), kind: $("#draw-save-kind").value, geometry: lastPolygon,
     }));
@@ -677,24 +1079,43 @@ function wireUi() {
 
 // ---- start ----------------------------------------------------------------------------------
 
-async function main() {
-  await loadLanguage();
-  state.panel = new Panel({
-    cardsEl: $("#new-units"), totalsEl: $("#totals"), warningsEl: $("#warnings"),
-    colourOf: colourOfNewUnit, onAction: (action, id, value) => guarded(() => onPanelAction(action, id, value)),
-  });
-  state.session.onChange((change) => {
-    if (change.kind === "opened") onScenarioOpened();
-    else if (change.kind === "reassigned") afterReassign(change);
-    else if (change.kind === "history") refreshUndoButtons();
-  });
-  wireUi();
+/** The map's attribution line: the unit layer's file, licence and population year (and the basemap's). */
+function attributionHtml(attribution, basemapUrl) {
+  const parts = [];
+  if (attribution) {
+    parts.push(`${escapeHtml(t("attribution.data"))}: ${escapeHtml(attribution.source || "–")}`);
+    parts.push(attribution.licence ? `${escapeHtml(t("attribution.licence"))}: ${escapeHtml(attribution.licence)}`
+      : escapeHtml(t("attribution.licence_unknown")));
+    if (attribution.population_year) parts.push(`${escapeHtml(t("attribution.population_year"))} ${escapeHtml(attribution.population_year)}`);
+  }
+  if (basemapUrl) {
+    let host = basemapUrl;
+    try { host = new URL(basemapUrl.replace(/[{}]/g, "")).host; } catch (error) { /* a relative template */ }
+    parts.push(`${escapeHtml(t("attribution.basemap"))}: ${escapeHtml(host)}`);
+  }
+  return parts.join(" · ");
+}
 
+function setLoading(message, { error = false, retry = null } = {}) {
+  const el = $("#loading");
+  if (message === null) { el.hidden = true; return; }
+  el.hidden = false;
+  el.classList.toggle("error", error);
+  $("#loading-text").textContent = message;
+  const button = $("#loading-retry");
+  button.hidden = !retry;
+  button.onclick = retry;
+}
+
+async function startMap() {
+  setLoading(t("loading.map"));
   // Everything the first picture needs is asked for at once: the scenario too, so that the map
   // opens on it (tiles are loaded once, at the right zoom).
-  const unitsPromise = loadUnits().catch(showError);
+  const unitsPromise = loadUnits();
+  const outlinesPromise = api.outlines().catch(() => null);
   const zoningKinds = ["industrial_clusters", "tourism_sites", "night_streets"];
   const zoningPromise = Promise.all(zoningKinds.map((kind) => api.tileJson(kind).catch(() => null)));
+  const zoningCountsPromise = api.layers().catch(() => []);
   const openPromise = (async () => {
     await refreshScenarioList();
     const remembered = localStorage.getItem(SCENARIO_KEY);
@@ -705,34 +1126,53 @@ async function main() {
     const [outlines] = await Promise.all([api.tileJson(`scenario-${wanted}`).catch(() => null), state.session.open(wanted)]);
     return { wanted, outlines };
   })();
-  const [health, unitsTileJson, sessionToken, opened] = await Promise.all([
-    api.health().catch(() => ({})), api.tileJson("units"), fetchSessionToken(), openPromise.catch((error) => {
+  const [health, unitsTileJson, sessionToken, opened, adminOutlines] = await Promise.all([
+    api.health(), api.tileJson("units"), fetchSessionToken(), openPromise.catch((error) => {
       showError(error);
       return { wanted: null, outlines: null };
-    }),
+    }), outlinesPromise,
   ]);
   if (sessionToken) setToken(sessionToken);
   state.densityLegend = unitsTileJson.legend && unitsTileJson.legend.property === "density_per_km2" ? unitsTileJson.legend : null;
   const basemapUrl = health.basemap_url || (health.basemap && health.basemap.url) || null;
+  $("#basemap-note").hidden = Boolean(basemapUrl);
+  $("#basemap-note").title = t("map.no_basemap_title");
+  $("#basemap-control").hidden = !basemapUrl;
+  state.labelPoints = new Map();
+  for (const feature of (adminOutlines && adminOutlines.features) || []) {
+    if (feature.properties.level === "unit") state.labelPoints.set(String(feature.properties.code), feature.geometry.coordinates);
+  }
   const hasContent = state.session.scenario && state.session.scenario.new_units.some((nu) => nu.members.length || nu.geometry);
   const b = (hasContent && opened.outlines && opened.outlines.bounds) || unitsTileJson.bounds;
-  const map = createMap("map", { basemapUrl, bounds: b ? [[b[0], b[1]], [b[2], b[3]]] : null, padding: MAP_PADDING });
+  if (state.map) state.map.remove();
+  const map = createMap("map", {
+    basemapUrl, bounds: b ? [[b[0], b[1]], [b[2], b[3]]] : null, padding: mapPadding(),
+    attribution: attributionHtml(adminOutlines && adminOutlines.attribution, basemapUrl),
+  });
   state.map = map;
   debug.map = map;
-  debug.padding = MAP_PADDING;
+  debug.padding = mapPadding();
+  const fontsPromise = loadLabelFonts();
 
   map.on("load", async () => {
     state.sourceLayer = addUnits(map, unitsTileJson);
     map.once("idle", () => { debug.timings.firstPaintMs = performance.now(); });
+    await fontsPromise;
+    if (adminOutlines) addOutlines(map, adminOutlines);
     const zoning = await zoningPromise;
+    const counts = new Map((await zoningCountsPromise).map((layer) => [layer.kind, layer.feature_count]));
     zoningKinds.forEach((kind, i) => {
-      if (zoning[i]) { addZoning(map, kind, zoning[i]); return; }
       const input = document.querySelector(`[data-zoning=${kind}]`);
+      const label = input.closest("label");
+      const empty = counts.get(kind) === 0;
+      label.classList.toggle("empty", empty);
+      label.title = empty ? t("zoning.empty") : "";
+      if (zoning[i]) { addZoning(map, kind, zoning[i]); return; }
       input.disabled = true;
-      input.closest("label").classList.add("muted");
+      label.classList.add("muted");
     });
     state.draw = new DrawTool(map, {
-      snapLayers: [UNITS_FILL], onChange: (polygon) => onPolygonChanged(polygon),
+      snapLayers: [UNITS_FILL], onChange: (geometry) => onDrawChanged(geometry),
       isSnapOn: () => $("#draw-snap").checked,
     });
     state.draw.pause();
@@ -747,12 +1187,52 @@ async function main() {
       applyColours();
       if (opened.outlines) setScenarioOutlines(map, opened.outlines);
     }
-    await unitsPromise;
+    try {
+      await unitsPromise;
+    } catch (error) {
+      showError(error, () => location.reload());
+    }
     applyColours();
+    refreshNewUnitLabels();
+    loadIndicators();
     applyLabels(document);
-    map.once("idle", () => { debug.timings.readyMs = performance.now(); debug.ready = true; });
+    map.once("idle", () => {
+      debug.timings.readyMs = performance.now();
+      debug.ready = true;
+      setLoading(null);
+    });
     map.triggerRepaint();
   });
+}
+
+/** Room for the map controls when fitting the map to something (less on a phone). */
+function mapPadding() {
+  return window.innerWidth < 700 ? { top: 30, bottom: 30, left: 20, right: 20 } : MAP_PADDING;
+}
+
+async function main() {
+  await loadLanguage();
+  state.panel = new Panel({
+    cardsEl: $("#new-units"), totalsEl: $("#totals"), warningsEl: $("#warnings"),
+    colourOf: colourOfNewUnit, onAction: (action, id, value) => guarded(() => onPanelAction(action, id, value)),
+  });
+  state.session.onChange((change) => {
+    if (change.kind === "opened") onScenarioOpened();
+    else if (change.kind === "reassigned") afterReassign(change);
+    else if (change.kind === "history") refreshUndoButtons();
+  });
+  wireUi();
+  const start = async () => {
+    try {
+      await startMap();
+    } catch (error) {
+      const unreachable = error instanceof ApiError && error.isNetwork;
+      setLoading(unreachable ? t("network.unreachable") : `${t("loading.failed")}: ${error.message || error}`,
+        { error: true, retry: start });
+      debug.errors.push(String(error && error.message));
+    }
+  };
+  await start();
 }
 
 main().catch((error) => { showError(error); debug.fatal = String(error); });

@@ -2,7 +2,7 @@
 // each standard pass/fail with % of standard) and the totals of the city/province.
 // Cards are keyed by new-unit id so that a reassignment re-renders only the changed ones.
 
-import { t, tOptional, formatNumber } from "./i18n.js";
+import { formatNumber, lang, t, tOptional } from "./i18n.js";
 import { escapeHtml } from "./text.js";
 
 function kindLabel(kind, kindVi) {
@@ -51,8 +51,20 @@ function areaRow(figures) {
   return `<tr><th>${t("figure.area")}</th><td>${t("area.official")}: <span class="fig-area-official">${formatNumber(official, 2)}</span> km² · ${t("area.computed")}: <span class="fig-area-computed">${formatNumber(computed, 2)}</span> km²${warn}${basis}</td></tr>`;
 }
 
+/** Rows of non-zero zoning indicators for a unit or new unit (HTML), or "". */
+export function indicatorRowsHtml(row, fields) {
+  if (!row) return "";
+  const rows = Object.entries(fields || {}).filter(([key]) => Number.isFinite(row[key]) && row[key] !== 0)
+    .map(([key, meta]) => {
+      const digits = meta.unit === "count" ? 0 : 2;
+      const unit = meta.unit === "count" ? "" : meta.unit;
+      return `<tr><th>${escapeHtml(lang() === "en" ? meta.label_en : meta.label_vi)}</th><td class="zoning-figure" data-field="${escapeHtml(key)}">${formatNumber(row[key], digits)} ${escapeHtml(unit)}</td></tr>`;
+    });
+  return rows.length ? rows.join("") : `<tr><th>${escapeHtml(t("draw.zoning"))}</th><td class="muted">${escapeHtml(t("zoning.none_here"))}</td></tr>`;
+}
+
 /** HTML of one new unit's card body. */
-export function newUnitCard(nu, figures, { colour, active, locked }) {
+export function newUnitCard(nu, figures, { colour, active, locked, indicators = null, indicatorFields = null }) {
   const f = figures || { members: nu.members, member_names: [], standards: [] };
   const names = f.member_names && f.member_names.length ? f.member_names : f.members || [];
   const contiguity = f.contiguous === false
@@ -75,6 +87,7 @@ export function newUnitCard(nu, figures, { colour, active, locked }) {
       <tr><th>${t("figure.population")}</th><td><span class="fig-population">${formatNumber(f.population)}</span> ${t("unit.people")}</td></tr>
       <tr><th>${t("figure.density")}</th><td><span class="fig-density">${formatNumber(f.density, 1)}</span> ${t("unit.per_km2")}</td></tr>
       <tr><th>${t("figure.members")} (${(f.members || []).length})</th><td class="members">${names.map(escapeHtml).join(", ") || "–"}</td></tr>
+      ${indicators ? indicatorRowsHtml(indicators, indicatorFields) : ""}
     </table>
     ${contiguity}${drawn}
     ${standardsTable(f.standards)}
@@ -138,6 +151,7 @@ export class Panel {
     el.classList.toggle("fail", Boolean(figures && figures.status === "fail"));
     el.innerHTML = newUnitCard(nu, figures, {
       colour: this.colourOf(nu.id), active: nu.id === this.activeId, locked: Boolean(nu.locked),
+      indicators: session.indicators ? session.indicators.get(nu.id) : null, indicatorFields: session.indicatorFields,
     });
     return el;
   }

@@ -3,6 +3,7 @@
 // Every change goes through the API; a 409 (someone else saved first) reloads and reports.
 
 import { api, ApiError, scenarioOf } from "./api.js";
+import { fold } from "./text.js";
 
 export class ConflictReloaded extends Error {
   constructor() { super("scenario changed elsewhere; reloaded"); }
@@ -26,8 +27,22 @@ export class ScenarioSession {
   onChange(listener) { this.listeners.add(listener); }
   emit(change) { for (const listener of this.listeners) listener(change); }
 
+  /**
+   * Load a scenario and its figures. The session switches only once both answers are in: while
+   * loading (or if loading fails) every edit still goes to the scenario shown. Of two opens
+   * started one after the other, the later one wins.
+   */
   async open(scenarioId) {
-    const [scenarioBody, evaluation] = await Promise.all([api.getScenario(scenarioId), api.evaluation(scenarioId)]);
+    const ticket = (this.openTicket = (this.openTicket || 0) + 1);
+    this.opening = true;
+    let scenarioBody;
+    let evaluation;
+    try {
+      [scenarioBody, evaluation] = await Promise.all([api.getScenario(scenarioId), api.evaluation(scenarioId)]);
+    } finally {
+      if (ticket === this.openTicket) this.opening = false;
+    }
+    if (ticket !== this.openTicket) throw new SupersededOpen();
     this.scenario = scenarioOf(scenarioBody);
     this.undoStack = [];
     this.redoStack = [];
@@ -69,6 +84,7 @@ export class ScenarioSession {
    * changed new units. Units in locked new units are refused before any request is sent.
    */
   async reassign(assignments, { record = true } = {}) {
+    if (this.opening) throw new BusyError();
     const before = {};
     const effective = {};
     for (const [code, target] of Object.entries(assignments)) {
@@ -103,18 +119,29 @@ export class ScenarioSession {
     if (result.warnings) this.warnings = result.warnings;
     this.rebuildAssignment();
     if (record) {
-      this.undoStack.push({ before, after: effective });
+      this.undoStack.push({ type: "reassign", before, after: effective });
       this.redoStack = [];
     }
     this.emit({ kind: "reassigned", changedIds, codes: Object.keys(effective) });
     return changedIds;
   }
 
+  /** Apply one side of an undo step: a reassignment, or a whole edited scenario body. */
+  async applyStep(step, side) {
+    if (step.type === "edit") {
+      await this.save((body) => {
+        for (const key of Object.keys(body)) delete body[key];
+        Object.assign(body, structuredClone(step[side]));
+      }, { record: false });
+    }
+    else await this.reassign(step[side], { record: false });
+  }
+
   async undo() {
     const step = this.undoStack.pop();
     if (!step) return;
     try {
-      await this.reassign(step.before, { record: false });
+      await this.applyStep(step, "before");
       this.redoStack.push(step);
     } catch (error) {
       if (!(error instanceof ConflictReloaded)) this.undoStack.push(step);
@@ -127,7 +154,7 @@ export class ScenarioSession {
     const step = this.redoStack.pop();
     if (!step) return;
     try {
-      await this.reassign(step.after, { record: false });
+      await this.applyStep(step, "after");
       this.undoStack.push(step);
     } catch (error) {
       if (!(error instanceof ConflictReloaded)) this.redoStack.push(step);
@@ -136,29 +163,24 @@ export class ScenarioSession {
     this.emit({ kind: "history" });
   }
 
-  /** The scenario body for PUT/POST: the contract's fields only. */
+  /**
+   * The scenario body for PUT/POST: every field the scenario has (also those this page does
+   * not edit, e.g. parent, context, unit_flags, dataset), with the members as assigned now.
+   */
   body(overrides = {}) {
-    const s = this.scenario;
-    const body = {
-      name: s.name,
-      description: s.description ?? null,
-      regime: s.regime ?? "R76",
-      new_units: s.new_units.map((nu) => {
-        const out = { id: nu.id, name: nu.name, kind: nu.kind, members: [...nu.members], locked: Boolean(nu.locked) };
-        if (nu.mountainous !== undefined && nu.mountainous !== null) out.mountainous = nu.mountainous;
-        if (nu.geometry) out.geometry = nu.geometry;
-        return out;
-      }),
-    };
-    if (s.parent) body.parent = s.parent;
-    if (s.context) body.context = s.context;
-    return { ...body, ...overrides };
+    return { ...scenarioBody(this.scenario), ...overrides };
   }
 
-  /** Save a changed scenario (mutate(body) edits a copy) and reload the figures. */
-  async save(mutate) {
+  /**
+   * Save a changed scenario (mutate(body) edits a copy) and reload the figures. The change is
+   * one undo step (record: false for undo/redo themselves).
+   */
+  async save(mutate, { record = true } = {}) {
+    if (this.opening) throw new BusyError();
+    const before = this.body();
     const body = this.body();
     mutate(body);
+    const after = structuredClone(body);
     body.version = this.version;
     try {
       await api.updateScenario(this.id, body);
@@ -171,8 +193,11 @@ export class ScenarioSession {
     }
     // Edits of names, kinds or geometry change figures anywhere: take the full evaluation.
     const keepUndo = this.undoStack;
+    const keepRedo = this.redoStack;
     await this.open(this.id);
-    this.undoStack = keepUndo.filter((step) => Object.values(step.after).every((id) => id === null || this.newUnit(id)));
+    this.undoStack = keepUndo;
+    this.redoStack = record ? [] : keepRedo;
+    if (record) this.undoStack.push({ type: "edit", before, after });
     this.emit({ kind: "history" });
   }
 
@@ -204,6 +229,30 @@ export class ScenarioSession {
   async removeNewUnit(newUnitId) {
     await this.save((body) => { body.new_units = body.new_units.filter((nu) => nu.id !== newUnitId); });
   }
+}
+
+/** A copy of the scenario without the store's id and version: what PUT/POST take. */
+export function scenarioBody(scenario) {
+  const { id, version, ...rest } = scenario;
+  const body = structuredClone(rest);
+  body.new_units = (scenario.new_units || []).map((nu) => ({ ...structuredClone(nu), members: [...(nu.members || [])] }));
+  return body;
+}
+
+/** Names already used by another new unit of the scenario (diacritic- and case-insensitive). */
+export function duplicateName(scenario, name, exceptId = null) {
+  const key = fold(name);
+  return (scenario ? scenario.new_units : []).find((nu) => nu.id !== exceptId && fold(nu.name) === key) || null;
+}
+
+/** An edit was tried while another scenario was being opened: nothing was sent. */
+export class BusyError extends Error {
+  constructor() { super("scenario is loading"); }
+}
+
+/** A scenario open that a later open replaced (the user picked again meanwhile). */
+export class SupersededOpen extends Error {
+  constructor() { super("superseded"); }
 }
 
 export class LockedError extends Error {

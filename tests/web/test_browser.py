@@ -91,7 +91,8 @@ def page(browser, server):
 
 
 def open_page(page, server, scenario_id: str | None = None) -> None:
-    page.goto(server + (f"#scenario={scenario_id}" if scenario_id else ""))
+    # ?debug=1 exposes window.__diagioi (timings and handles) for tests; the page works the same without it.
+    page.goto(server + "?debug=1" + (f"#scenario={scenario_id}" if scenario_id else ""))
     page.wait_for_function("window.__diagioi && window.__diagioi.ready === true", timeout=60_000)
 
 
