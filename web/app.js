@@ -15,6 +15,7 @@ import { indicatorRowsHtml, Panel } from "./panel.js";
 import { DrawTool } from "./draw.js";
 import { compareEvaluations, comparisonHtml } from "./compare.js";
 import { escapeHtml, fold } from "./text.js";
+import { applySettings, FLAGS, parseFlagsCsv, scopeOptions } from "./settings.js";
 
 const $ = (selector) => document.querySelector(selector);
 const SCENARIO_KEY = "diagioi.scenario";
@@ -76,19 +77,28 @@ function hideToast() {
   $("#toast").hidden = true;
 }
 
-// While the server is unreachable: ask /api/health every few seconds, then reload the scenario.
+// After a failed request: ask /api/health every few seconds. If the server was really down, say
+// when it is back, take a restarted server's new key, reload the scenario and offer the retry.
 let reconnectTimer = null;
-function watchReconnect() {
-  if (reconnectTimer) return;
-  reconnectTimer = setInterval(async () => {
-    try { await api.health(); } catch (error) { return; }
+function watchReconnect(retry) {
+  clearInterval(reconnectTimer);
+  let wasDown = false;
+  const check = async () => {
+    try {
+      await api.health();
+    } catch (error) {
+      wasDown = true;
+      return;
+    }
     clearInterval(reconnectTimer);
     reconnectTimer = null;
+    if (!wasDown) return;                  // only that request failed; its message stays
     const token = await fetchSessionToken();
     if (token) setToken(token);
-    toast(t("network.back"));
-    if (state.session.id) guarded(() => state.session.reload());
-  }, 3000);
+    if (state.session.id) await guarded(() => state.session.reload());
+    toast(t("network.back"), { action: retry ? { label: t("action.retry"), run: retry } : null });
+  };
+  reconnectTimer = setInterval(check, 3000);
 }
 
 /** Tell the user what went wrong in the page's language; retry() repeats the failed action. */
@@ -100,7 +110,7 @@ async function showError(error, retry = null) {
   if (error instanceof ApiError && error.isNetwork) {
     debug.errors.push("network");
     toast(t("network.unreachable"), { error: true, action: retry ? { label: t("action.retry"), run: retry } : null });
-    watchReconnect();
+    watchReconnect(retry);
     return;
   }
   if (error instanceof ApiError && error.isAuth) {
@@ -455,6 +465,107 @@ function onScenarioOpened() {
   refreshScenarioOutlines();
   refreshNewUnitLabels();
   refreshScenarioIndicators();
+  renderSettings();
+}
+
+// ---- scenario settings ------------------------------------------------------------------------
+
+/** Fill the settings form from the open scenario. */
+function renderSettings() {
+  const scenario = state.session.scenario;
+  const form = $("#settings-form");
+  form.querySelectorAll("input, select, textarea, button").forEach((el) => { el.disabled = !scenario; });
+  if (!scenario) { $("#settings-summary").textContent = ""; renderThresholdsWhy(); return; }
+  $("#set-description").value = scenario.description || "";
+  $("#set-regime").value = scenario.regime || "R76";
+  const parent = scenario.parent || {};
+  $("#set-parent-name").value = parent.name || "";
+  $("#set-parent-kind").value = parent.kind || "";
+  const scope = parent.scope || {};
+  const options = scopeOptions([...state.units.values()]);
+  const chosenProvince = (scope.provinces || [])[0]
+    || (options.find((o) => (scope.districts || []).some((d) => o.districts.includes(d))) || {}).province || "";
+  $("#set-scope-province").innerHTML = `<option value="">${escapeHtml(t("settings.scope_all"))}</option>${
+    options.map((o) => `<option value="${escapeHtml(o.province)}">${escapeHtml(o.province)}</option>`).join("")}`;
+  $("#set-scope-province").value = chosenProvince;
+  renderScopeDistricts(new Set(scope.districts || []));
+  const context = scenario.context || {};
+  for (const input of document.querySelectorAll("#set-flags [data-flag]")) input.checked = context[input.dataset.flag] === true;
+  $("#set-ethnic").value = Number.isFinite(context.ethnic_minority_share) ? String(Math.round(context.ethnic_minority_share * 1000) / 10) : "";
+  const flagged = Object.keys(scenario.unit_flags || {}).length;
+  $("#set-flags-note").textContent = flagged ? t("settings.flags_loaded", { n: flagged }) : t("settings.flags_csv_help");
+  const summary = [t(`regime.${scenario.regime || "R76"}`)];
+  if (parent.kind) summary.push(`${parent.name || ""} (${t(`parent_kind.${parent.kind}`)})`);
+  $("#settings-summary").textContent = `— ${summary.join(" · ")}`;
+  renderThresholdsWhy();
+}
+
+function renderScopeDistricts(checked) {
+  const province = $("#set-scope-province").value;
+  const option = scopeOptions([...state.units.values()]).find((o) => o.province === province);
+  $("#set-scope-districts").innerHTML = (option ? option.districts : []).map((district) => `<label><input type="checkbox"
+    data-district="${escapeHtml(district)}"${checked.has(district) ? " checked" : ""}> ${escapeHtml(district)}</label>`).join("");
+}
+
+function readSettingsForm() {
+  const share = $("#set-ethnic").value.trim();
+  const province = $("#set-scope-province").value;
+  return {
+    description: $("#set-description").value.trim(),
+    regime: $("#set-regime").value,
+    parentName: $("#set-parent-name").value.trim(),
+    parentKind: $("#set-parent-kind").value,
+    provinces: province ? [province] : [],
+    districts: [...document.querySelectorAll("#set-scope-districts [data-district]:checked")].map((el) => el.dataset.district),
+    flags: Object.fromEntries([...document.querySelectorAll("#set-flags [data-flag]")].map((el) => [el.dataset.flag, el.checked])),
+    ethnicShare: share === "" ? NaN : Number(share.replace(",", ".")) / 100,
+  };
+}
+
+async function saveSettings() {
+  if (!state.session.id) { toast(t("scenario.none"), { error: true }); return; }
+  const values = readSettingsForm();
+  if (!Number.isNaN(values.ethnicShare) && !(values.ethnicShare >= 0 && values.ethnicShare <= 1)) {
+    toast(t("settings.ethnic_invalid"), { error: true });
+    return;
+  }
+  await state.session.save((body) => applySettings(body, values));
+  toast(t("settings.saved"));
+}
+
+async function loadFlagsFile(file) {
+  if (!state.session.id) return;
+  const { flags, problems, codeColumnMissing } = parseFlagsCsv(await file.text());
+  if (codeColumnMissing) { toast(t("settings.flags_no_code"), { error: true }); return; }
+  const unknown = Object.keys(flags).filter((code) => !state.units.has(code));
+  if (problems.length || unknown.length) {
+    const first = problems[0];
+    const parts = [];
+    if (first) parts.push(t("settings.flags_bad_cell", { line: first.line, column: first.column, value: first.value, n: problems.length }));
+    if (unknown.length) parts.push(t("settings.flags_unknown_codes", { codes: unknown.slice(0, 5).join(", "), n: unknown.length }));
+    toast(parts.join(" "), { error: true });
+    return;
+  }
+  await state.session.save((body) => { body.unit_flags = { ...(body.unit_flags || {}), ...flags }; });
+  toast(t("settings.flags_saved", { n: Object.keys(flags).length }));
+}
+
+/** Which thresholds apply and why: the regime, the parent, the region flags and where they come from. */
+function renderThresholdsWhy() {
+  const el = $("#thresholds-why");
+  const scenario = state.session.scenario;
+  if (!scenario) { el.innerHTML = ""; return; }
+  const parts = [`<b>${escapeHtml(t("settings.applies"))}</b> ${escapeHtml(t(`regime.${scenario.regime || "R76"}`))}`];
+  const parent = scenario.parent;
+  parts.push(parent && parent.kind
+    ? escapeHtml(t("settings.why_parent", { name: parent.name || "", kind: t(`parent_kind.${parent.kind}`) }))
+    : escapeHtml(t("settings.why_no_parent")));
+  const context = scenario.context || {};
+  const regionFlags = FLAGS.filter((flag) => context[flag] === true).map((flag) => t(`flag.${flag}`));
+  parts.push(escapeHtml(regionFlags.length ? t("settings.why_region", { flags: regionFlags.join(", ") }) : t("settings.why_no_region")));
+  const flagged = Object.keys(scenario.unit_flags || {}).length;
+  if (flagged) parts.push(escapeHtml(t("settings.why_unit_flags", { n: flagged })));
+  el.innerHTML = `<p>${parts.join(" · ")}</p>`;
 }
 
 /** No scenario left (the last one was deleted): empty panel, plain map. */
@@ -473,6 +584,7 @@ function closeScenario() {
   refreshUndoButtons();
   renderExports();
   refreshNewUnitLabels();
+  renderSettings();
   if (state.map) clearScenarioOutlines(state.map);
 }
 
@@ -535,6 +647,12 @@ async function onPanelAction(action, newUnitId, value) {
     setMode("assign");
   } else if (action === "lock") {
     await guarded(() => state.session.setLocked(newUnitId, !nu.locked));
+  } else if (action === "flag") {
+    const [flag, choice] = value.split("=");
+    await guarded(() => state.session.save((body) => {
+      const target = body.new_units.find((n) => n.id === newUnitId);
+      if (choice === "") delete target[flag]; else target[flag] = choice === "true";
+    }));
   } else if (action === "kind") {
     await guarded(() => state.session.save((body) => { body.new_units.find((n) => n.id === newUnitId).kind = value; }));
   } else if (action === "rename") {
@@ -1000,6 +1118,12 @@ function wireUi() {
   for (const button of document.querySelectorAll(".tab")) button.addEventListener("click", () => switchTab(button.dataset.tab));
   $("#scenario-select").addEventListener("change", (e) => e.target.value && guarded(() => openScenario(e.target.value)));
   $("#btn-scenario-delete").addEventListener("click", () => guarded(deleteScenario));
+  $("#settings-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(saveSettings); });
+  $("#set-scope-province").addEventListener("change", () => renderScopeDistricts(new Set()));
+  $("#set-flags-file").addEventListener("change", (e) => {
+    const file = e.target.files[0];
+    if (file) guarded(() => loadFlagsFile(file)).finally(() => { e.target.value = ""; });
+  });
   $("#export-links").addEventListener("click", (e) => {
     const link = e.target.closest("a[data-format]");
     if (!link) return;
@@ -1059,7 +1183,8 @@ function wireUi() {
   });
   $("#draw-target").addEventListener("change", () => { state.draw.clear(); $("#zoning-errors").innerHTML = ""; });
   $("#zoning-save-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(saveZoningFeature); });
-  $("#zoning-import-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(importZoningFile); });
+  $("#zoning-import-form").addEventListener("submit", (e) => e.preventDefault());
+  $("#zoning-import-file").addEventListener("change", () => guarded(importZoningFile));
   $("#btn-draw-clear").addEventListener("click", () => state.draw.clear());
   $("#draw-save-form").addEventListener("submit", async (e) => {
     e.preventDefault();

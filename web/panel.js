@@ -10,7 +10,9 @@ function kindLabel(kind, kindVi) {
 }
 
 function criterionLabel(standard) {
-  return tOptional(`criterion.${standard.criterion}`) || standard.criterion || standard.rule;
+  const label = tOptional(`criterion.${standard.criterion}`) || standard.criterion || standard.rule;
+  // The variant says why this threshold applies (e.g. "miền núi").
+  return standard.variant ? `${label} (${tOptional(`variant.${standard.variant}`) || standard.variant})` : label;
 }
 
 function statusBadge(status) {
@@ -90,8 +92,24 @@ export function newUnitCard(nu, figures, { colour, active, locked, indicators = 
       ${indicators ? indicatorRowsHtml(indicators, indicatorFields) : ""}
     </table>
     ${contiguity}${drawn}
+    ${flagsDetails(nu, f)}
     ${standardsTable(f.standards)}
     ${active ? `<p class="active-note">${escapeHtml(t("newunit.active_note"))}</p>` : ""}`;
+}
+
+const CARD_FLAGS = ["mountainous", "border", "island", "red_river_delta", "central_city", "coastal_poor"];
+
+/** The new unit's region flags as evaluated, and a select per flag: the scenario's default, yes or no. */
+function flagsDetails(nu, figures) {
+  const active = CARD_FLAGS.filter((flag) => figures[flag] === true).map((flag) => t(`flag.${flag}`));
+  const selects = CARD_FLAGS.map((flag) => {
+    const own = nu[flag] === true ? "true" : nu[flag] === false ? "false" : "";
+    const option = (value, key) => `<option value="${value}"${own === value ? " selected" : ""}>${escapeHtml(t(key))}</option>`;
+    return `<label>${escapeHtml(t(`flag.${flag}`))} <select data-action="flag" data-flag="${flag}">
+      ${option("", "flag.inherit")}${option("true", "flag.yes")}${option("false", "flag.no")}</select></label>`;
+  }).join("");
+  return `<details class="nu-flags"><summary>${escapeHtml(t("flag.region"))}: ${escapeHtml(active.length ? active.join(", ") : t("flag.none"))}</summary>
+    <div class="checks">${selects}</div></details>`;
 }
 
 function byKindRows(before, after) {
@@ -133,7 +151,8 @@ export class Panel {
     cardsEl.addEventListener("change", (event) => {
       const select = event.target.closest("select[data-action]");
       const card = event.target.closest(".nu-card");
-      if (select && card) onAction(select.dataset.action, card.dataset.id, select.value);
+      if (!select || !card) return;
+      onAction(select.dataset.action, card.dataset.id, select.dataset.flag ? `${select.dataset.flag}=${select.value}` : select.value);
     });
   }
 

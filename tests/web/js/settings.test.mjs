@@ -1,0 +1,50 @@
+// Scenario settings of the page (web/settings.js): CSV flags, scope choices, the body written back.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { applySettings, parseFlagsCsv, scopeOptions, unitsInScope } from "../../../web/settings.js";
+
+test("a flags CSV from a spreadsheet: semicolons, Vietnamese yes/no, codes that lost their zeros", () => {
+  const csv = "\uFEFFMã;mountainous;border;ethnic_minority_share\n1849;có;0;42%\n01960;1;không;0,35\n";
+  const { flags, problems } = parseFlagsCsv(csv);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(flags, {
+    "01849": { mountainous: true, border: false, ethnic_minority_share: 0.42 },
+    "01960": { mountainous: true, border: false, ethnic_minority_share: 0.35 },
+  });
+});
+
+test("a cell that is not yes/no is reported with its line and column, and a file without codes is refused", () => {
+  const { problems } = parseFlagsCsv("code,island\n01840,maybe\n");
+  assert.deepEqual(problems, [{ line: 2, column: "island", value: "maybe" }]);
+  assert.equal(parseFlagsCsv("name,island\nA,1\n").codeColumnMissing, true);
+});
+
+test("scope choices are the layer's provinces with their districts in Vietnamese order", () => {
+  const units = [
+    { code: "1", province: "Tỉnh Bắc Kạn", district: "Thành Phố Bắc Kạn" },
+    { code: "2", province: "Tỉnh Bắc Kạn", district: "Huyện Chợ Mới" },
+    { code: "3", province: "Tỉnh Bắc Giang", district: "Huyện Yên Thế" },
+  ];
+  assert.deepEqual(scopeOptions(units), [
+    { province: "Tỉnh Bắc Giang", districts: ["Huyện Yên Thế"] },
+    { province: "Tỉnh Bắc Kạn", districts: ["Huyện Chợ Mới", "Thành Phố Bắc Kạn"] },
+  ]);
+  assert.deepEqual(unitsInScope(units, { districts: ["Thành Phố Bắc Kạn", "Huyện Chợ Mới"] }), ["1", "2"]);
+});
+
+test("settings go into the body; what the form leaves empty is removed, other fields stay", () => {
+  const body = { name: "Bắc Kạn", regime: "R76", parent: { name: "", kind: "province", note: "giữ" },
+    context: { island: true }, unit_flags: { "01849": { border: true } }, new_units: [] };
+  applySettings(body, { regime: "R1211", description: "", parentName: "Thành phố Bắc Kạn", parentKind: "provincial_city",
+    provinces: ["Tỉnh Bắc Kạn"], districts: ["Thành Phố Bắc Kạn"], flags: { mountainous: true, island: false },
+    ethnicShare: NaN });
+  assert.equal(body.regime, "R1211");
+  assert.equal(body.description, undefined);
+  assert.deepEqual(body.parent, { name: "Thành phố Bắc Kạn", kind: "provincial_city", note: "giữ",
+    scope: { provinces: ["Tỉnh Bắc Kạn"], districts: ["Thành Phố Bắc Kạn"] } });
+  assert.deepEqual(body.context, { mountainous: true });
+  assert.deepEqual(body.unit_flags, { "01849": { border: true } });
+  applySettings(body, { regime: "R76", parentKind: "", provinces: [], districts: [], flags: {}, ethnicShare: NaN });
+  assert.equal(body.parent, undefined);
+  assert.equal(body.context, undefined);
+});
