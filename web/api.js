@@ -36,7 +36,8 @@ export async function fetchSessionToken() {
 
 async function request(method, path, body) {
   const headers = { accept: "application/json" };
-  const isForm = typeof FormData !== "undefined" && body instanceof FormData;
+  // Forms and files go as they are (the browser sets their content type); the rest as JSON.
+  const isForm = (typeof FormData !== "undefined" && body instanceof FormData) || (typeof Blob !== "undefined" && body instanceof Blob);
   if (body !== undefined && !isForm) headers["content-type"] = "application/json";
   if (method !== "GET") {
     const token = getToken();
@@ -85,6 +86,7 @@ export const api = {
     form.append("file", file, file.name);
     return request("POST", `api/layers/${encodeURIComponent(kind)}${allowMarkers ? "?allow_markers=true" : ""}`, form);
   },
+  readFlagsTable: (bytes, name) => request("POST", `api/flags/table?name=${encodeURIComponent(name)}`, new Blob([bytes], { type: "text/csv" })),
   analysePolygon: (geometry) => request("POST", "api/analysis/polygon", geometry),
   exportUrl: (id, format) => `api/scenarios/${encodeURIComponent(id)}/export.${format}`,
 };

@@ -15,7 +15,7 @@ import { indicatorRowsHtml, Panel } from "./panel.js";
 import { DrawTool } from "./draw.js";
 import { compareEvaluations, comparisonHtml } from "./compare.js";
 import { escapeHtml, fold } from "./text.js";
-import { applySettings, FLAGS, parseFlagsCsv, scopeOptions } from "./settings.js";
+import { applySettings, FLAGS, scopeOptions, unitsInScope } from "./settings.js";
 
 const $ = (selector) => document.querySelector(selector);
 const SCENARIO_KEY = "diagioi.scenario";
@@ -162,14 +162,26 @@ function setFill(code, colour) {
   setUnitState(code, { fill: colour });
 }
 
-/** Districts the scenario touches: their units that no new unit has taken are "unassigned". */
-function scopeDistricts() {
+/**
+ * Codes of the units in the scenario's scope: the parent's scope when set, else the districts the
+ * scenario touches. Those no new unit has taken stay as they are ("giữ nguyên").
+ */
+function scopeCodes() {
+  const scenario = state.session.scenario;
+  const units = [...state.units.values()];
+  const scope = scenario && scenario.parent && scenario.parent.scope;
+  if (scope && ((scope.provinces || []).length || (scope.districts || []).length || (scope.codes || []).length)) {
+    const inScope = new Set(unitsInScope(units, { provinces: scope.provinces, districts: scope.districts }));
+    if (!(scope.districts || []).length && !(scope.provinces || []).length) inScope.clear();
+    for (const code of scope.codes || []) inScope.add(String(code));
+    return inScope;
+  }
   const districts = new Set();
   for (const code of state.session.assignment.keys()) {
     const unit = state.units.get(code);
     if (unit && unit.district) districts.add(`${unit.province}|${unit.district}`);
   }
-  return districts;
+  return new Set(units.filter((u) => districts.has(`${u.province}|${u.district}`)).map((u) => u.code));
 }
 
 function indicatorValue(code, unit) {
@@ -193,17 +205,24 @@ function indicatorValue(code, unit) {
   }
 }
 
+const MOVED_COLOUR = "#d7301f";
+const SAME_COLOUR = "#bdbdbd";
+
 /** Recolour every unit (codes = null) or only the given ones; then the legend. */
 function applyColours(codes = null) {
   const session = state.session;
+  if (state.tab === "compare" && state.compare) {
+    applyCompareColours();
+    renderLegend();
+    return;
+  }
   if (state.indicator === "scenario") {
-    const scope = scopeDistricts();
+    const scope = scopeCodes();
     const targets = codes || new Set([...state.units.keys(), ...session.assignment.keys(), ...state.fills.keys()]);
     for (const code of targets) {
       const newUnitId = session.assignment.get(code);
       const unit = state.units.get(code);
-      const inScope = Boolean(unit && scope.has(`${unit.province}|${unit.district}`));
-      const unassigned = !newUnitId && inScope;
+      const unassigned = !newUnitId && Boolean(unit) && scope.has(code);
       setFill(code, newUnitId ? colourOfNewUnit(newUnitId) : unassigned ? UNASSIGNED_COLOUR : null);
       if (unassigned !== state.unassigned.has(code)) {
         if (unassigned) state.unassigned.add(code); else state.unassigned.delete(code);
@@ -214,7 +233,7 @@ function applyColours(codes = null) {
       // Units that left the scope (e.g. after undo) must lose the flag too.
       for (const code of [...state.unassigned]) {
         const unit = state.units.get(code);
-        if (!unit || !scope.has(`${unit.province}|${unit.district}`) || session.assignment.has(code)) {
+        if (!unit || !scope.has(code) || session.assignment.has(code)) {
           state.unassigned.delete(code);
           setUnitState(code, { unassigned: false });
         }
@@ -234,7 +253,15 @@ function applyColours(codes = null) {
 function renderLegend() {
   const el = $("#legend");
   const rows = [];
-  if (state.indicator === "scenario") {
+  if (state.tab === "compare" && state.compare) {
+    const view = document.querySelector("input[name=compare-view]:checked").value;
+    if (view === "diff") {
+      rows.push(`<div><span class="swatch" style="background:${MOVED_COLOUR}"></span>${escapeHtml(t("compare.legend_moved"))}</div>`);
+      rows.push(`<div><span class="swatch" style="background:${SAME_COLOUR}"></span>${escapeHtml(t("compare.legend_same"))}</div>`);
+    } else {
+      rows.push(`<div class="legend-title">${escapeHtml(t("compare.legend_showing", { side: view.toUpperCase() }))}</div>`);
+    }
+  } else if (state.indicator === "scenario") {
     for (const nu of state.session.scenario ? state.session.scenario.new_units : []) {
       rows.push(`<div><span class="swatch" style="background:${colourOfNewUnit(nu.id)}"></span>${escapeHtml(nu.name)}</div>`);
     }
@@ -322,13 +349,98 @@ function showUnitInfo(code) {
       <tr><th>${t("figure.density")}</th><td>${formatNumber(unit.density, 1)} ${t("unit.per_km2")}</td></tr>
       <tr><th>${t("figure.new_unit")}</th><td>${newUnit ? escapeHtml(newUnit.name) : `<i>${t("figure.not_assigned")}</i>`}</td></tr>
       ${indicatorRowsHtml(state.unitIndicators.get(code), state.indicatorFields)}
-    </table>`;
+    </table>
+    ${unitActionsHtml(unit)}`;
   el.hidden = false;
   el.querySelector("[data-close]").addEventListener("click", () => {
     el.hidden = true;
     setUnitState(code, { selected: false });
     state.selectedCode = null;
   });
+}
+
+/** One-action tools on a unit: make it a ward/commune of its own, put it or its whole district into the active new unit. */
+function unitActionsHtml(unit) {
+  if (!state.session.scenario) return "";
+  const active = state.activeId ? state.session.newUnit(state.activeId) : null;
+  const buttons = [
+    `<button data-unit-action="ward" data-code="${escapeHtml(unit.code)}">${escapeHtml(t("tools.make_ward"))}</button>`,
+    `<button data-unit-action="commune" data-code="${escapeHtml(unit.code)}">${escapeHtml(t("tools.make_commune"))}</button>`,
+  ];
+  if (active) {
+    buttons.push(`<button data-unit-action="assign" data-code="${escapeHtml(unit.code)}">${escapeHtml(t("tools.assign_to", { name: active.name }))}</button>`);
+    if (unit.district) {
+      buttons.push(`<button data-unit-action="district" data-code="${escapeHtml(unit.code)}">${escapeHtml(t("tools.assign_district", { district: unit.district, name: active.name }))}</button>`);
+    }
+  }
+  return `<div class="row-form unit-actions">${buttons.join("")}</div>`;
+}
+
+async function onUnitAction(action, code) {
+  const unit = state.units.get(code);
+  if (!unit) return;
+  if (action === "ward" || action === "commune") {
+    await makeOwnUnit(code, action);
+  } else if (action === "assign") {
+    await assignCodes([code], { toggle: false });
+  } else if (action === "district") {
+    const codes = [...state.units.values()].filter((u) => u.province === unit.province && u.district === unit.district).map((u) => u.code);
+    await assignCodes(codes, { toggle: false });
+  }
+}
+
+/**
+ * Make-a-ward / make-a-commune in one action: a new unit of that kind with this unit as its only
+ * member (taken out of any other new unit), named "Phường …" / "Xã …". One undo step.
+ */
+async function makeOwnUnit(code, kind) {
+  const unit = state.units.get(code);
+  const session = state.session;
+  if (!session.id) { toast(t("scenario.none"), { error: true }); return null; }
+  const owner = session.assignment.get(code);
+  if (owner && session.isLocked(owner)) { toast(t("newunit.locked_refused", { name: session.newUnit(owner).name }), { error: true }); return null; }
+  const name = `${t(`kind.${kind}`)} ${unit.name}`;
+  if (refuseDuplicate(name)) return null;
+  const id = session.nextNewUnitId();
+  await session.save((body) => {
+    for (const nu of body.new_units) nu.members = nu.members.filter((member) => member !== code);
+    body.new_units.push({ id, name, kind, members: [code] });
+  });
+  setActive(id);
+  toast(t("tools.made", { name }));
+  return id;
+}
+
+/** Assign every unit of the scope that no new unit has taken to the active new unit. */
+async function fillUnassigned() {
+  if (!state.activeId) { toast(t("newunit.choose_first"), { error: true }); return; }
+  const codes = [...scopeCodes()].filter((code) => !state.session.assignment.has(code));
+  if (!codes.length) { toast(t("tools.nothing_unassigned")); return; }
+  await assignCodes(codes, { toggle: false });
+}
+
+/** Live count of the scope: units and population taken, kept as they are, annexed from outside. */
+function renderScopeCounter() {
+  const el = $("#scope-counter");
+  const scenario = state.session.scenario;
+  if (!scenario) { el.innerHTML = ""; return; }
+  const scope = scopeCodes();
+  let keptUnits = 0;
+  let keptPopulation = 0;
+  let takenUnits = 0;
+  let annexed = 0;
+  for (const code of scope) {
+    if (state.session.assignment.has(code)) { takenUnits += 1; continue; }
+    keptUnits += 1;
+    keptPopulation += (state.units.get(code) || {}).population || 0;
+  }
+  for (const code of state.session.assignment.keys()) if (!scope.has(code)) annexed += 1;
+  el.innerHTML = scope.size
+    ? `${escapeHtml(t("tools.counter", { scope: formatNumber(scope.size), taken: formatNumber(takenUnits), kept: formatNumber(keptUnits),
+      population: formatNumber(keptPopulation) }))}${annexed ? ` · ${escapeHtml(t("tools.counter_annexed", { n: formatNumber(annexed) }))}` : ""}
+      <button id="btn-fill-unassigned" ${keptUnits && state.activeId ? "" : "disabled"}>${escapeHtml(t("tools.fill_unassigned"))}</button>`
+    : escapeHtml(t("tools.counter_no_scope"));
+  debug.scopeCounter = { scope: scope.size, taken: takenUnits, kept: keptUnits, keptPopulation, annexed };
 }
 
 // ---- assigning ------------------------------------------------------------------------------
@@ -339,6 +451,8 @@ function setMode(value) { document.querySelector(`input[name=mode][value=${value
 function setActive(newUnitId) {
   state.activeId = newUnitId;
   state.panel.setActive(state.session, newUnitId);
+  renderScopeCounter();
+  if (state.selectedCode && !$("#unit-info").hidden) showUnitInfo(state.selectedCode);
 }
 
 async function assignCodes(codes, { toggle = true } = {}) {
@@ -359,7 +473,7 @@ function afterReassign({ changedIds, codes }) {
   if (state.indicator === "scenario") {
     // The scope (districts touched) can change with one click: recolour all units then.
     const before = scopeSignature;
-    scopeSignature = [...scopeDistricts()].sort().join(";");
+    scopeSignature = [...scopeCodes()].sort().join(";");
     applyColours(before === scopeSignature ? new Set(codes) : null);
   } else {
     applyColours();
@@ -369,6 +483,7 @@ function afterReassign({ changedIds, codes }) {
   refreshScenarioOutlines();
   refreshNewUnitLabels();
   refreshScenarioIndicators();
+  renderScopeCounter();
   debug.timings.lastPanelRenderMs = performance.now() - renderStarted;
   if (debug.pendingStartedAt) {
     debug.timings.lastPanelUpdateMs = performance.now() - debug.pendingStartedAt;
@@ -457,7 +572,7 @@ function onScenarioOpened() {
   if (!ids.has(state.activeId)) state.activeId = state.session.scenario.new_units.length ? state.session.scenario.new_units[0].id : null;
   state.panel.activeId = state.activeId;
   state.panel.renderAll(state.session);
-  scopeSignature = [...scopeDistricts()].sort().join(";");
+  scopeSignature = [...scopeCodes()].sort().join(";");
   applyColours();
   refreshUndoButtons();
   setDrawnUnitColours(state.map, Object.fromEntries(state.session.scenario.new_units
@@ -466,6 +581,7 @@ function onScenarioOpened() {
   refreshNewUnitLabels();
   refreshScenarioIndicators();
   renderSettings();
+  renderScopeCounter();
 }
 
 // ---- scenario settings ------------------------------------------------------------------------
@@ -533,21 +649,12 @@ async function saveSettings() {
   toast(t("settings.saved"));
 }
 
+/** Per-unit flags from a CSV file: read and checked by the server, then saved into the scenario. */
 async function loadFlagsFile(file) {
   if (!state.session.id) return;
-  const { flags, problems, codeColumnMissing } = parseFlagsCsv(await file.text());
-  if (codeColumnMissing) { toast(t("settings.flags_no_code"), { error: true }); return; }
-  const unknown = Object.keys(flags).filter((code) => !state.units.has(code));
-  if (problems.length || unknown.length) {
-    const first = problems[0];
-    const parts = [];
-    if (first) parts.push(t("settings.flags_bad_cell", { line: first.line, column: first.column, value: first.value, n: problems.length }));
-    if (unknown.length) parts.push(t("settings.flags_unknown_codes", { codes: unknown.slice(0, 5).join(", "), n: unknown.length }));
-    toast(parts.join(" "), { error: true });
-    return;
-  }
+  const { unit_flags: flags, count } = await api.readFlagsTable(await file.arrayBuffer(), file.name);
   await state.session.save((body) => { body.unit_flags = { ...(body.unit_flags || {}), ...flags }; });
-  toast(t("settings.flags_saved", { n: Object.keys(flags).length }));
+  toast(t("settings.flags_saved", { n: count }));
 }
 
 /** Which thresholds apply and why: the regime, the parent, the region flags and where they come from. */
@@ -607,12 +714,53 @@ async function deleteScenario() {
   }) } });
 }
 
-async function createScenario() {
-  const name = window.prompt(t("scenario.prompt_name"), t("scenario.default_name"));
+/** The parent kind a district name implies ("Thành phố …" → provincial_city, "Huyện …" → district). */
+function parentKindOf(districtName) {
+  const key = fold(districtName);
+  if (key.startsWith("thanh pho") || key.startsWith("tp ")) return "provincial_city";
+  if (key.startsWith("thi xa")) return "town";
+  if (key.startsWith("quan")) return "urban_district";
+  return "district";
+}
+
+/** "Mới": a dialog with the scope (a district of the layer), name, regime and mountainous flag. */
+function createScenario() {
+  const dialog = $("#new-scenario-dialog");
+  const options = scopeOptions([...state.units.values()]);
+  $("#ns-district").innerHTML = `<option value="">${escapeHtml(t("newscenario.no_scope"))}</option>${options.map((o) =>
+    `<optgroup label="${escapeHtml(o.province)}">${o.districts.map((d) =>
+      `<option value="${escapeHtml(`${o.province}|${d}`)}">${escapeHtml(d)}</option>`).join("")}</optgroup>`).join("")}`;
+  $("#ns-name").value = t("scenario.default_name");
+  $("#ns-regime").value = "R76";
+  $("#ns-mountainous").checked = false;
+  dialog.showModal();
+}
+
+async function submitNewScenario() {
+  const name = $("#ns-name").value.trim();
   if (!name) return;
-  const created = scenarioOf(await api.createScenario({ name, regime: "R76", new_units: [] }));
+  const [province, district] = $("#ns-district").value ? $("#ns-district").value.split("|") : [null, null];
+  const body = { name, regime: $("#ns-regime").value, new_units: [] };
+  if (district) {
+    body.parent = { name: district, kind: parentKindOf(district), scope: { provinces: [province], districts: [district] } };
+  }
+  if ($("#ns-mountainous").checked) body.context = { mountainous: true };
+  const created = scenarioOf(await api.createScenario(body));
   await refreshScenarioList(created.id);
   await openScenario(created.id);
+  const codes = district ? [...state.units.values()].filter((u) => u.province === province && u.district === district) : [];
+  const box = boundsOfCodes(codes.map((u) => u.code));
+  if (box && state.map) state.map.fitBounds(box, { padding: mapPadding(), maxZoom: 13, duration: 0 });
+}
+
+function boundsOfCodes(codes) {
+  let box = null;
+  for (const code of codes) {
+    const b = (state.units.get(code) || {}).bbox;
+    if (!b) continue;
+    box = box ? [Math.min(box[0], b[0]), Math.min(box[1], b[1]), Math.max(box[2], b[2]), Math.max(box[3], b[3])] : [...b];
+  }
+  return box ? [[box[0], box[1]], [box[2], box[3]]] : null;
 }
 
 async function renameScenario() {
@@ -683,7 +831,9 @@ function renderSearch() {
     return `<li data-code="${escapeHtml(u.code)}">
       <button class="link" data-action="show">${escapeHtml(tOptional(`kind.${u.kind}`) || "")} ${escapeHtml(u.name)}</button>
       <span class="muted">${escapeHtml(u.district || "")}${ownerName ? ` → ${escapeHtml(ownerName)}` : ""}</span>
-      <button data-action="assign" title="${escapeHtml(t("search.assign_title"))}">${t("search.assign")}</button></li>`;
+      <button data-action="assign" title="${escapeHtml(t("search.assign_title"))}">${t("search.assign")}</button>
+      <button data-action="ward" title="${escapeHtml(t("tools.make_ward"))}">${escapeHtml(t("tools.to_ward"))}</button>
+      <button data-action="commune" title="${escapeHtml(t("tools.make_commune"))}">${escapeHtml(t("tools.to_commune"))}</button></li>`;
   }).join("") || `<li class="muted">${t("search.none")}</li>`;
 }
 
@@ -962,7 +1112,35 @@ async function runCompare() {
   if (!idA || !idB) return;
   const [evalA, evalB] = await Promise.all([api.evaluation(idA), api.evaluation(idB)]);
   const nameOf = (id) => (state.scenarios.find((s) => s.id === id) || { name: id }).name;
-  $("#compare-result").innerHTML = comparisonHtml(compareEvaluations(evalA, evalB), nameOf(idA), nameOf(idB));
+  const result = compareEvaluations(evalA, evalB);
+  $("#compare-result").innerHTML = comparisonHtml(result, nameOf(idA), nameOf(idB));
+  // The map shows A, B or the difference (units that moved) while the compare tab is open.
+  const colours = (evaluation) => {
+    const byCode = new Map();
+    (evaluation.new_units || []).forEach((nu, i) => {
+      for (const code of nu.members || []) byCode.set(String(code), NEW_UNIT_COLOURS[i % NEW_UNIT_COLOURS.length]);
+    });
+    return byCode;
+  };
+  state.compare = { a: colours(evalA), b: colours(evalB), moved: new Set(result.moved.map((m) => m.code)) };
+  $("#compare-view").hidden = false;
+  debug.compare = { moved: result.moved.length, pairs: result.pairs.length, standardChanges: result.standardChanges.length };
+  applyColours();
+}
+
+/** Colours of the compare view: A's or B's new units, or the moved units in red over the others in grey. */
+function applyCompareColours() {
+  const view = document.querySelector("input[name=compare-view]:checked").value;
+  const { a, b, moved } = state.compare;
+  for (const code of state.units.keys()) {
+    let colour = null;
+    if (view === "a") colour = a.get(code) || null;
+    else if (view === "b") colour = b.get(code) || null;
+    else if (moved.has(code)) colour = MOVED_COLOUR;
+    else if (a.has(code) || b.has(code)) colour = SAME_COLOUR;
+    setFill(code, colour);
+  }
+  for (const code of [...state.unassigned]) { state.unassigned.delete(code); setUnitState(code, { unassigned: false }); }
 }
 
 function renderExports() {
@@ -1026,6 +1204,12 @@ function switchTab(tab) {
   document.querySelector(".side").classList.toggle("wide", tab === "compare");
   if (state.map) setTimeout(() => state.map.resize(), 0);
   if (state.draw) { if (tab === "draw") state.draw.resume(); else state.draw.pause(); }
+  if (state.compare && state.map) {
+    // Leaving or entering the compare view: the whole map changes colours.
+    state.fills.clear();
+    for (const code of state.units.keys()) setUnitState(code, { fill: null });
+    applyColours();
+  }
 }
 
 function wireMapEvents(map) {
@@ -1137,7 +1321,14 @@ function wireUi() {
   $("#basemap-toggle").addEventListener("change", (e) => {
     if (state.map && state.map.getLayer("basemap")) state.map.setLayoutProperty("basemap", "visibility", e.target.checked ? "visible" : "none");
   });
-  $("#btn-scenario-new").addEventListener("click", () => guarded(createScenario));
+  $("#btn-scenario-new").addEventListener("click", () => createScenario());
+  $("#ns-district").addEventListener("change", () => {
+    const district = $("#ns-district").value.split("|")[1];
+    if (district) $("#ns-name").value = t("newscenario.default_name", { district });
+  });
+  $("#new-scenario-dialog").addEventListener("close", () => {
+    if ($("#new-scenario-dialog").returnValue === "ok") guarded(submitNewScenario);
+  });
   $("#btn-scenario-rename").addEventListener("click", () => guarded(renameScenario));
   $("#btn-scenario-copy").addEventListener("click", () => guarded(copyScenario));
   $("#btn-token").addEventListener("click", askToken);
@@ -1168,6 +1359,13 @@ function wireUi() {
     }
   });
   $("#search-input").addEventListener("input", renderSearch);
+  $("#unit-info").addEventListener("click", (e) => {
+    const button = e.target.closest("[data-unit-action]");
+    if (button) guarded(() => onUnitAction(button.dataset.unitAction, button.dataset.code));
+  });
+  $("#scope-counter").addEventListener("click", (e) => {
+    if (e.target.closest("#btn-fill-unassigned")) guarded(fillUnassigned);
+  });
   $("#search-results").addEventListener("click", (e) => {
     const button = e.target.closest("[data-action]");
     const item = e.target.closest("[data-code]");
@@ -1175,7 +1373,9 @@ function wireUi() {
     const code = item.dataset.code;
     flyToUnit(code);
     if (button.dataset.action === "assign") assignCodes([code], { toggle: false });
-    else showUnitInfo(code);
+    else if (button.dataset.action === "ward" || button.dataset.action === "commune") {
+      guarded(() => makeOwnUnit(code, button.dataset.action)).then(() => renderSearch());
+    } else showUnitInfo(code);
   });
   $("#btn-draw-start").addEventListener("click", () => {
     $("#zoning-errors").innerHTML = "";
@@ -1200,6 +1400,7 @@ function wireUi() {
     }
   });
   $("#btn-compare").addEventListener("click", () => guarded(runCompare));
+  for (const input of document.querySelectorAll("input[name=compare-view]")) input.addEventListener("change", () => applyColours());
 }
 
 // ---- start ----------------------------------------------------------------------------------

@@ -62,3 +62,15 @@ def test_outlines_of_the_real_old_layer_are_one_per_district(shared_data, tmp_pa
     bac_kan_city = next(o for o in districts if fold(o.name) == "thanh pho bac kan")
     assert bac_kan_city.unit_count == 8
     assert shapely.contains(bac_kan_city.geometry, shapely.Point(bac_kan_city.label_point))
+
+
+def test_a_flags_table_is_read_for_the_page_and_unknown_codes_are_refused(client):
+    csv = "Mã;mountainous;border;ethnic_minority_share\n00001;có;0;42%\n00002;1;không;\n".encode("utf-8")
+    body = client.post("/api/flags/table?name=vung.csv", content=csv, headers={"content-type": "text/csv"}).json()
+    assert body["count"] == 2
+    assert body["unit_flags"]["00001"] == {"mountainous": True, "border": False, "ethnic_minority_share": 0.42}
+
+    refused = client.post("/api/flags/table", content=b"code,island\n99999,1\n", headers={"content-type": "text/csv"})
+    assert refused.status_code == 404 and "99999" in refused.json()["detail"]
+    bad = client.post("/api/flags/table", content=b"code,island\n00001,maybe\n", headers={"content-type": "text/csv"})
+    assert bad.status_code == 422 and set(bad.json()) >= {"detail", "hint", "context"}

@@ -1,23 +1,7 @@
-// Scenario settings of the page (web/settings.js): CSV flags, scope choices, the body written back.
+// Scenario settings of the page (web/settings.js): scope choices and the body written back.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { applySettings, parseFlagsCsv, scopeOptions, unitsInScope } from "../../../web/settings.js";
-
-test("a flags CSV from a spreadsheet: semicolons, Vietnamese yes/no, codes that lost their zeros", () => {
-  const csv = "\uFEFFMã;mountainous;border;ethnic_minority_share\n1849;có;0;42%\n01960;1;không;0,35\n";
-  const { flags, problems } = parseFlagsCsv(csv);
-  assert.deepEqual(problems, []);
-  assert.deepEqual(flags, {
-    "01849": { mountainous: true, border: false, ethnic_minority_share: 0.42 },
-    "01960": { mountainous: true, border: false, ethnic_minority_share: 0.35 },
-  });
-});
-
-test("a cell that is not yes/no is reported with its line and column, and a file without codes is refused", () => {
-  const { problems } = parseFlagsCsv("code,island\n01840,maybe\n");
-  assert.deepEqual(problems, [{ line: 2, column: "island", value: "maybe" }]);
-  assert.equal(parseFlagsCsv("name,island\nA,1\n").codeColumnMissing, true);
-});
+import { applySettings, scopeOptions, unitsInScope } from "../../../web/settings.js";
 
 test("scope choices are the layer's provinces with their districts in Vietnamese order", () => {
   const units = [
