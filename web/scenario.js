@@ -164,8 +164,9 @@ export class ScenarioSession {
   }
 
   /**
-   * The scenario body for PUT/POST: every field the scenario has (also those this page does
-   * not edit, e.g. parent, context, unit_flags, dataset), with the members as assigned now.
+   * The scenario body for PUT/POST: the stored scenario (docs/contract/scenario.schema.json) as it is,
+   * so fields this page does not edit (flags, notes, parent scope, context, unit_flags, dataset) survive
+   * a save; id/version are the store's, not the scenario's.
    */
   body(overrides = {}) {
     return { ...scenarioBody(this.scenario), ...overrides };
