@@ -352,6 +352,12 @@ function showUnitInfo(code) {
     </table>
     ${unitActionsHtml(unit)}`;
   el.hidden = false;
+  if (debug.clickAt) {
+    // Click → panel: from the browser's click event to the unit's figures in the panel.
+    debug.timings.lastClickToPanelMs = performance.now() - debug.clickAt;
+    debug.clickAt = null;
+    debug.infoCount = (debug.infoCount || 0) + 1;
+  }
   el.querySelector("[data-close]").addEventListener("click", () => {
     el.hidden = true;
     setUnitState(code, { selected: false });
@@ -1215,6 +1221,7 @@ function switchTab(tab) {
 function wireMapEvents(map) {
   map.on("click", (e) => {
     if (state.tab === "draw") return;
+    debug.clickAt = e.originalEvent ? e.originalEvent.timeStamp : performance.now();
     if (mode() !== "assign") {
       // A zoning feature drawn over a unit answers the click with its own attributes.
       const layers = ZONING_KINDS.flatMap((kind) => [`${kind}-circle`, `${kind}-line`, `${kind}-fill`])
@@ -1227,7 +1234,7 @@ function wireMapEvents(map) {
     if (!feature) return;
     const code = String(feature.id ?? feature.properties.code);
     if (mode() === "assign") assignCodes([code]);
-    else showUnitInfo(code);
+    else if (mode() !== "brush") showUnitInfo(code);
   });
   map.on("mousemove", UNITS_FILL, (e) => {
     const feature = e.features && e.features[0];
@@ -1247,44 +1254,71 @@ function wireMapEvents(map) {
     if (state.tab !== "draw") map.getCanvas().style.cursor = "";
   });
 
-  // Shift-drag: box selection of units, assigned to the active new unit.
+  // Shift-drag: box selection; in brush mode, a plain drag paints the units under a circle. Both
+  // preview the units they will take (outlined) and, when the scenario has a scope, take only
+  // units inside it; on release the previewed units go to the active new unit.
   const canvas = map.getCanvasContainer();
   const box = $("#box-select");
-  let start = null;
+  const ring = $("#brush-ring");
+  let gesture = null;   // {kind: "box" | "brush", start, codes: Set}
   const position = (event) => {
     const rect = canvas.getBoundingClientRect();
     return { x: event.clientX - rect.left, y: event.clientY - rect.top };
   };
+  const brushRadius = () => Number($("#brush-size").value) || 20;
+  const takeable = (features) => {
+    const scenario = state.session.scenario;
+    const scope = scenario && scenario.parent && scenario.parent.scope ? scopeCodes() : null;
+    return features.map((f) => String(f.id ?? f.properties.code)).filter((code) => !scope || scope.has(code));
+  };
+  const setPreview = (codes) => {
+    for (const code of gesture.codes) if (!codes.has(code)) setUnitState(code, { preview: false });
+    for (const code of codes) if (!gesture.codes.has(code)) setUnitState(code, { preview: true });
+    gesture.codes = codes;
+    $("#hover-info").textContent = t("tools.preview", { n: codes.size });
+    debug.previewCount = codes.size;
+  };
   const onMove = (event) => {
     const p = position(event);
-    Object.assign(box.style, {
-      left: `${Math.min(start.x, p.x)}px`, top: `${Math.min(start.y, p.y)}px`,
-      width: `${Math.abs(p.x - start.x)}px`, height: `${Math.abs(p.y - start.y)}px`,
-    });
+    if (gesture.kind === "box") {
+      const s = gesture.start;
+      Object.assign(box.style, { left: `${Math.min(s.x, p.x)}px`, top: `${Math.min(s.y, p.y)}px`,
+        width: `${Math.abs(p.x - s.x)}px`, height: `${Math.abs(p.y - s.y)}px` });
+      const features = map.queryRenderedFeatures([[Math.min(s.x, p.x), Math.min(s.y, p.y)], [Math.max(s.x, p.x), Math.max(s.y, p.y)]],
+        { layers: [UNITS_FILL] });
+      setPreview(new Set(takeable(features)));
+    } else {
+      const r = brushRadius();
+      Object.assign(ring.style, { left: `${p.x - r}px`, top: `${p.y - r}px`, width: `${2 * r}px`, height: `${2 * r}px` });
+      const features = map.queryRenderedFeatures([[p.x - r, p.y - r], [p.x + r, p.y + r]], { layers: [UNITS_FILL] });
+      setPreview(new Set([...gesture.codes, ...takeable(features)]));
+    }
   };
-  const onUp = (event) => {
+  const onUp = () => {
     document.removeEventListener("mousemove", onMove);
     document.removeEventListener("mouseup", onUp);
     box.hidden = true;
+    ring.hidden = true;
     map.dragPan.enable();
-    const end = position(event);
-    const first = start;
-    start = null;
-    if (Math.abs(end.x - first.x) < 4 || Math.abs(end.y - first.y) < 4) return;
-    const features = map.queryRenderedFeatures([[Math.min(first.x, end.x), Math.min(first.y, end.y)],
-      [Math.max(first.x, end.x), Math.max(first.y, end.y)]], { layers: [UNITS_FILL] });
-    const codes = [...new Set(features.map((f) => String(f.id ?? f.properties.code)))];
-    if (codes.length) {
-      setMode("assign");
-      assignCodes(codes, { toggle: false });
-    }
+    const codes = [...gesture.codes];
+    for (const code of codes) setUnitState(code, { preview: false });
+    gesture = null;
+    $("#hover-info").textContent = "";
+    if (codes.length) assignCodes(codes, { toggle: false });
   };
   canvas.addEventListener("mousedown", (event) => {
-    if (!(event.shiftKey && event.button === 0) || state.tab === "draw") return;
+    if (event.button !== 0 || state.tab === "draw") return;
+    const brush = mode() === "brush" && !event.shiftKey;
+    if (!event.shiftKey && !brush) return;
+    if (!state.activeId) { toast(t("newunit.choose_first"), { error: true }); return; }
+    event.preventDefault();
+    event.stopPropagation();
     map.dragPan.disable();
-    start = position(event);
-    Object.assign(box.style, { left: `${start.x}px`, top: `${start.y}px`, width: "0px", height: "0px" });
-    box.hidden = false;
+    gesture = { kind: brush ? "brush" : "box", start: position(event), codes: new Set() };
+    if (brush) { ring.hidden = false; onMove(event); } else {
+      Object.assign(box.style, { left: `${gesture.start.x}px`, top: `${gesture.start.y}px`, width: "0px", height: "0px" });
+      box.hidden = false;
+    }
     document.addEventListener("mousemove", onMove);
     document.addEventListener("mouseup", onUp);
   }, true);

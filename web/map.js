@@ -184,9 +184,11 @@ export function addUnits(map, tilejson) {
   map.addSource(UNITS_SOURCE, vectorSourceFrom(tilejson, { promoteId: "code" }));
   const selected = ["boolean", ["feature-state", "selected"], false];
   const unassigned = ["boolean", ["feature-state", "unassigned"], false];
-  const outlineColour = ["case", selected, "#111111", unassigned, "#d95f02", "#6b6b6b"];
+  // "preview": units a box or the brush is about to take.
+  const preview = ["boolean", ["feature-state", "preview"], false];
+  const outlineColour = ["case", preview, "#0b63ce", selected, "#111111", unassigned, "#d95f02", "#6b6b6b"];
   // The fill's edge is a full pixel, not the line layer's thinner one: a lighter grey reads the same.
-  const edgeColour = ["case", selected, "#111111", unassigned, "#d95f02", "#a3a3a3"];
+  const edgeColour = ["case", preview, "#0b63ce", selected, "#111111", unassigned, "#d95f02", "#a3a3a3"];
   map.addLayer({
     id: UNITS_FILL, type: "fill", source: UNITS_SOURCE, "source-layer": sourceLayer,
     paint: {
@@ -206,8 +208,8 @@ export function addUnits(map, tilejson) {
     paint: {
       "line-color": outlineColour,
       "line-width": ["interpolate", ["linear"], ["zoom"],
-        OUTLINE_MINZOOM, ["case", selected, 3, unassigned, 1.4, 0.6],
-        12, ["case", selected, 3.5, unassigned, 2, 1]],
+        OUTLINE_MINZOOM, ["case", preview, 3, selected, 3, unassigned, 1.4, 0.6],
+        12, ["case", preview, 3.5, selected, 3.5, unassigned, 2, 1]],
     },
   });
   return sourceLayer;
