@@ -49,10 +49,21 @@ def label_point(geometry) -> tuple[float, float] | None:
     return (round(point.x, 6), round(point.y, 6))
 
 
+# Parts of a dissolved outline smaller than this share of its largest part are gaps' slivers.
+_MIN_PART_SHARE = 0.005
+
+
 def _dissolve(units: UnitSet, codes: list[str]):
+    """The members merged, without holes and sliver parts: the gaps and overlaps of independently
+    simplified unit polygons would otherwise draw as stray lines inside a district or province."""
     new_unit = NewUnit(id="outline", name="outline", kind=UnitKind("commune"), members=tuple(codes))
     geometry, _sliver = dissolve_members(units, new_unit)
-    return geometry
+    parts = [shapely.Polygon(part.exterior) for part in getattr(geometry, "geoms", [geometry]) if not part.is_empty]
+    if not parts:
+        return geometry
+    largest = max(part.area for part in parts)   # degrees² only to compare parts of one outline
+    kept = [part for part in parts if part.area >= _MIN_PART_SHARE * largest]
+    return kept[0] if len(kept) == 1 else shapely.MultiPolygon(kept)
 
 
 def admin_outlines(units: UnitSet) -> list[Outline]:

@@ -87,6 +87,7 @@ export const api = {
     return request("POST", `api/layers/${encodeURIComponent(kind)}${allowMarkers ? "?allow_markers=true" : ""}`, form);
   },
   readFlagsTable: (bytes, name) => request("POST", `api/flags/table?name=${encodeURIComponent(name)}`, new Blob([bytes], { type: "text/csv" })),
+  splitUnit: (code, line) => request("POST", `api/units/${encodeURIComponent(code)}/split`, line),
   analysePolygon: (geometry) => request("POST", "api/analysis/polygon", geometry),
   exportUrl: (id, format) => `api/scenarios/${encodeURIComponent(id)}/export.${format}`,
 };

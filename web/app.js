@@ -265,7 +265,8 @@ function renderLegend() {
     for (const nu of state.session.scenario ? state.session.scenario.new_units : []) {
       rows.push(`<div><span class="swatch" style="background:${colourOfNewUnit(nu.id)}"></span>${escapeHtml(nu.name)}</div>`);
     }
-    rows.push(`<div><span class="swatch" style="background:${UNASSIGNED_COLOUR};border:2px solid #d95f02"></span>${t("legend.unassigned")}</div>`);
+    const scoped = Boolean(state.session.scenario && state.session.scenario.parent && state.session.scenario.parent.scope);
+    rows.push(`<div><span class="swatch" style="background:${UNASSIGNED_COLOUR};border:2px solid #d95f02"></span>${t(scoped ? "legend.kept" : "legend.unassigned")}</div>`);
     rows.push(`<div><span class="swatch outside"></span>${t("legend.outside")}</div>`);
   } else if (state.classes) {
     const { breaks, colours } = state.classes;
@@ -861,8 +862,57 @@ function drawTarget() {
   return kind === "boundary" ? { kind: null, mode: "polygon" } : { kind, mode };
 }
 
+/** The unit under the middle of a drawn line (the one it is meant to split). */
+function unitUnderLineMiddle(line) {
+  const c = line.coordinates;
+  const i = Math.floor((c.length - 1) / 2);
+  const middle = [(c[i][0] + c[i + 1][0]) / 2, (c[i][1] + c[i + 1][1]) / 2];
+  const feature = state.map.queryRenderedFeatures(state.map.project(middle), { layers: [UNITS_FILL] })[0];
+  return feature ? String(feature.id ?? feature.properties.code) : null;
+}
+
+function showSplitPreview(geometry) {
+  const data = { type: "FeatureCollection", features: geometry ? [{ type: "Feature", properties: {}, geometry }] : [] };
+  const source = state.map.getSource("split-preview");
+  if (source) { source.setData(data); return; }
+  state.map.addSource("split-preview", { type: "geojson", data });
+  state.map.addLayer({ id: "split-preview-fill", type: "fill", source: "split-preview", paint: { "fill-color": "#0b63ce", "fill-opacity": 0.35 } });
+  state.map.addLayer({ id: "split-preview-line", type: "line", source: "split-preview", paint: { "line-color": "#0b63ce", "line-width": 2.5 } });
+}
+
+/** Split a unit by the drawn line: list its pieces; one of them can be saved as a drawn new unit. */
+async function onSplitLine(line) {
+  const el = $("#draw-result");
+  showSplitPreview(null);
+  $("#draw-save-form").hidden = true;
+  if (!line) { el.innerHTML = ""; return; }
+  const code = unitUnderLineMiddle(line);
+  if (!code) { el.innerHTML = `<p class="warn">${escapeHtml(t("split.no_unit"))}</p>`; return; }
+  let result;
+  try {
+    result = await api.splitUnit(code, line);
+  } catch (error) {
+    el.innerHTML = error instanceof ApiError && error.status === 422
+      ? `<p class="warn">${escapeHtml(t("split.not_across", { name: (state.units.get(code) || {}).name || code }))}</p>` : "";
+    if (!(error instanceof ApiError && error.status === 422)) showError(error);
+    return;
+  }
+  const unit = state.units.get(code) || { name: code };
+  state.splitPieces = result.pieces;
+  el.innerHTML = `<p>${escapeHtml(t("split.pieces", { name: unit.name, n: result.pieces.length }))}</p><ul class="split-pieces">${
+    result.pieces.map((piece, i) => `<li>${escapeHtml(t("split.piece", { i: i + 1 }))}: ${formatNumber(piece.area_km2, 2)} km²
+      <span class="muted">(${escapeHtml(t("area.computed"))})</span> <button data-piece="${i}">${escapeHtml(t("split.use_piece"))}</button></li>`).join("")}</ul>`;
+  debug.splitPieces = result.pieces.length;
+}
+
 function onDrawChanged(geometry) {
   const target = drawTarget();
+  if (target.kind === "split") {
+    lastZoningGeometry = null;
+    $("#zoning-save-form").hidden = true;
+    onSplitLine(geometry);
+    return;
+  }
   if (target.kind) {
     lastZoningGeometry = geometry;
     lastPolygon = null;
@@ -1415,7 +1465,20 @@ function wireUi() {
     $("#zoning-errors").innerHTML = "";
     state.draw.start(drawTarget().mode);
   });
-  $("#draw-target").addEventListener("change", () => { state.draw.clear(); $("#zoning-errors").innerHTML = ""; });
+  $("#draw-target").addEventListener("change", () => {
+    state.draw.clear();
+    $("#zoning-errors").innerHTML = "";
+    if (state.map.getSource("split-preview")) showSplitPreview(null);
+  });
+  $("#draw-result").addEventListener("click", (e) => {
+    const button = e.target.closest("[data-piece]");
+    if (!button || !state.splitPieces) return;
+    // The chosen piece becomes the boundary to save as a new unit (it takes that part of the unit).
+    lastPolygon = state.splitPieces[Number(button.dataset.piece)].geometry;
+    showSplitPreview(lastPolygon);
+    $("#draw-save-form").hidden = false;
+    $("#draw-save-name").focus();
+  });
   $("#zoning-save-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(saveZoningFeature); });
   $("#zoning-import-form").addEventListener("submit", (e) => e.preventDefault());
   $("#zoning-import-file").addEventListener("change", () => guarded(importZoningFile));
@@ -1431,6 +1494,7 @@ function wireUi() {
       toast(t("draw.saved"));
       $("#draw-save-name").value = "";
       state.draw.clear();
+      if (state.map.getSource("split-preview")) showSplitPreview(null);
     }
   });
   $("#btn-compare").addEventListener("click", () => guarded(runCompare));

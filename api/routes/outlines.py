@@ -1,4 +1,5 @@
-"""GET /api/outlines: district and province outlines, unit label points and the data attribution."""
+"""GET /api/outlines (district and province outlines, unit label points, data attribution) and
+POST /api/units/{code}/split (a unit cut by a drawn line): map helpers of the browser app."""
 from __future__ import annotations
 
 import json
@@ -10,8 +11,10 @@ import shapely
 from fastapi import APIRouter, Response
 
 from diagioi.geo.outlines import admin_outlines, unit_label_points
+from diagioi.geo.split import split_unit
 
 from ..deps import ServiceDep
+from ..errors import responses
 
 router = APIRouter(prefix="/api", tags=["units"])
 
@@ -72,3 +75,13 @@ def read_outlines(service: ServiceDep) -> Response:
                 _cache.pop(next(iter(_cache)))
             _cache[key] = content
     return Response(content, media_type="application/geo+json", headers={"X-Units-Version": service.units.version})
+
+
+@router.post("/units/{code}/split", summary="Pieces of a unit cut by a drawn line (GeoJSON)",
+             responses={**responses(404, 413, 422)})
+def split_unit_by_line(code: str, line: dict[str, Any], service: ServiceDep) -> dict[str, Any]:
+    """``{"code", "pieces": [{"geometry", "area_km2"}]}``, largest first: area on the WGS 84 ellipsoid
+    (computed). A piece saved as a drawn new unit takes that part out of the unit."""
+    pieces = split_unit(service.units, code, line)
+    return {"code": code, "pieces": [{"geometry": shapely.geometry.mapping(piece.geometry), "area_km2": piece.area_km2}
+                                     for piece in pieces]}

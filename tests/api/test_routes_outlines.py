@@ -1,6 +1,7 @@
 """GET /api/outlines: the map's district/province outlines, unit label points and data attribution."""
 from __future__ import annotations
 
+import pytest
 import shapely
 from shapely.geometry import shape
 
@@ -74,3 +75,34 @@ def test_a_flags_table_is_read_for_the_page_and_unknown_codes_are_refused(client
     assert refused.status_code == 404 and "99999" in refused.json()["detail"]
     bad = client.post("/api/flags/table", content=b"code,island\n00001,maybe\n", headers={"content-type": "text/csv"})
     assert bad.status_code == 422 and set(bad.json()) >= {"detail", "hint", "context"}
+
+
+def test_real_outlines_have_no_holes_from_the_gaps_between_communes(shared_data):
+    from diagioi.geo.io import read_units
+    from diagioi.geo.outlines import admin_outlines
+
+    units = read_units(shared_data / "pre2025_communes_census2009_bk_tn_bg_bn.geojson")
+    # The layer has hundreds of gaps between neighbours (README of the data); none shows as a ring.
+    outlines = admin_outlines(units)
+    for outline in outlines:
+        parts = list(getattr(outline.geometry, "geoms", [outline.geometry]))
+        assert all(len(part.interiors) == 0 for part in parts), outline.name
+    provinces = [o for o in outlines if o.level == "province"]
+    assert all(len(getattr(o.geometry, "geoms", [o.geometry])) <= 3 for o in provinces)
+
+
+def test_a_line_across_a_grid_square_splits_it_into_two_pieces_whose_areas_add_up(client):
+    square = next(f for f in client.get("/api/units").json()["features"] if f["properties"]["code"] == "00005")
+    west, south, east, north = shape(square["geometry"]).bounds
+    middle = (west + east) / 2
+    line = {"type": "LineString", "coordinates": [[middle, south - 0.001], [middle, north + 0.001]]}
+    body = client.post("/api/units/00005/split", json=line).json()
+    assert len(body["pieces"]) == 2
+    total = sum(piece["area_km2"] for piece in body["pieces"])
+    assert total == pytest.approx(geodesic_area_km2(shape(square["geometry"])), abs=2e-4)   # pieces rounded to 1e-4 km²
+    assert body["pieces"][0]["area_km2"] == pytest.approx(0.5, abs=0.01)   # a 1 km² square cut in the middle
+
+    inside = {"type": "LineString", "coordinates": [[middle, south + 0.001], [middle, north - 0.001]]}
+    refused = client.post("/api/units/00005/split", json=inside)
+    assert refused.status_code == 422 and "does not cut" in refused.json()["detail"]
+    assert client.post("/api/units/99999/split", json=line).status_code == 404

@@ -110,11 +110,10 @@ def test_the_bac_kan_case_in_at_most_ten_actions_with_the_city_standards_on_the_
             digits = 1 if abs(standard["threshold"]) < 100 else 0
             assert parse_vi_number(text) == pytest.approx(standard["value"], abs=0.6 * 10 ** -digits)
         # The scope counter: 8 units of the city, 1 taken (Dương Quang), 7 kept; 1 annexed from Bạch Thông.
-        # (Needs a server that keeps parent.scope — the scenario contract; older ones drop it.)
-        if "scope" in stored["parent"]:
-            assert page.evaluate("window.__diagioi.scopeCounter") == {
-                "scope": 8, "taken": 1, "kept": 7, "keptPopulation": 5121 + 3623 + 5798 + 3159 + 3458 + 2757 + 2400,
-                "annexed": 1}
+        assert stored["parent"]["scope"] == {"provinces": ["Tỉnh Bắc Kạn"], "districts": ["Thành Phố Bắc Kạn"]}
+        assert page.evaluate("window.__diagioi.scopeCounter") == {
+            "scope": 8, "taken": 1, "kept": 7, "keptPopulation": 5121 + 3623 + 5798 + 3159 + 3458 + 2757 + 2400,
+            "annexed": 1}
         page.screenshot(path="/tmp/diagioi-bac-kan.png")
     finally:
         context.close()

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from shapely.geometry import shape
+
+from diagioi.geo.area import geodesic_area_km2
 
 from test_browser import (  # noqa: F401 - fixtures
     TOKEN, api_client, browser, map_point, open_page, page, server, two_neighbouring_units,
@@ -237,3 +240,37 @@ def test_a_point_cluster_is_accepted_and_clicking_it_shows_its_attributes_not_th
     info = page.locator("#unit-info")
     info.locator("h4", has_text="Khu công nghiệp Điểm").wait_for(timeout=20_000)
     assert info.locator("h4").inner_text().startswith("Cụm công nghiệp")
+
+
+def test_a_line_across_a_unit_splits_it_and_one_piece_becomes_a_drawn_new_unit(page, server):
+    unit = two_neighbouring_units(server)[0]
+    scenario_id = new_scenario(server, "Chia đôi", [])
+    open_page(page, server, scenario_id)
+    west, south, east, north = unit["geometry"].bounds
+    pad = 0.15 * (east - west)
+    page.evaluate("([b, padding]) => window.__diagioi.map.fitBounds(b, { padding, duration: 0 })",
+                  [[[west - 2 * pad, south], [east + 2 * pad, north]], page.evaluate("window.__diagioi.padding")])
+    page.wait_for_function("window.__diagioi.map.loaded() && !window.__diagioi.map.isMoving()")
+    page.locator('.tab[data-tab="draw"]').click()
+    page.locator("#draw-snap").uncheck()
+    page.locator("#draw-target").select_option("split:line")
+    page.locator("#btn-draw-start").click()
+    x, y = unit["inside"]
+    eps = 0.02 * (east - west)
+    points = [map_point(page, p) for p in ([west - pad, y], [x - eps, y], [x + eps, y], [east + pad, y])]
+    for point in points[:-1]:
+        page.mouse.click(*point)
+    page.mouse.dblclick(*points[-1])
+    pieces = page.locator(".split-pieces li")
+    pieces.first.wait_for(timeout=20_000)
+    assert pieces.count() >= 2
+    first_area = float(pieces.first.inner_text().split(":")[1].split("km²")[0].strip().replace(".", "").replace(",", "."))
+    pieces.first.locator("button").click()
+    page.locator("#draw-save-name").fill("Phường Nửa Bắc")
+    page.locator("#draw-save-form button[type=submit]").click()
+    page.locator("#toast").wait_for(state="visible")
+    page.wait_for_function("window.__diagioi.state.session.scenario.new_units.length === 1", timeout=30_000)
+    stored = httpx.get(server + f"api/scenarios/{scenario_id}", timeout=30).json()["scenario"]["new_units"][0]
+    assert stored["name"] == "Phường Nửa Bắc" and stored["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert geodesic_area_km2(shape(stored["geometry"])) == pytest.approx(first_area, abs=0.006)
+    assert shape(stored["geometry"]).within(unit["geometry"].buffer(1e-9))
