@@ -490,6 +490,7 @@ function afterReassign({ changedIds, codes }) {
   refreshScenarioOutlines();
   refreshNewUnitLabels();
   refreshScenarioIndicators();
+  refreshArrangement();
   renderScopeCounter();
   debug.timings.lastPanelRenderMs = performance.now() - renderStarted;
   if (debug.pendingStartedAt) {
@@ -1026,6 +1027,22 @@ async function loadIndicators() {
   renderIndicatorOptions();
   if (state.selectedCode && !$("#unit-info").hidden && !state.selectedZoning) showUnitInfo(state.selectedCode);
   if (state.indicator.startsWith("zoning:")) applyColours();
+}
+
+// The reassign answer carries the changed new units and totals; the units kept as they are and
+// the parents that lose units come with the full evaluation, fetched once the clicks settle.
+let arrangementTimer = null;
+function refreshArrangement() {
+  clearTimeout(arrangementTimer);
+  arrangementTimer = setTimeout(async () => {
+    const id = state.session.id;
+    if (!id) return;
+    let evaluation;
+    try { evaluation = await api.evaluation(id); } catch (error) { return; }
+    if (id !== state.session.id) return;
+    state.session.applyArrangement(evaluation);
+    state.panel.renderTotals(state.session);
+  }, 500);
 }
 
 let scenarioIndicatorTimer = null;

@@ -21,18 +21,19 @@ function statusBadge(status) {
 }
 
 function standardRow(standard) {
-  const state = standard.exempt ? "exempt" : standard.passed ? "pass" : "fail";
+  const state = standard.status || (standard.exempt ? "exempt" : standard.passed ? "pass" : standard.passed === false ? "fail" : "unknown");
   const pct = Number.isFinite(standard.percent_of_standard) ? `${formatNumber(standard.percent_of_standard, 0)} %` : "–";
   const digits = Math.abs(standard.threshold ?? 0) < 100 ? 1 : 0;
   // The rules files state units in Vietnamese; show them in the page's language.
   const unconfirmed = standard.confirmed === false ? ` <span class="unconfirmed" title="${escapeHtml(t("standard.unconfirmed"))}">*</span>` : "";
-  const title = [standard.citation, standard.note].filter(Boolean).join(" — ");
+  const title = [standard.citation, standard.note, standard.variant_reason].filter(Boolean).join(" — ");
   return `<tr class="std-${state}" title="${escapeHtml(title)}">
-    <td>${escapeHtml(criterionLabel(standard))}${unconfirmed}</td>
+    <td>${escapeHtml(criterionLabel(standard))}${unconfirmed}${standard.variant_reason
+      ? `<div class="muted reason">${escapeHtml(standard.variant_reason)}</div>` : ""}</td>
     <td class="num">${formatNumber(standard.value, digits)}</td>
     <td class="num">${escapeHtml(standard.comparison || "")} ${formatNumber(standard.threshold, digits)} ${escapeHtml(unitLabel(standard.unit))}</td>
     <td class="num">${pct}</td>
-    <td class="mark">${state === "pass" ? "✔" : state === "fail" ? "✘" : "—"}</td></tr>`;
+    <td class="mark">${state === "pass" ? "✔" : state === "fail" ? "✘" : state === "unknown" ? "?" : "—"}</td></tr>`;
 }
 
 export function standardsTable(standards) {
@@ -101,7 +102,9 @@ const CARD_FLAGS = ["mountainous", "border", "island", "red_river_delta", "centr
 
 /** The new unit's region flags as evaluated, and a select per flag: the scenario's default, yes or no. */
 function flagsDetails(nu, figures) {
-  const active = CARD_FLAGS.filter((flag) => figures[flag] === true).map((flag) => t(`flag.${flag}`));
+  const reasons = figures.flag_reasons || {};
+  const active = CARD_FLAGS.filter((flag) => figures[flag] === true)
+    .map((flag) => (reasons[flag] ? `${t(`flag.${flag}`)} (${reasons[flag]})` : t(`flag.${flag}`)));
   const selects = CARD_FLAGS.map((flag) => {
     const own = nu[flag] === true ? "true" : nu[flag] === false ? "false" : "";
     const option = (value, key) => `<option value="${value}"${own === value ? " selected" : ""}>${escapeHtml(t(key))}</option>`;
@@ -134,6 +137,26 @@ export function totalsHtml(totals) {
     <p>${t("figure.population")}: ${formatNumber(totals.population)} ${t("unit.people")} · ${t("figure.area")}: ${formatNumber(totals.area_km2, 2)} km²
       · ${t("figure.density")}: ${formatNumber(totals.density, 1)} ${t("unit.per_km2")}</p>
     ${parent}`;
+}
+
+/** Units of the scope kept as they are (judged too) and the parents that lose units. */
+export function arrangementHtml(unchanged, affected) {
+  const parts = [];
+  if (unchanged && unchanged.length) {
+    parts.push(`<h4>${escapeHtml(t("arrangement.unchanged", { n: unchanged.length }))}</h4>
+      <table class="compare unchanged-units"><thead><tr><th>${escapeHtml(t("compare.unit"))}</th><th>${escapeHtml(t("figure.population"))}</th>
+        <th>km²</th><th>${escapeHtml(t("compare.status"))}</th></tr></thead><tbody>${unchanged.map((u) => `<tr data-code="${escapeHtml(u.code)}">
+        <td>${escapeHtml(kindLabel(u.kind))} ${escapeHtml(u.name)}${u.must_arrange ? ` <span class="warn" title="${escapeHtml(t("arrangement.must_arrange_title"))}">⚠</span>` : ""}${u.reduced ? ` <span class="muted">(${escapeHtml(t("arrangement.reduced"))})</span>` : ""}</td>
+        <td class="num">${formatNumber(u.population)}</td><td class="num">${formatNumber(u.area_for_standards_km2, 2)}</td>
+        <td>${statusBadge(u.status)}</td></tr>`).join("")}</tbody></table>`);
+  }
+  if (affected && affected.length) {
+    parts.push(`<h4>${escapeHtml(t("arrangement.affected"))}</h4><ul class="affected-parents">${affected.map((a) => `<li>${escapeHtml(a.name || "")}:
+      ${escapeHtml(t("arrangement.affected_units", { before: formatNumber(a.units_before), after: formatNumber(a.units_after) }))}${
+        Number.isFinite(a.population_before) && Number.isFinite(a.population_after)
+          ? ` · ${escapeHtml(t("arrangement.affected_population", { before: formatNumber(a.population_before), after: formatNumber(a.population_after) }))}` : ""}</li>`).join("")}</ul>`);
+  }
+  return parts.join("");
 }
 
 export class Panel {
@@ -193,7 +216,7 @@ export class Panel {
   }
 
   renderTotals(session) {
-    this.totalsEl.innerHTML = totalsHtml(session.totals);
+    this.totalsEl.innerHTML = totalsHtml(session.totals) + arrangementHtml(session.unchanged, session.affected);
     this.warningsEl.innerHTML = (session.warnings || []).map((w) => `<p class="warn">⚠ ${escapeHtml(w)}</p>`).join("");
   }
 

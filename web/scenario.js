@@ -60,7 +60,14 @@ export class ScenarioSession {
     this.figures = new Map((evaluation.new_units || []).map((nu) => [nu.id, nu]));
     this.totals = evaluation.totals || null;
     this.warnings = evaluation.warnings || [];
+    this.applyArrangement(evaluation);
     this.rebuildAssignment();
+  }
+
+  /** Units of the scope that stay as they are, and the parents that lose units (evaluation JSON). */
+  applyArrangement(evaluation) {
+    this.unchanged = evaluation.unchanged_units || [];
+    this.affected = evaluation.affected_parents || [];
   }
 
   rebuildAssignment() {
