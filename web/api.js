@@ -78,6 +78,7 @@ export const api = {
   evaluation: (id) => request("GET", `api/scenarios/${encodeURIComponent(id)}/evaluation`),
   indicators: (scenarioId) => request("GET", `api/indicators${scenarioId ? `?scenario=${encodeURIComponent(scenarioId)}` : ""}`),
   zoningFeature: (kind, id) => request("GET", `api/layers/${encodeURIComponent(kind)}/${encodeURIComponent(id)}`),
+  updateZoningFeature: (kind, id, feature) => request("PUT", `api/layers/${encodeURIComponent(kind)}/${encodeURIComponent(id)}`, feature),
   deleteZoningFeature: (kind, id) => request("DELETE", `api/layers/${encodeURIComponent(kind)}/${encodeURIComponent(id)}`),
   addZoningFeatures: (kind, featureOrCollection, { allowMarkers = false } = {}) =>
     request("POST", `api/layers/${encodeURIComponent(kind)}${allowMarkers ? "?allow_markers=true" : ""}`, featureOrCollection),

@@ -1088,8 +1088,12 @@ async function showZoningInfo(kind, feature) {
   const featureId = feature.properties.feature_id ?? feature.id;
   state.selectedZoning = { kind, featureId };
   let properties = { ...feature.properties };
+  let record = null;
   try {
-    if (featureId !== undefined && featureId !== null) properties = (await api.zoningFeature(kind, featureId)).properties || properties;
+    if (featureId !== undefined && featureId !== null) {
+      record = await api.zoningFeature(kind, featureId);
+      properties = record.properties || properties;
+    }
   } catch (error) { /* the tile's attributes are shown */ }
   const rows = ZONING_ATTRIBUTE_KEYS.filter((key) => properties[key] !== undefined && properties[key] !== null && properties[key] !== "")
     .map((key) => {
@@ -1102,9 +1106,48 @@ async function showZoningInfo(kind, feature) {
   el.innerHTML = `<button class="icon close" data-close>✕</button>
     <h4>${escapeHtml(t(`zoning.${kind}`))}: ${escapeHtml(properties.name || "")}</h4>
     <table class="figures zoning-attributes">${rows}</table>
-    <div class="row-form"><button data-zoning-delete>${escapeHtml(t("zoning.delete"))}</button></div>`;
+    <div class="row-form">${record ? `<button data-zoning-edit>${escapeHtml(t("zoning.edit"))}</button>` : ""}
+      <button data-zoning-delete>${escapeHtml(t("zoning.delete"))}</button></div>
+    <form class="zoning-form zoning-edit" hidden>
+      <label><span>${escapeHtml(t("zoning.name"))}</span> <input name="name" required value="${escapeHtml(properties.name || "")}"></label>
+      ${kind === "industrial_clusters" ? `<label><span>${escapeHtml(t("zoning.status"))}</span> <select name="status">
+        ${["", "planned", "operating"].map((v) => `<option value="${v}"${properties.status === v ? " selected" : ""}>${v ? escapeHtml(t(`zoning.status_${v}`)) : ""}</option>`).join("")}</select></label>` : ""}
+      ${kind === "tourism_sites" ? `<label><span>${escapeHtml(t("zoning.rank"))}</span> <select name="rank">
+        ${["", "provincial", "national"].map((v) => `<option value="${v}"${properties.rank === v ? " selected" : ""}>${v ? escapeHtml(t(`zoning.rank_${v}`)) : ""}</option>`).join("")}</select></label>` : ""}
+      ${kind === "night_streets" ? `<label><span>${escapeHtml(t("zoning.hours"))}</span> <input name="hours" value="${escapeHtml(properties.hours || "")}" placeholder="18:00-23:30"></label>` : ""}
+      <button type="submit">${escapeHtml(t("zoning.save_edit"))}</button>
+      <div class="zoning-errors" role="alert"></div>
+    </form>`;
   el.hidden = false;
   el.querySelector("[data-close]").addEventListener("click", () => { el.hidden = true; state.selectedZoning = null; });
+  const form = el.querySelector(".zoning-edit");
+  const editButton = el.querySelector("[data-zoning-edit]");
+  if (editButton) editButton.addEventListener("click", () => { form.hidden = false; form.elements.name.focus(); });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    guarded(async () => {
+      // Attributes the form does not show (area_ha, investor, …) are kept; the form's own are replaced.
+      const edited = { ...properties, name: form.elements.name.value.trim() };
+      for (const key of ["status", "rank", "hours"]) {
+        if (!form.elements[key]) continue;
+        const value = form.elements[key].value.trim();
+        if (value) edited[key] = value; else delete edited[key];
+      }
+      const errors = form.querySelector(".zoning-errors");
+      try {
+        await api.updateZoningFeature(kind, featureId, { type: "Feature", geometry: record.geometry, properties: edited, version: record.version });
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 422) {
+          errors.innerHTML = `<ul>${zoningErrorText(error, kind).map((line) => `<li>${escapeHtml(line)}</li>`).join("")}</ul>`;
+          return;
+        }
+        throw error;
+      }
+      toast(t("zoning.saved", { name: edited.name }));
+      await refreshZoning(kind);
+      await showZoningInfo(kind, { id: featureId, properties: { ...edited, feature_id: featureId } });
+    });
+  });
   el.querySelector("[data-zoning-delete]").addEventListener("click", () => guarded(async () => {
     if (!window.confirm(t("zoning.confirm_delete", { name: properties.name || "" }))) return;
     await api.deleteZoningFeature(kind, featureId);

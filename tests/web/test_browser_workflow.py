@@ -240,6 +240,16 @@ def test_a_point_cluster_is_accepted_and_clicking_it_shows_its_attributes_not_th
     info = page.locator("#unit-info")
     info.locator("h4", has_text="Khu công nghiệp Điểm").wait_for(timeout=20_000)
     assert info.locator("h4").inner_text().startswith("Cụm công nghiệp")
+    # Its attributes are edited in place: the server stores the new name, the other attributes stay.
+    info.locator("[data-zoning-edit]").click()
+    info.locator(".zoning-edit input[name=name]").fill("Khu công nghiệp Điểm Mới")
+    info.locator(".zoning-edit select[name=status]").select_option("operating")
+    info.locator(".zoning-edit button[type=submit]").click()
+    info.locator("h4", has_text="Khu công nghiệp Điểm Mới").wait_for(timeout=20_000)
+    stored = [f for f in httpx.get(server + "api/layers/industrial_clusters", timeout=30).json()["features"]
+              if f["properties"]["name"] == "Khu công nghiệp Điểm Mới"]
+    assert len(stored) == 1 and stored[0]["properties"]["status"] == "operating"
+    assert stored[0]["geometry"]["type"] == "Point"
 
 
 def test_a_line_across_a_unit_splits_it_and_one_piece_becomes_a_drawn_new_unit(page, server):
