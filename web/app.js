@@ -1610,11 +1610,12 @@ async function startMap() {
     const [outlines] = await Promise.all([api.tileJson(`scenario-${wanted}`).catch(() => null), state.session.open(wanted)]);
     return { wanted, outlines };
   })();
-  const [health, unitsTileJson, sessionToken, opened, adminOutlines] = await Promise.all([
+  // The outlines (dissolved on the server, slow the first time) do not hold up the first picture.
+  const [health, unitsTileJson, sessionToken, opened] = await Promise.all([
     api.health(), api.tileJson("units"), fetchSessionToken(), openPromise.catch((error) => {
       showError(error);
       return { wanted: null, outlines: null };
-    }), outlinesPromise,
+    }),
   ]);
   if (sessionToken) setToken(sessionToken);
   state.densityLegend = unitsTileJson.legend && unitsTileJson.legend.property === "density_per_km2" ? unitsTileJson.legend : null;
@@ -1623,15 +1624,11 @@ async function startMap() {
   $("#basemap-note").title = t("map.no_basemap_title");
   $("#basemap-control").hidden = !basemapUrl;
   state.labelPoints = new Map();
-  for (const feature of (adminOutlines && adminOutlines.features) || []) {
-    if (feature.properties.level === "unit") state.labelPoints.set(String(feature.properties.code), feature.geometry.coordinates);
-  }
   const hasContent = state.session.scenario && state.session.scenario.new_units.some((nu) => nu.members.length || nu.geometry);
   const b = (hasContent && opened.outlines && opened.outlines.bounds) || unitsTileJson.bounds;
   if (state.map) state.map.remove();
   const map = createMap("map", {
     basemapUrl, bounds: b ? [[b[0], b[1]], [b[2], b[3]]] : null, padding: mapPadding(),
-    attribution: attributionHtml(adminOutlines && adminOutlines.attribution, basemapUrl),
   });
   state.map = map;
   debug.map = map;
@@ -1641,8 +1638,18 @@ async function startMap() {
   map.on("load", async () => {
     state.sourceLayer = addUnits(map, unitsTileJson);
     map.once("idle", () => { debug.timings.firstPaintMs = performance.now(); });
-    await fontsPromise;
-    if (adminOutlines) addOutlines(map, adminOutlines);
+    const outlinesAdded = Promise.all([outlinesPromise, fontsPromise]).then(([adminOutlines]) => {
+      if (state.map !== map) return;
+      map.addControl(new maplibregl.AttributionControl({
+        compact: window.innerWidth < 700, customAttribution: attributionHtml(adminOutlines && adminOutlines.attribution, basemapUrl),
+      }));
+      if (!adminOutlines) return;
+      for (const feature of adminOutlines.features || []) {
+        if (feature.properties.level === "unit") state.labelPoints.set(String(feature.properties.code), feature.geometry.coordinates);
+      }
+      addOutlines(map, adminOutlines);
+      refreshNewUnitLabels();
+    });
     const zoning = await zoningPromise;
     const counts = new Map((await zoningCountsPromise).map((layer) => [layer.kind, layer.feature_count]));
     zoningKinds.forEach((kind, i) => {
@@ -1682,9 +1689,12 @@ async function startMap() {
     applyLabels(document);
     map.once("idle", () => {
       debug.timings.readyMs = performance.now();
-      debug.ready = true;
       setLoading(null);
     });
+    map.triggerRepaint();
+    // Ready for tests: figures, colours, outlines and labels in place.
+    await outlinesAdded;
+    map.once("idle", () => { debug.ready = true; });
     map.triggerRepaint();
   });
 }

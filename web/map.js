@@ -132,7 +132,7 @@ export function groupLabelPoint(memberPoints) {
 function absoluteUrl(url) { return decodeURI(new URL(url, window.location.href).href); }
 
 /** A map on a plain background; basemapUrl is an optional {z}/{x}/{y} raster template. */
-export function createMap(container, { basemapUrl = null, bounds = null, padding = 20, attribution = null } = {}) {
+export function createMap(container, { basemapUrl = null, bounds = null, padding = 20 } = {}) {
   const style = {
     version: 8,
     sources: {},
@@ -148,8 +148,8 @@ export function createMap(container, { basemapUrl = null, bounds = null, padding
     bounds: bounds || [[102.1, 8.4], [109.5, 23.4]],
     fitBoundsOptions: { padding, maxZoom: 13 },
     boxZoom: false,            // shift-drag is our box selection
-    // The data attribution (source file, licence, year; and the basemap's when one is shown).
-    attributionControl: attribution ? { compact: window.innerWidth < 700, customAttribution: attribution } : false,
+    // The data attribution (source file, licence, year; the basemap's) is added with the outlines.
+    attributionControl: false,
     fadeDuration: 0,
     renderWorldCopies: false,  // Vietnam never needs the world repeated beside it
     // Screenshots in tests and benchmarks read the canvas back. No multisampling: MapLibre
