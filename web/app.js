@@ -2,7 +2,7 @@
 // comparison and the exports together. Figures always come from the API; the page only
 // colours, lists and forwards the user's edits.
 
-import { api, ApiError, fetchSessionToken, getToken, itemsOf, scenarioOf, setToken } from "./api.js";
+import { adoptTokenFromUrl, api, ApiError, getToken, itemsOf, scenarioOf, setToken } from "./api.js";
 import { applyLabels, formatNumber, lang, loadLanguage, t, tOptional } from "./i18n.js";
 import {
   addOutlines, addUnits, addZoning, classesFor, clearScenarioOutlines, createMap, groupLabelPoint, loadLabelFonts, NEW_UNIT_COLOURS,
@@ -93,8 +93,6 @@ function watchReconnect(retry) {
     clearInterval(reconnectTimer);
     reconnectTimer = null;
     if (!wasDown) return;                  // only that request failed; its message stays
-    const token = await fetchSessionToken();
-    if (token) setToken(token);
     if (state.session.id) await guarded(() => state.session.reload());
     toast(t("network.back"), { action: retry ? { label: t("action.retry"), run: retry } : null });
   };
@@ -114,13 +112,6 @@ async function showError(error, retry = null) {
     return;
   }
   if (error instanceof ApiError && error.isAuth) {
-    // A restarted server on this machine has a new key: take it and repeat, without asking.
-    const token = await fetchSessionToken();
-    if (token && token !== getToken() && retry) {
-      setToken(token);
-      retry();
-      return;
-    }
     toast(t("token.needed"), { error: true });
     askToken();
     return;
@@ -1611,13 +1602,12 @@ async function startMap() {
     return { wanted, outlines };
   })();
   // The outlines (dissolved on the server, slow the first time) do not hold up the first picture.
-  const [health, unitsTileJson, sessionToken, opened] = await Promise.all([
-    api.health(), api.tileJson("units"), fetchSessionToken(), openPromise.catch((error) => {
+  const [health, unitsTileJson, opened] = await Promise.all([
+    api.health().catch(() => ({})), api.tileJson("units"), openPromise.catch((error) => {
       showError(error);
       return { wanted: null, outlines: null };
     }),
   ]);
-  if (sessionToken) setToken(sessionToken);
   state.densityLegend = unitsTileJson.legend && unitsTileJson.legend.property === "density_per_km2" ? unitsTileJson.legend : null;
   const basemapUrl = health.basemap_url || (health.basemap && health.basemap.url) || null;
   $("#basemap-note").hidden = Boolean(basemapUrl);
@@ -1705,6 +1695,7 @@ function mapPadding() {
 }
 
 async function main() {
+  adoptTokenFromUrl();  // first: the login URL's token leaves the address bar before anything else runs
   await loadLanguage();
   state.panel = new Panel({
     cardsEl: $("#new-units"), totalsEl: $("#totals"), warningsEl: $("#warnings"),
