@@ -167,7 +167,7 @@ def test_the_login_url_keeps_the_token_and_leaves_the_address_bar(browser, serve
     # Stored for later visits; gone from the address bar and from the history entry; other
     # fragment parameters stay; never sent to the server.
     assert page.evaluate("localStorage.getItem('diagioi.token')") == TOKEN
-    assert page.evaluate("window.location.href") == server + "#scenario=no-such-scenario"
+    assert page.evaluate("window.location.href") == server + "?debug=1#scenario=no-such-scenario"
     assert TOKEN not in page.evaluate("JSON.stringify(history.state)")
     assert not any(TOKEN in url for url in requests)
     # Next visit without the login URL: still logged in, no dialog.
