@@ -285,6 +285,94 @@ def evaluate(
         console.print(f"wrote {path}")
 
 
+def _scope_spec(provinces, districts, codes) -> dict:
+    spec = {"provinces": list(provinces or []), "districts": list(districts or []), "codes": list(codes or [])}
+    return {k: v for k, v in spec.items() if v}
+
+
+@app.command()
+def suggest(
+    units_file: Annotated[Path, typer.Option("--units", help="ward/commune layer")],
+    scope_province: Annotated[Optional[list[str]], typer.Option("--scope-province", help="province of the scope (repeatable)")] = None,
+    scope_district: Annotated[Optional[list[str]], typer.Option("--scope-district", help="district of the scope (repeatable)")] = None,
+    scope_codes: Annotated[Optional[list[str]], typer.Option("--scope-codes", help="unit code(s) of the scope (repeatable)")] = None,
+    target_units: Annotated[Optional[int], typer.Option("--target-units", help="number of new units wanted")] = None,
+    target_reduction: Annotated[Optional[float], typer.Option("--target-reduction", help="reduction in % of the number of units")] = None,
+    regime: Annotated[str, typer.Option(help="R76 | R1211 | R112")] = "R76",
+    flags: FlagsOpt = None, join_on: JoinOnOpt = "code",
+    lock: Annotated[Optional[list[str]], typer.Option("--lock", help="unit kept as it is, alone (repeatable)")] = None,
+    keep_districts: Annotated[bool, typer.Option("--keep-districts", help="new units do not cross old district boundaries")] = False,
+    alternatives: Annotated[int, typer.Option("--alternatives", help="number of diverse plans (1–10)")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the search (same seed, same plans)")] = 0,
+    kind_rule: Annotated[str, typer.Option("--kind-rule", help="a new unit is a ward when all | any | the majority "
+                                                              "(by population) of its members are wards")] = "all",
+    parent_kind: Annotated[Optional[str], typer.Option("--parent-kind", help="the scope's parent kind (province, "
+                                                                             "provincial_city…), checked by evaluate")] = None,
+    parent_name: Annotated[Optional[str], typer.Option("--parent-name", help="name of the parent")] = None,
+    parent_targets: Annotated[bool, typer.Option("--parent-targets", help="instead of plans: annexations of whole "
+                                                                          "neighbouring units and kind changes that "
+                                                                          "close the parent's failing standards")] = False,
+    max_annex: Annotated[int, typer.Option("--max-annex", help="--parent-targets: at most this many units annexed")] = 2,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds for the search")] = 50.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print the stable JSON form")] = False,
+) -> None:
+    """Suggest whole merger plans for a scope (gợi ý phương án), or annexations that close a parent's gap."""
+    from diagioi.geo.scope import resolve_scope
+    from diagioi.geo.standards import RuleSet
+
+    try:
+        spec = _scope_spec(scope_province, scope_district, scope_codes)
+        if not spec:
+            raise DiagioiError("no scope given", hint='add --scope-province "Bắc Kạn", --scope-district or --scope-codes')
+        unit_set = _read(units_file)
+        ruleset = RuleSet.load(regime)
+        scope = resolve_scope(unit_set, spec, source="--scope")
+        unit_flags = {}
+        if flags is not None:
+            from diagioi.geo.flags import read_flags_table
+
+            table, _report = read_flags_table(flags, unit_set, join_on=join_on)
+            unit_flags = {code: {k: v for k, v in row.items() if v is not None} for code, row in table.items()}
+        parent = None
+        if parent_kind or parent_targets:
+            if not parent_kind:
+                raise DiagioiError("--parent-targets needs --parent-kind", hint="e.g. --parent-kind provincial_city")
+            label = parent_name or ", ".join(spec.get("districts") or spec.get("provinces") or ["phạm vi"])
+            parent = {"name": label, "kind": parent_kind}
+        if parent_targets:
+            from diagioi.geo.candidates import parent_target_candidates
+
+            payload = parent_target_candidates(unit_set, ruleset, list(scope.codes), parent, unit_flags=unit_flags,
+                                               max_annex=max_annex)
+        else:
+            with _progress() as progress:
+                progress.add_task("searching", total=None)
+                from diagioi.geo.suggest import suggest_plans
+
+                payload = suggest_plans(unit_set, scope.codes, ruleset, target_units=target_units,
+                                        target_reduction=target_reduction, unit_flags=unit_flags, locks=lock or (),
+                                        keep_districts=keep_districts, alternatives=alternatives, seed=seed,
+                                        kind_rule=kind_rule, parent=parent, scope=spec, time_limit_s=time_limit)
+    except DiagioiError as error:
+        _fail(error)
+    if as_json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    if parent_targets:
+        for row in payload["candidates"]:
+            out.print(f"{row['rank']}. {row['description_vi']}", highlight=False)
+        return
+    report = payload["report"]
+    table = Table(title=f"Gợi ý phương án: {report['units_before']} → {report['target_units']} đơn vị ({report['regime']})")
+    for column in ("Phương án", "Đơn vị mới", "Không đạt", "Miễn (≥ 3 ĐV)", "Không liền kề", "Polsby–Popper trung vị"):
+        table.add_column(column)
+    for plan in report["plans"]:
+        table.add_row(plan["scenario"], str(plan["units_after"]), str(plan["failing_units"]), str(plan["exempt_units"]),
+                      str(plan["non_contiguous_units"]), _fmt(plan["polsby_popper_median"], 3))
+    out.print(table)
+    console.print(f"{report['method_vi']}; {report['solve_s']:.1f} s", highlight=False)
+
+
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="folder for the demo outputs")] = Path("demo-out"),
