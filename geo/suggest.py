@@ -10,6 +10,10 @@ Method (a documented heuristic, no external solver; deterministic for a given se
    alternatives differ) until the target number of new units is reached.
 3. **Local search.** A unit on the edge of a group is moved to a neighbouring group when both groups
    stay contiguous and the objective drops; passes repeat until nothing improves or time is up.
+4. **Recombination** (ReCom-style, exact for two groups): the best start is polished by merging two
+   neighbouring groups and re-splitting their units into the best two contiguous parts (all splits
+   tried when they hold ≤ 10 units), then local search and recombination again with the balance
+   weight lowered to 0.02 so that compactness leads once the failing units are settled.
 
 Objective, in this order (weights keep the order lexicographic): new units that fail a standard and
 are not exempt (×1000); then compactness, Σ (1 − Polsby–Popper) with the perimeter of a group taken
@@ -44,13 +48,17 @@ from .standards import RuleSet, UnitFigures, overall_status
 
 FAIL_WEIGHT = 1000.0
 BALANCE_WEIGHT = 1.0
+RECOMBINE_MAX = 10    # two groups with at most this many units together are re-split exhaustively
+POLISH_BALANCE_WEIGHT = 0.02  # after the fails are settled, compactness leads and balance breaks ties
 RESTARTS = 4          # seeded restarts per plan; the best objective is kept (a fixed count: deterministic)
 NOISE = 0.15          # amplitude of the seeded noise on merge choices (alternatives differ by it)
 KIND_RULES = ("all", "any", "majority")
-METHOD = ("heuristic: greedy agglomeration of neighbouring units, then local search moving border units "
-          "(seeded, deterministic)")
-METHOD_VI = ("Thuật toán heuristic: ghép dần các cặp đơn vị liền kề có lợi nhất, rồi tìm kiếm cục bộ "
-             "(chuyển đơn vị ở rìa sang đơn vị mới bên cạnh); cùng seed cho cùng kết quả")
+METHOD = ("heuristic: greedy agglomeration of neighbouring units (4 seeded restarts), local search moving border "
+          "units, ReCom-style recombination of two neighbouring groups (exact re-split), polish for compactness "
+          "(seeded, deterministic unless the time limit stops it)")
+METHOD_VI = ("Thuật toán heuristic: ghép dần các cặp đơn vị liền kề có lợi nhất, tìm kiếm cục bộ "
+             "(chuyển đơn vị ở rìa sang đơn vị mới bên cạnh), tái tổ hợp hai đơn vị mới liền kề (chia lại tối ưu); "
+             "cùng seed cho cùng kết quả")
 
 
 @dataclass(frozen=True)
@@ -60,11 +68,11 @@ class GroupScore:
     compactness: float
     population: float | None
 
-    def value(self, mean_population: float) -> float:
+    def value(self, mean_population: float, balance_weight: float = BALANCE_WEIGHT) -> float:
         balance = 0.0
         if self.population and mean_population:
             balance = abs(math.log(self.population / mean_population))
-        return FAIL_WEIGHT * self.fails + (1.0 - self.compactness) + BALANCE_WEIGHT * balance
+        return FAIL_WEIGHT * self.fails + (1.0 - self.compactness) + balance_weight * balance
 
 
 class _Problem:
@@ -91,6 +99,7 @@ class _Problem:
         pops = [p for p in self.population.values() if p]
         self.cache: dict[frozenset, GroupScore] = {}
         self.mean_population = 0.0
+        self.balance_weight = BALANCE_WEIGHT
         self.total_population = math.fsum(pops)
 
     def kind_of(self, members) -> UnitKind:
@@ -136,7 +145,7 @@ class _Problem:
         return result
 
     def value(self, members: frozenset) -> float:
-        return self.score(members).value(self.mean_population)
+        return self.score(members).value(self.mean_population, self.balance_weight)
 
 
 def _blocks(problem: _Problem, keep_districts: bool, locks: set) -> tuple[dict, list[list[str]]]:
@@ -247,6 +256,52 @@ def _local_search(problem: _Problem, groups: list[frozenset], block_of: dict, lo
                 moves += 1
                 improved = True
     return groups, moves
+
+
+def _recombine(problem: _Problem, groups: list[frozenset], block_of: dict, locks: set, deadline: float,
+               max_size: int = RECOMBINE_MAX) -> tuple[list[frozenset], int]:
+    """ReCom-style step, exact for two groups: merge two neighbouring groups and split their units again
+    into the best two contiguous parts (every split is tried when they hold at most ``max_size`` units)."""
+    from itertools import combinations
+
+    groups = list(groups)
+    changed = 0
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        group_of = {c: i for i, g in enumerate(groups) for c in g}
+        pairs = sorted({(min(group_of[c], group_of[nb]), max(group_of[c], group_of[nb]))
+                        for c in problem.codes if c not in locks
+                        for nb in problem.graph.neighbours.get(c, ())
+                        if nb in group_of and nb not in locks and block_of[nb] == block_of[c]
+                        and group_of[nb] != group_of[c]})
+        done: set[int] = set()
+        for a, b in pairs:
+            if time.perf_counter() >= deadline:
+                break
+            if a in done or b in done:
+                continue
+            union = groups[a] | groups[b]
+            if len(union) > max_size:
+                continue
+            current = problem.value(groups[a]) + problem.value(groups[b])
+            anchor, others = min(union), sorted(union - {min(union)})
+            best, best_value = None, current - 1e-9
+            for size in range(0, len(others)):
+                for extra in combinations(others, size):
+                    part = frozenset((anchor, *extra))
+                    rest = union - part
+                    if not problem.graph.is_contiguous(part) or not problem.graph.is_contiguous(rest):
+                        continue
+                    value = problem.value(part) + problem.value(rest)
+                    if value < best_value:
+                        best, best_value = (part, rest), value
+            if best is not None:
+                groups[a], groups[b] = best
+                done.update((a, b))
+                changed += 1
+                improved = True
+    return groups, changed
 
 
 def _unit_names(units, groups: list[frozenset], kinds: list[UnitKind]) -> list[str]:
@@ -391,13 +446,24 @@ def suggest_plans(units, scope_codes, ruleset: RuleSet, *, target_units: int | N
             if best is None or total < best[0] - 1e-9:
                 best = (total, candidate, moves)
         _total, groups, moves = best
+        # Polish the best start: recombination, then compactness first (balance only breaks ties).
+        deadline = min(start + time_limit_s, t0 + per_plan_budget)
+        groups, recombined = _recombine(problem, groups, block_of, locks, deadline)
+        problem.balance_weight = POLISH_BALANCE_WEIGHT
+        groups, polish_moves = _local_search(problem, groups, block_of, locks, rng, deadline)
+        groups, polish_recombined = _recombine(problem, groups, block_of, locks, deadline)
+        problem.balance_weight = BALANCE_WEIGHT
+        moves += polish_moves
+        recombined += polish_recombined
         groups = sorted(groups, key=lambda g: min(g))
         if any(pair_difference(groups, other) == 0.0 for other in plans):
-            search.append({"alternative": k + 1, "duplicate": True, "local_moves": moves})
+            search.append({"alternative": k + 1, "duplicate": True, "local_moves": moves,
+                           "recombinations": recombined})
             continue
         plans.append(groups)
-        search.append({"alternative": k + 1, "duplicate": False, "local_moves": moves,
-                       "search_s": round(time.perf_counter() - t0, 3)})
+        search.append({"alternative": k + 1, "duplicate": False, "local_moves": moves, "recombinations": recombined,
+                       "search_s": round(time.perf_counter() - t0, 3),
+                       "stopped_by_time_limit": time.perf_counter() >= deadline})
     solve_s = time.perf_counter() - start
 
     parent_out = None
