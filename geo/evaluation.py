@@ -19,6 +19,7 @@ import shapely
 from .area import geodesic_area_km2
 from .crs import from_wgs84, local_equal_area_crs, to_wgs84
 from .errors import ScenarioError
+from .i18n import Message, translate
 from .kinds import ParentKind, UnitKind
 from .scenario import NewUnit, Scenario
 from .standards import ParentFigures, RuleResult, RuleSet, UnitFigures, overall_status
@@ -84,7 +85,7 @@ class NewUnitResult:
     def status(self) -> str:
         return overall_status(list(self.standards))
 
-    def to_json(self) -> dict:
+    def to_json(self, lang: str = "vi") -> dict:
         diff = self.area_difference_pct
         return {
             "id": self.id,
@@ -114,7 +115,7 @@ class NewUnitResult:
             "mountainous": bool(self.flags.get("mountainous")),
             "border": bool(self.flags.get("border")),
             "island": bool(self.flags.get("island")),
-            "standards": [r.to_dict() for r in self.standards],
+            "standards": [r.to_dict(lang) for r in self.standards],
             "status": self.status,
         }
 
@@ -130,6 +131,7 @@ class Evaluation:
         self.results = results
         self.raster_path = raster_path
         self._geometry_cache: dict[tuple, object] = {}
+        self._parent_results: list[RuleResult] = []  # set with ``totals``
 
     # ---- incremental edits --------------------------------------------------------------
     def reassign(self, assignments: dict[str, str | None]) -> tuple["Evaluation", list[str]]:
@@ -204,6 +206,7 @@ class Evaluation:
                                     border=bool(self.scenario.context.get("border")),
                                     red_river_delta=bool(self.scenario.context.get("red_river_delta")))
             results_parent = self.ruleset.check_parent(figures)
+            self._parent_results = results_parent
             totals["parent"] = {
                 "name": parent.name, "kind": parent.kind.value, "kind_vi": parent.kind.label_vi,
                 "standards": [r.to_dict() for r in results_parent],
@@ -211,37 +214,55 @@ class Evaluation:
             }
         return totals
 
-    def warnings(self) -> list[str]:
-        notes = []
+    def warning_messages(self) -> list[Message]:
+        """Typed warnings (``code`` + ``params``), rendered in the reader's language at the edge."""
+        messages = []
         for r in self.new_unit_results():
             if not r.contiguous:
-                notes.append(f"{r.name}: not contiguous — {len(r.components)} separate parts: "
-                             + " | ".join(", ".join(c) for c in r.components))
+                messages.append(Message("warning.not_contiguous", {
+                    "name": r.name, "n": len(r.components), "parts": " | ".join(", ".join(c) for c in r.components),
+                    "new_unit_id": r.id}))
             diff = r.area_difference_pct
             if diff is not None and abs(diff) > AREA_MISMATCH_PCT:
-                notes.append(f"{r.name}: computed area {r.area_km2:.2f} km² differs from official "
-                             f"{r.official_area_km2:.2f} km² by {diff:+.1f} %")
+                messages.append(Message("warning.area_differs", {
+                    "name": r.name, "area_km2": round(r.area_km2, 2), "official_area_km2": round(r.official_area_km2, 2),
+                    "difference_pct": round(diff, 1), "new_unit_id": r.id}))
             if r.missing_population:
-                notes.append(f"{r.name}: no population for {', '.join(r.missing_population)}; population unknown")
+                messages.append(Message("warning.missing_population", {
+                    "name": r.name, "codes": ", ".join(r.missing_population), "new_unit_id": r.id}))
             if r.overlap_km2 > 0.001:
-                notes.append(f"{r.name}: members overlap by {r.overlap_km2:.3f} km² in the source layer; counted once")
+                messages.append(Message("warning.members_overlap", {
+                    "name": r.name, "overlap_km2": round(r.overlap_km2, 3), "new_unit_id": r.id}))
             if not r.members and not r.drawn:
-                notes.append(f"{r.name}: has no member units")
+                messages.append(Message("warning.no_members", {"name": r.name, "new_unit_id": r.id}))
         if not self.ruleset.confirmed:
-            notes.append(f"{self.ruleset.name}: thresholds are NOT confirmed against the legal text (news only)")
-        return notes
+            messages.append(Message("warning.regime_unconfirmed", {"regime": self.ruleset.name}))
+        return messages
 
-    def to_json(self) -> dict:
-        """The stable machine-readable form (CLI ``evaluate --json``, API ``/evaluation``)."""
+    def warnings(self, lang: str = "vi") -> list[str]:
+        """The warnings as text in ``lang`` (Vietnamese by default)."""
+        return [translate(message, lang) for message in self.warning_messages()]
+
+    def to_json(self, lang: str = "vi") -> dict:
+        """The stable machine-readable form (CLI ``evaluate --json``, API ``/evaluation``).
+
+        Texts (warnings, notes and citations of standards) are rendered in ``lang``; ``warning_messages``
+        and the standards' ``note_messages`` / ``citation_message`` are the typed forms.
+        """
+        totals = self.totals
+        if totals.get("parent") and lang != "vi":
+            totals = {**totals, "parent": {**totals["parent"],
+                                           "standards": [r.to_dict(lang) for r in self._parent_results]}}
         return {
             "scenario": {"name": self.scenario.name, "description": self.scenario.description,
                          "regime": self.ruleset.id, "regime_name": self.ruleset.name,
                          "confirmed": self.ruleset.confirmed},
             "units_source": self.units.source,
             "units_version": self.units.version,
-            "new_units": [r.to_json() for r in self.new_unit_results()],
-            "totals": self.totals,
-            "warnings": self.warnings(),
+            "new_units": [r.to_json(lang) for r in self.new_unit_results()],
+            "totals": totals,
+            "warnings": self.warnings(lang),
+            "warning_messages": [m.to_dict() for m in self.warning_messages()],
         }
 
     # ---- geometry (lazy) ---------------------------------------------------------------
