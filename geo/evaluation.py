@@ -259,7 +259,8 @@ class Evaluation:
                          "confirmed": self.ruleset.confirmed},
             "units_source": self.units.source,
             "units_version": self.units.version,
-            "new_units": [r.to_json(lang) for r in self.new_unit_results()],
+            "new_units": [{**r.to_json(lang), "plane_crs": self.units.plane_crs_of(r.members)}
+                          for r in self.new_unit_results()],
             "totals": totals,
             "warnings": self.warnings(lang),
             "warning_messages": [m.to_dict() for m in self.warning_messages()],
