@@ -183,7 +183,7 @@ def _check_outputs(outputs: list[Path]) -> None:
 def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
     from diagioi.geo import exports
 
-    data = evaluation.to_json()
+    data = evaluation.to_json(lang)
     written = []
     for path in outputs:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -191,7 +191,7 @@ def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
         if suffix == ".xlsx":
             exports.write_annex_xlsx(data, path, lang=lang, units_crosswalk=evaluation.crosswalk())
         elif suffix == ".csv" and path.stem.endswith("crosswalk"):
-            exports.write_crosswalk_csv(data, evaluation.units.gdf, path)
+            exports.write_crosswalk_csv(data, evaluation.units.gdf, path, lang=lang)
         elif suffix == ".csv":
             exports.write_table_csv(data, path, lang=lang)
         elif suffix == ".gpkg":
@@ -201,7 +201,8 @@ def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
         else:  # ".html" (the suffix was checked by _check_outputs)
             from diagioi.layers.html_map import write_html_map
 
-            write_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, path, title=evaluation.scenario.name)
+            write_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, path, title=evaluation.scenario.name,
+                           lang=lang)
         written.append(path)
     return written
 
@@ -264,7 +265,7 @@ def evaluate(
         with _progress() as progress:
             progress.add_task("evaluating", total=None)
             evaluation = run_evaluation(unit_set, plan, ruleset, raster_path=raster)
-            data = evaluation.to_json()
+            data = evaluation.to_json(lang)
             written = _write_outputs(evaluation, list(out_paths or []), lang)
     except DiagioiError as error:
         _fail(error)

@@ -47,7 +47,7 @@ class NewUnitResult:
     area_km2: float
     official_area_km2: float | None
     population: float | None
-    population_source: str
+    population_source: Message          # where the population comes from, rendered in the reader's language
     overlap_km2: float
     components: tuple[tuple[str, ...], ...]
     flags: dict
@@ -105,7 +105,8 @@ class NewUnitResult:
             "area_difference_pct": _round(diff, 2),
             "area_differs": bool(diff is not None and abs(diff) > AREA_MISMATCH_PCT),
             "population": None if self.population is None else int(round(self.population)),
-            "population_source": self.population_source,
+            "population_source": translate(self.population_source, lang),
+            "population_source_message": self.population_source.to_dict(),
             "population_is_estimate": self.population_is_estimate,
             "missing_population": list(self.missing_population),
             "density": _round(self.density, 1),
@@ -458,7 +459,9 @@ def _evaluate_new_unit(units: UnitSet, scenario: Scenario, ruleset: RuleSet, new
         shape = new_unit.shape()
         area = geodesic_area_km2(shape)
         estimate = estimate_population(shape, raster_path=raster_path, units=units.gdf)
-        population, population_source = estimate.value, f"{estimate.method}: {estimate.source} (ước tính / estimate)"
+        population = estimate.value
+        population_source = Message("source.estimate", {"method": Message(f"method.{estimate.method}"),
+                                                        "source": estimate.source})
         official, overlap, components, missing = None, 0.0, (), ()
         is_estimate = True
     else:
@@ -471,7 +474,8 @@ def _evaluate_new_unit(units: UnitSet, scenario: Scenario, ruleset: RuleSet, new
         missing = tuple(c for c, p in zip(members, pops) if p is None)
         population = math.fsum(p for p in pops if p is not None) if members and not missing else None
         sources = sorted({lookup.population_source[c] for c in members})
-        population_source = "sum of members: " + "; ".join(sources) if sources else "no members"
+        population_source = (Message("source.sum_of_members", {"sources": "; ".join(sources)}) if sources
+                             else Message("source.no_members"))
         components = tuple(tuple(c) for c in graph.components(members))
         is_estimate = False
     result = NewUnitResult(

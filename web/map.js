@@ -11,19 +11,10 @@ export const UNITS_LINE = "units-line";
 // Zoom from which unit outlines are a line layer (widths by state); below it, the fill's edge.
 export const OUTLINE_MINZOOM = 8;
 
-// Colour of each new unit, by its position in the scenario (distinct, readable on white).
-export const NEW_UNIT_COLOURS = [
-  "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
-  "#9c755f", "#86bcb6", "#d37295", "#a0cbe8", "#ffbe7d", "#8cd17d", "#b6992d", "#499894",
-];
-export const OUTSIDE_COLOUR = "#e6e6e6";
-export const UNASSIGNED_COLOUR = "#fff7d9";
+// Colours come from layers/styles.py (the one source shared with the PNG tiles and the HTML export).
+import { NEW_UNIT_COLOURS, OUTSIDE_COLOUR, UNASSIGNED_COLOUR, ZONING_STYLES } from "./colours.js";
 
-const ZONING_STYLES = {
-  industrial_clusters: { fill: "#7b3294", line: "#542788", circle: "#7b3294" },
-  tourism_sites: { fill: "#1a9850", line: "#006837", circle: "#1a9850" },
-  night_streets: { fill: "#f46d43", line: "#d73027", circle: "#d73027" },
-};
+export { NEW_UNIT_COLOURS, OUTSIDE_COLOUR, UNASSIGNED_COLOUR };
 
 // URL() percent-encodes the {z}/{x}/{y} placeholders that MapLibre must see literally.
 function absoluteUrl(url) { return decodeURI(new URL(url, window.location.href).href); }
