@@ -31,7 +31,7 @@ def _public(record: ScenarioRecord) -> ScenarioPublic:
 
 
 def _body(model: ScenarioCreate) -> dict:
-    return model.model_dump(mode="json", exclude_none=True, exclude={"version"})
+    return model.to_dict()
 
 
 @router.get("", summary="List scenarios", response_model=ScenarioList)
