@@ -3,7 +3,7 @@
 // colours, lists and forwards the user's edits.
 
 import { api, ApiError, fetchSessionToken, getToken, itemsOf, scenarioOf, setToken } from "./api.js";
-import { applyLabels, formatNumber, lang, loadLanguage, t, tOptional } from "./i18n.js";
+import { applyLabels, formatNumber, lang, loadLanguage, t, tMessage, tOptional } from "./i18n.js";
 import {
   addUnits, addZoning, classesFor, createMap, NEW_UNIT_COLOURS, setDrawnUnitColours, setScenarioOutlines, setZoningVisible,
   UNASSIGNED_COLOUR, UNITS_FILL, UNITS_SOURCE,
@@ -502,7 +502,7 @@ export function analysisHtml(result) {
     <table class="compare"><thead><tr><th>${t("compare.unit")}</th><th>km²</th><th>${t("draw.share_of_unit")}</th><th>${t("draw.share_of_polygon")}</th></tr></thead>
       <tbody>${unitRows}</tbody></table>
     ${indicatorRows ? `<h4>${t("draw.zoning")}</h4><table class="figures">${indicatorRows}</table>` : ""}
-    ${(result.warnings || []).map((w) => `<p class="warn">⚠ ${escapeHtml(w)}</p>`).join("")}`;
+    ${(result.warning_messages || result.warnings || []).map((w) => `<p class="warn">⚠ ${escapeHtml(tMessage(w))}</p>`).join("")}`;
 }
 
 // ---- compare & exports ----------------------------------------------------------------------
