@@ -473,8 +473,9 @@ export function analysisHtml(result) {
   const populationField = result.population;
   const estimate = typeof populationField === "object" && populationField !== null
     ? pick(populationField, "estimate", "value", "population") : pick(result, "population_estimate", "population");
-  const source = (typeof populationField === "object" && populationField !== null
-    ? pick(populationField, "source", "raster", "method") : null) ?? pick(result, "population_source", "raster", "population_method");
+  const source = populationField?.source_message ? tMessage(populationField.source_message)
+    : (typeof populationField === "object" && populationField !== null
+      ? pick(populationField, "source", "raster", "method") : null) ?? pick(result, "population_source", "raster", "population_method");
   const area = pick(result, "area_km2");
   const density = pick(result, "density_per_km2", "density");
   const units = pick(result, "intersected_units", "units", "intersections") || [];
