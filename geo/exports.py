@@ -55,9 +55,11 @@ NUMBER_FORMAT = "#,##0.##"
 
 GEOJSON_DECIMALS = 7  # ~1 cm at the equator, RFC 7946 §11.2 recommends not more
 
-CROSSWALK_KEYS = ("old_code", "old_name", "old_kind", "district", "new_unit_id", "new_unit_name", "new_kind")
+CROSSWALK_KEYS = ("old_code", "old_name", "old_kind", "district", "new_unit_id", "new_unit_name", "new_kind",
+                  "share", "area_share", "population_share")
 # The crosswalk a person reads: the new unit by name (its internal id n1, n2… means nothing to a reader).
-_CROSSWALK_SHOWN = ("old_code", "old_name", "old_kind", "district", "new_unit_name", "new_kind")
+_CROSSWALK_SHOWN = ("old_code", "old_name", "old_kind", "district", "new_unit_name", "new_kind",
+                    "share", "area_share", "population_share")
 # Unit of measure of a standard → its catalogue key.
 _UNIT_KEYS = {"km²": "unit.km2", "người": "unit.people", "đơn vị": "unit.units", "%": "unit.percent",
               "người/km²": "unit.per_km2"}
@@ -470,7 +472,9 @@ def crosswalk_rows(evaluation: dict, units=None) -> list[dict]:
     """Old→new table: one row per former unit that a new unit is made of, in scenario order.
 
     Keys: ``old_code`` (str, leading zeros kept), ``old_name``, ``old_kind`` (UnitKind value),
-    ``district``, ``new_unit_id``, ``new_unit_name``, ``new_kind``. (The writers also accept the rows of
+    ``district``, ``new_unit_id``, ``new_unit_name``, ``new_kind``, ``share`` ("toàn bộ" when the old
+    unit moves whole, "một phần" for a part cut by a drawn boundary or a member that lost one),
+    ``area_share`` and ``population_share`` (fractions of the old unit). (The writers also accept the rows of
     ``Evaluation.crosswalk()``, which name the new unit ``new_name``.) ``units`` (``UnitSet.gdf`` or any
     DataFrame with a ``code`` column or a code index) supplies names, kinds and districts; without it,
     names come from the evaluation's ``member_names`` and kind/district are ``None``.
@@ -480,7 +484,10 @@ def crosswalk_rows(evaluation: dict, units=None) -> list[dict]:
     for unit in _new_units(evaluation):
         codes = [str(code) for code in unit.get("members") or []]
         names = list(unit.get("member_names") or [])
-        for position, code in enumerate(codes):
+        reduced = {str(code) for code in unit.get("reduced_members") or []}
+        shares = unit.get("member_shares") or {}
+        parts = {str(part["code"]): part for part in unit.get("parts") or []}
+        for position, code in enumerate(codes + list(parts)):
             record = by_code.get(code)
             if units is not None and record is None:
                 raise MissingColumnError(
@@ -489,7 +496,10 @@ def crosswalk_rows(evaluation: dict, units=None) -> list[dict]:
                     context={"unit_code": code, "new_unit_id": unit.get("id")},
                 )
             record = record or {}
-            fallback_name = names[position] if len(names) == len(codes) else None
+            part = parts.get(code) if position >= len(codes) else None
+            fallback_name = (part or {}).get("name") if part else (names[position] if len(names) == len(codes)
+                                                                   else None)
+            whole = part is None and code not in reduced
             rows.append({
                 "old_code": code,
                 "old_name": _clean(record.get("name", fallback_name)),
@@ -498,6 +508,9 @@ def crosswalk_rows(evaluation: dict, units=None) -> list[dict]:
                 "new_unit_id": None if unit.get("id") is None else str(unit["id"]),
                 "new_unit_name": unit.get("name"),
                 "new_kind": unit.get("kind"),
+                "share": "toàn bộ" if whole else "một phần",
+                "area_share": 1.0 if whole else (part or shares.get(code, {})).get("area_share"),
+                "population_share": 1.0 if whole else (part or shares.get(code, {})).get("population_share"),
             })
     return rows
 
@@ -513,16 +526,29 @@ def _crosswalk_table(rows: Sequence[Mapping[str, Any]], lang: str) -> tuple[list
         values["old_kind"] = _kind_label(values["old_kind"], lang)
         values["new_kind"] = _kind_label(values["new_kind"], lang)
         values["old_code"] = None if values["old_code"] is None else str(values["old_code"])
+        share_key = _SHARE_KEYS.get(values["share"])
+        values["share"] = catalogue(lang)[share_key] if share_key else values["share"]
+        for key in ("area_share", "population_share"):  # fractions, shown as % like the annex
+            fraction = _number(values[key])
+            values[key] = None if fraction is None else _shown(100.0 * fraction, PERCENT_FORMAT)
         body.append([values[key] for key in _CROSSWALK_SHOWN])
     return header, body
+
+
+_SHARE_KEYS = {"toàn bộ": "crosswalk.whole", "một phần": "crosswalk.part"}
+_CROSSWALK_PERCENT_COLUMNS = (_CROSSWALK_SHOWN.index("area_share"), _CROSSWALK_SHOWN.index("population_share"))
 
 
 def write_crosswalk_csv(evaluation: dict, units, path_or_buffer, *, lang: str = "vi") -> None:
     """Write the old→new crosswalk (:func:`crosswalk_rows`) as CSV, UTF-8 with BOM, kinds as labels in ``lang``.
 
-    Columns: old code (text), old name, old kind, district, new unit name, new kind.
+    Columns: old code (text), old name, old kind, district, new unit name, new kind, whole or part, shares of
+    area and population moved (%). Vietnamese numbers are written the Vietnamese way, as in the annex CSV.
     """
     header, body = _crosswalk_table(crosswalk_rows(evaluation, units), lang)
+    if lang == "vi":
+        body = [[format_number(v, 1, lang) if i in _CROSSWALK_PERCENT_COLUMNS and v is not None else v
+                 for i, v in enumerate(row)] for row in body]
     _write_bytes(_csv_bytes(header, body), path_or_buffer, ".csv")
 
 
@@ -823,7 +849,9 @@ def _write_crosswalk_sheet(sheet, rows: Sequence[Mapping[str, Any]], lang: str) 
         sheet.append(values)
         for index in text_columns:
             sheet.cell(row=sheet.max_row, column=index + 1).number_format = TEXT_FORMAT
-    for position, width in enumerate((12, 26, 12, 22, 26, 12), start=1):
+        for index in _CROSSWALK_PERCENT_COLUMNS:
+            sheet.cell(row=sheet.max_row, column=index + 1).number_format = PERCENT_FORMAT
+    for position, width in enumerate((12, 26, 12, 22, 26, 12, 14, 14, 16), start=1):
         sheet.column_dimensions[_column_letter(position)].width = width
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{_column_letter(len(header))}{max(1, sheet.max_row)}"

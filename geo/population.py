@@ -49,6 +49,9 @@ WGS84 = CRS.from_epsg(4326)
 #: Share of a polygon that may fall on nodata / outside the raster before a warning (1 %).
 MISSING_COVERAGE_WARN_FRACTION = 0.01
 
+#: "Số liệu ước tính, không phải dân số chính thức" (from the language catalogue).
+ESTIMATE_NOTE_VI = translate("population.note", "vi")
+
 
 
 class PopulationMethod(StrEnum):
