@@ -20,6 +20,7 @@ from numbers import Number
 from typing import Any
 
 from diagioi.geo.errors import NotFoundError
+from diagioi.geo.i18n import catalogue
 
 RGBA = tuple[int, int, int, int]
 
@@ -243,8 +244,8 @@ INDUSTRIAL_CLUSTERS_STYLE = LayerStyle(
     layer_id="industrial_clusters",
     kind=StyleKind.single,
     geometry=GeometryKind.polygon,
-    title="Industrial parks and clusters",
-    title_vi="Khu, cụm công nghiệp",
+    title=catalogue("en")["zoning.industrial_clusters"],
+    title_vi=catalogue("vi")["zoning.industrial_clusters"],
     colours=("#7b3294",),
     fill_opacity=0.6,
     line_colour="#40004b",
@@ -256,8 +257,8 @@ TOURISM_SITES_STYLE = LayerStyle(
     layer_id="tourism_sites",
     kind=StyleKind.single,
     geometry=GeometryKind.point,
-    title="Tourism sites",
-    title_vi="Điểm du lịch",
+    title=catalogue("en")["zoning.tourism_sites"],
+    title_vi=catalogue("vi")["zoning.tourism_sites"],
     colours=("#1a9850",),
     line_colour="#ffffff",
     point_radius_px=6.0,
@@ -267,8 +268,8 @@ NIGHT_STREETS_STYLE = LayerStyle(
     layer_id="night_streets",
     kind=StyleKind.single,
     geometry=GeometryKind.line,
-    title="Night-time streets",
-    title_vi="Tuyến phố đêm",
+    title=catalogue("en")["zoning.night_streets"],
+    title_vi=catalogue("vi")["zoning.night_streets"],
     colours=("#d95f02",),
     line_colour="#d95f02",
     line_width_px=3.0,

@@ -85,7 +85,7 @@ def test_zoning_layers_give_indicators_for_the_drawn_area(units):
     assert result["indicators"]["industrial_cluster_share_pct"] == pytest.approx(15.0, rel=1e-3)
     assert result["indicators"]["tourism_site_count"] == 0
     assert result["indicators"]["source"] == ("lớp quy hoạch, đo trắc địa trên WGS 84; Cụm công nghiệp: 1 đối tượng, "
-                                              "Điểm du lịch: chưa nạp lớp (tính bằng 0), Phố đêm: chưa nạp lớp (tính bằng 0)")
+                                              "Điểm du lịch: chưa nạp lớp (tính bằng 0), Tuyến phố đêm: chưa nạp lớp (tính bằng 0)")
 
 
 def test_units_without_population_and_no_raster_give_no_estimate(units):
