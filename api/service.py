@@ -11,6 +11,7 @@ versions), so an edit is visible on the next request and nothing stale is served
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -267,7 +268,9 @@ class Service:
                         actor: str) -> ScenarioRecord:
         scenario = self.parse_scenario(body)
         with self._lock_for(scenario_id):
-            self._require_version(scenario_id, expected_version)
+            current = self._require_version(scenario_id, expected_version)
+            if scenario.to_dict() == current.body:
+                return current  # an unchanged PUT is a no-op: same version, no audit row
             evaluation = self.evaluate(scenario)
             record = self.store.update_scenario(scenario_id, scenario.to_dict(), expected_version=expected_version,
                                                 actor=actor, base_data_version=self.units.version)
@@ -307,6 +310,9 @@ class Service:
             evaluation = self.evaluation(record)
             new_evaluation, changed_ids = evaluation.reassign(assignments)
             body = new_evaluation.scenario.to_dict()
+            if not assignments or body == record.body:
+                # Nothing moves (empty, or every unit already where it is sent): no new version, no audit row.
+                return ReassignOutcome(record, evaluation, [])
             new_record = self.store.update_scenario(scenario_id, body, expected_version=expected_version,
                                                     actor=actor, base_data_version=self.units.version)
         self._evaluations.put((scenario_id, new_record.version, self.units.version), new_evaluation)
@@ -354,7 +360,13 @@ class Service:
 
     def update_feature(self, kind: LayerKind, feature_id: str, feature, *, expected_version: int | None,
                        actor: str) -> FeatureRecord:
-        return self.store.update_feature(kind.value, feature_id, _new_feature(feature, feature_id=feature_id),
+        new = _new_feature(feature, feature_id=feature_id)
+        current = self.store.get_feature(kind.value, feature_id)
+        if (expected_version is None or expected_version == current.version) and \
+                _as_json(new.geometry) == _as_json(current.geometry) and \
+                _as_json(new.properties) == _as_json(current.properties):
+            return current  # an unchanged PUT is a no-op: same version, no audit row
+        return self.store.update_feature(kind.value, feature_id, new,
                                          expected_version=expected_version, actor=actor,
                                          base_data_version=self.units.version)
 
@@ -463,6 +475,11 @@ def _place_key(name: str) -> str:
 
 def _layers_token(versions: dict[str, int]) -> str:
     return "-".join(str(versions[kind.value]) for kind in LayerKind)
+
+
+def _as_json(value: Any) -> Any:
+    """The value as stored (tuples become lists), for comparing an edit with the stored row."""
+    return json.loads(json.dumps(value, ensure_ascii=False))
 
 
 def _new_feature(feature, *, feature_id: str | None = None) -> NewFeature:

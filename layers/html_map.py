@@ -105,9 +105,14 @@ def _display_value(column: str, value: Any, lang: str) -> Any:
 
 
 def _display_frame(frame: gpd.GeoDataFrame, columns: list[str], lang: str) -> gpd.GeoDataFrame:
+    """The columns shown in tooltips and popups, as the reader reads them. folium puts them into the page
+    as HTML, so every text (unit and scenario names are user input) is HTML-escaped here."""
     present = [c for c in columns if c in frame.columns]
-    return gpd.GeoDataFrame({c: [_display_value(c, v, lang) for v in frame[c]] for c in present},
-                            geometry=frame.geometry.values, crs=frame.crs)
+    shown = gpd.GeoDataFrame({c: [_display_value(c, v, lang) for v in frame[c]] for c in present},
+                             geometry=frame.geometry.values, crs=frame.crs)
+    for column in present:
+        shown[column] = [html.escape(v) if isinstance(v, str) else v for v in shown[column]]
+    return shown
 
 
 def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame, *,
@@ -164,7 +169,7 @@ def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame
         fmap.fit_bounds([[south, west], [north, east]])
     fmap.get_root().html.add_child(folium.Element(
         f'<div class="diagioi-title"><b>{html.escape(title)}</b><br><small>{html.escape(labels["legend"])}</small></div>'))
-    fmap.get_root().title = title
+    fmap.get_root().title = html.escape(title)  # folium writes <title> without escaping
     text = fmap.get_root().render()
     remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//[^"]+"', text)
     if remote:
