@@ -249,7 +249,8 @@ class Service:
     def evaluate(self, scenario: Scenario):
         from diagioi.geo.evaluation import evaluate
 
-        return evaluate(self.units, scenario)
+        # The raster shares the population of a unit between the parts a drawn boundary cuts.
+        return evaluate(self.units, scenario, raster_path=self.raster_path)
 
     def evaluation(self, record: ScenarioRecord):
         """The evaluation of a stored scenario version (cached; built once per version)."""
