@@ -43,11 +43,11 @@ class GeometryKind(StrEnum):
 
 # ColorBrewer YlOrRd, 8 classes (sequential, colour-blind safe).
 _YL_OR_RD_8 = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026")
-#: Colour of each new unit of a scenario, by its position (the n-th new unit gets the n-th colour):
-#: the ten category10 colours (D3/Tableau) then six lighter tints; any two of the first twelve differ
-#: by more than 25 ΔE (CIE76), so neighbouring new units never look alike.
-NEW_UNIT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-                    "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94")
+#: Colour of each new unit of a scenario, by its position (the n-th new unit gets the n-th colour),
+#: picked greedily for the largest smallest CIE76 distance (27 ΔE) between any two and to the
+#: unassigned/outside fills, so neighbouring new units never look alike.
+NEW_UNIT_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#dcd300", "#654522", "#e377c2", "#17becf",
+                    "#7b4173", "#ff9da7", "#882d17", "#ffbb78", "#2b3d26", "#dbdb8d", "#c5b0d5", "#8db600")
 #: Outline of a new unit by its status (pass / fail / exempt / unknown).
 STATUS_COLOURS = {"pass": "#1b7837", "fail": "#b2182b", "exempt": "#555555", "unknown": "#555555"}
 OUTSIDE_COLOUR = "#e6e6e6"      # units outside the scenario
