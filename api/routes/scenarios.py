@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from ..deps import ScenarioDep, ServiceDep, WriterDep
+from ..deps import LangDep, ScenarioDep, ServiceDep, WriterDep
 from ..errors import responses
 from ..schemas import (
     EvaluationPublic,
@@ -88,10 +88,14 @@ def delete_scenario(
 
 @router.get("/{scenario_id}/evaluation", summary="Evaluate a scenario against the standards",
             response_model=EvaluationPublic, responses=responses(404, 422))
-def read_evaluation(record: ScenarioDep, service: ServiceDep) -> JSONResponse:
-    """Same JSON as ``diagioi evaluate --json`` (areas km², population người, density người/km²)."""
+def read_evaluation(record: ScenarioDep, service: ServiceDep, lang: LangDep) -> JSONResponse:
+    """Same JSON as ``diagioi evaluate --json`` (areas km², population người, density người/km²).
+
+    Warnings, notes and citations are in the reader's language (``?lang=`` or ``Accept-Language``,
+    Vietnamese by default); their typed forms (``warning_messages``, ``note_messages``) come along.
+    """
     # Returned as built by geo.evaluation (the model documents it; re-validating would only cost time).
-    return JSONResponse(service.evaluation(record).to_json(), headers={"X-Scenario-Version": str(record.version)})
+    return JSONResponse(service.evaluation(record).to_json(lang), headers={"X-Scenario-Version": str(record.version)})
 
 
 @router.post("/{scenario_id}/reassign", summary="Move units between new units (incremental)",

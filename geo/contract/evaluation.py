@@ -99,7 +99,8 @@ class NewUnitReport(_Report):
     area_difference_pct: float | None = Field(description="(computed − official) / official × 100")
     area_differs: bool = Field(description="the difference is above 1 %")
     population: int | None = Field(description="người; null when a member has none")
-    population_source: str
+    population_source: str = Field(description="where the population comes from, in the reader's language")
+    population_source_message: MessageOut | None = Field(None, description="the population source as a typed message")
     population_is_estimate: bool = Field(description="an estimate (ước tính), e.g. for a drawn boundary")
     population_method: str | None = Field(None, description="how an estimate was made (raster, area-weighted)")
     missing_population: list[str] = Field(description="member codes without a population")
