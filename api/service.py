@@ -32,13 +32,14 @@ from diagioi.geo.units import UnitSet
 from diagioi.layers.models import LayerKind
 
 from .settings import Settings
-from .store import FeatureRecord, NewFeature, ScenarioRecord, SqliteStore, Store
+from .store import FeatureRecord, NewFeature, ScenarioRecord, Store, open_store
 
 logger = logging.getLogger(__name__)
 
 WGS84 = CRS.from_epsg(4326)
 SCENARIO_LAYER_PREFIX = "scenario-"
 SYSTEM_ACTOR = "system"
+SAMPLE_SOURCE = "geo.demo"
 
 
 
@@ -96,7 +97,7 @@ class Service:
 
     def __init__(self, settings: Settings, store: Store | None = None):
         self.settings = settings
-        self.store: Store = store if store is not None else SqliteStore(settings.data_dir)
+        self.store: Store = store if store is not None else open_store(settings.store, data_dir=settings.data_dir)
         self.token_generated = not settings.token
         self.token: str = settings.token or secrets.token_urlsafe(24)
         self.sample_data = False
@@ -116,23 +117,20 @@ class Service:
         settings = self.settings
         if settings.units_path is not None:
             units = read_units(settings.units_path)
-            self.store.import_units_dataset(Path(settings.units_path), version=units.version,
-                                            name=Path(settings.units_path).name, unit_count=len(units),
-                                            actor=SYSTEM_ACTOR)
+            self.store.put_units_dataset(units, name=Path(settings.units_path).name,
+                                         source=str(settings.units_path), actor=SYSTEM_ACTOR)
             return units
         active = self.store.active_units_dataset()
         if active is not None:
-            units = read_units(active.path)
-            self.sample_data = active.source_path.startswith(str(_demo_dir()))
+            units = self.store.load_units(active.version)
+            self.sample_data = active.source == SAMPLE_SOURCE
             if self.sample_data:
                 self.demo_folder = _demo_dir()
             return units
         # A fresh store and no --units: serve the sample region, clearly labelled as such.
         folder = _demo_dir()
-        units_file = folder / "units.geojson"
-        units = read_units(units_file)
-        self.store.import_units_dataset(units_file, version=units.version, name="sample data (geo.demo)",
-                                        unit_count=len(units), actor=SYSTEM_ACTOR)
+        units = read_units(folder / "units.geojson")
+        self.store.put_units_dataset(units, name="sample data (geo.demo)", source=SAMPLE_SOURCE, actor=SYSTEM_ACTOR)
         self.sample_data = True
         self.demo_folder = folder
         if settings.seed_demo:

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("diagioi-data"),
                            description="Folder of the embedded store (SQLite file, copies of unit datasets).")
+    store: str | None = Field(default=None,
+                              description="Where the service keeps its data: sqlite (default, one file in data_dir) "
+                                          "or postgresql://user@host/db (PostGIS).")
     token: str | None = Field(default=None,
                               description="Write token (Authorization: Bearer ...); generated at start-up if unset.")
     units_path: Path | None = Field(default=None,
@@ -41,8 +44,3 @@ class Settings(BaseSettings):
                                                   "same machine (loopback only).")
     tile_max_age_s: int = Field(default=3600, ge=0,
                                 description="Cache-Control max-age of versioned tiles, in seconds.")
-
-    @property
-    def store_path(self) -> Path:
-        """The SQLite file of the embedded store."""
-        return self.data_dir / "diagioi.sqlite"

@@ -52,13 +52,15 @@ class UnitSet:
 
     @cached_property
     def version(self) -> str:
-        """Content hash of geometries and figures: changes whenever the data changes."""
-        digest = hashlib.sha1()
-        digest.update(",".join(self.gdf.index).encode())
-        for column in ("name", "kind", "population", "official_area_km2", "mountainous"):
-            digest.update(pd.util.hash_pandas_object(self.gdf[column], index=False).values.tobytes())
-        digest.update(b"".join(shapely.to_wkb(self.gdf.geometry.values, output_dimension=2)))
-        return digest.hexdigest()[:16]
+        """Content hash of the dataset: every attribute column and every geometry (WKB).
+
+        Any change to a value that can change a figure or a threshold — code, name, kind,
+        district, province, population (and its year/source), official area, region flags,
+        ethnic-minority share, or a column added later — gives another version. Values are
+        hashed in a canonical text form (see :func:`dataset_version`), so the same content
+        read back from a store with other dtypes hashes the same.
+        """
+        return dataset_version(self.gdf)
 
     @cached_property
     def lookup(self) -> "UnitLookup":
@@ -157,6 +159,42 @@ class UnitLookup:
     red_river_delta: dict
     ethnic_minority_share: dict  # NaN → None
     population_source: dict
+
+
+def _canonical(value) -> str:
+    """One text form per value: missing → "null", numbers by their float repr, text as JSON."""
+    import json
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "null"
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        return "null" if math.isnan(number) else repr(number)
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def dataset_version(gdf: gpd.GeoDataFrame) -> str:
+    """Content hash (16 hex digits) of a units frame: codes, every attribute column, geometries.
+
+    Columns are taken in sorted order with their names, so the hash does not depend on the
+    column order of the source file; the row order (the codes) is part of the content.
+    """
+    digest = hashlib.sha256(b"diagioi-units-v2\n")
+    digest.update("\x1f".join(map(str, gdf.index)).encode())
+    geometry_name = gdf.geometry.name
+    for column in sorted(str(c) for c in gdf.columns if c != geometry_name):
+        digest.update(b"\x1e" + column.encode() + b"\x1d")
+        digest.update("\x1f".join(_canonical(v) for v in gdf[column].tolist()).encode())
+    digest.update(b"\x1e")
+    for wkb in shapely.to_wkb(gdf.geometry.values, output_dimension=2):
+        digest.update(len(wkb).to_bytes(8, "little") if wkb is not None else b"\xff" * 8)
+        if wkb is not None:
+            digest.update(wkb)
+    return digest.hexdigest()[:16]
 
 
 def build_lookup(gdf: gpd.GeoDataFrame) -> UnitLookup:

@@ -26,7 +26,7 @@ def read_health(service: ServiceDep) -> HealthPublic:
         version=_package_version(), units=len(service.units), units_version=service.units.version,
         units_name=active.name if active else service.units.source, sample_data=service.sample_data,
         scenarios=len(service.store.list_scenarios()), layer_versions=service.layer_versions(),
-        store=f"sqlite:{service.settings.store_path}", basemap_url=service.settings.basemap_url,
+        store=service.store.describe(), basemap_url=service.settings.basemap_url,
     )
 
 
