@@ -49,6 +49,39 @@ def _read(path: Path, **fields):
         return read_units(path, **fields)
 
 
+TableOpt = Annotated[Optional[Path], typer.Option("--table", help="population/area table (.xlsx or .csv) to join")]
+SheetOpt = Annotated[Optional[str], typer.Option("--sheet", help="sheet of the --table workbook (default: the first)")]
+JoinOnOpt = Annotated[str, typer.Option("--join-on", help="join the table by code or by name (within district/province)")]
+TableColumnOpt = Annotated[Optional[list[str]], typer.Option(
+    "--table-column", help="FIELD=HEADER for a table column not found by its header, e.g. population='Dân số 2024'")]
+FlagsOpt = Annotated[Optional[Path], typer.Option("--flags", help="table of region flags (miền núi, biên giới, hải đảo, "
+                                                                  "ĐBSH, tỷ lệ DTTS) joined like --table")]
+YearOpt = Annotated[Optional[int], typer.Option("--population-year", help="year of the table's population figures")]
+
+
+def _join_tables(unit_set, table, sheet, join_on, table_columns, flags, population_year):
+    """Join the population table and the flags table; returns the unit set and the join reports."""
+    from diagioi.geo.tables import FLAG_FIELDS, join_table, read_table
+
+    columns = {}
+    for item in table_columns or []:
+        if "=" not in item:
+            raise DiagioiError(f"--table-column {item!r} is not FIELD=HEADER",
+                               hint="e.g. --table-column population='Dân số 2024'")
+        key, header = item.split("=", 1)
+        columns[key.strip()] = header.strip()
+    reports = {}
+    if table is not None:
+        unit_set, report = join_table(unit_set, read_table(table, sheet=sheet, columns=columns), join_on=join_on,
+                                      population_year=population_year)
+        reports["join"] = report
+    if flags is not None:
+        unit_set, report = join_table(unit_set, read_table(flags, columns=columns), join_on=join_on,
+                                      fields=list(FLAG_FIELDS))
+        reports["flags_join"] = report
+    return unit_set, reports
+
+
 def _fields(code_field, name_field, kind_field, population_field, area_field, crs, encoding, layer, no_repair):
     return dict(code_field=code_field, name_field=name_field, kind_field=kind_field,
                 population_field=population_field, area_field=area_field, crs=crs, encoding=encoding,
@@ -76,11 +109,15 @@ def units(
     layer: Annotated[Optional[str], typer.Option(help="layer name in a GeoPackage")] = None,
     no_repair: Annotated[bool, typer.Option("--no-repair", help="refuse invalid geometries instead of repairing")] = False,
     plane_area: Annotated[bool, typer.Option("--plane-area", help="also give the area in the VN-2000 TM-3 plane")] = False,
+    table_path: TableOpt = None, sheet: SheetOpt = None, join_on: JoinOnOpt = "code",
+    table_column: TableColumnOpt = None, flags: FlagsOpt = None, population_year: YearOpt = None,
 ) -> None:
     """List the units of a layer with computed (geodesic) and official area, population and density."""
     try:
         unit_set = _read(file, **_fields(code_field, name_field, kind_field, population_field, area_field,
                                          crs, encoding, layer, no_repair))
+        unit_set, join_reports = _join_tables(unit_set, table_path, sheet, join_on, table_column, flags,
+                                                population_year)
         records = unit_set.to_records()
         if plane_area:
             plane = unit_set.plane_area_km2()
@@ -92,6 +129,7 @@ def units(
         payload = {"source": str(file), "crs": unit_set.source_crs,
                    "area_source": "computed: geodesic area on the WGS 84 ellipsoid (pyproj Geod)",
                    "units": records, "issues": [i.to_dict() for i in unit_set.issues]}
+        payload.update({key: report.to_dict() for key, report in join_reports.items()})
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         return
     table = Table(title=f"{file.name}: {len(records)} units (area: geodesic WGS 84; density on official area when known)")
@@ -103,6 +141,16 @@ def units(
         table.add_row(r["code"], r["name"], r["kind"], _fmt(r["area_km2"]), _fmt(r["official_area_km2"]),
                       _fmt(r["area_difference_pct"], 1) + flag, _fmt(r["population"]), _fmt(r["density"], 1))
     out.print(table)
+    sources = {}
+    for r in records:
+        key = (r["population_source"] or "không có", r["population_year"])
+        sources[key] = sources.get(key, 0) + 1
+    for (source, year), count in sources.items():
+        console.print(f"Dân số: {source}" + (f", năm {year}" if year else ", năm không rõ") + f" — {count} đơn vị",
+                      highlight=False)
+    for report in join_reports.values():
+        for line in report.lines_vi():
+            console.print(line, highlight=False)
     if unit_set.issues:
         console.print(f"{len(unit_set.issues)} issue(s) found while loading:")
         for issue in unit_set.issues[:30]:

@@ -130,6 +130,7 @@ class UnitSet:
                 "area_differs": bool(d is not None and abs(d) > AREA_MISMATCH_PCT),
                 "population": None if _num(row["population"]) is None else int(row["population"]),
                 "population_year": None if _num(row["population_year"]) is None else int(row["population_year"]),
+                "population_source": row["population_source"] if isinstance(row["population_source"], str) else None,
                 "density": None if _num(density.at[code]) is None else round(float(density.at[code]), 1),
                 "mountainous": bool(row["mountainous"]),
             })

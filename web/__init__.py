@@ -11,3 +11,16 @@ from pathlib import Path
 def web_dir() -> Path:
     """The folder holding ``index.html`` and ``vendor/``, wherever the package is installed."""
     return Path(str(files(__name__)))
+
+
+def write_i18n() -> list[Path]:
+    """Write ``i18n/<lang>.json`` from the one language catalogue (:mod:`diagioi.geo.i18n`)."""
+    from diagioi.geo.i18n import LANGUAGES, web_copy_text
+
+    written = []
+    for lang in LANGUAGES:
+        path = web_dir() / "i18n" / f"{lang}.json"
+        path.write_text(web_copy_text(lang), encoding="utf-8")
+        written.append(path)
+    return written
+
