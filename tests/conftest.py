@@ -74,3 +74,16 @@ def grid_units(grid_path):
     from diagioi.geo.io import read_units
 
     return read_units(grid_path)
+
+
+def grid_box(x0: float, y0: float, x1: float, y1: float):
+    """A box in metres from the 3×3 grid's south-west corner (TM-3 plane), densified, in EPSG:4326."""
+    box = shapely.segmentize(shapely.box(ORIGIN_E + x0, ORIGIN_N + y0, ORIGIN_E + x1, ORIGIN_N + y1), 50.0)
+    transformer = Transformer.from_crs(TM3_105_45, "EPSG:4326", always_xy=True)
+    return shapely.transform(box, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+@pytest.fixture(name="grid_box")
+def grid_box_fixture():
+    """:func:`grid_box` for tests that draw on the grid: ``grid_box(500, 500, 1500, 1500)``."""
+    return grid_box
