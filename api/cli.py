@@ -109,6 +109,8 @@ def units(
     layer: Annotated[Optional[str], typer.Option(help="layer name in a GeoPackage")] = None,
     no_repair: Annotated[bool, typer.Option("--no-repair", help="refuse invalid geometries instead of repairing")] = False,
     plane_area: Annotated[bool, typer.Option("--plane-area", help="also give the area in the VN-2000 TM-3 plane")] = False,
+    plane_crs: Annotated[Optional[str], typer.Option(
+        "--plane-crs", help="measure the plane area in this projected CRS instead of each province's TM-3 zone")] = None,
     table_path: TableOpt = None, sheet: SheetOpt = None, join_on: JoinOnOpt = "code",
     table_column: TableColumnOpt = None, flags: FlagsOpt = None, population_year: YearOpt = None,
 ) -> None:
@@ -119,9 +121,19 @@ def units(
         unit_set, join_reports = _join_tables(unit_set, table_path, sheet, join_on, table_column, flags,
                                                 population_year)
         records = unit_set.to_records()
-        if plane_area:
-            plane = unit_set.plane_area_km2()
-            for record in records:
+        if plane_crs:
+            from diagioi.geo.crs import require_crs
+
+            plane_obj = require_crs(plane_crs, source="--plane-crs")
+            zones = {code: (plane_crs, "--plane-crs") for code in unit_set.gdf.index}
+            plane = unit_set.plane_area_km2(plane_obj) if plane_area else None
+        else:
+            frame = unit_set.plane_crs()
+            zones = dict(zip(frame.index, zip(frame["plane_crs"], frame["plane_crs_basis"])))
+            plane = unit_set.plane_area_km2() if plane_area else None
+        for record in records:
+            record["plane_crs"], record["plane_crs_basis"] = zones[record["code"]]
+            if plane is not None:
                 record["plane_area_km2"] = round(float(plane[record["code"]]), 4)
     except DiagioiError as error:
         _fail(error)

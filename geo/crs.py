@@ -26,17 +26,6 @@ TM3_ZONES: dict[float, int] = {
     108.0: 5898, 108.25: 9217, 108.5: 9218, 102.0: 5896,
 }
 
-# Provincial central meridians of VN-2000 (Circular 973/2001/TT-TCĐC), for the provinces whose data we
-# ship tests with; other provinces fall back to the zone nearest to the layer's centre.
-PROVINCE_MERIDIANS: dict[str, float] = {
-    "bac kan": 106.5,
-    "thai nguyen": 106.5,
-    "bac giang": 107.0,
-    "bac ninh": 105.5,
-    "ha noi": 105.0,
-}
-
-
 def require_crs(crs, *, source: str = "layer") -> CRS:
     """Return the CRS as a pyproj CRS, or raise MissingCRSError naming the source."""
     if crs is None:
@@ -72,19 +61,23 @@ def from_wgs84(geometries: np.ndarray, crs: CRS) -> np.ndarray:
     return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
-def tm3_crs_for(province: str | None = None, *, lon: float | None = None) -> CRS:
-    """The VN-2000 TM-3 plane of a province (by name), or of the zone nearest to a longitude."""
-    from .text import fold
+def tm3_crs_for(province: str | None = None, *, lon: float | None = None, post_2025: bool = False) -> CRS:
+    """The VN-2000 TM-3 plane of a province (official table in geo.tm3), or of the zone nearest to a longitude."""
+    return CRS.from_epsg(tm3_zone(province, lon=lon, post_2025=post_2025)[0])
 
-    if province:
-        key = fold(province).removeprefix("tinh ").removeprefix("thanh pho ").strip()
-        if key in PROVINCE_MERIDIANS:
-            return CRS.from_epsg(TM3_ZONES[PROVINCE_MERIDIANS[key]])
+
+def tm3_zone(province: str | None = None, *, lon: float | None = None, post_2025: bool = False) -> tuple[int, str]:
+    """EPSG code of the province's TM-3 zone and how it was chosen (``plane_crs_basis``)."""
+    from .tm3 import zone_for
+
+    meridian, basis = zone_for(province, lon=lon, post_2025=post_2025)
+    if meridian is not None:
+        return TM3_ZONES[meridian], basis
     if lon is None:
         raise UnknownCRSError(f"no VN-2000 TM-3 zone known for province {province!r}",
                               hint="pass the plane explicitly, e.g. --plane-crs EPSG:9210")
     meridian = min(TM3_ZONES, key=lambda m: abs(m - lon))
-    return CRS.from_epsg(TM3_ZONES[meridian])
+    return TM3_ZONES[meridian], f"{basis}; dùng múi TM-3 gần nhất với kinh độ của đơn vị"
 
 
 def local_equal_area_crs(bounds: tuple[float, float, float, float]) -> CRS:

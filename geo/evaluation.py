@@ -239,7 +239,8 @@ class Evaluation:
                          "confirmed": self.ruleset.confirmed},
             "units_source": self.units.source,
             "units_version": self.units.version,
-            "new_units": [r.to_json() for r in self.new_unit_results()],
+            "new_units": [{**r.to_json(), "plane_crs": self.units.plane_crs_of(r.members)}
+                          for r in self.new_unit_results()],
             "totals": self.totals,
             "warnings": self.warnings(),
         }

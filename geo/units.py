@@ -12,7 +12,6 @@ import pandas as pd
 import shapely
 
 from .area import plane_areas_km2
-from .crs import tm3_crs_for
 from .errors import NotFoundError
 from .validity import GeometryIssue
 
@@ -99,13 +98,49 @@ class UnitSet:
         area = self.gdf["official_area_km2"].where(self.gdf["official_area_km2"] > 0, self.gdf["area_km2"])
         return self.gdf["population"] / area
 
+    def plane_crs(self) -> pd.DataFrame:
+        """Per unit: ``plane_crs`` ("EPSG:9213"), the official TM-3 zone of its province, and ``plane_crs_basis``.
+
+        Zones come from the table of geo.tm3 (Circular 973/2001/TT-TCĐC); a layer without districts is
+        read as 2025 provinces. Units of a province not in the table use the zone nearest to them.
+        """
+        from .crs import tm3_zone
+
+        post_2025 = bool(len(self.gdf)) and self.gdf["district"].isna().all()
+        lons = shapely.get_x(shapely.centroid(self.gdf.geometry.values))
+        cache: dict = {}
+        codes, bases = [], []
+        for province, lon in zip(self.gdf["province"].tolist(), lons):
+            province = province if isinstance(province, str) else None
+            key = (province, None if province and not post_2025 else round(float(lon), 2))
+            if key not in cache:
+                try:
+                    epsg, basis = tm3_zone(province, lon=float(lon), post_2025=post_2025)
+                    cache[key] = (f"EPSG:{epsg}", basis)
+                except Exception:  # empty geometry: no centroid, no zone
+                    cache[key] = (None, "không xác định được múi")
+            codes.append(cache[key][0])
+            bases.append(cache[key][1])
+        return pd.DataFrame({"plane_crs": codes, "plane_crs_basis": bases}, index=self.gdf.index)
+
     def plane_area_km2(self, crs=None) -> pd.Series:
-        """Area in the VN-2000 TM-3 plane of the province (or the given projected CRS)."""
-        if crs is None:
-            lon = float(self.gdf.geometry.union_all().centroid.x) if len(self.gdf) else 105.0
-            province = self.gdf["province"].mode().iat[0] if self.gdf["province"].notna().any() else None
-            crs = tm3_crs_for(province, lon=lon)
-        return pd.Series(plane_areas_km2(self.gdf.geometry.values, crs), index=self.gdf.index)
+        """Area in km² in each unit's VN-2000 TM-3 plane (:meth:`plane_crs`), or all in the given projected CRS."""
+        if crs is not None:
+            return pd.Series(plane_areas_km2(self.gdf.geometry.values, crs), index=self.gdf.index)
+        zones = self.plane_crs()["plane_crs"]
+        result = pd.Series(np.nan, index=self.gdf.index)
+        for zone, codes in zones.groupby(zones).groups.items():
+            result.loc[codes] = plane_areas_km2(self.gdf.geometry.loc[codes].values, zone)
+        return result
+
+    def plane_crs_of(self, codes) -> str | None:
+        """The TM-3 zone of a group of units (a new unit): the zone holding most of their area."""
+        codes = [c for c in codes if c in self.gdf.index]
+        if not codes:
+            return None
+        zones = self.plane_crs().loc[codes, "plane_crs"]
+        areas = self.gdf.loc[codes, "area_km2"].groupby(zones.values).sum()
+        return str(areas.idxmax()) if len(areas) else None
 
     def area_difference_pct(self) -> pd.Series:
         official = self.gdf["official_area_km2"]
