@@ -14,7 +14,7 @@ from starlette.routing import Match
 
 from .errors import add_exception_handlers
 from .middleware import BodySizeLimitMiddleware
-from .routes import analysis, exports, health, indicators, layers, scenarios, session, tiles, units
+from .routes import analysis, datasets, exports, health, indicators, layers, scenarios, session, tiles, units
 from .service import Service
 from .settings import Settings
 from .store import Store
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     # Unit lists and evaluations are verbose JSON (MBs for a country); tiles are small and compress well too.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    for module in (health, session, units, scenarios, exports, layers, indicators, tiles, analysis):
+    for module in (health, session, units, datasets, scenarios, exports, layers, indicators, tiles, analysis):
         app.include_router(module.router)
     _document_errors_as_served(app)
     _add_offline_docs(app, settings.web_dir / "vendor" / "swagger-ui")

@@ -111,6 +111,7 @@ class Service:
         self._layer_frames = _BoundedCache(16)
         self._units_geojson = _BoundedCache(8)
         self._units_bboxes = _BoundedCache(2)
+        self._unit_sets = _BoundedCache(4)   # datasets other than the default, by content hash
 
     # ------------------------------------------------------------------ start-up
     def _load_units(self) -> UnitSet:
@@ -225,74 +226,201 @@ class Service:
             return {code: (row.tolist() if ok else None) for code, row, ok in zip(bounds.index, values, valid)}
         return self._units_bboxes.get_or_build(self.units.version, build)
 
+    # ------------------------------------------------------------------ datasets
+    def units_for(self, version: str | None) -> UnitSet:
+        """The units of a stored dataset version (the default dataset for None)."""
+        current = self.units
+        if version is None or version == current.version:
+            return current
+        return self._unit_sets.get_or_build(version, lambda: self.store.load_units(version))
+
+    def dataset_of(self, record: ScenarioRecord) -> str:
+        """The dataset a stored scenario is built on (scenarios saved before datasets were recorded: the default)."""
+        return record.units_version or self.units.version
+
+    def datasets(self) -> list[dict[str, Any]]:
+        """Every stored dataset with how many scenarios are built on it."""
+        counts: dict[str, int] = {}
+        for record in self.store.list_scenarios():
+            version = self.dataset_of(record)
+            counts[version] = counts.get(version, 0) + 1
+        return [{**record.to_json(), "scenarios": counts.get(record.version, 0)}
+                for record in self.store.list_units_datasets()]
+
+    def dataset(self, version: str) -> dict[str, Any]:
+        record = self.store.get_units_dataset(version)
+        scenarios = sum(1 for r in self.store.list_scenarios() if self.dataset_of(r) == version)
+        return {**record.to_json(), "scenarios": scenarios}
+
+    def import_dataset(self, path: Path, *, name: str, source: str, data_date: str | None, activate: bool,
+                       actor: str) -> dict[str, Any]:
+        """Read a units file and keep it beside the other datasets (optionally as the default)."""
+        units = read_units(path)
+        record = self.store.put_units_dataset(units, name=name, source=source, data_date=data_date, actor=actor,
+                                              activate=activate)
+        self._unit_sets.put(units.version, units)
+        if activate:
+            self._switch_default(units, record.source)
+        return {**self.dataset(record.version),
+                "issues": [issue.to_dict() for issue in units.issues]}
+
+    def activate_dataset(self, version: str, *, actor: str) -> dict[str, Any]:
+        """Serve a stored dataset by default; stored scenarios stay on the dataset they were built on."""
+        units = self.units_for(version) if version != self.units.version else self.units
+        record = self.store.activate_units_dataset(version, actor=actor)
+        self._switch_default(units, record.source)
+        return self.dataset(version)
+
+    def _switch_default(self, units: UnitSet, source: str) -> None:
+        previous = self.units
+        self._unit_sets.put(previous.version, previous)
+        self.units = units
+        self.sample_data = source == SAMPLE_SOURCE
+        self.demo_folder = _demo_dir() if self.sample_data else None
+
     # ------------------------------------------------------------------ scenarios
     def _lock_for(self, scenario_id: str) -> threading.Lock:
         with self._locks_guard:
             return self._scenario_locks.setdefault(scenario_id, threading.Lock())
 
-    def parse_scenario(self, body: dict[str, Any]) -> Scenario:
-        """Validate a scenario body against the contract and the active units."""
+    def parse_scenario(self, body: dict[str, Any], units: UnitSet | None = None) -> Scenario:
+        """Validate a scenario body against the contract and its units (the default dataset if not given)."""
         scenario = Scenario.from_dict(body, source="request body")
-        unknown = [code for code in scenario.member_codes() if code not in self.units.gdf.index]
-        if unknown:
-            raise ScenarioError(
-                f"{len(unknown)} member code(s) are not units of the active dataset: "
-                + ", ".join(unknown[:10]) + ("…" if len(unknown) > 10 else ""),
-                hint="use unit codes from GET /api/units (text, leading zeros kept)",
-                context={"unknown_codes": unknown, "units_version": self.units.version})
+        (units or self.units).require_codes(scenario.member_codes())
         return scenario
 
-    def evaluate(self, scenario: Scenario):
+    def evaluate(self, scenario: Scenario, units: UnitSet | None = None):
         from diagioi.geo.evaluation import evaluate
 
-        return evaluate(self.units, scenario)
+        return evaluate(units or self.units, scenario)
 
     def evaluation(self, record: ScenarioRecord):
-        """The evaluation of a stored scenario version (cached; built once per version)."""
-        key = (record.scenario_id, record.version, self.units.version)
+        """The evaluation of a stored scenario version on its own dataset (cached; built once per version)."""
+        units = self.units_for(self.dataset_of(record))
+        key = (record.scenario_id, record.version, units.version)
         return self._evaluations.get_or_build(
-            key, lambda: self.evaluate(self.parse_scenario(record.body)))
+            key, lambda: self.evaluate(self.parse_scenario(record.body, units), units))
+
+    def _requested_dataset(self, body: dict[str, Any], *, current: str | None) -> UnitSet:
+        """The dataset a body is built on: its ``dataset`` field, else the stored one, else the default."""
+        requested = body.get("dataset")
+        if current is not None and requested not in (None, current):
+            raise ScenarioError(
+                f"this scenario is built on dataset {current}; a save cannot move it to {requested}",
+                hint=f"move it explicitly with POST /api/scenarios/{{id}}/migrate (it reports units that no "
+                     f"longer exist), or leave \"dataset\" out",
+                context={"dataset": current, "requested_dataset": requested})
+        version = current or requested
+        if version is None:
+            return self.units
+        if not isinstance(version, str):
+            raise ScenarioError("\"dataset\" must be the version (content hash) of a stored units dataset",
+                                hint="list them with GET /api/datasets", context={"dataset": version})
+        try:
+            return self.units_for(version)
+        except NotFoundError as error:
+            raise ScenarioError(f"no units dataset {version!r} in the store", hint="list them with GET /api/datasets",
+                                context={"dataset": version}) from error
+
+    @staticmethod
+    def _on_dataset(scenario: Scenario, units: UnitSet) -> dict[str, Any]:
+        body = scenario.to_dict()
+        body["dataset"] = units.version
+        return body
 
     def create_scenario(self, body: dict[str, Any], *, actor: str) -> ScenarioRecord:
-        scenario = self.parse_scenario(body)
-        evaluation = self.evaluate(scenario)
-        record = self.store.create_scenario(scenario.to_dict(), actor=actor, base_data_version=self.units.version)
-        self._evaluations.put((record.scenario_id, record.version, self.units.version), evaluation)
+        units = self._requested_dataset(body, current=None)
+        scenario = self.parse_scenario(body, units)
+        evaluation = self.evaluate(scenario, units)
+        record = self.store.create_scenario(self._on_dataset(scenario, units), actor=actor,
+                                            base_data_version=units.version)
+        self._evaluations.put((record.scenario_id, record.version, units.version), evaluation)
         return record
 
     def update_scenario(self, scenario_id: str, body: dict[str, Any], *, expected_version: int,
                         actor: str) -> ScenarioRecord:
-        scenario = self.parse_scenario(body)
         with self._lock_for(scenario_id):
-            self._require_version(scenario_id, expected_version)
-            evaluation = self.evaluate(scenario)
-            record = self.store.update_scenario(scenario_id, scenario.to_dict(), expected_version=expected_version,
-                                                actor=actor, base_data_version=self.units.version)
-        self._evaluations.put((record.scenario_id, record.version, self.units.version), evaluation)
+            current = self._require_version(scenario_id, expected_version)
+            units = self._requested_dataset(body, current=self.dataset_of(current))
+            scenario = self.parse_scenario(body, units)
+            evaluation = self.evaluate(scenario, units)
+            record = self.store.update_scenario(scenario_id, self._on_dataset(scenario, units),
+                                                expected_version=expected_version, actor=actor,
+                                                base_data_version=units.version)
+        self._evaluations.put((record.scenario_id, record.version, units.version), evaluation)
         return record
 
     def delete_scenario(self, scenario_id: str, *, expected_version: int | None, actor: str) -> None:
         with self._lock_for(scenario_id):
+            record = self.store.get_scenario(scenario_id)
             self.store.delete_scenario(scenario_id, expected_version=expected_version, actor=actor,
-                                       base_data_version=self.units.version)
+                                       base_data_version=self.dataset_of(record))
 
     def reassign(self, scenario_id: str, assignments: dict[str, str | None], *, expected_version: int,
                  actor: str) -> ReassignOutcome:
         """Move units between new units of a stored scenario; only touched new units are recomputed."""
-        unknown = [code for code in assignments if code not in self.units.gdf.index]
-        if unknown:
-            raise ScenarioError(f"unit code(s) not in the active dataset: {', '.join(unknown[:10])}",
-                                hint="use unit codes from GET /api/units (text, leading zeros kept)",
-                                context={"unknown_codes": unknown})
         with self._lock_for(scenario_id):
             record = self._require_version(scenario_id, expected_version)
+            units = self.units_for(self.dataset_of(record))
+            units.require_codes(list(assignments))
             evaluation = self.evaluation(record)
             new_evaluation, changed_ids = evaluation.reassign(assignments)
-            body = new_evaluation.scenario.to_dict()
+            body = self._on_dataset(new_evaluation.scenario, units)
             new_record = self.store.update_scenario(scenario_id, body, expected_version=expected_version,
-                                                    actor=actor, base_data_version=self.units.version)
-        self._evaluations.put((scenario_id, new_record.version, self.units.version), new_evaluation)
+                                                    actor=actor, base_data_version=units.version)
+        self._evaluations.put((scenario_id, new_record.version, units.version), new_evaluation)
         return ReassignOutcome(new_record, new_evaluation, list(changed_ids))
+
+    def migrate_scenario(self, scenario_id: str, *, expected_version: int, target: str | None, dry_run: bool,
+                         actor: str) -> dict[str, Any]:
+        """Move a stored scenario onto another dataset (the default one unless ``target`` names one).
+
+        Member codes the target dataset no longer has are taken out of their new units and
+        reported; members whose figures changed are listed with before/after. ``dry_run``
+        reports without saving.
+        """
+        with self._lock_for(scenario_id):
+            record = self._require_version(scenario_id, expected_version)
+            source_version = self.dataset_of(record)
+            old_units = self.units_for(source_version)
+            try:
+                new_units = self.units_for(target or self.units.version)
+            except NotFoundError as error:
+                raise ScenarioError(f"no units dataset {target!r} in the store", hint="list them with GET /api/datasets",
+                                    context={"dataset": target}) from error
+            body = dict(record.body)
+            body.pop("dataset", None)
+            scenario = Scenario.from_dict(body, source="stored scenario")
+            new_index = new_units.gdf.index
+            removed, changed = [], []
+            old = old_units.lookup
+            fresh = new_units.lookup
+            for unit in scenario.new_units:
+                for code in unit.members:
+                    if code not in new_index:
+                        removed.append({"code": code, "name": old.name.get(code), "new_unit_id": unit.id,
+                                        "new_unit_name": unit.name})
+                        continue
+                    before = {"name": old.name.get(code), "population": old.population.get(code),
+                              "area_km2": round(old.area_km2.get(code, 0.0), 4)}
+                    after = {"name": fresh.name.get(code), "population": fresh.population.get(code),
+                             "area_km2": round(fresh.area_km2.get(code, 0.0), 4)}
+                    if before != after:
+                        changed.append({"code": code, "new_unit_id": unit.id, "before": before, "after": after})
+            if removed:
+                gone = {item["code"] for item in removed}
+                scenario, _ = scenario.with_assignments({code: None for code in gone})
+            report = {"scenario_id": scenario_id, "from_dataset": source_version, "to_dataset": new_units.version,
+                      "removed_units": removed, "changed_units": changed, "saved": False,
+                      "version": record.version}
+            if dry_run or source_version == new_units.version:
+                return report
+            evaluation = self.evaluate(scenario, new_units)
+            new_record = self.store.update_scenario(scenario_id, self._on_dataset(scenario, new_units),
+                                                    expected_version=expected_version, actor=actor,
+                                                    base_data_version=new_units.version)
+        self._evaluations.put((scenario_id, new_record.version, new_units.version), evaluation)
+        return {**report, "saved": True, "version": new_record.version}
 
     @staticmethod
     def reassign_result(outcome: ReassignOutcome) -> dict[str, Any]:
@@ -359,7 +487,7 @@ class Service:
         from diagioi.layers.indicators import compute_indicators
 
         frames, versions = self.layer_frames()
-        version = f"{record.scenario_id}.{record.version}.{self.units.version}.{_layers_token(versions)}"
+        version = f"{record.scenario_id}.{record.version}.{self.dataset_of(record)}.{_layers_token(versions)}"
 
         def build() -> pd.DataFrame:
             areas = self.evaluation(record).new_units_gdf()
@@ -378,7 +506,7 @@ class Service:
         if layer_id.startswith(SCENARIO_LAYER_PREFIX):
             scenario_id = layer_id[len(SCENARIO_LAYER_PREFIX):]
             record = self.store.get_scenario(scenario_id)
-            version = f"{record.version}.{self.units.version}"
+            version = f"{record.version}.{self.dataset_of(record)}"
             return self._sources.get_or_build((layer_id, version), lambda: self._scenario_source(record, version))
         try:
             kind = LayerKind(layer_id)

@@ -91,6 +91,7 @@ class Scenario:
     description: str | None = None
     parent: Parent | None = None
     context: dict = field(default_factory=dict)  # defaults for new-unit flags, e.g. {"mountainous": true}
+    dataset: str | None = None  # content hash (UnitSet.version) of the units dataset it was built on
 
     # ---- conversions -------------------------------------------------------------------
     @classmethod
@@ -98,10 +99,10 @@ class Scenario:
         if not isinstance(data, dict):
             raise InputError(f"{source}: a scenario is a JSON object, got {type(data).__name__}",
                              hint='start from {"name": "...", "new_units": [...]}')
-        unknown = set(data) - {"name", "new_units", "regime", "description", "parent", "context", "id", "version"}
+        unknown = set(data) - {"name", "new_units", "regime", "description", "parent", "context", "id", "version", "dataset"}
         if unknown:
             raise InputError(f"{source}: unknown key(s) {sorted(unknown)}",
-                             hint="allowed: name, description, regime, parent, context, new_units")
+                             hint="allowed: name, description, regime, dataset, parent, context, new_units")
         name = data.get("name")
         if not isinstance(name, str) or not name.strip():
             raise InputError(f"{source}: the scenario needs a non-empty \"name\"", hint='add "name": "..."')
@@ -133,14 +134,21 @@ class Scenario:
         context = data.get("context") or {}
         if not isinstance(context, dict):
             raise InputError(f"{source}: \"context\" must be an object", hint='e.g. {"mountainous": true}')
+        dataset = data.get("dataset")
+        if dataset is not None and (not isinstance(dataset, str) or not dataset.strip()):
+            raise InputError(f"{source}: \"dataset\" must be the version (content hash) of a units dataset",
+                             hint="leave it out, or copy it from GET /api/datasets", context={"dataset": dataset})
         return cls(name=name.strip(), new_units=tuple(new_units), regime=str(data.get("regime") or DEFAULT_REGIME),
-                   description=data.get("description"), parent=parent, context=dict(context))
+                   description=data.get("description"), parent=parent, context=dict(context),
+                   dataset=dataset.strip() if dataset else None)
 
     def to_dict(self) -> dict:
         data: dict = {"name": self.name}
         if self.description:
             data["description"] = self.description
         data["regime"] = self.regime
+        if self.dataset:
+            data["dataset"] = self.dataset
         if self.parent is not None:
             data["parent"] = self.parent.to_dict()
         if self.context:

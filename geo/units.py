@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -12,7 +13,7 @@ import pandas as pd
 import shapely
 
 from .area import plane_areas_km2
-from .errors import NotFoundError
+from .errors import UnknownUnitError
 from .validity import GeometryIssue
 
 UNIT_COLUMNS = [
@@ -78,20 +79,20 @@ class UnitSet:
         return list(self.gdf.index)
 
     def unit(self, code: str) -> pd.Series:
-        try:
-            return self.gdf.loc[code]
-        except KeyError:
-            raise NotFoundError(f"unit {code!r} is not in {self.source or 'the units layer'}",
-                                hint="use the GSO code as text, with leading zeros (e.g. '01840')",
-                                context={"unit_code": code}) from None
+        self.require_codes([code])
+        return self.gdf.loc[code]
 
     def require_codes(self, codes) -> None:
-        missing = [c for c in codes if c not in self.gdf.index]
+        """Raise :class:`UnknownUnitError` naming every code (text, leading zeros) the dataset lacks."""
+        index = self.gdf.index
+        missing = list(dict.fromkeys(str(c) for c in codes if c not in index))
         if missing:
-            raise NotFoundError(f"{len(missing)} unit code(s) not in {self.source or 'the units layer'}: "
-                                + ", ".join(missing[:10]) + ("…" if len(missing) > 10 else ""),
-                                hint="check the codes (text, leading zeros kept) against `diagioi units FILE`",
-                                context={"missing_codes": missing})
+            raise UnknownUnitError(
+                f"{len(missing)} unit code(s) not in {os.path.basename(self.source) or 'the units layer'}: "
+                + ", ".join(missing[:10]) + ("…" if len(missing) > 10 else ""),
+                hint="use unit codes of this dataset (GET /api/units or `diagioi units FILE`; "
+                     "text, leading zeros kept)",
+                context={"unknown_codes": missing, "units_version": self.version})
 
     def density(self) -> pd.Series:
         """People per km² on the official area where known, else the computed one."""
