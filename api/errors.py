@@ -73,7 +73,27 @@ async def _diagioi_error_handler(request: Request, error: DiagioiError) -> JSONR
     return JSONResponse(_jsonable(error.to_dict()), status_code=status)
 
 
+def _scenario_body_problems(request: Request, error: RequestValidationError) -> JSONResponse | None:
+    """A scenario body is described in the words of the scenario contract (which new unit, which field)."""
+    from diagioi.geo.contract import Scenario, describe_errors
+
+    field = getattr(request.scope.get("route"), "body_field", None)
+    model = getattr(getattr(field, "field_info", None), "annotation", None)
+    errors = error.errors()
+    if not (isinstance(model, type) and issubclass(model, Scenario)) or not errors or any(
+            tuple(e.get("loc", ()))[:1] != ("body",) or e.get("type") == "json_invalid" for e in errors):
+        return None
+    stripped = [{**e, "loc": tuple(e["loc"])[1:]} for e in errors]
+    problems = describe_errors(stripped, error.body, source="request body")
+    detail = "; ".join(p["problem"] for p in problems)
+    return error_response(422, detail, problems[0]["hint"],
+                          {"errors": [{k: p[k] for k in ("location", "problem", "hint")} for p in problems]})
+
+
 async def _validation_error_handler(request: Request, error: RequestValidationError) -> JSONResponse:
+    scenario_response = _scenario_body_problems(request, error)
+    if scenario_response is not None:
+        return scenario_response
     problems = []
     for item in error.errors():
         if item.get("type") == "json_invalid":  # loc is ("body", character offset)

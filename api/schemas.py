@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from diagioi.geo.contract import Scenario, contract_problem
+
 
 # --------------------------------------------------------------------------- errors
 class ErrorBody(BaseModel):
@@ -41,51 +43,8 @@ class HealthPublic(BaseModel):
 
 
 # --------------------------------------------------------------------------- scenarios
-class ParentIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    name: str | None = None
-    kind: str = Field(description="province|central_city|provincial_city|city_of_central_city|town|district|"
-                                  "urban_district")
-
-
-class ContextIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    mountainous: bool | None = None
-    border: bool | None = None
-    central_city: bool | None = None
-
-
-class NewUnitIn(BaseModel):
-    """One new unit of a scenario: the old units (members) it is made of."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str | None = Field(None, description="new_unit_id; generated (n1, n2…) when absent")
-    name: str = Field(description="Name of the new unit, e.g. 'Phường Đức Xuân'")
-    kind: str = Field("commune", description="ward|commune|township|special_zone (or phuong|xa|thi_tran|dac_khu); "
-                                             "commune when absent, as in scenario files")
-    members: list[str] = Field(default_factory=list, description="Unit codes (text, leading zeros kept)")
-    mountainous: bool | None = None
-    locked: bool = False
-    geometry: dict[str, Any] | None = Field(None, description="Optional drawn GeoJSON geometry (EPSG:4326)")
-
-
-class ScenarioCreate(BaseModel):
-    """A scenario as in the contract (file JSON/YAML and API body)."""
-
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "name": "Bắc Kạn city 2025", "regime": "R76",
-        "parent": {"name": "Thành phố Bắc Kạn", "kind": "provincial_city"},
-        "new_units": [{"id": "n1", "name": "Phường Đức Xuân", "kind": "ward", "members": ["01840", "01834"]}],
-    }]})
-    name: str = Field(min_length=1)
-    description: str | None = None
-    regime: str = Field("R76", description="Built-in standards regime: R76 (2025 round, default) | R1211 | R112 "
-                                           "| R35 (aliases such as '76/2025' accepted; rule files are CLI-only)")
-    dataset: str | None = Field(None, description="Version (content hash) of the units dataset the scenario is "
-                                                  "built on (GET /api/datasets); the default dataset when left out")
-    parent: ParentIn | None = None
-    context: ContextIn | None = None
-    new_units: list[NewUnitIn] = Field(default_factory=list)
+class ScenarioCreate(Scenario):
+    """A scenario as in the contract (docs/contract/scenario.schema.json): the file JSON/YAML is the body."""
 
     @field_validator("regime")
     @classmethod
@@ -96,11 +55,11 @@ class ScenarioCreate(BaseModel):
 
         names = ", ".join(entry["id"] for entry in RuleSet.available())
         if regime.strip().lower().endswith((".yaml", ".yml")):
-            raise ValueError(f"rules files cannot be named over the API; use one of {names}")
+            raise contract_problem("rules files cannot be named over the API", f"use one of {names}")
         try:
             RuleSet.load(regime)
         except RuleSetError:
-            raise ValueError(f"unknown standards regime {regime!r}; use one of {names}") from None
+            raise contract_problem(f"unknown standards regime {regime!r}", f"use one of {names}") from None
         return regime
 
 
@@ -120,7 +79,8 @@ class ScenarioPublic(BaseModel):
     default_units_version: str | None = Field(None, description="The dataset the service serves by default")
     created_at: str
     updated_at: str
-    scenario: dict[str, Any] = Field(description="The scenario JSON (contract shape)")
+    scenario: dict[str, Any] = Field(description="The scenario in its canonical form "
+                                                 "(docs/contract/scenario.schema.json)")
     tilejson: str = Field(description="URL of the scenario's TileJSON")
 
 

@@ -410,8 +410,20 @@ class Service:
             if removed:
                 gone = {item["code"] for item in removed}
                 scenario, _ = scenario.with_assignments({code: None for code in gone})
+            # Codes named elsewhere (the parent's scope, per-unit flags) that the target lacks go too.
+            data = scenario.to_dict()
+            scope = (data.get("parent") or {}).get("scope") or {}
+            removed_scope = [code for code in scope.get("codes", []) if code not in new_index]
+            if removed_scope:
+                scope["codes"] = [code for code in scope["codes"] if code in new_index]
+            removed_flags = [code for code in (data.get("unit_flags") or {}) if code not in new_index]
+            for code in removed_flags:
+                del data["unit_flags"][code]
+            if removed_scope or removed_flags:
+                scenario = Scenario.from_dict(data, source="stored scenario")
             report = {"scenario_id": scenario_id, "from_dataset": source_version, "to_dataset": new_units.version,
-                      "removed_units": removed, "changed_units": changed, "saved": False,
+                      "removed_units": removed, "removed_scope_codes": removed_scope,
+                      "removed_unit_flags": removed_flags, "changed_units": changed, "saved": False,
                       "version": record.version}
             if dry_run or source_version == new_units.version:
                 return report

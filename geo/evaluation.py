@@ -200,9 +200,9 @@ class Evaluation:
         if parent is not None:
             figures = ParentFigures(kind=parent.kind, area_km2=area_basis, population=population,
                                     n_units=n_after, n_wards=by_kind_after.get("ward", 0),
-                                    mountainous=parent.mountainous or bool(self.scenario.context.get("mountainous")),
-                                    border=bool(self.scenario.context.get("border")),
-                                    red_river_delta=bool(self.scenario.context.get("red_river_delta")))
+                                    mountainous=parent.mountainous or bool(self.scenario.context.mountainous),
+                                    border=bool(self.scenario.context.border),
+                                    red_river_delta=bool(self.scenario.context.red_river_delta))
             results_parent = self.ruleset.check_parent(figures)
             totals["parent"] = {
                 "name": parent.name, "kind": parent.kind.value, "kind_vi": parent.kind.label_vi,
@@ -414,13 +414,15 @@ def _flags_for(units: UnitSet, scenario: Scenario, new_unit: NewUnit) -> dict:
         derived_share = sum(v * p for v, p in zip(shares, pops)) / sum(pops)
     else:
         derived_share = None
-    flags = {"ethnic_minority_share": scenario.context.get("ethnic_minority_share", derived_share)}
+    context = scenario.context
+    flags = {"ethnic_minority_share": (context.ethnic_minority_share if context.ethnic_minority_share is not None
+                                       else derived_share)}
     for name, value in derived.items():
         explicit = getattr(new_unit, name)
         if explicit is not None:
             flags[name] = explicit
-        elif name in scenario.context:
-            flags[name] = bool(scenario.context[name])
+        elif getattr(context, name) is not None:
+            flags[name] = getattr(context, name)
         else:
             flags[name] = value
     return flags

@@ -136,23 +136,13 @@ export class ScenarioSession {
     this.emit({ kind: "history" });
   }
 
-  /** The scenario body for PUT/POST: the contract's fields only. */
+  /**
+   * The scenario body for PUT/POST: the stored scenario (docs/contract/scenario.schema.json) as it is,
+   * so fields this page does not edit (flags, notes, parent scope, context, unit_flags, dataset) survive a save.
+   */
   body(overrides = {}) {
-    const s = this.scenario;
-    const body = {
-      name: s.name,
-      description: s.description ?? null,
-      regime: s.regime ?? "R76",
-      new_units: s.new_units.map((nu) => {
-        const out = { id: nu.id, name: nu.name, kind: nu.kind, members: [...nu.members], locked: Boolean(nu.locked) };
-        if (nu.mountainous !== undefined && nu.mountainous !== null) out.mountainous = nu.mountainous;
-        if (nu.geometry) out.geometry = nu.geometry;
-        return out;
-      }),
-    };
-    if (s.parent) body.parent = s.parent;
-    if (s.context) body.context = s.context;
-    return { ...body, ...overrides };
+    const { id, version, ...stored } = structuredClone(this.scenario); // id/version are the store's, not the scenario's
+    return { ...stored, ...overrides };
   }
 
   /** Save a changed scenario (mutate(body) edits a copy) and reload the figures. */

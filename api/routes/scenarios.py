@@ -34,7 +34,7 @@ def _public(record: ScenarioRecord, service) -> ScenarioPublic:
 
 
 def _body(model: ScenarioCreate) -> dict:
-    return model.model_dump(mode="json", exclude_none=True, exclude={"version"})
+    return model.to_dict()
 
 
 @router.get("", summary="List scenarios", response_model=ScenarioList)

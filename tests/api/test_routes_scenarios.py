@@ -138,3 +138,32 @@ def test_list_shows_scenarios_with_versions(client):
     assert listing["count"] == 2
     assert [(s["id"], s["name"], s["version"], s["new_units"]) for s in listing["data"]] == [
         (first["id"], "Một", 1, 2), (second["id"], "Hai", 1, 2)]
+
+
+FLAGGED_UNIT = {"id": "n1", "name": "Xã Nam", "kind": "commune", "members": ["00001", "00002", "00003"],
+                "mountainous": True, "border": True, "island": False, "central_city": False, "red_river_delta": True,
+                "note": "giữ nguyên khi lưu"}
+
+
+def test_a_saved_scenario_keeps_every_contract_field(client):
+    body = scenario_body(description="mô tả", parent={"name": "Thị xã Lưới", "kind": "town",
+                                                      "scope": {"codes": ["00001", "00002"]}},
+                         context={"mountainous": True, "ethnic_minority_share": 0.5},
+                         unit_flags={"00004": {"island": True}}, new_units=[FLAGGED_UNIT])
+    created = _create(client, **body)
+    assert created["scenario"] == body
+    updated = client.put(f"/api/scenarios/{created['id']}", json={**created["scenario"], "name": "Đổi tên",
+                                                                  "version": 1}, headers=AUTH)
+    assert updated.status_code == 200, updated.text
+    assert client.get(f"/api/scenarios/{created['id']}").json()["scenario"] == {**body, "name": "Đổi tên"}
+
+
+def test_an_undocumented_field_in_a_scenario_body_is_refused_naming_it(client):
+    unit = {**FLAGGED_UNIT, "colour": "red"}
+    response = client.post("/api/scenarios", json=scenario_body(new_units=[unit]), headers=AUTH)
+    assert response.status_code == 422
+    error = response.json()
+    assert error["detail"] == 'request body: new unit #1 (Xã Nam): unknown key "colour"'
+    assert error["hint"].startswith("allowed: ") and "red_river_delta" in error["hint"]
+    assert error["context"]["errors"][0]["location"] == "new_units.0.colour"
+    assert client.get("/api/scenarios").json()["count"] == 0

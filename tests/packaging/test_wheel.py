@@ -52,6 +52,18 @@ def test_the_wheel_installs_under_the_diagioi_namespace_only(wheel):
         assert asset in names
 
 
+def test_every_package_and_data_file_of_the_checkout_is_in_the_wheel(wheel):
+    """pyproject.toml lists the packages by hand (package-dir maps them under ``diagioi``): a new sub-package or
+    data file that is not listed would work in a checkout and be missing from an installed copy."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for folder in ("geo", "layers", "api"):
+        for path in (REPO / folder).rglob("*"):
+            if "__pycache__" in path.parts or not path.is_file():
+                continue
+            if path.suffix in (".py", ".json", ".yaml", ".yml", ".csv"):
+                assert f"diagioi/{path.relative_to(REPO).as_posix()}" in names, f"{path} is not in the wheel"
+
+
 def test_the_installed_package_is_imported_from_the_venv(installed, tmp_path):
     code = "import diagioi.web, diagioi.geo; print(diagioi.web.web_dir()); print(diagioi.geo.__file__)"
     run = subprocess.run([str(installed / "python"), "-c", code], capture_output=True, text=True, cwd=tmp_path,

@@ -256,3 +256,26 @@ def test_xlsx_export_downloads_and_opens(page, server, tmp_path):
     cells = [str(cell.value) for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row
              if cell.value is not None]
     assert any("Phường Xuất Thử" in value for value in cells)
+
+
+def test_a_browser_save_keeps_the_fields_the_page_does_not_edit(page, server):
+    first, second = two_neighbouring_units(server)
+    body = {
+        "name": "Giữ cờ vùng", "regime": "R1211",
+        "parent": {"name": "Thành phố Mẫu", "kind": "provincial_city", "scope": {"codes": [first["code"]]}},
+        "context": {"mountainous": True, "ethnic_minority_share": 0.4},
+        "unit_flags": {second["code"]: {"border": True}},
+        "new_units": [{"id": "n1", "name": "Xã Thử", "kind": "commune", "members": [first["code"]],
+                       "mountainous": True, "border": True, "island": False, "central_city": False,
+                       "red_river_delta": True, "note": "ghi chú của người lập"}],
+    }
+    with api_client(server) as client:
+        created = client.post("api/scenarios", json=body)
+        assert created.status_code == 201, created.text
+        scenario = created.json()
+        open_page(page, server, scenario["id"])
+        page.evaluate("() => window.__diagioi.state.session.renameNewUnit('n1', 'Xã Đổi Tên')")
+        stored = client.get(f"api/scenarios/{scenario['id']}").json()
+    assert stored["version"] == scenario["version"] + 1
+    expected = {**body, "new_units": [{**body["new_units"][0], "name": "Xã Đổi Tên"}]}
+    assert stored["scenario"] == expected
