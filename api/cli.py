@@ -332,12 +332,17 @@ def serve(
     data_dir: Annotated[Optional[Path], typer.Option(help="folder of the embedded store (default ./diagioi-data)")] = None,
     units_file: Annotated[Optional[Path], typer.Option("--units", help="ward/commune layer to serve (default: the sample demo)")] = None,
     token: Annotated[Optional[str], typer.Option(help="write token (default: $DIAGIOI_TOKEN or a generated one)")] = None,
+    store: Annotated[Optional[str], typer.Option(help="where data is kept: sqlite (default, in --data-dir) or "
+                                                      "postgresql://user@host/db (PostGIS); also $DIAGIOI_STORE")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes (several need one shared store; "
+                                                             "PostGIS for several machines)")] = 1,
 ) -> None:
-    """Serve the API and the browser app on an embedded store."""
+    """Serve the API and the browser app (embedded SQLite store by default, or PostGIS)."""
     from diagioi.api.server import run_server
 
     try:
-        run_server(host=host, port=port, data_dir=data_dir, units_path=units_file, token=token)
+        run_server(host=host, port=port, data_dir=data_dir, units_path=units_file, token=token, store=store,
+                   workers=workers)
     except DiagioiError as error:
         _fail(error)
 

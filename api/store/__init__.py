@@ -18,7 +18,14 @@ from .sqlite import SqliteStore
 
 
 def open_store(location: str | None, *, data_dir) -> Store:
-    """The store named by ``location`` (``DIAGIOI_STORE``/``--store``): SQLite in ``data_dir`` by default."""
+    """The store named by ``location`` (``--store`` / ``DIAGIOI_STORE``).
+
+    * ``None``, ``""`` or ``sqlite``: the embedded SQLite store in ``data_dir`` (default);
+    * ``sqlite:/folder``: the embedded store in another folder;
+    * ``postgresql://user@host:port/db`` (``#schema`` optional, default ``diagioi``): PostGIS.
+    """
+    from diagioi.geo.errors import InputError
+
     if location in (None, "", "sqlite"):
         return SqliteStore(data_dir)
     if location.startswith("sqlite:"):
@@ -26,12 +33,12 @@ def open_store(location: str | None, *, data_dir) -> Store:
     if location.startswith(("postgresql://", "postgres://")):
         from .postgis import PostgisStore
 
-        return PostgisStore(location)
-    from diagioi.geo.errors import InputError
-
-    raise InputError(f"unknown store {location!r}",
-                     hint="use sqlite (default, in --data-dir), sqlite:/path/to/folder or postgresql://user@host/db",
-                     context={"store": location})
+        dsn, _, schema = location.partition("#")
+        return PostgisStore(dsn, schema=schema or "diagioi")
+    raise InputError(f"unknown store {location.split('://')[0]!r}",
+                     hint="use sqlite (default, in --data-dir), sqlite:/path/to/folder or "
+                          "postgresql://user@host/db",
+                     context={"store": location.split("://")[0]})
 
 
 __all__ = ["AuditEntry", "FeatureRecord", "NewFeature", "ScenarioRecord", "SqliteStore", "Store",

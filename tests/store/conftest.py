@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from store_helpers import postgis_dsn_or_skip, postgis_store_factory
+from tests.store.store_helpers import postgis_dsn_or_skip, postgis_store_factory
 
 from diagioi.api.store import SqliteStore
 

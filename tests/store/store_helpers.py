@@ -1,4 +1,4 @@
-"""Helpers of the store tests (imported by name: tests/store is on sys.path)."""
+"""PostGIS helpers of the store and API tests (``from tests.store.store_helpers import …``)."""
 from __future__ import annotations
 
 import os
@@ -24,11 +24,9 @@ def postgis_dsn_or_skip(config) -> str:
     return dsn
 
 
-def postgis_store_factory(dsn: str):
-    """(factory, cleanup): stores on one fresh schema of the server, dropped afterwards."""
+def fresh_schema(dsn: str):
+    """(name, cleanup): a schema name no test used yet, and the function that drops it."""
     import psycopg
-
-    from diagioi.api.store.postgis import PostgisStore
 
     schema = f"test_{uuid.uuid4().hex[:10]}"
 
@@ -36,4 +34,12 @@ def postgis_store_factory(dsn: str):
         with psycopg.connect(dsn, autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
+    return schema, cleanup
+
+
+def postgis_store_factory(dsn: str):
+    """(factory, cleanup): stores on one fresh schema of the server, dropped afterwards."""
+    from diagioi.api.store.postgis import PostgisStore
+
+    schema, cleanup = fresh_schema(dsn)
     return (lambda: PostgisStore(dsn, schema=schema)), cleanup
