@@ -249,6 +249,7 @@ def evaluate(
     population_field: FieldOpt = None, area_field: FieldOpt = None,
     crs: Annotated[Optional[str], typer.Option(help="CRS to assume when the units file declares none")] = None,
     encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding")] = None,
+    flags: FlagsOpt = None, join_on: JoinOnOpt = "code",
 ) -> None:
     """Evaluate a merger scenario: figures and standards per new unit, totals, exports."""
     from diagioi.geo.evaluation import evaluate as run_evaluation
@@ -261,10 +262,18 @@ def evaluate(
         unit_set = _read(units_file, **_fields(code_field, name_field, kind_field, population_field, area_field,
                                                crs, encoding, None, False))
         ruleset = RuleSet.load(rules or regime or plan.regime)
+        flags_table, flags_report = None, None
+        if flags is not None:
+            from diagioi.geo.flags import read_flags_table
+
+            flags_table, flags_report = read_flags_table(flags, unit_set, join_on=join_on)
         with _progress() as progress:
             progress.add_task("evaluating", total=None)
-            evaluation = run_evaluation(unit_set, plan, ruleset, raster_path=raster)
+            evaluation = run_evaluation(unit_set, plan, ruleset, raster_path=raster, flags_table=flags_table,
+                                        flags_name=flags.name if flags is not None else None)
             data = evaluation.to_json()
+            if flags_report is not None:
+                data["flags_join"] = flags_report.to_dict()
             written = _write_outputs(evaluation, list(out_paths or []), lang)
     except DiagioiError as error:
         _fail(error)

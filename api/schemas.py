@@ -69,6 +69,26 @@ class ScenarioUpdate(ScenarioCreate):
     version: int = Field(ge=1, description="The version you loaded; a stale version gets 409.")
 
 
+class ScenarioPatch(BaseModel):
+    """Change some top-level fields of a stored scenario; fields left out stay as they are, ``null`` clears one."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"version": 3, "parent": {"name": "Thành phố Bắc Kạn", "kind": "provincial_city",
+                                  "scope": {"districts": ["Thành phố Bắc Kạn"]}},
+         "context": {"mountainous": True}, "unit_flags": {"01849": {"border": True}}}]})
+    version: int = Field(ge=1, description="The version you loaded; a stale version gets 409.")
+    name: str | None = None
+    description: str | None = None
+    regime: str | None = Field(None, description="R76 | R1211 | R112 | R35")
+    parent: dict[str, Any] | None = Field(None, description="name, kind and scope (provinces, districts, codes)")
+    context: dict[str, Any] | None = Field(None, description="region flags for the whole scenario")
+    unit_flags: dict[str, dict[str, Any]] | None = Field(None, description="region flags per existing unit code")
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the request names (``None`` for a field to clear)."""
+        return {key: getattr(self, key) for key in self.model_fields_set if key != "version"}
+
+
 class ScenarioPublic(BaseModel):
     id: str = Field(description="scenario_id")
     name: str
@@ -167,6 +187,10 @@ class EvaluationPublic(BaseModel):
     scenario: dict[str, Any]
     new_units: list[NewUnitResult]
     totals: dict[str, Any]
+    unchanged_units: list[dict[str, Any]] = Field(
+        default_factory=list, description="units of the parent's scope that no new unit takes, as they stay")
+    affected_parents: list[dict[str, Any]] = Field(
+        default_factory=list, description="other parents (districts/provinces) that lose land: before/after")
     warnings: list[str] = Field(default_factory=list)
 
 

@@ -350,6 +350,21 @@ class Service:
         self._evaluations.put((record.scenario_id, record.version, units.version), evaluation)
         return record
 
+    def patch_scenario(self, scenario_id: str, changes: dict[str, Any], *, expected_version: int,
+                       actor: str) -> ScenarioRecord:
+        """Change top-level fields of a stored scenario (``None`` clears a field) and save a new version."""
+        from .schemas import ScenarioCreate
+
+        body = dict(self._require_version(scenario_id, expected_version).body)
+        for key, value in changes.items():
+            if value is None:
+                body.pop(key, None)
+            else:
+                body[key] = value
+        # Same checks as a PUT body (built-in regimes only), then the usual save.
+        ScenarioCreate.from_dict(body, source="request body")
+        return self.update_scenario(scenario_id, body, expected_version=expected_version, actor=actor)
+
     def delete_scenario(self, scenario_id: str, *, expected_version: int | None, actor: str) -> None:
         with self._lock_for(scenario_id):
             record = self.store.get_scenario(scenario_id)

@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
+from .adjacency import DEFAULT_TOLERANCE_M
 from .area import geodesic_area_km2
+from .crs import from_wgs84, local_equal_area_crs
 from .parts import Cut, cut_units
 from .validity import polygonal_part
 
@@ -257,3 +259,158 @@ def _affected_parents(units, scope_set, annexed, outside_parts, allocation, cach
             "missing_population": list(missing_after),
         })
     return tuple(result)
+
+
+# ------------------------------------------------------------------------------- per new unit
+@dataclass(frozen=True)
+class UnitLand:
+    """The land of one new unit: whole members, parts of cut units, and its figures."""
+
+    members: tuple[str, ...]                 # existing units it takes whole
+    parts: tuple                             # UnitPart of units it takes a part of
+    reduced: tuple[str, ...]                 # members that lost a part to a drawn unit
+    area_km2: float
+    overlap_km2: float
+    official_area_km2: float | None
+    population: float | None
+    missing_population: tuple[str, ...]
+    zero_population: tuple[str, ...]
+    population_is_estimate: bool
+    population_method: str | None
+    components: tuple[tuple[str, ...], ...]
+    areas: dict                              # code → km² of its land in this unit (for flags)
+    populations: dict                        # code → persons of its land in this unit
+    geometries: dict                         # code → its land in this unit (EPSG:4326)
+
+
+def land_of(units, code: str, allocation: Allocation) -> tuple:
+    """``(geometry, km², population, reduced)`` of a unit's land after the drawn units took their parts."""
+    if code in allocation.taken_whole:
+        population = units.lookup.population[code]
+        return shapely.Polygon(), 0.0, (None if population is None else 0.0), True
+    if code in allocation.remainders:
+        geometry, population = allocation.remainders[code]
+        return geometry, geodesic_area_km2(geometry), population, True
+    return units.gdf.geometry.at[code], units.lookup.area_km2[code], units.lookup.population[code], False
+
+
+def new_unit_land(units, new_unit, allocation: Allocation) -> UnitLand:
+    """Figures of the land a new unit is made of (members whole, minus what drawn units took)."""
+    lookup = units.lookup
+    graph = units.graph
+    cut = allocation.cuts.get(new_unit.id)
+    explicit = tuple(new_unit.members or ())
+    if cut is None:
+        members, parts = explicit, ()
+    else:
+        members = explicit + tuple(p.code for p in cut.parts if p.whole and p.code not in explicit)
+        parts = tuple(p for p in cut.parts if not p.whole and p.code not in explicit)
+    areas, populations, geometries, reduced = {}, {}, {}, []
+    for code in members:
+        if cut is not None and code not in explicit:      # taken whole by this drawn unit
+            part = cut.part(code)
+            geometries[code], areas[code], populations[code] = part.inside, part.inside_km2, part.population_inside
+            continue
+        geometry, km2, population, was_cut = land_of(units, code, allocation)
+        geometries[code], areas[code], populations[code] = geometry, km2, population
+        if was_cut:
+            reduced.append(code)
+    for part in parts:
+        geometries[part.code], areas[part.code], populations[part.code] = part.inside, part.inside_km2, \
+            part.population_inside
+    codes = list(members) + [p.code for p in parts]
+    if cut is None and not reduced:
+        overlap = graph.internal_overlap_km2(members)
+        area = math.fsum(areas[c] for c in members) - overlap
+        components = tuple(tuple(c) for c in graph.components(members))
+    else:
+        # Drawn or cut land: measure the union (parts of neighbours may overlap), contiguity from its polygons.
+        union = polygonal_part(shapely.union_all(np.array([geometries[c] for c in codes], dtype=object))) \
+            if codes else shapely.Polygon()
+        area = geodesic_area_km2(union)
+        overlap = max(0.0, math.fsum(areas.values()) - area)
+        components = _components(union, codes, geometries)
+    official = None
+    if cut is None and not reduced:
+        officials = [lookup.official_area_km2[c] for c in members]
+        official = math.fsum(officials) if members and all(v is not None for v in officials) else None
+    population, missing, zero = population_sum((c, populations[c]) for c in codes)
+    # A unit whose source population is 0 is missing data, not an empty unit.
+    zero = tuple(c for c in codes if lookup.population[c] == 0)
+    methods = sorted({p.population_method for p in parts if p.population_method})
+    if reduced:
+        methods = sorted(set(methods) | {m for code in reduced for _u, p in allocation.parts_taken_from(code)
+                                         if (m := p.population_method)})
+    return UnitLand(members=members, parts=parts, reduced=tuple(reduced), area_km2=area, overlap_km2=overlap,
+                    official_area_km2=official, population=population, missing_population=missing,
+                    zero_population=zero, population_is_estimate=bool(parts or reduced),
+                    population_method=", ".join(methods) or None, components=components, areas=areas,
+                    populations=populations, geometries=geometries)
+
+
+def _components(union, codes, geometries, tolerance_m: float = DEFAULT_TOLERANCE_M) -> tuple[tuple[str, ...], ...]:
+    """Codes per separate piece of a unit's land (one entry when contiguous).
+
+    Pieces closer than twice the adjacency tolerance are one piece: real layers leave gaps of
+    tens of metres between neighbours, and a drawn unit over two neighbours is still one area.
+    """
+    polygons = list(union.geoms) if union.geom_type == "MultiPolygon" else ([union] if not union.is_empty else [])
+    if len(polygons) <= 1:
+        return (tuple(sorted(codes)),) if codes else ()
+    plane = local_equal_area_crs(tuple(shapely.total_bounds(np.array(polygons, dtype=object))))
+    planar = from_wgs84(np.array(polygons, dtype=object), plane)
+    merged = shapely.union_all(shapely.buffer(planar, tolerance_m, quad_segs=2))
+    pieces = list(merged.geoms) if merged.geom_type == "MultiPolygon" else [merged]
+    if len(pieces) <= 1:
+        return (tuple(sorted(codes)),)
+    planar_land = {c: from_wgs84(np.array([geometries[c]], dtype=object), plane)[0] for c in codes}
+    groups = []
+    for piece in sorted(pieces, key=lambda p: -p.area):
+        groups.append(tuple(sorted(c for c in codes if shapely.intersects(planar_land[c], piece))))
+    return tuple(g for g in groups if g)
+
+
+# ------------------------------------------------------------------------------- the layout
+@dataclass
+class Layout:
+    """What an evaluation needs beyond the scenario: the resolved scope, the cuts, the flags table."""
+
+    scope: object                              # geo.scope.Scope or None
+    allocation: Allocation
+    unit_flags: dict                           # code → {flag: value}: dataset table under the scenario's own
+    flags_name: str | None = None
+    land_cache: dict = field(default_factory=dict)
+
+
+def build_layout(units, scenario, *, raster_path=None, flags_table: dict | None = None,
+                 flags_name: str | None = None) -> Layout:
+    """Resolve the parent's scope, lay the drawn units over the layer and merge the flag tables."""
+    from .scope import resolve_scope
+
+    parent = scenario.parent
+    raw_scope = getattr(parent, "scope", None) if parent is not None else None
+    if raw_scope is not None and hasattr(raw_scope, "to_dict"):
+        raw_scope = raw_scope.to_dict()
+    scope = resolve_scope(units, raw_scope, source=scenario.name) if raw_scope else None
+    scenario_flags = {code: (f.flags_dict() if hasattr(f, "flags_dict") else dict(f))
+                      for code, f in (getattr(scenario, "unit_flags", None) or {}).items()}
+    units.require_codes(list(scenario_flags))
+    table = {code: dict(values) for code, values in (flags_table or {}).items()}
+    for code, values in scenario_flags.items():
+        table.setdefault(code, {}).update(values)
+    allocation = allocate(units, scenario.new_units, raster_path=raster_path)
+    return Layout(scope=scope, allocation=allocation, unit_flags=table, flags_name=flags_name)
+
+
+def flags_for(units, scenario, layout: Layout, codes, areas: dict, populations: dict, own: dict | None = None):
+    """Resolved region flags of land made of ``codes`` (see :mod:`geo.flags` for the precedence)."""
+    from .flags import layer_flag_values, resolve_flags
+    from .kinds import ParentKind
+
+    layer_values, layer_has = layer_flag_values(units)
+    parent = scenario.parent
+    context = scenario.context.flags_dict() if hasattr(scenario.context, "flags_dict") else dict(scenario.context)
+    return resolve_flags(codes, areas=areas, populations=populations, unit_flags=layout.unit_flags,
+                         layer_values=layer_values, layer_has=layer_has, context=context, own=own,
+                         defaults={"central_city": parent is not None and parent.kind == ParentKind.central_city},
+                         flags_name=layout.flags_name)

@@ -16,11 +16,15 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from .arrangement import Layout, arrange, build_layout, flags_for, land_of, new_unit_land, union_area_km2
 from .area import geodesic_area_km2
 from .crs import from_wgs84, local_equal_area_crs, to_wgs84
 from .errors import ScenarioError
 from .kinds import ParentKind, UnitKind
 from .scenario import NewUnit, Scenario
+from .candidates import annexation_candidates
+from .parts import PARTIAL, WHOLE
+from .flags import variant_reason
 from .standards import ParentFigures, RuleResult, RuleSet, UnitFigures, overall_status
 from .units import AREA_MISMATCH_PCT, UnitSet
 from .validity import polygonal_part
@@ -32,6 +36,10 @@ SLIVER_HOLE_MAX_KM2 = 0.05       # interior holes smaller than this are slivers,
 
 def _round(value, digits):
     return None if value is None else round(float(value), digits)
+
+
+def _int(value):
+    return None if value is None else int(round(value))
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,13 @@ class NewUnitResult:
     drawn: bool = False
     population_is_estimate: bool = False
     missing_population: tuple[str, ...] = ()
+    parts: tuple = ()                        # UnitPart: units it takes a part of (một phần)
+    reduced_members: tuple[str, ...] = ()    # members that lost a part to a drawn unit
+    zero_population: tuple[str, ...] = ()    # members whose source population is 0 (missing data)
+    flag_reasons: dict = field(default_factory=dict)
+    variant_reasons: tuple = ()              # per standard: why its variant applied
+    population_method: str | None = None
+    member_shares: dict = field(default_factory=dict)   # reduced member → (area share, population share) kept
 
     @property
     def area_for_standards_km2(self) -> float:
@@ -82,7 +97,23 @@ class NewUnitResult:
 
     @cached_property
     def status(self) -> str:
-        return overall_status(list(self.standards))
+        """The standards' status; a unit in separate pieces is not a valid unit, so never "pass"."""
+        status = overall_status(list(self.standards))
+        if not self.contiguous and status in ("pass", "exempt"):
+            return "fail"
+        return status
+
+    @property
+    def status_reasons(self) -> list[str]:
+        """Why the status is what it is beyond the standards: not_contiguous, missing/zero population."""
+        reasons = []
+        if not self.contiguous:
+            reasons.append("not_contiguous")
+        if self.missing_population:
+            reasons.append("missing_population")
+        if self.zero_population:
+            reasons.append("zero_population")
+        return reasons
 
     def to_json(self) -> dict:
         diff = self.area_difference_pct
@@ -106,29 +137,49 @@ class NewUnitResult:
             "population": None if self.population is None else int(round(self.population)),
             "population_source": self.population_source,
             "population_is_estimate": self.population_is_estimate,
+            "population_method": self.population_method,
             "missing_population": list(self.missing_population),
+            "zero_population": list(self.zero_population),
             "density": _round(self.density, 1),
             "contiguous": self.contiguous,
             "components": [list(c) for c in self.components],
             "overlap_km2": _round(self.overlap_km2, 4),
+            "parts": [p.to_json() for p in self.parts],
+            "reduced_members": list(self.reduced_members),
+            "member_shares": {code: {"area_share": _round(share[0], 4), "population_share": _round(share[1], 4)}
+                              for code, share in self.member_shares.items()},
             "mountainous": bool(self.flags.get("mountainous")),
             "border": bool(self.flags.get("border")),
             "island": bool(self.flags.get("island")),
-            "standards": [r.to_dict() for r in self.standards],
+            "red_river_delta": bool(self.flags.get("red_river_delta")),
+            "ethnic_minority_share": _round(self.flags.get("ethnic_minority_share"), 4),
+            "flag_reasons": {k: v for k, v in self.flag_reasons.items() if v},
+            "standards": _standards_json(self.standards, self.variant_reasons),
             "status": self.status,
+            "status_reasons": self.status_reasons,
         }
+
+
+def _standards_json(results, reasons) -> list[dict]:
+    rows = []
+    for index, result in enumerate(results):
+        row = result.to_dict()
+        row["variant_reason"] = reasons[index] if index < len(reasons) else None
+        rows.append(row)
+    return rows
 
 
 class Evaluation:
     """A scenario evaluated on a unit set under a rule set. Immutable: edits return a new one."""
 
     def __init__(self, units: UnitSet, scenario: Scenario, ruleset: RuleSet, results: dict[str, NewUnitResult],
-                 *, raster_path=None):
+                 *, raster_path=None, layout: Layout | None = None):
         self.units = units
         self.scenario = scenario
         self.ruleset = ruleset
         self.results = results
         self.raster_path = raster_path
+        self.layout = layout if layout is not None else build_layout(units, scenario, raster_path=raster_path)
         self._geometry_cache: dict[tuple, object] = {}
 
     # ---- incremental edits --------------------------------------------------------------
@@ -142,8 +193,9 @@ class Evaluation:
         results = dict(self.results)
         for new_unit in scenario.new_units:
             if new_unit.id in touched:
-                results[new_unit.id] = _evaluate_new_unit(self.units, scenario, self.ruleset, new_unit, self.raster_path)
-        child = Evaluation(self.units, scenario, self.ruleset, results, raster_path=self.raster_path)
+                results[new_unit.id] = _evaluate_new_unit(self.units, scenario, self.ruleset, new_unit, self.layout)
+        child = Evaluation(self.units, scenario, self.ruleset, results, raster_path=self.raster_path,
+                           layout=self.layout)
         tally = self.tally.copy()
         for new_unit_id in touched:
             tally.add(self.results[new_unit_id], self.units.lookup.kind, -1)
@@ -196,20 +248,138 @@ class Evaluation:
             "unknown": t.statuses.get("unknown", 0),
             "parent": None,
         }
-        parent = self.scenario.parent
-        if parent is not None:
-            figures = ParentFigures(kind=parent.kind, area_km2=area_basis, population=population,
-                                    n_units=n_after, n_wards=by_kind_after.get("ward", 0),
-                                    mountainous=parent.mountainous or bool(self.scenario.context.mountainous),
-                                    border=bool(self.scenario.context.border),
-                                    red_river_delta=bool(self.scenario.context.red_river_delta))
-            results_parent = self.ruleset.check_parent(figures)
-            totals["parent"] = {
-                "name": parent.name, "kind": parent.kind.value, "kind_vi": parent.kind.label_vi,
-                "standards": [r.to_dict() for r in results_parent],
-                "status": overall_status(results_parent),
-            }
+        if self.scenario.parent is not None:
+            totals["parent"] = self._parent_totals(totals)
         return totals
+
+    @cached_property
+    def arrangement(self):
+        """The parent's scope after the scenario (:class:`geo.arrangement.Arrangement`); None without a scope."""
+        scope = self.layout.scope
+        if scope is None:
+            return None
+        return arrange(self.units, self.scenario.new_units, scope.codes, self.layout.allocation,
+                       land_cache=self.layout.land_cache)
+
+    def _parent_totals(self, totals: dict) -> dict:
+        """The parent's figures and standards: over its whole scope when it has one, else over the new units."""
+        parent = self.scenario.parent
+        lookup = self.units.lookup
+        arrangement = self.arrangement
+        if arrangement is not None:
+            before, after = arrangement.before, arrangement.after
+            land = list(arrangement.scope_codes) + list(arrangement.annexed)
+            figures = {
+                "units_before": before.n_units, "units_after": after.n_units,
+                "by_kind_before": before.by_kind, "by_kind_after": after.by_kind,
+                "ward_share_before": _round(before.ward_share, 4), "ward_share_after": _round(after.ward_share, 4),
+                "area_km2_before": _round(before.area_km2, 4), "population_before": _int(before.population),
+                "area_km2": _round(after.area_km2, 4), "official_area_km2": _round(after.official_area_km2, 4),
+                "area_for_standards_km2": _round(after.area_for_standards_km2, 4),
+                "area_basis": "official" if after.official_area_km2 is not None else "computed",
+                "area_source": "computed: geodesic area (WGS 84) of the union of the parent's land, "
+                               "overlaps between neighbours counted once",
+                "population": _int(after.population),
+                "population_source": "exact sum of the populations of its units and parts",
+                "missing_population": list(after.missing_population),
+                "zero_population": list(after.zero_population),
+                "density": _round(after.density, 1),
+                "outside_km2": _round(arrangement.outside_km2, 4),
+            }
+            area_for_standards, population = after.area_for_standards_km2, after.population
+            n_units, n_wards = after.n_units, after.by_kind.get("ward", 0)
+            zero = after.zero_population
+            areas = {c: land_of(self.units, c, self.layout.allocation)[1] for c in land}
+        else:
+            land = list(self.scenario.member_codes())
+            figures = {key: totals[key] for key in ("units_before", "units_after", "by_kind_before", "by_kind_after",
+                                                    "ward_share_before", "ward_share_after", "area_km2",
+                                                    "official_area_km2", "population", "density")}
+            # No scope: the parent is its new units; their land measured as a union (no ground counted twice).
+            key = ("new units", frozenset(land), tuple(sorted(self.layout.allocation.cuts)))
+            cache = self.layout.land_cache
+            if key not in cache:
+                pieces = [g for r in self.new_unit_results() for g in
+                          ([self.new_unit_geometry(r.id)] if r.drawn or r.reduced_members
+                           else list(self.units.gdf.geometry.loc[list(r.members)].values))]
+                cache[key] = union_area_km2(pieces)
+            figures["area_km2"] = _round(cache[key], 4)
+            figures["area_source"] = ("computed: geodesic area of the union of the new units' land (no scope: "
+                                      "units no new unit takes are not counted)")
+            area_for_standards = totals["official_area_km2"] if totals["official_area_km2"] is not None \
+                else cache[key]
+            population, n_units = totals["population"], totals["units_after"]
+            figures["density"] = _round(population / area_for_standards, 1) \
+                if population is not None and area_for_standards else None
+            n_wards = totals["by_kind_after"].get("ward", 0)
+            zero = tuple(c for c in land if lookup.population[c] == 0)
+            areas = {c: lookup.area_km2[c] for c in land}
+        own = {"mountainous": True} if parent.mountainous else {}
+        flags = flags_for(self.units, self.scenario, self.layout, land, areas,
+                          {c: lookup.population[c] for c in land}, own=own)
+        parent_figures = ParentFigures(
+            kind=parent.kind, area_km2=area_for_standards, population=None if zero else population,
+            n_units=n_units, n_wards=n_wards, mountainous=bool(flags["mountainous"]), border=bool(flags["border"]),
+            red_river_delta=bool(flags["red_river_delta"]), ethnic_minority_share=flags["ethnic_minority_share"])
+        results = self.ruleset.check_parent(parent_figures)
+        status = overall_status(results)
+        body = {
+            "name": parent.name, "kind": parent.kind.value, "kind_vi": parent.kind.label_vi,
+            "scope": self.layout.scope.to_dict() if self.layout.scope is not None else None,
+            **figures,
+            "mountainous": bool(flags["mountainous"]), "border": bool(flags["border"]),
+            "flag_reasons": {k: v for k, v in flags.reasons.items() if v},
+            "standards": _standards_json(results, [variant_reason(self.ruleset, r, flags) for r in results]),
+            "status": status,
+        }
+        if arrangement is not None and status == "fail":
+            body["candidates"] = annexation_candidates(self.units, self.ruleset, parent_figures, land)
+        return body
+
+    def unchanged_units(self) -> list[dict]:
+        """Units of the scope that no new unit takes: figures, standards under the regime, 35/2023 triggers."""
+        arrangement = self.arrangement
+        if arrangement is None:
+            return []
+        r35 = RuleSet.load("R35") if self.ruleset.id != "R35" else None
+        return [self._unchanged_unit(code, r35) for code in arrangement.unchanged]
+
+    def _unchanged_unit(self, code: str, r35) -> dict:
+        units, lookup, allocation = self.units, self.units.lookup, self.layout.allocation
+        _geometry, area, population, reduced = land_of(units, code, allocation)
+        official = None if reduced else lookup.official_area_km2[code]
+        area_for_standards = official if official is not None else area
+        zero = lookup.population[code] == 0
+        flags = flags_for(units, self.scenario, self.layout, [code], {code: area}, {code: population})
+        parent = self.scenario.parent
+        figures = UnitFigures(
+            kind=lookup.kind[code], area_km2=area_for_standards, population=None if zero else population,
+            n_members=1, mountainous=flags["mountainous"], border=flags["border"], island=flags["island"],
+            central_city=flags["central_city"], red_river_delta=flags["red_river_delta"],
+            coastal_poor=bool(flags["coastal_poor"]), ethnic_minority_share=flags["ethnic_minority_share"],
+            parent_kind=parent.kind if parent else None)
+        standards = self.ruleset.check_unit(figures)
+        triggers = r35.check_unit(figures) if r35 is not None else []
+        reasons = [variant_reason(self.ruleset, r, flags) for r in standards]
+        district = units.gdf.at[code, "district"]
+        return {
+            "code": code, "name": lookup.name[code], "kind": lookup.kind[code],
+            "district": district if isinstance(district, str) else None,
+            "reduced": reduced,
+            "parts_taken": [{"new_unit_id": unit_id, **part.to_json()}
+                            for unit_id, part in allocation.parts_taken_from(code)],
+            "area_km2": _round(area, 4), "official_area_km2": _round(official, 4),
+            "area_for_standards_km2": _round(area_for_standards, 4),
+            "population": _int(population), "population_is_estimate": reduced,
+            "zero_population": zero, "missing_population": population is None,
+            "density": _round(population / area_for_standards, 1) if population and area_for_standards else None,
+            "mountainous": bool(flags["mountainous"]),
+            "flag_reasons": {k: v for k, v in flags.reasons.items() if v},
+            "standards": _standards_json(standards, reasons),
+            "status": overall_status(standards),
+            "must_arrange": any(r.passed is False for r in triggers),
+            "triggers": [r.to_dict() for r in triggers],
+        }
 
     def warnings(self) -> list[str]:
         notes = []
@@ -227,6 +397,20 @@ class Evaluation:
                 notes.append(f"{r.name}: members overlap by {r.overlap_km2:.3f} km² in the source layer; counted once")
             if not r.members and not r.drawn:
                 notes.append(f"{r.name}: has no member units")
+            if r.zero_population:
+                notes.append(f"{r.name}: population 0 in the source for {', '.join(r.zero_population)}; "
+                             "treated as missing data (population standard unknown)")
+            cut = self.layout.allocation.cuts.get(r.id)
+            if cut is not None and cut.outside_km2 > 0:
+                notes.append(f"{r.name}: {cut.outside_km2:.3f} km² of the drawn boundary lies outside every unit "
+                             "and is not counted")
+        if self.scenario.parent is not None and self.layout.scope is None:
+            notes.append(f"{self.scenario.parent.name or 'parent'}: no scope — its figures cover only the new units; "
+                         "give parent.scope (districts, provinces or codes) to count the units that stay")
+        for unit in self.unchanged_units():
+            if unit["zero_population"] or unit["missing_population"]:
+                notes.append(f"{unit['name']} ({unit['code']}): population missing or 0 in the source; "
+                             "population standard unknown")
         if not self.ruleset.confirmed:
             notes.append(f"{self.ruleset.name}: thresholds are NOT confirmed against the legal text (news only)")
         return notes
@@ -242,6 +426,8 @@ class Evaluation:
             "new_units": [{**r.to_json(), "plane_crs": self.units.plane_crs_of(r.members)}
                           for r in self.new_unit_results()],
             "totals": self.totals,
+            "unchanged_units": self.unchanged_units(),
+            "affected_parents": list(self.arrangement.affected) if self.arrangement is not None else [],
             "warnings": self.warnings(),
         }
 
@@ -249,16 +435,27 @@ class Evaluation:
     def new_unit_geometry(self, new_unit_id: str):
         """Dissolved boundary of a new unit in EPSG:4326 (slivers between members closed)."""
         new_unit = self.scenario.new_unit(new_unit_id)
-        key = (new_unit.id, new_unit.members, bool(new_unit.geometry))
+        key = self._geometry_key(new_unit)
         if key not in self._geometry_cache:
-            self._geometry_cache[key] = dissolve_members(self.units, new_unit)
+            result = self.results[new_unit.id]
+            if result.drawn or result.reduced_members:
+                # The land it really takes: the parts of the units it cuts and what its members keep.
+                land = new_unit_land(self.units, new_unit, self.layout.allocation)
+                pieces = [g for g in land.geometries.values() if g is not None and not g.is_empty]
+                geometry = polygonal_part(shapely.union_all(np.array(pieces, dtype=object))) if pieces \
+                    else shapely.Polygon()
+                self._geometry_cache[key] = (geometry, 0.0)
+            else:
+                self._geometry_cache[key] = dissolve_members(self.units, new_unit)
         return self._geometry_cache[key][0]
+
+    def _geometry_key(self, new_unit) -> tuple:
+        return (new_unit.id, new_unit.members, bool(new_unit.geometry))
 
     def sliver_km2(self, new_unit_id: str) -> float:
         """Area of the gaps between members (and small holes) closed by the dissolve, in km²."""
         self.new_unit_geometry(new_unit_id)
-        new_unit = self.scenario.new_unit(new_unit_id)
-        return self._geometry_cache[(new_unit.id, new_unit.members, bool(new_unit.geometry))][1]
+        return self._geometry_cache[self._geometry_key(self.scenario.new_unit(new_unit_id))][1]
 
     def new_units_gdf(self) -> gpd.GeoDataFrame:
         """New units with their dissolved boundaries and main figures (EPSG:4326)."""
@@ -278,15 +475,32 @@ class Evaluation:
         return gpd.GeoDataFrame(rows, columns=list(_NEW_UNIT_COLUMNS), geometry=geometries, crs="EPSG:4326")
 
     def crosswalk(self) -> list[dict]:
-        """Old unit → new unit rows."""
+        """Old unit → new unit rows: ``share`` is "toàn bộ" (whole) or "một phần" (part), with the
+        shares of the old unit's area and population that move."""
         lookup = self.units.lookup
         gdf = self.units.gdf
         rows = []
+
+        def row(code, r, share, area_share, population_share, estimate):
+            return {"old_code": code, "old_name": lookup.name[code], "old_kind": lookup.kind[code],
+                    "district": gdf.at[code, "district"], "new_unit_id": r.id,
+                    "new_name": r.name, "new_kind": r.kind.value, "share": share,
+                    "area_share": _round(area_share, 4), "population_share": _round(population_share, 4),
+                    "population_is_estimate": estimate}
+
         for r in self.new_unit_results():
             for code in r.members:
-                rows.append({"old_code": code, "old_name": lookup.name[code], "old_kind": lookup.kind[code],
-                             "district": gdf.at[code, "district"], "new_unit_id": r.id,
-                             "new_name": r.name, "new_kind": r.kind.value})
+                if code in r.reduced_members:
+                    area_share, population_share = r.member_shares[code]
+                    rows.append(row(code, r, PARTIAL, area_share, population_share, True))
+                else:
+                    rows.append(row(code, r, WHOLE, 1.0, 1.0, False))
+            for part in r.parts:
+                rows.append(row(part.code, r, PARTIAL, part.inside_km2 / lookup.area_km2[part.code]
+                                if lookup.area_km2[part.code] else None,
+                                part.population_inside / lookup.population[part.code]
+                                if part.population_inside is not None and lookup.population[part.code] else None,
+                                part.population_is_estimate))
         return rows
 
 
@@ -388,98 +602,74 @@ def _fill_small_holes(geometry, max_hole_m2: float):
     return shapely.union_all(kept) if len(kept) > 1 else kept[0]
 
 
-def _flags_for(units: UnitSet, scenario: Scenario, new_unit: NewUnit) -> dict:
-    """Region flags of a new unit: explicit > scenario context > derived from the members.
-
-    A merged unit counts as mountainous (or in the Red River Delta) when more than half of its
-    members' area is; it has a land border or is an island when any member has/is one.
-    """
-    lookup = units.lookup
-    members = new_unit.members
-    area_total = sum(lookup.area_km2[c] for c in members) or 0.0
-    def majority(flag: dict) -> bool:
-        return bool(area_total) and sum(lookup.area_km2[c] for c in members if flag[c]) > area_total / 2
-
-    derived = {
-        "mountainous": majority(lookup.mountainous),
-        "border": any(lookup.border[c] for c in members),
-        "island": any(lookup.island[c] for c in members),
-        "central_city": scenario.parent is not None and scenario.parent.kind == ParentKind.central_city,
-        "red_river_delta": majority(lookup.red_river_delta),
-    }
-    # Ethnic-minority share of a merged unit: population-weighted, known only if known for every member.
-    shares = [lookup.ethnic_minority_share[c] for c in members]
-    pops = [lookup.population[c] for c in members]
-    if members and all(v is not None for v in shares) and all(p for p in pops):
-        derived_share = sum(v * p for v, p in zip(shares, pops)) / sum(pops)
-    else:
-        derived_share = None
-    context = scenario.context
-    flags = {"ethnic_minority_share": (context.ethnic_minority_share if context.ethnic_minority_share is not None
-                                       else derived_share)}
-    for name, value in derived.items():
-        explicit = getattr(new_unit, name)
-        if explicit is not None:
-            flags[name] = explicit
-        elif getattr(context, name) is not None:
-            flags[name] = getattr(context, name)
-        else:
-            flags[name] = value
-    return flags
-
-
 def _evaluate_new_unit(units: UnitSet, scenario: Scenario, ruleset: RuleSet, new_unit: NewUnit,
-                       raster_path=None) -> NewUnitResult:
+                       layout: Layout) -> NewUnitResult:
     lookup = units.lookup
-    members = new_unit.members
-    flags = _flags_for(units, scenario, new_unit)
-    if new_unit.is_drawn:
-        from .population import estimate_population
+    land = new_unit_land(units, new_unit, layout.allocation)
+    codes = list(land.members) + [p.code for p in land.parts]
+    flags = flags_for(units, scenario, layout, codes, land.areas, land.populations, own=new_unit.flags_dict())
+    if land.population_is_estimate:
+        from .parts import _METHOD_NOTE_VI
+        from .population import ESTIMATE_NOTE_VI
 
-        shape = new_unit.shape()
-        area = geodesic_area_km2(shape)
-        estimate = estimate_population(shape, raster_path=raster_path, units=units.gdf)
-        population, population_source = estimate.value, f"{estimate.method}: {estimate.source} (ước tính / estimate)"
-        official, overlap, components, missing = None, 0.0, (), ()
-        is_estimate = True
+        methods = [m.strip() for m in (land.population_method or "").split(",") if m.strip()]
+        population_source = f"{ESTIMATE_NOTE_VI} (ước tính): " + "; ".join(_METHOD_NOTE_VI[m] for m in methods)
     else:
-        graph = units.graph
-        overlap = graph.internal_overlap_km2(members)
-        area = math.fsum(lookup.area_km2[c] for c in members) - overlap
-        officials = [lookup.official_area_km2[c] for c in members]
-        official = math.fsum(officials) if members and all(v is not None for v in officials) else None
-        pops = [lookup.population[c] for c in members]
-        missing = tuple(c for c, p in zip(members, pops) if p is None)
-        population = math.fsum(p for p in pops if p is not None) if members and not missing else None
-        sources = sorted({lookup.population_source[c] for c in members})
+        sources = sorted({lookup.population_source[c] for c in land.members})
         population_source = "sum of members: " + "; ".join(sources) if sources else "no members"
-        components = tuple(tuple(c) for c in graph.components(members))
-        is_estimate = False
     result = NewUnitResult(
-        id=new_unit.id, name=new_unit.name, kind=new_unit.kind, members=members,
-        member_names=tuple(lookup.name[c] for c in members), area_km2=area, official_area_km2=official,
-        population=population, population_source=population_source, overlap_km2=overlap,
-        components=components, flags=flags, standards=(), drawn=new_unit.is_drawn,
-        population_is_estimate=is_estimate, missing_population=missing,
+        id=new_unit.id, name=new_unit.name, kind=new_unit.kind, members=land.members,
+        member_names=tuple(lookup.name[c] for c in land.members), area_km2=land.area_km2,
+        official_area_km2=land.official_area_km2, population=land.population, population_source=population_source,
+        overlap_km2=land.overlap_km2, components=land.components, flags=flags.values, standards=(),
+        drawn=new_unit.is_drawn, population_is_estimate=land.population_is_estimate,
+        missing_population=land.missing_population, parts=land.parts, reduced_members=land.reduced,
+        zero_population=land.zero_population, flag_reasons=flags.reasons, population_method=land.population_method,
+        member_shares={c: (land.areas[c] / lookup.area_km2[c] if lookup.area_km2[c] else None,
+                           land.populations[c] / lookup.population[c]
+                           if land.populations[c] is not None and lookup.population[c] else None)
+                       for c in land.reduced},
     )
     figures = UnitFigures(
-        kind=new_unit.kind, area_km2=result.area_for_standards_km2, population=population,
-        n_members=max(len(members), 1), mountainous=flags["mountainous"], border=flags["border"],
+        kind=new_unit.kind, area_km2=result.area_for_standards_km2,
+        population=None if land.zero_population else land.population,
+        n_members=max(len(codes), 1), mountainous=flags["mountainous"], border=flags["border"],
         island=flags["island"], central_city=flags["central_city"], red_river_delta=flags["red_river_delta"],
-        ethnic_minority_share=flags["ethnic_minority_share"], parent_kind=scenario.parent.kind if scenario.parent else None,
+        coastal_poor=bool(flags["coastal_poor"]), ethnic_minority_share=flags["ethnic_minority_share"],
+        parent_kind=scenario.parent.kind if scenario.parent else None,
     )
-    return replace(result, standards=tuple(ruleset.check_unit(figures)))
+    standards = tuple(ruleset.check_unit(figures))
+    return replace(result, standards=standards,
+                   variant_reasons=tuple(variant_reason(ruleset, r, flags) for r in standards))
 
 
-def evaluate(units: UnitSet, scenario: Scenario, ruleset: RuleSet | None = None, *, raster_path=None) -> Evaluation:
+def evaluate(units: UnitSet, scenario: Scenario, ruleset: RuleSet | None = None, *, raster_path=None,
+             flags_table: dict | None = None, flags_name: str | None = None) -> Evaluation:
     """Evaluate every new unit of a scenario and the parent totals.
 
+    ``flags_table`` (``{code: {flag: value}}``, e.g. from :func:`geo.flags.read_flags_table`, named
+    ``flags_name``) gives region flags per existing unit below the scenario's own ``unit_flags``.
     Raises NotFoundError when a member code is not in ``units`` and ScenarioError for an
-    inconsistent scenario.
+    inconsistent scenario (also: two new units with one name).
     """
     ruleset = ruleset or RuleSet.load(scenario.regime)
     units.require_codes(scenario.member_codes())
-    results = {u.id: _evaluate_new_unit(units, scenario, ruleset, u, raster_path) for u in scenario.new_units}
+    _refuse_duplicate_names(scenario)
+    layout = build_layout(units, scenario, raster_path=raster_path, flags_table=flags_table, flags_name=flags_name)
+    results = {u.id: _evaluate_new_unit(units, scenario, ruleset, u, layout) for u in scenario.new_units}
     if len(results) != len(scenario.new_units):
         raise ScenarioError("duplicate new unit ids", hint="give each new unit its own id")
-    return Evaluation(units, scenario, ruleset, results, raster_path=raster_path)
+    return Evaluation(units, scenario, ruleset, results, raster_path=raster_path, layout=layout)
+
+
+def _refuse_duplicate_names(scenario: Scenario) -> None:
+    """Two new units of one scenario may not share a name (compared without case or diacritics)."""
+    from .text import fold
+
+    seen: dict[str, str] = {}
+    for unit in scenario.new_units:
+        key = fold(unit.name)
+        if key in seen:
+            raise ScenarioError(f"new units {seen[key]!r} and {unit.id!r} are both named {unit.name!r}",
+                                hint="give each new unit its own name", context={"name": unit.name})
+        seen[key] = unit.id

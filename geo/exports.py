@@ -124,6 +124,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "district": "Quận/huyện cũ",
         "new_unit_name": "Tên đơn vị mới",
         "new_kind": "Loại đơn vị mới",
+        "share": "Chuyển toàn bộ / một phần",
+        "area_share": "Tỷ lệ diện tích chuyển",
+        "population_share": "Tỷ lệ dân số chuyển (ước tính nếu một phần)",
     },
     "en": {
         "title": "ANNEX: NATURAL AREA, POPULATION AND POPULATION DENSITY OF THE COMMUNE-LEVEL ADMINISTRATIVE UNITS "
@@ -197,6 +200,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "district": "Former district",
         "new_unit_name": "New unit name",
         "new_kind": "New kind",
+        "share": "Whole / part (toàn bộ / một phần)",
+        "area_share": "Share of area moved",
+        "population_share": "Share of population moved (estimate when a part)",
     },
 }
 
@@ -214,7 +220,8 @@ _KIND_LABELS_EN = {
     UnitKind.special_zone: "Special zone",
 }
 
-CROSSWALK_KEYS = ("old_code", "old_name", "old_kind", "district", "new_unit_id", "new_unit_name", "new_kind")
+CROSSWALK_KEYS = ("old_code", "old_name", "old_kind", "district", "new_unit_id", "new_unit_name", "new_kind",
+                  "share", "area_share", "population_share")
 
 
 # --------------------------------------------------------------------------------------------- columns and rows
@@ -571,7 +578,9 @@ def crosswalk_rows(evaluation: dict, units=None) -> list[dict]:
     """Old→new table: one row per former unit that a new unit is made of, in scenario order.
 
     Keys: ``old_code`` (str, leading zeros kept), ``old_name``, ``old_kind`` (UnitKind value),
-    ``district``, ``new_unit_id``, ``new_unit_name``, ``new_kind``. (The writers also accept the rows of
+    ``district``, ``new_unit_id``, ``new_unit_name``, ``new_kind``, ``share`` ("toàn bộ" when the old
+    unit moves whole, "một phần" for a part cut by a drawn boundary or a member that lost one),
+    ``area_share`` and ``population_share`` (fractions of the old unit). (The writers also accept the rows of
     ``Evaluation.crosswalk()``, which name the new unit ``new_name``.) ``units`` (``UnitSet.gdf`` or any
     DataFrame with a ``code`` column or a code index) supplies names, kinds and districts; without it,
     names come from the evaluation's ``member_names`` and kind/district are ``None``.
@@ -581,7 +590,10 @@ def crosswalk_rows(evaluation: dict, units=None) -> list[dict]:
     for unit in _new_units(evaluation):
         codes = [str(code) for code in unit.get("members") or []]
         names = list(unit.get("member_names") or [])
-        for position, code in enumerate(codes):
+        reduced = {str(code) for code in unit.get("reduced_members") or []}
+        shares = unit.get("member_shares") or {}
+        parts = {str(part["code"]): part for part in unit.get("parts") or []}
+        for position, code in enumerate(codes + list(parts)):
             record = by_code.get(code)
             if units is not None and record is None:
                 raise MissingColumnError(
@@ -590,7 +602,10 @@ def crosswalk_rows(evaluation: dict, units=None) -> list[dict]:
                     context={"unit_code": code, "new_unit_id": unit.get("id")},
                 )
             record = record or {}
-            fallback_name = names[position] if len(names) == len(codes) else None
+            part = parts.get(code) if position >= len(codes) else None
+            fallback_name = (part or {}).get("name") if part else (names[position] if len(names) == len(codes)
+                                                                   else None)
+            whole = part is None and code not in reduced
             rows.append({
                 "old_code": code,
                 "old_name": _clean(record.get("name", fallback_name)),
@@ -599,6 +614,9 @@ def crosswalk_rows(evaluation: dict, units=None) -> list[dict]:
                 "new_unit_id": None if unit.get("id") is None else str(unit["id"]),
                 "new_unit_name": unit.get("name"),
                 "new_kind": unit.get("kind"),
+                "share": "toàn bộ" if whole else "một phần",
+                "area_share": 1.0 if whole else (part or shares.get(code, {})).get("area_share"),
+                "population_share": 1.0 if whole else (part or shares.get(code, {})).get("population_share"),
             })
     return rows
 

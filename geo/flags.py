@@ -17,14 +17,15 @@ population-weighted, known only when known for every member. Every resolved flag
 Vietnamese reason ("miền núi, vùng cao — theo bảng cờ flags.csv"), which the standards results
 repeat to say which variant applied and why.
 
-A flags table is a CSV file::
+A flags table is a CSV or XLSX file read by :func:`geo.tables.read_table` (Vietnamese headers
+such as "Mã xã", "Miền núi", "Tỷ lệ DTTS" are recognised too)::
 
     code,mountainous,border,island,red_river_delta,ethnic_minority_share
     01840,1,0,0,0,0.42
     01849,có,,,,35%
 
-Booleans: 1/0, true/false, yes/no, có/không, x (empty: not set, the next source decides).
-Shares: a fraction 0..1 or a percentage (``35%`` or a number above 1).
+Booleans: 1/0, true/false, yes/no, có/không, x (empty: not set, the next source decides); any
+other word is refused. Shares: a fraction 0..1 or a percentage (``35%`` or a number above 1).
 """
 from __future__ import annotations
 
@@ -32,14 +33,14 @@ import csv
 import io
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
-from .errors import InputError, NotFoundError, OversizeInputError
+from .contract.scenario import FLAG_NAMES
+from .errors import InputError, NotFoundError
 from .text import fold
 
-BOOLEAN_FLAGS = ("mountainous", "border", "island", "red_river_delta", "central_city", "coastal_poor")
 SHARE_FLAG = "ethnic_minority_share"
-ALL_FLAGS = BOOLEAN_FLAGS + (SHARE_FLAG,)
+ALL_FLAGS = FLAG_NAMES
+BOOLEAN_FLAGS = tuple(f for f in FLAG_NAMES if f != SHARE_FLAG)
 MAJORITY_FLAGS = ("mountainous", "red_river_delta", "coastal_poor")
 ANY_FLAGS = ("border", "island")
 
@@ -60,154 +61,47 @@ SOURCE_VI = {
     "parent": "theo loại đơn vị cấp trên",
     "default": "không có nguồn nào đặt, coi là không",
 }
-MAX_FLAG_ROWS = 100_000
-MAX_FLAG_BYTES = 20 * 1024 * 1024
-
-# Column names accepted for each flag (compared without diacritics, case or spaces).
-_COLUMNS = {
-    "code": ("code", "ma", "ma_xa", "maxa", "ma_dvhc", "unit_code"),
-    "mountainous": ("mountainous", "mien_nui", "vung_cao", "highland"),
-    "border": ("border", "bien_gioi"),
-    "island": ("island", "hai_dao", "dao"),
-    "red_river_delta": ("red_river_delta", "dong_bang_song_hong", "dbsh"),
-    "central_city": ("central_city",),
-    "coastal_poor": ("coastal_poor", "bai_ngang_ven_bien"),
-    "ethnic_minority_share": ("ethnic_minority_share", "ty_le_dtts", "dtts_pct", "ethnic_minority_pct"),
-}
 _TRUE = {"1", "true", "yes", "y", "co", "x", "dung"}
 _FALSE = {"0", "false", "no", "n", "khong", "sai"}
 
 
 # ------------------------------------------------------------------------------------ reading
-def read_flags_csv(source, *, name: str | None = None) -> dict[str, dict]:
-    """Read a flags table (path, bytes or text) into ``{code: {flag: value}}`` (unset cells left out).
+def read_flags_table(path, units, *, join_on: str = "code", sheet: str | None = None) -> tuple[dict, object]:
+    """Read a flags table (CSV/XLSX, see :func:`geo.tables.read_table`) joined to ``units``.
 
-    Raises :class:`InputError` naming the row and column of the first bad cell.
+    Returns ``({code: {flag: value}}, JoinReport)``; an empty cell leaves the flag unset (the
+    next source decides). A row that matches no unit, an ambiguous row or a cell that is not
+    yes/no (or a share) is refused, naming the row.
     """
-    if isinstance(source, (str, Path)) and not (isinstance(source, str) and "\n" in source):
-        path = Path(source)
-        name = name or path.name
-        if not path.exists():
-            raise InputError(f"flags table not found: {path}", hint="check the path of --flags")
-        if path.stat().st_size > MAX_FLAG_BYTES:
-            raise OversizeInputError(f"{name}: flags table is larger than {MAX_FLAG_BYTES // 2**20} MiB",
-                                     hint="one row per unit is enough")
-        data = path.read_bytes()
-    else:
-        data = source
-    name = name or "flags table"
-    if isinstance(data, bytes):
-        if len(data) > MAX_FLAG_BYTES:
-            raise OversizeInputError(f"{name}: flags table is larger than {MAX_FLAG_BYTES // 2**20} MiB",
-                                     hint="one row per unit is enough")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{name}: not UTF-8 text (byte {exc.start})",
-                             hint="save the table as CSV UTF-8") from None
-    else:
-        text = data
-    if "\x00" in text:
-        raise InputError(f"{name}: binary data, not a CSV table", hint="save the table as CSV UTF-8")
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise InputError(f"{name}: the flags table is empty",
-                         hint="first line: code,mountainous,border,island,red_river_delta,ethnic_minority_share")
-    delimiter = max(",;\t", key=lines[0].count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader)
-    columns = _map_columns(header, name)
-    table: dict[str, dict] = {}
-    for row_number, row in enumerate(reader, start=2):
-        if row_number > MAX_FLAG_ROWS + 1:
-            raise OversizeInputError(f"{name}: more than {MAX_FLAG_ROWS} rows", hint="one row per unit is enough")
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) > len(header):
-            raise InputError(f"{name}: row {row_number} has {len(row)} cells, the header has {len(header)}",
-                             hint="check for an extra separator in that row", context={"row": row_number})
-        code = _code(row[columns["code"]] if columns["code"] < len(row) else "")
-        if not code:
-            raise InputError(f"{name}: row {row_number} has no unit code", hint="fill the code column",
-                             context={"row": row_number})
-        if code in table:
-            raise InputError(f"{name}: unit {code} is listed twice (row {row_number})", hint="keep one row per unit",
-                             context={"row": row_number, "unit_code": code})
+    from .tables import FLAG_FIELDS, join_table, read_table
+
+    table = read_table(path, sheet=sheet)
+    flags = [f for f in FLAG_FIELDS if f in table.frame.columns]
+    _joined, report = join_table(units, table, join_on=join_on, fields=flags)
+    if report.unmatched_rows or report.ambiguous:
+        rows = [r["row"] for r in report.unmatched_rows] + [r for a in report.ambiguous for r in a["rows"]]
+        first = (report.unmatched_rows or [{}])[0]
+        raise NotFoundError(f"{table.label()}: {len(rows)} row(s) match no unit of the layer (or several): "
+                            f"rows {', '.join(str(r) for r in rows[:10])}"
+                            + (f" — e.g. {first.get('code') or first.get('name')!r}" if first else ""),
+                            hint="use the GSO codes of the units layer (text, leading zeros) or --join-on name",
+                            context={"rows": rows[:100], "file": str(path)})
+    result: dict[str, dict] = {}
+    for code, row in report.pairs.items():
         values = {}
-        for flag, index in columns.items():
-            if flag == "code" or index >= len(row) or not row[index].strip():
+        for flag in flags:
+            cell = table.frame.at[row, flag]
+            if cell is None or (isinstance(cell, float) and math.isnan(cell)) or not str(cell).strip():
                 continue
-            values[flag] = _cell(flag, row[index], name, row_number, header[index])
-        table[code] = values
-    return table
+            values[flag] = _cell(flag, cell, table.label(), int(row), table.columns[flag])
+        result[code] = values
+    return result, report
 
 
-def check_flag_codes(table: dict[str, dict], units, *, name: str = "flags table") -> None:
-    """Refuse a table that names units the layer does not have."""
-    unknown = [code for code in table if code not in units.gdf.index]
-    if unknown:
-        raise NotFoundError(f"{name}: {len(unknown)} unit code(s) are not in the units layer: "
-                            + ", ".join(unknown[:10]) + ("…" if len(unknown) > 10 else ""),
-                            hint="use the GSO codes of the units layer, as text with leading zeros",
-                            context={"unknown_codes": unknown[:100]})
-
-
-def validate_flags(raw, *, where: str, shares: bool = True) -> dict:
-    """Check a flags object of a scenario (context, a unit_flags row or a new unit's flags)."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise InputError(f"{where}: flags must be an object", hint='e.g. {"mountainous": true}')
-    clean = {}
-    for key, value in raw.items():
-        if key not in ALL_FLAGS or (key == SHARE_FLAG and not shares):
-            raise InputError(f"{where}: unknown flag {key!r}", hint="flags: " + ", ".join(ALL_FLAGS))
-        if value is None:
-            continue
-        if key == SHARE_FLAG:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1 \
-                    or math.isnan(value):
-                raise InputError(f"{where}: ethnic_minority_share must be a fraction between 0 and 1, got {value!r}",
-                                 hint="e.g. 0.42 for 42 %")
-            clean[key] = float(value)
-        else:
-            if not isinstance(value, bool):
-                raise InputError(f"{where}: flag {key} must be true or false, got {value!r}",
-                                 hint=f'e.g. "{key}": true')
-            clean[key] = value
-    return clean
-
-
-def _map_columns(header: list[str], name: str) -> dict[str, int]:
-    folded = [fold(h).replace(" ", "_") for h in header]
-    columns: dict[str, int] = {}
-    for position, key in enumerate(folded):
-        flag = next((f for f, names in _COLUMNS.items() if key in names), None)
-        if flag is None:
-            raise InputError(f"{name}: unknown column {header[position]!r}",
-                             hint="columns: code, " + ", ".join(ALL_FLAGS), context={"column": header[position]})
-        if flag in columns:
-            raise InputError(f"{name}: two columns for {flag}", hint="keep one", context={"column": header[position]})
-        columns[flag] = position
-    if "code" not in columns:
-        raise InputError(f"{name}: no code column", hint="first line: code,mountainous,border,…")
-    if len(columns) == 1:
-        raise InputError(f"{name}: no flag column", hint="add at least one of " + ", ".join(ALL_FLAGS))
-    return columns
-
-
-def _code(text: str) -> str:
-    text = text.strip()
-    if text.endswith(".0") and text[:-2].isdigit():
-        text = text[:-2]
-    # Spreadsheets drop leading zeros: 1840 → "01840" (GSO commune codes have 5 digits).
-    if text.isdigit() and len(text) < 5:
-        text = text.zfill(5)
-    return text
-
-
-def _cell(flag: str, text: str, name: str, row: int, column: str):
-    raw = text.strip()
+def _cell(flag: str, value, name: str, row: int, column: str):
+    if isinstance(value, bool):
+        value = int(value)
+    raw = (f"{value:g}" if isinstance(value, float) else str(value)).strip()
     if flag == SHARE_FLAG:
         percent = raw.endswith("%")
         number_text = raw.rstrip("%").strip().replace(",", ".")
@@ -279,28 +173,25 @@ def _member_value(code: str, flag: str, *, unit_flags, layer_values, layer_has, 
 
 def resolve_flags(codes, *, areas: dict, populations: dict, unit_flags: dict | None = None,
                   layer_values: dict | None = None, layer_has=frozenset(), context: dict | None = None,
-                  own: dict | None = None, fixed: dict | None = None, flags_name: str | None = None
+                  own: dict | None = None, defaults: dict | None = None, flags_name: str | None = None
                   ) -> ResolvedFlags:
     """Resolve every flag of a unit made of existing units ``codes`` (see the module text).
 
     ``areas`` and ``populations`` are per code (the land that goes into the unit); ``layer_values``
     is ``{flag: {code: value}}`` for the columns the layer has (``layer_has``); ``own`` the new unit's
-    own values; ``fixed`` values that no source may change (e.g. ``central_city`` from the parent kind).
+    own values; ``defaults`` values used when no source says anything (e.g. ``central_city`` from the
+    parent's kind).
     """
     unit_flags = unit_flags or {}
     layer_values = layer_values or {}
     context = context or {}
     own = own or {}
-    fixed = fixed or {}
+    defaults = defaults or {}
     codes = list(codes)
     values, reasons = {}, {}
     table = f"bảng cờ {flags_name}" if flags_name else SOURCE_VI["unit_flags"].removeprefix("theo ")
     for flag in ALL_FLAGS:
         label = FLAG_LABEL_VI[flag]
-        if flag in fixed:
-            values[flag] = fixed[flag]
-            reasons[flag] = f"{label}: {SOURCE_VI['parent']}" if fixed[flag] else ""
-            continue
         if own.get(flag) is not None:
             values[flag] = own[flag]
             reasons[flag] = f"{label} — {SOURCE_VI['own']}"
@@ -309,8 +200,12 @@ def resolve_flags(codes, *, areas: dict, populations: dict, unit_flags: dict | N
                                      layer_has=layer_has, context=context)) for c in codes]
         sources = {s for _c, _v, s in member if s != "default"}
         if not member or not sources:
-            values[flag] = None if flag == SHARE_FLAG else False
-            reasons[flag] = ""
+            if defaults.get(flag) is not None:
+                values[flag] = defaults[flag]
+                reasons[flag] = f"{label} — {SOURCE_VI['parent']}" if defaults[flag] else ""
+            else:
+                values[flag] = None if flag == SHARE_FLAG else False
+                reasons[flag] = ""
             continue
         where = "; ".join(_source_text(s, table) for s in ("unit_flags", "layer", "context") if s in sources)
         if flag == SHARE_FLAG:

@@ -15,6 +15,7 @@ from ..schemas import (
     ReassignResult,
     ScenarioCreate,
     ScenarioList,
+    ScenarioPatch,
     ScenarioPublic,
     ScenarioSummary,
     ScenarioUpdate,
@@ -68,6 +69,15 @@ def update_scenario(scenario_id: str, payload: ScenarioUpdate, service: ServiceD
     """Save a new version. A body based on an older version gets 409 with the current version."""
     record = service.update_scenario(scenario_id, _body(payload), expected_version=payload.version, actor=actor)
     return _public(record, service)
+
+
+@router.patch("/{scenario_id}", summary="Change parent, scope, regime, description or flags of a scenario",
+              response_model=ScenarioPublic, responses=responses(401, 403, 404, 409, 413, 422))
+def patch_scenario(scenario_id: str, payload: ScenarioPatch, service: ServiceDep,
+                   actor: WriterDep) -> ScenarioPublic:
+    """Change only the named fields (``null`` clears one); the new units stay as they are. Stale version → 409."""
+    record = service.patch_scenario(scenario_id, payload.changes(), expected_version=payload.version, actor=actor)
+    return _public(record)
 
 
 @router.delete("/{scenario_id}", summary="Delete a scenario", status_code=204,

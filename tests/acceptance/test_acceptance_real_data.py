@@ -70,7 +70,8 @@ def test_bac_kan_city_case_against_provincial_city_standards(old_units):
     parent = {s["criterion"]: s for s in totals["parent"]["standards"]}
     # The seed says Cẩm Giàng has 9.526 km²; the 2009 polygon measures 9.77 km² geodesically.
     assert old_units.lookup.area_km2[CAM_GIANG] == pytest.approx(9.77, abs=0.01)
-    assert parent["area_km2"]["value"] == pytest.approx(147.37, abs=0.05)
+    # Parent area is the union of the 9 polygons: their plain sum (147.37 km²) counts 0.37 km² of overlap twice.
+    assert parent["area_km2"]["value"] == pytest.approx(147.00, abs=0.01)
     assert parent["area_km2"]["passed"] is False          # still below 150 km²
     assert parent["subunits"]["passed"] is False          # 9 < 10 units: "one more commune" is needed
     assert parent["ward_share"]["passed"] is True   # 8 of 9 are wards ≥ 65 %

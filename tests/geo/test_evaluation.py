@@ -117,16 +117,35 @@ def test_totals_and_provincial_city_standards(grid_units):
     assert parent["ward_share"]["threshold"] == 65 and parent["ward_share"]["passed"] is False
 
 
-def test_drawn_boundary_uses_an_area_weighted_estimate_without_raster(grid_units):
+def test_a_boundary_drawn_around_a_whole_unit_takes_it_whole_with_its_population(grid_units):
     square = grid_units.gdf.geometry.loc["00005"]
     drawn = shapely.geometry.mapping(shapely.set_precision(square, 1e-9))
     evaluation = evaluate(grid_units, _scenario([{"name": "Vẽ tay", "kind": "ward", "members": [],
                                                   "geometry": drawn}]))
     [unit] = evaluation.to_json()["new_units"]
     assert unit["drawn"] is True
+    assert unit["members"] == ["00005"] and unit["parts"] == []
     assert unit["area_km2"] == pytest.approx(GROUND, rel=1e-4)
-    assert unit["population"] == pytest.approx(5000, rel=0.01)
+    assert unit["population"] == 5000
+    assert unit["population_is_estimate"] is False
+    [row] = evaluation.crosswalk()
+    assert (row["old_code"], row["share"], row["area_share"]) == ("00005", "toàn bộ", 1.0)
+
+
+def test_a_drawn_boundary_over_half_a_unit_uses_an_area_weighted_estimate_without_raster(grid_units, grid_box):
+    drawn = shapely.geometry.mapping(grid_box(1000, 1000, 1500, 2000))
+    evaluation = evaluate(grid_units, _scenario([{"name": "Vẽ tay", "kind": "ward", "members": [],
+                                                  "geometry": drawn}]))
+    [unit] = evaluation.to_json()["new_units"]
+    assert unit["members"] == [] and [p["code"] for p in unit["parts"]] == ["00005"]
+    assert unit["area_km2"] == pytest.approx(GROUND / 2, rel=1e-3)
+    assert unit["population"] == 2500
     assert unit["population_is_estimate"] is True
+    assert unit["population_method"] == "area_weighted_units"
+    assert "ước tính" in unit["population_source"]
+    [row] = evaluation.crosswalk()
+    assert (row["old_code"], row["share"]) == ("00005", "một phần")
+    assert row["area_share"] == pytest.approx(0.5, abs=1e-3) and row["population_share"] == 0.5
 
 
 def test_unknown_member_code_is_a_clear_error(grid_units):

@@ -226,7 +226,7 @@ def test_crosswalk_rows_take_names_kinds_and_districts_from_units(evaluation, un
     assert [row["old_code"] for row in rows] == ["01840", "01834", "01864", "01843", "01849", "01852"]
     assert rows[2] == {"old_code": "01864", "old_name": "Nông Thượng", "old_kind": "commune",
                        "district": "Thành phố Bắc Kạn", "new_unit_id": "n2", "new_unit_name": "Xã Nông Thượng",
-                       "new_kind": "commune"}
+                       "new_kind": "commune", "share": "toàn bộ", "area_share": 1.0, "population_share": 1.0}
 
 
 def test_crosswalk_rows_without_units_use_member_names(evaluation):
@@ -234,7 +234,7 @@ def test_crosswalk_rows_without_units_use_member_names(evaluation):
 
     assert rows[1] == {"old_code": "01834", "old_name": "Nguyễn Thị Minh Khai", "old_kind": None,
                        "district": None, "new_unit_id": "n1", "new_unit_name": "Phường Đức Xuân",
-                       "new_kind": "ward"}
+                       "new_kind": "ward", "share": "toàn bộ", "area_share": 1.0, "population_share": 1.0}
 
 
 def test_crosswalk_refuses_a_member_missing_from_units(evaluation, units):
@@ -248,9 +248,11 @@ def test_crosswalk_csv_keeps_codes_as_text(evaluation, units, tmp_path):
 
     table = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
     assert list(table.columns) == ["Mã đơn vị cũ", "Tên đơn vị cũ", "Loại đơn vị cũ", "Quận/huyện cũ",
-                                   "Mã đơn vị mới", "Tên đơn vị mới", "Loại đơn vị mới"]
+                                   "Mã đơn vị mới", "Tên đơn vị mới", "Loại đơn vị mới",
+                                   "Chuyển toàn bộ / một phần", "Tỷ lệ diện tích chuyển",
+                                   "Tỷ lệ dân số chuyển (ước tính nếu một phần)"]
     assert table.iloc[0].tolist() == ["01840", "Đức Xuân", "Phường", "Thành phố Bắc Kạn", "n1",
-                                      "Phường Đức Xuân", "Phường"]
+                                      "Phường Đức Xuân", "Phường", "toàn bộ", "1.0", "1.0"]
     assert table["Mã đơn vị cũ"].tolist()[3:] == ["01843", "01849", "01852"]
 
 
@@ -371,10 +373,10 @@ def test_annex_xlsx_print_setup_is_landscape_a4_fit_to_width(annex_xlsx):
 def test_annex_xlsx_crosswalk_sheet_keeps_leading_zeros(annex_xlsx):
     sheet = annex_xlsx["Bảng chuyển đổi"]
 
-    assert [c.value for c in sheet[1]] == ["Mã đơn vị cũ", "Tên đơn vị cũ", "Loại đơn vị cũ", "Quận/huyện cũ",
-                                          "Mã đơn vị mới", "Tên đơn vị mới", "Loại đơn vị mới"]
+    assert [c.value for c in sheet[1]][:7] == ["Mã đơn vị cũ", "Tên đơn vị cũ", "Loại đơn vị cũ",
+                                              "Quận/huyện cũ", "Mã đơn vị mới", "Tên đơn vị mới", "Loại đơn vị mới"]
     assert [c.value for c in sheet[2]] == ["01840", "Đức Xuân", "Phường", "Thành phố Bắc Kạn", "n1",
-                                          "Phường Đức Xuân", "Phường"]
+                                          "Phường Đức Xuân", "Phường", "toàn bộ", 1, 1]
     assert sheet["A2"].data_type == "s" and sheet["A2"].number_format == "@"
     assert sheet.max_row == 7
 
@@ -387,7 +389,7 @@ def test_annex_xlsx_accepts_crosswalk_rows_named_like_evaluation_crosswalk(evalu
 
     sheet = openpyxl.load_workbook(path)["Crosswalk"]
     assert [c.value for c in sheet[2]] == ["01864", "Nông Thượng", "Commune", None, "n2", "Xã Nông Thượng",
-                                          "Commune"]
+                                          "Commune", None, None, None]
 
 
 def test_annex_xlsx_in_english_warns_about_an_unconfirmed_regime(evaluation):

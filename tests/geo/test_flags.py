@@ -2,37 +2,34 @@
 import pytest
 
 from diagioi.geo.errors import InputError, NotFoundError
-from diagioi.geo.flags import check_flag_codes, flags_to_csv, read_flags_csv, resolve_flags, variant_reason
+from diagioi.geo.flags import flags_to_csv, read_flags_table, resolve_flags, variant_reason
 from diagioi.geo.kinds import UnitKind
 from diagioi.geo.standards import RuleSet, UnitFigures
 
 
-def test_a_flags_table_reads_yes_no_words_percentages_and_lost_leading_zeros(tmp_path):
+def test_a_flags_table_reads_yes_no_words_percentages_and_lost_leading_zeros(grid_units, tmp_path):
     path = tmp_path / "flags.csv"
-    path.write_text("code;mountainous;border;ethnic_minority_share\n1840;có;;42%\n01849;0;x;0.3\n\n",
-                    encoding="utf-8-sig")
-    table = read_flags_csv(path)
-    assert table == {"01840": {"mountainous": True, "ethnic_minority_share": 0.42},
-                     "01849": {"mountainous": False, "border": True, "ethnic_minority_share": 0.3}}
-    assert read_flags_csv(flags_to_csv(table)) == table
+    path.write_text("Mã xã;Miền núi;Biên giới;Tỷ lệ DTTS\n4;có;;42%\n00005;0;x;0.3\n\n", encoding="utf-8-sig")
+    table, report = read_flags_table(path, grid_units)
+    assert table == {"00004": {"mountainous": True, "ethnic_minority_share": 0.42},
+                     "00005": {"mountainous": False, "border": True, "ethnic_minority_share": 0.3}}
+    assert report.matched == 2
+    again = tmp_path / "again.csv"
+    again.write_text(flags_to_csv(table), encoding="utf-8")
+    assert read_flags_table(again, grid_units)[0] == table
 
 
-@pytest.mark.parametrize("text, message", [
-    ("code,mountainous\n01840,maybe\n", "row 2, column mountainous"),
-    ("code,mountainous\n01840,1\n01840,0\n", "listed twice"),
-    ("code,altitude\n01840,1\n", "unknown column"),
-    ("mountainous\n1\n", "no code column"),
-    ("code,ethnic_minority_share\n01840,140\n", "is not a share"),
-    ("", "empty"),
+@pytest.mark.parametrize("text, error, message", [
+    ("code,mountainous\n00001,maybe\n", InputError, "row 2, column mountainous"),
+    ("code,ethnic_minority_share\n00001,140\n", InputError, "is not a share"),
+    ("code,mountainous\n99999,1\n", NotFoundError, "match no unit"),
+    ("code,altitude\n00001,1\n", InputError, "no header row"),
 ])
-def test_a_bad_flags_table_is_refused_naming_the_cell(text, message):
-    with pytest.raises(InputError, match=message):
-        read_flags_csv(text.encode())
-
-
-def test_codes_not_in_the_layer_are_refused(grid_units):
-    with pytest.raises(NotFoundError, match="99999"):
-        check_flag_codes({"00001": {"mountainous": True}, "99999": {"border": True}}, grid_units)
+def test_a_bad_flags_table_is_refused_naming_the_row(grid_units, tmp_path, text, error, message):
+    path = tmp_path / "flags.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(error, match=message):
+        read_flags_table(path, grid_units)
 
 
 AREAS = {"a": 10.0, "b": 30.0}
