@@ -77,7 +77,7 @@ def patch_scenario(scenario_id: str, payload: ScenarioPatch, service: ServiceDep
                    actor: WriterDep) -> ScenarioPublic:
     """Change only the named fields (``null`` clears one); the new units stay as they are. Stale version → 409."""
     record = service.patch_scenario(scenario_id, payload.changes(), expected_version=payload.version, actor=actor)
-    return _public(record)
+    return _public(record, service)
 
 
 @router.delete("/{scenario_id}", summary="Delete a scenario", status_code=204,
