@@ -14,8 +14,6 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from diagioi.geo.errors import ConflictError, NotFoundError, ScenarioError
 from diagioi.geo.io import read_units
 from diagioi.geo.scenario import Scenario
 from diagioi.geo.units import UnitSet
+from diagioi.layers.caches import BoundedCache
 from diagioi.layers.models import LayerKind
 
 from .settings import Settings
@@ -50,48 +49,6 @@ class ReassignOutcome:
     changed_ids: list[str]
 
 
-class _BoundedCache:
-    """A small thread-safe LRU dict (tile sources and indicator tables are big-ish).
-
-    Concurrent requests for a missing key build it once: the others wait for that build.
-    """
-
-    def __init__(self, max_items: int):
-        self.max_items = max_items
-        self._items: OrderedDict[Any, Any] = OrderedDict()
-        self._lock = threading.Lock()
-        self._building: dict[Any, threading.Lock] = {}
-
-    def get_or_build(self, key: Any, build: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-            key_lock = self._building.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._items:  # built by another request while we waited
-                    return self._items[key]
-            try:
-                value = build()  # outside the cache lock: builds can take a while
-                self.put(key, value)
-            finally:
-                with self._lock:
-                    self._building.pop(key, None)
-        return value
-
-    def put(self, key: Any, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            return self._items.get(key)
-
-
 class Service:
     """Everything a request needs; one instance per app (``app.state.service``)."""
 
@@ -105,13 +62,13 @@ class Service:
         self.units: UnitSet = self._load_units()
         self._scenario_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        self._evaluations = _BoundedCache(64)
-        self._sources = _BoundedCache(16)
-        self._indicators = _BoundedCache(32)
-        self._layer_frames = _BoundedCache(16)
-        self._units_geojson = _BoundedCache(8)
-        self._units_bboxes = _BoundedCache(2)
-        self._unit_sets = _BoundedCache(4)   # datasets other than the default, by content hash
+        self._evaluations = BoundedCache(64)
+        self._sources = BoundedCache(16)
+        self._indicators = BoundedCache(32)
+        self._layer_frames = BoundedCache(16)
+        self._units_geojson = BoundedCache(8)
+        self._units_bboxes = BoundedCache(2)
+        self._unit_sets = BoundedCache(4)   # datasets other than the default, by content hash
 
     # ------------------------------------------------------------------ start-up
     def _load_units(self) -> UnitSet:
@@ -167,23 +124,8 @@ class Service:
 
     # ------------------------------------------------------------------ units
     def filter_units(self, *, province: str | None, district: str | None, q: str | None) -> gpd.GeoDataFrame:
-        """Units matching the filters (diacritic-insensitive, via geo.text.fold).
-
-        Province and district match with or without their prefix ("Bắc Kạn" = "Tỉnh Bắc Kạn");
-        ``q`` matches part of the name, or the start of the code.
-        """
-        from diagioi.geo.text import fold
-
-        gdf = self.units.gdf
-        mask = pd.Series(True, index=gdf.index)
-        if province:
-            mask &= gdf["province"].fillna("").map(_place_key) == _place_key(province)
-        if district:
-            mask &= gdf["district"].fillna("").map(_place_key) == _place_key(district)
-        if q:
-            needle = fold(q)
-            mask &= gdf["name"].fillna("").map(fold).str.contains(needle, regex=False) | gdf.index.str.startswith(q)
-        return gdf[mask]
+        """Units of the default dataset matching the filters (see :meth:`geo.units.UnitSet.search`)."""
+        return self.units.search(province=province, district=district, q=q)
 
     def units_geojson_bytes(self, *, province: str | None, district: str | None, q: str | None,
                             geometry: bool = True) -> bytes:
@@ -551,50 +493,17 @@ class Service:
 
     def _units_source(self, indicators: pd.DataFrame, version: str):
         """Units with density (người/km²) and the per-unit zoning indicators as tile attributes."""
-        from diagioi.layers.sources import UNITS_TILE_PROPERTIES, GeoDataFrameTileSource, with_density_per_km2
-        from diagioi.layers.styles import style_for
+        from diagioi.layers.sources import units_tile_source
 
-        data = with_density_per_km2(self.units.gdf)
-        data["density"] = data["density_per_km2"]
-        indicator_columns = [c for c in indicators.columns if c != "source"]
-        for column in indicator_columns:
-            data[column] = indicators[column].reindex(data.index)
-        properties = [c for c in UNITS_TILE_PROPERTIES if c in data.columns] + ["density", *indicator_columns]
-        return GeoDataFrameTileSource("units", data, version=version, properties=properties, id_column="code",
-                                      style=style_for("units"))
+        return units_tile_source(self.units.gdf, version=version, indicators=indicators)
 
     def _scenario_source(self, record: ScenarioRecord, version: str):
         """Dissolved new units with their figures, members and indicators as tile attributes."""
-        from diagioi.layers.sources import scenario_tile_source
+        from diagioi.layers.sources import new_units_tile_source
 
-        from diagioi.geo.validity import polygonal_part
-
-        evaluation = self.evaluation(record)
-        data = evaluation.new_units_gdf()
-        # A dissolve of members that touch only at a corner can come back as a GeometryCollection
-        # (polygons plus a stray line or point); the map draws the polygons.
-        data = data.set_geometry([polygonal_part(g) for g in data.geometry], crs=data.crs)
-        data["new_unit_id"] = data["id"]
-        data["members"] = [";".join(members) for members in data["members"]]
         indicators, _ = self.scenario_indicators(record)
-        for column in indicators.columns:
-            if column != "source":
-                data[column] = indicators[column].reindex(data["id"]).to_numpy()
-        return scenario_tile_source(record.scenario_id, data, version=version)
-
-
-_PLACE_PREFIXES = ("tinh ", "thanh pho ", "huyen ", "quan ", "thi xa ", "tp ", "tp. ")
-
-
-def _place_key(name: str) -> str:
-    """Folded province/district name without its administrative prefix."""
-    from diagioi.geo.text import fold
-
-    key = fold(name)
-    for prefix in _PLACE_PREFIXES:
-        if key.startswith(prefix):
-            return key[len(prefix):].strip()
-    return key
+        return new_units_tile_source(record.scenario_id, self.evaluation(record).new_units_gdf(), version=version,
+                                     indicators=indicators)
 
 
 def _layers_token(versions: dict[str, int]) -> str:

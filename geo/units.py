@@ -94,6 +94,28 @@ class UnitSet:
                      "text, leading zeros kept)",
                 context={"unknown_codes": missing, "units_version": self.version})
 
+    def search(self, *, province: str | None = None, district: str | None = None,
+               q: str | None = None) -> gpd.GeoDataFrame:
+        """Units matching every filter given, without diacritics or case.
+
+        Province and district match with or without their administrative prefix ("Bắc Kạn" =
+        "Tỉnh Bắc Kạn", "TP. Bắc Kạn" = "Thành phố Bắc Kạn", as :func:`geo.scope.strip_admin_prefix`);
+        ``q`` matches part of the name ("duc xuan" finds "Đức Xuân") or the start of the code.
+        """
+        from .scope import strip_admin_prefix
+        from .text import fold
+
+        gdf = self.gdf
+        mask = pd.Series(True, index=gdf.index)
+        if province:
+            mask &= gdf["province"].fillna("").map(strip_admin_prefix) == strip_admin_prefix(province)
+        if district:
+            mask &= gdf["district"].fillna("").map(strip_admin_prefix) == strip_admin_prefix(district)
+        if q:
+            needle = fold(q)
+            mask &= gdf["name"].fillna("").map(fold).str.contains(needle, regex=False) | gdf.index.str.startswith(q)
+        return gdf[mask]
+
     def density(self) -> pd.Series:
         """People per km² on the official area where known, else the computed one."""
         area = self.gdf["official_area_km2"].where(self.gdf["official_area_km2"] > 0, self.gdf["area_km2"])

@@ -200,3 +200,11 @@ def test_shapefile_in_a_legacy_vietnamese_encoding_is_detected(tmp_path, encodin
     units = read_units(path)
     assert units.gdf["name"].tolist() == names
     assert units.gdf.at["00001", "population"] == 1000
+
+
+def test_unit_search_ignores_diacritics_case_and_administrative_prefixes(grid_units):
+    assert len(grid_units.search(district="mau")) == 9
+    assert len(grid_units.search(district="H. Mẫu", province="tinh mau")) == 9
+    assert len(grid_units.search(province="Tỉnh Khác")) == 0
+    assert list(grid_units.search(q="o 5").index) == ["00005"]
+    assert list(grid_units.search(q="0000", district="Huyện Mẫu").index) == grid_units.codes
