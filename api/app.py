@@ -13,8 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from .errors import add_exception_handlers
-from .middleware import BodySizeLimitMiddleware
-from .routes import analysis, datasets, exports, health, indicators, layers, scenarios, session, tiles, units
+from .middleware import BodySizeLimitMiddleware, HostCheckMiddleware, WriteAuthMiddleware
+from .routes import analysis, datasets, exports, health, indicators, layers, scenarios, tiles, units
 from .service import Service
 from .settings import Settings
 from .store import Store
@@ -33,8 +33,8 @@ status: <a href="/api/health">/api/health</a></p>
 
 _DESCRIPTION = """Planning tool for merging Vietnamese wards (phường) and communes (xã).
 
-Reads are open. Writes need `Authorization: Bearer <token>` (the token printed at start-up,
-or `DIAGIOI_TOKEN`). Every error is JSON: `{"detail", "hint", "context"}`; a stale write gets
+Reads are open. Writes need `Authorization: Bearer <token>` (the token in the login URL printed by
+`diagioi serve`, kept in `<data dir>/token`, or `DIAGIOI_TOKEN`); no route hands it out. Every error is JSON: `{"detail", "hint", "context"}`; a stale write gets
 409 with `current_version`. Areas are geodesic (km²), population in người, density in người/km².
 """
 
@@ -54,9 +54,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.service = service
     add_exception_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    # Before the body is read: a write without the right token is refused from its headers alone.
+    app.add_middleware(WriteAuthMiddleware, api=app)
     # Unit lists and evaluations are verbose JSON (MBs for a country); tiles are small and compress well too.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    for module in (health, session, units, datasets, scenarios, exports, layers, indicators, tiles, analysis):
+    # Outermost: a request naming a host this server is not (DNS rebinding) gets no further.
+    app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.accepted_host_names)
+    for module in (health, units, datasets, scenarios, exports, layers, indicators, tiles, analysis):
         app.include_router(module.router)
     _document_errors_as_served(app)
     _add_offline_docs(app, settings.web_dir / "vendor" / "swagger-ui")

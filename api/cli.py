@@ -340,18 +340,26 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     data_dir: Annotated[Optional[Path], typer.Option(help="folder of the embedded store (default ./diagioi-data)")] = None,
     units_file: Annotated[Optional[Path], typer.Option("--units", help="ward/commune layer to serve (default: the sample demo)")] = None,
-    token: Annotated[Optional[str], typer.Option(help="write token (default: $DIAGIOI_TOKEN or a generated one)")] = None,
-    store: Annotated[Optional[str], typer.Option(help="where data is kept: sqlite (default, in --data-dir) or "
-                                                      "postgresql://user@host/db (PostGIS); also $DIAGIOI_STORE")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes (several need one shared store; "
-                                                             "PostGIS for several machines)")] = 1,
+    token: Annotated[Optional[str], typer.Option(help="write token (default: $DIAGIOI_TOKEN, else the one kept in "
+                                                      "<data dir>/token, created on first start)")] = None,
+    open_browser: Annotated[bool, typer.Option("--open", help="open the login URL in a web browser")] = False,
+    allowed_host: Annotated[Optional[list[str]], typer.Option(
+        "--allowed-host", help="another host name clients may use (repeatable; also DIAGIOI_ALLOWED_HOSTS); "
+                               "127.0.0.1, localhost, [::1] and --host are always accepted")] = None,
+    public_url: Annotated[Optional[str], typer.Option(
+        "--public-url", help="public base URL behind a reverse proxy, e.g. https://diagioi.example.org "
+                             "(absolute links are built from it; also DIAGIOI_PUBLIC_URL)")] = None,
+    proxy: Annotated[Optional[list[str]], typer.Option(
+        "--proxy", help="address of a reverse proxy whose X-Forwarded-For is trusted (repeatable; also "
+                        "DIAGIOI_PROXY); without it that header is ignored")] = None,
 ) -> None:
-    """Serve the API and the browser app (embedded SQLite store by default, or PostGIS)."""
+    """Serve the API and the browser app on an embedded store; prints the login URL that carries the write token."""
     from diagioi.api.server import run_server
 
     try:
-        run_server(host=host, port=port, data_dir=data_dir, units_path=units_file, token=token, store=store,
-                   workers=workers)
+        run_server(host=host, port=port, data_dir=data_dir, units_path=units_file, token=token,
+                   allowed_hosts=allowed_host or (), public_url=public_url, proxy=proxy or (),
+                   open_browser=open_browser, store=store, workers=workers)
     except DiagioiError as error:
         _fail(error)
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from diagioi.layers.models import LayerKind
 
+from .auth import writer_identity
 from .service import Service
 from .store import ScenarioRecord
 
@@ -25,19 +26,15 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 def require_writer(
     service: ServiceDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    actor: Annotated[str | None, Header(alias="X-Diagioi-Actor",
-                                        description="Name recorded in the audit log (optional)")] = None,
 ) -> str:
-    """Check the write token; return who is writing (for the audit log).
+    """Check the write token; return who is writing, for the audit log.
 
-    401 without a token, 403 with a wrong one.
+    The identity comes from the key itself (see :func:`~api.auth.key_identity`), never from a header
+    the client chooses. 401 without a token or with a wrong one. The same check already ran in
+    :class:`~api.middleware.WriteAuthMiddleware` before the body was read; this keeps every write
+    route safe on its own and documents the security scheme in /openapi.json.
     """
-    if credentials is None or not credentials.credentials:
-        raise HTTPException(401, "this change needs the write token",
-                            headers={"WWW-Authenticate": "Bearer"})
-    if not service.check_token(credentials.credentials):
-        raise HTTPException(403, "the write token is wrong")
-    return (actor or "token").strip()[:100] or "token"
+    return writer_identity(credentials.credentials if credentials else None, service.token)
 
 
 WriterDep = Annotated[str, Depends(require_writer)]

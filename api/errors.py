@@ -22,6 +22,8 @@ from diagioi.geo.errors import (
     RuleSetError,
 )
 
+from .auth import WriteKeyRefused
+
 logger = logging.getLogger(__name__)
 
 
@@ -151,6 +153,15 @@ def _unreadable_body_response(request: Request, cause: BaseException | None) -> 
                                               "error": type(cause).__name__ if cause else None})
 
 
+def write_key_refused_response(refused: WriteKeyRefused) -> JSONResponse:
+    """401 for a write without the right key (also sent by the middleware, before the body is read)."""
+    return error_response(refused.status_code, refused.detail, refused.hint, headers=refused.headers)
+
+
+async def _write_key_refused_handler(request: Request, refused: WriteKeyRefused) -> JSONResponse:
+    return write_key_refused_response(refused)
+
+
 async def _unexpected_error_handler(request: Request, error: Exception) -> JSONResponse:
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(500, f"internal error while handling {request.method} {request.url.path}: "
@@ -170,6 +181,7 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DiagioiError, _diagioi_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(WriteKeyRefused, _write_key_refused_handler)
     app.add_exception_handler(Exception, _unexpected_error_handler)
 
 

@@ -34,11 +34,11 @@ class HealthPublic(BaseModel):
     version: str = Field(description="diagioi package version")
     units: int = Field(description="Number of units in the active dataset")
     units_version: str = Field(description="Content hash of the active unit dataset")
-    units_name: str = Field(description="Where the active units came from")
+    units_name: str = Field(description="File name (never a path) of the active unit dataset")
     sample_data: bool = Field(description="True when the built-in sample region is served")
     scenarios: int = Field(description="Number of stored scenarios")
     layer_versions: dict[str, int] = Field(description="Version counter of each zoning layer")
-    store: str = Field(description="Storage backend, e.g. sqlite:/path/diagioi.sqlite")
+    store: str = Field(description="Storage backend, e.g. sqlite (never a path of the server)")
     basemap_url: str | None = None
 
 

@@ -2,26 +2,77 @@
 from __future__ import annotations
 
 import os
-import secrets
+import re
 import sys
+import webbrowser
+from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
+
+from diagioi.geo.errors import DiagioiError
 
 from .app import create_app
+from .auth import load_or_create_token
 from .settings import Settings
 
 
 def run_server(host: str, port: int, data_dir: str | Path | None, units_path: str | Path | None,
-               token: str | None, reload: bool = False, store: str | None = None, workers: int = 1) -> None:
+               token: str | None, reload: bool = False, *, allowed_hosts: Sequence[str] = (),
+               public_url: str | None = None, proxy: Sequence[str] = (), open_browser: bool = False,
+               store: str | None = None, workers: int = 1) -> None:
     """Serve the API and the web app on ``host:port`` until interrupted.
 
-    ``data_dir``/``units_path``/``token``/``store`` override ``DIAGIOI_*`` environment variables when
-    given. Without a token one is generated; it is printed at start-up, as writes need it.
-    ``workers`` > 1 starts that many processes on the same store (each builds its own caches,
-    keyed by the store's versions, so an edit acknowledged by one is seen by the others).
+    ``data_dir``/``units_path``/``token``/``allowed_hosts``/``public_url``/``proxy`` override the
+    ``DIAGIOI_*`` environment variables when given (host names and proxies add to them). The write
+    token is ``token``, else DIAGIOI_TOKEN, else the one kept in ``<data dir>/token``; the login URL
+    that carries it is printed (and opened in a browser with ``open_browser``). ``store`` names the
+    store (``DIAGIOI_STORE``); ``workers`` > 1 starts that many processes on it (each keeps its own
+    caches, keyed by the versions it reads from the store, so an edit acknowledged by one worker is
+    served by the others on their next request).
     """
+    settings = serve_settings(host, data_dir=data_dir, units_path=units_path, token=token,
+                              allowed_hosts=allowed_hosts, public_url=public_url, proxy=proxy, store=store)
+    local = "127.0.0.1" if host in _WILDCARDS else (f"[{host}]" if ":" in host else host)
+    url = f"http://{local}:{port}/"
+    uvicorn_options = access_log_options(settings)
+    if workers > 1:
+        # The store (schema, units dataset, token) is prepared once here, so workers do not race to
+        # import; each worker then builds the app from the environment, on the store's default units.
+        service = create_app(settings).state.service
+        _export_settings(settings.model_copy(update={"units_path": None}))
+        _announce(url, settings, service.token, units=len(service.units), sample=service.sample_data,
+                  open_browser=open_browser)
+        uvicorn.run("diagioi.api.server:app_from_environment", factory=True, host=host, port=port,
+                    workers=workers, **uvicorn_options)
+        return
+    if reload:
+        # The reloader imports the app in a fresh process: hand the settings over through the
+        # environment (without a given token, the child reads the same <data dir>/token file).
+        _export_settings(settings)
+        _announce(url, settings, settings.token or load_or_create_token(settings.data_dir)[0],
+                  open_browser=open_browser)
+        uvicorn.run("diagioi.api.server:app_from_environment", factory=True, host=host, port=port, reload=True,
+                    reload_dirs=[str(Path(__file__).resolve().parents[1])], **uvicorn_options)
+        return
+    app = create_app(settings)
+    service = app.state.service
+    _announce(url, settings, service.token, units=len(service.units), sample=service.sample_data,
+              open_browser=open_browser)
+    uvicorn.run(app, host=host, port=port, **uvicorn_options)
+
+
+_WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def serve_settings(host: str, *, data_dir: str | Path | None = None, units_path: str | Path | None = None,
+                   token: str | None = None, allowed_hosts: Sequence[str] = (), public_url: str | None = None,
+                   proxy: Sequence[str] = (), store: str | None = None) -> Settings:
+    """DIAGIOI_* settings with the command-line options applied; the interface listened on is an
+    accepted host name unless it is a wildcard address. A bad value is a DiagioiError with a hint."""
     overrides: dict[str, object] = {}
     if store:
         overrides["store"] = store
@@ -31,45 +82,52 @@ def run_server(host: str, port: int, data_dir: str | Path | None, units_path: st
         overrides["units_path"] = Path(units_path)
     if token:
         overrides["token"] = token
-    settings = Settings(**overrides)
+    if public_url:
+        overrides["public_url"] = public_url
+    try:
+        settings = Settings(**overrides)
+        listen_name = [] if host in _WILDCARDS else [host]
+        return Settings.model_validate({
+            **settings.model_dump(),
+            "allowed_hosts": _unique([*settings.allowed_hosts, *listen_name, *allowed_hosts]),
+            "proxy": _unique([*settings.proxy, *proxy])})
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, item['loc'])) or 'settings'}: {item['msg']}"
+                             for item in error.errors())
+        raise DiagioiError(f"invalid server setting: {problems}",
+                           hint="check the options of 'diagioi serve' and the DIAGIOI_* environment variables "
+                                "(lists such as DIAGIOI_ALLOWED_HOSTS are comma-separated)") from None
 
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
-    if workers > 1:
-        # Every worker builds the app from the environment: one token and one store for all. The
-        # store (schema, units dataset) is prepared once here, so workers do not race to import.
-        if not settings.token:
-            settings = settings.model_copy(update={"token": secrets.token_urlsafe(24)})
-        service = create_app(settings).state.service
-        _export_settings(settings.model_copy(update={"units_path": None}))
-        _announce(url, settings, units=len(service.units), sample=service.sample_data)
-        uvicorn.run("diagioi.api.server:app_from_environment", factory=True, host=host, port=port,
-                    workers=workers, proxy_headers=True)
-        return
-    if reload:
-        # The reloader imports the app in a fresh process: hand the settings over through the environment
-        # (with a fixed token, so reloads keep it).
-        if not settings.token:
-            settings = settings.model_copy(update={"token": secrets.token_urlsafe(24)})
-        _export_settings(settings)
-        _announce(url, settings)
-        uvicorn.run("diagioi.api.server:app_from_environment", factory=True, host=host, port=port, reload=True,
-                    reload_dirs=[str(Path(__file__).resolve().parents[1])])
-        return
-    app = create_app(settings)
-    service = app.state.service
-    _announce(url, settings.model_copy(update={"token": service.token}), units=len(service.units),
-              sample=service.sample_data)
-    uvicorn.run(app, host=host, port=port, proxy_headers=True)
+
+def access_log_options(settings: Settings) -> dict[str, object]:
+    """uvicorn options for client addresses: X-Forwarded-For/-Proto are believed only from the
+    configured proxies (``--proxy``); without one they are ignored, so a client cannot write
+    someone else's address into the access log."""
+    if not settings.proxy:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.proxy)}
+
+
+def login_url(url: str, token: str) -> str:
+    """The URL that logs a browser in: the token travels in the fragment, which browsers never
+    send to a server (so it is in no request line, access log, proxy log or Referer header)."""
+    return f"{url}#token={quote(token, safe='')}"
+
+
+def _unique(items) -> list[str]:
+    return list(dict.fromkeys(item for item in items if item))
 
 
 def _export_settings(settings: Settings) -> None:
-    """Hand the settings to worker/reloader processes through ``DIAGIOI_*`` environment variables."""
-    for name, value in settings.model_dump().items():
-        variable = f"DIAGIOI_{name.upper()}"
+    """Hand the settings to worker/reloader processes through ``DIAGIOI_*`` environment variables
+    (without a given token, the children read the same <data dir>/token file)."""
+    for name, value in settings.model_dump(exclude={"token"}).items():
         if value is not None:
-            os.environ[variable] = str(value)
+            os.environ[f"DIAGIOI_{name.upper()}"] = ",".join(value) if isinstance(value, list) else str(value)
         else:
-            os.environ.pop(variable, None)
+            os.environ.pop(f"DIAGIOI_{name.upper()}", None)
+    if settings.token:
+        os.environ["DIAGIOI_TOKEN"] = settings.token
 
 
 def app_from_environment() -> FastAPI:
@@ -79,18 +137,24 @@ def app_from_environment() -> FastAPI:
 
 def _shown_store(settings: Settings) -> str:
     """The store for the start-up message, without a password."""
-    import re
-
     if settings.store and "://" in settings.store:
         return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", settings.store)
     return f"sqlite in {Path(settings.data_dir).resolve()}"
 
 
-def _announce(url: str, settings: Settings, *, units: int | None = None, sample: bool = False) -> None:
+def _announce(url: str, settings: Settings, token: str, *, units: int | None = None, sample: bool = False,
+              open_browser: bool = False) -> None:
+    login = login_url(url, token)
     lines = [f"diagioi is serving {url}",
              f"  store:          {_shown_store(settings)}"]
     if units is not None:
         lines.append(f"  units: {units}" + (" (sample data — pass --units FILE for real boundaries)" if sample else ""))
-    lines.append(f"  write token:    {settings.token}")
-    lines.append("  (writes need the header 'Authorization: Bearer <token>'; API docs at /docs)")
+    lines.append(f"  write token:    {token}")
+    lines.append("  Open this login URL once in your browser (it keeps the token; treat the URL like a password):")
+    lines.append(f"    {login}")
+    lines.append("  (API clients send 'Authorization: Bearer <token>'; API docs at /docs)")
+    hosts = ", ".join(["127.0.0.1", "localhost", "[::1]", *settings.accepted_host_names])
+    lines.append(f"  host names answered: {hosts} (add one with --allowed-host)")
     print("\n".join(lines), file=sys.stdout, flush=True)
+    if open_browser:
+        webbrowser.open(login)

@@ -12,7 +12,6 @@ versions), so an edit is visible on the next request and nothing stale is served
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from diagioi.geo.units import UnitSet
 from diagioi.layers.caches import BoundedCache
 from diagioi.layers.models import LayerKind
 
+from .auth import load_or_create_token, tokens_match
 from .settings import Settings
 from .store import FeatureRecord, NewFeature, ScenarioRecord, Store, open_store
 
@@ -55,8 +55,9 @@ class Service:
     def __init__(self, settings: Settings, store: Store | None = None):
         self.settings = settings
         self.store: Store = store if store is not None else open_store(settings.store, data_dir=settings.data_dir)
+        # The write key: DIAGIOI_TOKEN, else the one kept in <data dir>/token (created on first start).
         self.token_generated = not settings.token
-        self.token: str = settings.token or secrets.token_urlsafe(24)
+        self.token: str = settings.token or load_or_create_token(settings.data_dir)[0]
         self.sample_data = False
         self.demo_folder: Path | None = None
         self.units: UnitSet = self._load_units()
@@ -120,7 +121,7 @@ class Service:
 
     # ------------------------------------------------------------------ auth
     def check_token(self, candidate: str) -> bool:
-        return secrets.compare_digest(candidate.encode(), self.token.encode())
+        return tokens_match(candidate, self.token)
 
     # ------------------------------------------------------------------ units
     def filter_units(self, *, province: str | None, district: str | None, q: str | None) -> gpd.GeoDataFrame:

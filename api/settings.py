@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from diagioi.web import web_dir as _installed_web_dir
 
@@ -39,8 +41,53 @@ class Settings(BaseSettings):
     seed_demo: bool = Field(default=True,
                             description="Seed sample zoning layers and the example scenario into a fresh store "
                                         "when the sample units are used.")
-    share_token_locally: bool = Field(default=True,
-                                      description="GET /api/session gives the write token to a browser on the "
-                                                  "same machine (loopback only).")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names accepted in the Host header besides 127.0.0.1, localhost and [::1] "
+                    "(comma-separated in DIAGIOI_ALLOWED_HOSTS; `*.example.org` matches its subdomains). "
+                    "Any other Host gets 400: this defeats DNS rebinding.")
+    public_url: str | None = Field(default=None,
+                                   description="Public base URL (e.g. https://diagioi.example.org/prefix) used for "
+                                               "absolute links such as TileJSON tile URLs; unset → relative URLs. "
+                                               "Its host is accepted in the Host header.")
+    proxy: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-For/-Proto headers are trusted "
+                    "(comma-separated in DIAGIOI_PROXY); unset → those headers are ignored.")
     tile_max_age_s: int = Field(default=3600, ge=0,
                                 description="Cache-Control max-age of versioned tiles, in seconds.")
+
+    @field_validator("allowed_hosts", "proxy", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        if isinstance(value, str):
+            value = value.split(",")
+        return [item.strip() for item in value if item and item.strip()]
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, hosts: list[str]) -> list[str]:
+        for host in hosts:
+            bare = host.removeprefix("*.")
+            if not bare or any(c in bare for c in "/@?#* \t") or "://" in host:
+                raise ValueError(f"{host!r} is not a host name: give a bare name such as diagioi.example.org "
+                                 "(no scheme, no path)")
+        return hosts
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+                or parts.username or parts.password:
+            raise ValueError(f"{value!r} is not a public base URL: give http(s)://host[:port][/prefix], "
+                             "without query, fragment or credentials")
+        return value.strip().rstrip("/")
+
+    @property
+    def accepted_host_names(self) -> list[str]:
+        """Host names accepted besides the loopback ones: ``allowed_hosts`` and the host of ``public_url``."""
+        public = [urlsplit(self.public_url).hostname] if self.public_url else []
+        return [*self.allowed_hosts, *public]

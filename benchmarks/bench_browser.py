@@ -78,13 +78,13 @@ class Server:
 
 def new_page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.add_init_script(f"localStorage.setItem('diagioi.token', '{TOKEN}')")
     return context, context.new_page()
 
 
 def open_ready(page, url: str) -> tuple[float, float]:
-    """(first map paint, page ready with the scenario's colours and figures), ms since navigation."""
-    page.goto(url)
+    """(first map paint, page ready with the scenario's colours and figures), ms since navigation.
+    The page is opened with the login URL that ``diagioi serve`` prints (the token in the fragment)."""
+    page.goto(url + ("&" if "#" in url else "#") + f"token={TOKEN}")
     page.wait_for_function("window.__diagioi && window.__diagioi.ready === true", timeout=300_000)
     timings = page.evaluate("window.__diagioi.timings")
     return timings["firstPaintMs"], timings["readyMs"]

@@ -1,6 +1,7 @@
 """Shared fixtures: tiny hand-checkable unit layers and the real data beside the repo (skipped when absent)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -8,6 +9,10 @@ import numpy as np
 import pytest
 import shapely
 from pyproj import CRS, Transformer
+
+# Starlette's TestClient sends "Host: testserver"; the server answers only to the host names it is
+# given (DNS-rebinding defence), so the tests give this one as an operator gives a public name.
+os.environ.setdefault("DIAGIOI_ALLOWED_HOSTS", "testserver")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -21,16 +21,23 @@ export function setToken(token) {
   else localStorage.removeItem(TOKEN_KEY);
 }
 
-/** Ask the server for the write token; it only answers requests from this machine (127.0.0.1). */
-export async function fetchSessionToken() {
-  try {
-    const response = await fetch("api/session", { headers: { accept: "application/json" } });
-    if (!response.ok) return null;
-    const body = await response.json();
-    return body.token || null;
-  } catch (error) {
-    return null;  // older server without /api/session: the user types the token instead
-  }
+/**
+ * Log in from the URL printed by `diagioi serve` (http://127.0.0.1:8000/#token=…): keep the token
+ * and take it out of the address bar and the history entry at once. The token travels in the
+ * fragment, which the browser never sends to the server. Other fragment parameters (scenario=…)
+ * stay. Returns true when a token was taken from the URL.
+ */
+export function adoptTokenFromUrl() {
+  const params = new URLSearchParams(window.location.hash.slice(1));
+  if (!params.has("token")) return false;
+  const token = params.get("token").trim();
+  params.delete("token");
+  const rest = params.toString();
+  window.history.replaceState(window.history.state, "",
+    window.location.pathname + window.location.search + (rest ? `#${rest}` : ""));
+  if (!token) return false;
+  setToken(token);
+  return true;
 }
 
 async function request(method, path, body) {

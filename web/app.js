@@ -2,7 +2,7 @@
 // comparison and the exports together. Figures always come from the API; the page only
 // colours, lists and forwards the user's edits.
 
-import { api, ApiError, fetchSessionToken, getToken, itemsOf, scenarioOf, setToken } from "./api.js";
+import { adoptTokenFromUrl, api, ApiError, getToken, itemsOf, scenarioOf, setToken } from "./api.js";
 import { applyLabels, formatNumber, lang, loadLanguage, t, tOptional } from "./i18n.js";
 import {
   addUnits, addZoning, classesFor, createMap, NEW_UNIT_COLOURS, setDrawnUnitColours, setScenarioOutlines, setZoningVisible,
@@ -678,6 +678,7 @@ function wireUi() {
 // ---- start ----------------------------------------------------------------------------------
 
 async function main() {
+  adoptTokenFromUrl();  // first: the login URL's token leaves the address bar before anything else runs
   await loadLanguage();
   state.panel = new Panel({
     cardsEl: $("#new-units"), totalsEl: $("#totals"), warningsEl: $("#warnings"),
@@ -705,13 +706,12 @@ async function main() {
     const [outlines] = await Promise.all([api.tileJson(`scenario-${wanted}`).catch(() => null), state.session.open(wanted)]);
     return { wanted, outlines };
   })();
-  const [health, unitsTileJson, sessionToken, opened] = await Promise.all([
-    api.health().catch(() => ({})), api.tileJson("units"), fetchSessionToken(), openPromise.catch((error) => {
+  const [health, unitsTileJson, opened] = await Promise.all([
+    api.health().catch(() => ({})), api.tileJson("units"), openPromise.catch((error) => {
       showError(error);
       return { wanted: null, outlines: null };
     }),
   ]);
-  if (sessionToken) setToken(sessionToken);
   state.densityLegend = unitsTileJson.legend && unitsTileJson.legend.property === "density_per_km2" ? unitsTileJson.legend : null;
   const basemapUrl = health.basemap_url || (health.basemap && health.basemap.url) || null;
   const hasContent = state.session.scenario && state.session.scenario.new_units.some((nu) => nu.members.length || nu.geometry);

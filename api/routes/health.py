@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import PurePosixPath, PureWindowsPath
 
 from fastapi import APIRouter
 
@@ -20,14 +21,22 @@ def _package_version() -> str:
 
 @router.get("/health", summary="Service status and the data it serves", response_model=HealthPublic)
 def read_health(service: ServiceDep) -> HealthPublic:
-    """Status, package version, number of units and the unit dataset version."""
+    """Status, package version, number of units and the unit dataset version.
+
+    Public, so it names no path of the server: the dataset by its file name, the store by its kind.
+    """
     active = service.store.active_units_dataset()
     return HealthPublic(
         version=_package_version(), units=len(service.units), units_version=service.units.version,
-        units_name=active.name if active else service.units.source, sample_data=service.sample_data,
+        units_name=_file_name(active.name if active else service.units.source), sample_data=service.sample_data,
         scenarios=len(service.store.list_scenarios()), layer_versions=service.layer_versions(),
-        store=service.store.describe(), basemap_url=service.settings.basemap_url,
+        store=service.store.describe().split(":", 1)[0], basemap_url=service.settings.basemap_url,
     )
+
+
+def _file_name(name: str) -> str:
+    """The last part of a name that may be a path (POSIX or Windows)."""
+    return PureWindowsPath(PurePosixPath(name).name).name if name else name
 
 
 @router.get("/audit", summary="Recent changes (audit log, newest first)", response_model=list[AuditEntryPublic])

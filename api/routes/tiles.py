@@ -30,11 +30,22 @@ def read_tilejson(
     format: Annotated[TileFormat, Query(description="Tile format named in the URLs: mvt (default) or png")]
     = TileFormat.mvt,
 ) -> dict:
-    """TileJSON with versioned tile URLs, bounds, fields of the vector layer and the legend."""
+    """TileJSON with versioned tile URLs (absolute with --public-url, else relative to the server root),
+    bounds, fields of the vector layer and the legend."""
     source = service.tile_source(layer_id)
-    base = str(request.base_url).rstrip("/")
-    template = f"{base}/api/tiles/{layer_id}/{{z}}/{{x}}/{{y}}.{format.value}?v={{version}}"
+    template = f"{_base_url(request, service)}/api/tiles/{layer_id}/{{z}}/{{x}}/{{y}}.{format.value}?v={{version}}"
     return source.tilejson(template)
+
+
+def _base_url(request: Request, service) -> str:
+    """Where the API is, from configuration only — never from the request's Host header.
+
+    ``--public-url`` (DIAGIOI_PUBLIC_URL) gives absolute URLs; without it they are relative to the
+    server root (``/api/tiles/…``, under the ASGI root_path when one is configured).
+    """
+    if service.settings.public_url:
+        return service.settings.public_url
+    return str(request.scope.get("root_path") or "").rstrip("/")
 
 
 @router.get("/{layer_id}/{z}/{x}/{y}.{fmt}", summary="One map tile (Mapbox Vector Tile or PNG)",

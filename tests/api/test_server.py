@@ -15,7 +15,8 @@ def test_run_server_prints_a_generated_token_and_serves_the_app(monkeypatch, tmp
     assert service.token_generated is True and len(service.units) == 9
     printed = capsys.readouterr().out
     assert f"write token:    {service.token}" in printed
-    assert "http://127.0.0.1:8123/" in printed
+    assert f"http://127.0.0.1:8123/#token={service.token}" in printed  # the login URL
+    assert calls["proxy_headers"] is False  # X-Forwarded-For is not believed without --proxy
 
 
 def test_run_server_uses_the_given_token(monkeypatch, tmp_path, units_file, capsys):

@@ -1,12 +1,11 @@
 """The browser app driven by Playwright in Debian's Chromium against a real ``diagioi`` server.
 
 The server runs in a subprocess on a free port with a temporary data directory and the sample
-region; the write token is passed as DIAGIOI_TOKEN and put into the page's localStorage, as a
-planner would paste it once. Skips cleanly when Chromium or Playwright is missing.
+region; the write token is passed as DIAGIOI_TOKEN and the page is opened with the login URL
+(``…/#token=…``) that ``diagioi serve`` prints, as a planner does. Skips cleanly when Chromium or Playwright is missing.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -14,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 import httpx
 import pytest
@@ -82,7 +81,6 @@ def browser():
 @pytest.fixture()
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-    context.add_init_script(f"localStorage.setItem('diagioi.token', {json.dumps(TOKEN)})")
     page = context.new_page()
     page.requests_seen = []
     page.on("request", lambda request: page.requests_seen.append(request.url))
@@ -90,8 +88,10 @@ def page(browser, server):
     context.close()
 
 
-def open_page(page, server, scenario_id: str | None = None) -> None:
-    page.goto(server + (f"#scenario={scenario_id}" if scenario_id else ""))
+def open_page(page, server, scenario_id: str | None = None, *, log_in: bool = True) -> None:
+    """Open the app, by default through the login URL (the token in the fragment)."""
+    fragment = urlencode({**({"token": TOKEN} if log_in else {}), **({"scenario": scenario_id} if scenario_id else {})})
+    page.goto(server + (f"#{fragment}" if fragment else ""))
     page.wait_for_function("window.__diagioi && window.__diagioi.ready === true", timeout=60_000)
 
 
@@ -157,13 +157,23 @@ def test_page_loads_with_no_request_to_other_hosts_and_draws_the_map(page, serve
     page.screenshot(path="/tmp/diagioi-test-map.png")
 
 
-def test_page_on_this_machine_gets_the_write_token_without_typing(browser, server):
-    context = browser.new_context()   # no token in localStorage
+def test_the_login_url_keeps_the_token_and_leaves_the_address_bar(browser, server):
+    context = browser.new_context()   # a browser that has never seen the token
     page = context.new_page()
-    open_page(page, server)
-    stored = page.evaluate("localStorage.getItem('diagioi.token')")
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_page(page, server, "no-such-scenario")
+    # Stored for later visits; gone from the address bar and from the history entry; other
+    # fragment parameters stay; never sent to the server.
+    assert page.evaluate("localStorage.getItem('diagioi.token')") == TOKEN
+    assert page.evaluate("window.location.href") == server + "#scenario=no-such-scenario"
+    assert TOKEN not in page.evaluate("JSON.stringify(history.state)")
+    assert not any(TOKEN in url for url in requests)
+    # Next visit without the login URL: still logged in, no dialog.
+    open_page(page, server, log_in=False)
+    assert page.evaluate("localStorage.getItem('diagioi.token')") == TOKEN
+    assert not page.locator("#token-dialog").evaluate("d => d.open")
     context.close()
-    assert stored == TOKEN
 
 
 def test_assigning_two_units_shows_the_merged_area_and_population_of_the_api(page, server):
