@@ -32,8 +32,9 @@ def test_several_workers_are_started_on_one_prepared_store(monkeypatch, tmp_path
     calls = {}
     from diagioi.api.settings import Settings
 
-    for name in Settings.model_fields:  # run_server exports them for the workers; restored after the test
-        monkeypatch.delenv(f"DIAGIOI_{name.upper()}", raising=False)
+    for name in Settings.model_fields:  # run_server exports them for the workers; removed after the test
+        monkeypatch.setenv(f"DIAGIOI_{name.upper()}", "")  # (records the variable so undo removes it)
+        monkeypatch.delenv(f"DIAGIOI_{name.upper()}")
     monkeypatch.setattr(server.uvicorn, "run", lambda app, **kwargs: calls.update(app=app, **kwargs))
     store = f"sqlite:{tmp_path / 'shared-store'}"
     server.run_server("127.0.0.1", 8125, tmp_path / "data", units_file, "my-token", store=store, workers=3)
