@@ -352,8 +352,12 @@ def serve(
     proxy: Annotated[Optional[list[str]], typer.Option(
         "--proxy", help="address of a reverse proxy whose X-Forwarded-For is trusted (repeatable; also "
                         "DIAGIOI_PROXY); without it that header is ignored")] = None,
+    store: Annotated[Optional[str], typer.Option(help="where data is kept: sqlite (default, in --data-dir) or "
+                                                      "postgresql://user@host/db (PostGIS); also $DIAGIOI_STORE")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes on the same store (caches follow "
+                                                             "the store's versions)")] = 1,
 ) -> None:
-    """Serve the API and the browser app on an embedded store; prints the login URL that carries the write token."""
+    """Serve the API and the browser app (SQLite store by default, or PostGIS); prints the login URL."""
     from diagioi.api.server import run_server
 
     try:
