@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from .body_guard import JsonBodyGuard
 from .errors import add_exception_handlers
 from .middleware import BodySizeLimitMiddleware, HostCheckMiddleware, WriteAuthMiddleware
 from .routes import analysis, datasets, exports, health, indicators, layers, scenarios, tiles, units
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                   generate_unique_id_function=_operation_id, docs_url=None, redoc_url=None)
     app.state.service = service
     add_exception_handlers(app)
+    # Innermost first: JSON bodies are checked (depth, huge numbers, lone surrogates) after the size limit.
+    app.add_middleware(JsonBodyGuard)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     # Before the body is read: a write without the right token is refused from its headers alone.
     app.add_middleware(WriteAuthMiddleware, api=app)

@@ -41,6 +41,23 @@ def _fail(error: DiagioiError) -> None:
     raise typer.Exit(2)
 
 
+StrictOpt = Annotated[bool, typer.Option(
+    "--strict", help="exit with code 1 when the data has reported problems (duplicate codes, missing "
+                     "population, repaired geometry…)")]
+
+
+def _check_strict(unit_set, strict: bool) -> None:
+    """With --strict, reported data problems end the command with exit code 1 (after its output)."""
+    if not strict or not unit_set.issues:
+        return
+    kinds = sorted({issue.problem for issue in unit_set.issues})
+    console.print(f"[bold red]error:[/] {len(unit_set.issues)} data problem(s) reported ({'; '.join(kinds[:6])})"
+                  " and --strict is set", highlight=False)
+    console.print("[yellow]hint:[/] fix them in the source layer (they are listed above or under \"issues\" in "
+                  "--json), or run without --strict to accept them", highlight=False)
+    raise typer.Exit(1)
+
+
 def _read(path: Path, **fields):
     from diagioi.geo.io import read_units
 
@@ -113,6 +130,7 @@ def units(
         "--plane-crs", help="measure the plane area in this projected CRS instead of each province's TM-3 zone")] = None,
     table_path: TableOpt = None, sheet: SheetOpt = None, join_on: JoinOnOpt = "code",
     table_column: TableColumnOpt = None, flags: FlagsOpt = None, population_year: YearOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """List the units of a layer with computed (geodesic) and official area, population and density."""
     try:
@@ -143,6 +161,7 @@ def units(
                    "units": records, "issues": [i.to_dict() for i in unit_set.issues]}
         payload.update({key: report.to_dict() for key, report in join_reports.items()})
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        _check_strict(unit_set, strict)
         return
     table = Table(title=f"{file.name}: {len(records)} units (area: geodesic WGS 84; density on official area when known)")
     for column in ("Mã", "Tên", "Loại", "DT tính (km²)", "DT chính thức (km²)", "Lệch %", "Dân số (người)",
@@ -167,6 +186,7 @@ def units(
         console.print(f"{len(unit_set.issues)} issue(s) found while loading:")
         for issue in unit_set.issues[:30]:
             console.print(f"  - {issue}", highlight=False)
+    _check_strict(unit_set, strict)
 
 
 OUTPUT_SUFFIXES = (".xlsx", ".csv", ".gpkg", ".geojson", ".json", ".html")
@@ -181,29 +201,38 @@ def _check_outputs(outputs: list[Path]) -> None:
 
 
 def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
-    from diagioi.geo import exports
-
     data = evaluation.to_json()
     written = []
     for path in outputs:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        suffix = path.suffix.lower()
-        if suffix == ".xlsx":
-            exports.write_annex_xlsx(data, path, lang=lang, units_crosswalk=evaluation.crosswalk())
-        elif suffix == ".csv" and path.stem.endswith("crosswalk"):
-            exports.write_crosswalk_csv(data, evaluation.units.gdf, path)
-        elif suffix == ".csv":
-            exports.write_table_csv(data, path, lang=lang)
-        elif suffix == ".gpkg":
-            exports.write_new_units_gpkg(evaluation.new_units_gdf(), path)
-        elif suffix in (".geojson", ".json"):
-            exports.write_new_units_geojson(evaluation.new_units_gdf(), path)
-        else:  # ".html" (the suffix was checked by _check_outputs)
-            from diagioi.layers.html_map import write_html_map
-
-            write_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, path, title=evaluation.scenario.name)
+        try:
+            _write_output(evaluation, data, path, lang)
+        except OSError as exc:
+            raise DiagioiError(f"cannot write {path}: {exc.strerror or exc}",
+                               hint="choose an --out path in a folder that exists or can be created and that "
+                                    "you may write to", context={"path": str(path)}) from None
         written.append(path)
     return written
+
+
+def _write_output(evaluation, data: dict, path: Path, lang: str) -> None:
+    from diagioi.geo import exports
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        exports.write_annex_xlsx(data, path, lang=lang, units_crosswalk=evaluation.crosswalk())
+    elif suffix == ".csv" and path.stem.endswith("crosswalk"):
+        exports.write_crosswalk_csv(data, evaluation.units.gdf, path)
+    elif suffix == ".csv":
+        exports.write_table_csv(data, path, lang=lang)
+    elif suffix == ".gpkg":
+        exports.write_new_units_gpkg(evaluation.new_units_gdf(), path)
+    elif suffix in (".geojson", ".json"):
+        exports.write_new_units_geojson(evaluation.new_units_gdf(), path)
+    else:  # ".html" (the suffix was checked by _check_outputs)
+        from diagioi.layers.html_map import write_html_map
+
+        write_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, path, title=evaluation.scenario.name)
 
 
 def _print_evaluation(data: dict) -> None:
@@ -250,6 +279,8 @@ def evaluate(
     crs: Annotated[Optional[str], typer.Option(help="CRS to assume when the units file declares none")] = None,
     encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding")] = None,
     flags: FlagsOpt = None, join_on: JoinOnOpt = "code",
+    layer: Annotated[Optional[str], typer.Option(help="layer name in a GeoPackage of several layers")] = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Evaluate a merger scenario: figures and standards per new unit, totals, exports."""
     from diagioi.geo.evaluation import evaluate as run_evaluation
@@ -260,7 +291,7 @@ def evaluate(
         _check_outputs(list(out_paths or []))
         plan = Scenario.read(scenario)
         unit_set = _read(units_file, **_fields(code_field, name_field, kind_field, population_field, area_field,
-                                               crs, encoding, None, False))
+                                               crs, encoding, layer, False))
         ruleset = RuleSet.load(rules or regime or plan.regime)
         flags_table, flags_report = None, None
         if flags is not None:
@@ -283,6 +314,7 @@ def evaluate(
         _print_evaluation(data)
     for path in written:
         console.print(f"wrote {path}")
+    _check_strict(unit_set, strict)
 
 
 @app.command()
@@ -371,7 +403,17 @@ def serve(
 def main() -> None:
     """Console-script entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    app()
+    try:
+        app(standalone_mode=True)
+    except KeyboardInterrupt:
+        console.print("[bold red]error:[/] interrupted", highlight=False)
+        sys.exit(130)
+    except Exception as error:  # a bug, not bad input: still one line, never a traceback
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        console.print(f"[bold red]error:[/] unexpected {type(error).__name__}: {error}", highlight=False)
+        console.print("[yellow]hint:[/] this is a bug in diagioi, not in your input; please report it with the "
+                      "command you ran", highlight=False)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -31,11 +31,16 @@ class RequestTooLargeError(DiagioiError):
     """The request body is larger than ``max_upload_bytes`` (a byte count, not a polygon area)."""
 
 
+class ServerBusyError(DiagioiError):
+    """Every slot for heavy work (polygon analysis) stayed taken for the whole wait: try again shortly."""
+
+
 # Most specific first: the first class an error is an instance of wins.
 # OversizeInputError (a drawn polygon's *area*) is an InputError → 422 on purpose:
 # 413 is only for the byte size of a request.
 STATUS_CODES: list[tuple[type[DiagioiError], int]] = [
     (RequestTooLargeError, 413),
+    (ServerBusyError, 503),
     (ConflictError, 409),
     (UnknownUnitError, 422),   # a code in a request that the dataset lacks: the request is to fix
     (NotFoundError, 404),
@@ -192,6 +197,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "Stale version: body carries current_version and current"},
     413: {"description": "Request body larger than max_upload_bytes"},
     422: {"description": "Invalid input: detail says what, hint says how to fix it"},
+    503: {"description": "Busy: every analysis slot stayed taken; retry in a few seconds"},
 }
 
 

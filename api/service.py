@@ -11,6 +11,7 @@ versions), so an edit is visible on the next request and nothing stale is served
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -286,10 +287,12 @@ class Service:
             current = self._require_version(scenario_id, expected_version)
             units = self._requested_dataset(body, current=self.dataset_of(current))
             scenario = self.parse_scenario(body, units)
+            stored_body = self._on_dataset(scenario, units)
+            if stored_body == current.body:
+                return current  # an unchanged PUT is a no-op: same version, no audit row
             evaluation = self.evaluate(scenario, units)
-            record = self.store.update_scenario(scenario_id, self._on_dataset(scenario, units),
-                                                expected_version=expected_version, actor=actor,
-                                                base_data_version=units.version)
+            record = self.store.update_scenario(scenario_id, stored_body, expected_version=expected_version,
+                                                actor=actor, base_data_version=units.version)
         self._evaluations.put((record.scenario_id, record.version, units.version), evaluation)
         return record
 
@@ -324,6 +327,9 @@ class Service:
             evaluation = self.evaluation(record)
             new_evaluation, changed_ids = evaluation.reassign(assignments)
             body = self._on_dataset(new_evaluation.scenario, units)
+            if not assignments or body == record.body:
+                # Nothing moves (empty, or every unit already where it is sent): no new version, no audit row.
+                return ReassignOutcome(record, evaluation, [])
             new_record = self.store.update_scenario(scenario_id, body, expected_version=expected_version,
                                                     actor=actor, base_data_version=units.version)
         self._evaluations.put((scenario_id, new_record.version, units.version), new_evaluation)
@@ -433,7 +439,13 @@ class Service:
 
     def update_feature(self, kind: LayerKind, feature_id: str, feature, *, expected_version: int | None,
                        actor: str) -> FeatureRecord:
-        return self.store.update_feature(kind.value, feature_id, _new_feature(feature, feature_id=feature_id),
+        new = _new_feature(feature, feature_id=feature_id)
+        current = self.store.get_feature(kind.value, feature_id)
+        if (expected_version is None or expected_version == current.version) and \
+                _as_json(new.geometry) == _as_json(current.geometry) and \
+                _as_json(new.properties) == _as_json(current.properties):
+            return current  # an unchanged PUT is a no-op: same version, no audit row
+        return self.store.update_feature(kind.value, feature_id, new,
                                          expected_version=expected_version, actor=actor,
                                          base_data_version=self.units.version)
 
@@ -509,6 +521,11 @@ class Service:
 
 def _layers_token(versions: dict[str, int]) -> str:
     return "-".join(str(versions[kind.value]) for kind in LayerKind)
+
+
+def _as_json(value: Any) -> Any:
+    """The value as stored (tuples become lists), for comparing an edit with the stored row."""
+    return json.loads(json.dumps(value, ensure_ascii=False))
 
 
 def _new_feature(feature, *, feature_id: str | None = None) -> NewFeature:

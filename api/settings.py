@@ -35,6 +35,16 @@ class Settings(BaseSettings):
                                   description="Largest request body accepted, in bytes (larger → 413).")
     max_polygon_area_km2: float = Field(default=5_000.0, gt=0,
                                         description="Largest drawn polygon analysed, in km² (larger → 422).")
+    anonymous_max_vertices: int = Field(default=2_000, gt=3,
+                                        description="Most vertices of a polygon analysed without the write token "
+                                                    "(with it: 20,000).")
+    anonymous_max_area_km2: float = Field(default=1_000.0, gt=0,
+                                          description="Largest polygon analysed without the write token, in km² "
+                                                      "(with it: max_polygon_area_km2).")
+    analysis_workers: int = Field(default=1, ge=1,
+                                  description="Polygon analyses run at the same time; others wait their turn.")
+    analysis_wait_s: float = Field(default=20.0, gt=0,
+                                   description="Longest wait for a turn before answering 503 (server busy).")
     basemap_url: str | None = Field(default=None,
                                     description="Raster basemap URL template for the web map ({z}/{x}/{y}).")
     web_dir: Path = Field(default_factory=_installed_web_dir, description="Static browser app served at /.")

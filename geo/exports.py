@@ -531,14 +531,42 @@ def _write_bytes(data: bytes, path_or_buffer: Any, suffix: str) -> None:
         path_or_buffer.write(data)
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """A text cell that no spreadsheet runs: text starting with ``= + - @`` tab or CR gets a
+    leading apostrophe (the OWASP rule); numbers and other values are returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def _csv_bytes(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
-    """UTF-8 with a BOM (Excel then reads Vietnamese correctly), dot decimals, missing values empty."""
+    """UTF-8 with a BOM (Excel then reads Vietnamese correctly), dot decimals, missing values empty;
+    text that a spreadsheet would run as a formula is neutralised (:func:`spreadsheet_text`)."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([spreadsheet_text(value) for value in header])
     for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow(["" if value is None else spreadsheet_text(value) for value in row])
     return text.getvalue().encode("utf-8-sig")
+
+
+def _cells_as_text(workbook) -> None:
+    """Every text cell stays text: openpyxl stores a string starting with ``=`` as a live formula.
+
+    The annex writes no formula of its own, so any cell typed as a formula came from user text
+    (a unit or scenario name); it is typed back to text and shown with a quote prefix, as are texts
+    starting with ``+ - @`` that Excel would otherwise turn into a formula when the cell is edited.
+    """
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS)):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
 
 
 def write_table_csv(evaluation: dict, path_or_buffer, *, lang: str = "vi") -> None:
@@ -667,6 +695,7 @@ def write_annex_xlsx(evaluation: dict, path, *, lang: str = "vi", title: str | N
     _AnnexSheet(sheet, evaluation, lang, title).write()
     if units_crosswalk is not None:
         _write_crosswalk_sheet(workbook.create_sheet(t["sheet_crosswalk"]), units_crosswalk, lang)
+    _cells_as_text(workbook)
     if _is_path(path):
         with _atomic_path(path, ".xlsx") as temporary:
             workbook.save(temporary)

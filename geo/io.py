@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 
 from .area import geodesic_areas_km2
 from .crs import require_crs, to_wgs84
@@ -26,13 +24,14 @@ from .errors import (
     UnknownCRSError,
 )
 from .kinds import UnitKind
+from .safe_open import SafeSource, VectorFormat, open_vector, read_frame
 from .text import fold, nfc
 from .units import UNIT_COLUMNS, UnitSet
 from .validity import GeometryIssue, check_and_repair
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb")
+SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
 
 # Model field → source column names tried in order (compared case- and diacritic-insensitively).
 FIELD_CANDIDATES: dict[str, list[str]] = {
@@ -74,29 +73,18 @@ def _match_column(columns: list[str], wanted: str | None, model_field: str, path
 
 
 def _read_frame(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
-    if not path.exists():
-        raise InputError(f"file not found: {path}", hint="check the path", context={"file": str(path)})
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+    """Read the layer through :mod:`geo.safe_open` (bytes sniffed, driver forced, no indirection)."""
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES and path.exists():
         raise InputError(f"{path.name}: unsupported format {path.suffix!r}",
-                         hint="use GeoJSON (.geojson), GeoPackage (.gpkg) or Shapefile (.shp)",
+                         hint="use GeoJSON (.geojson), GeoPackage (.gpkg) or Shapefile (.shp, or zipped as .zip)",
                          context={"file": str(path)})
-    if path.suffix.lower() in (".geojson", ".json"):
-        _precheck_geojson(path)
-    kwargs = {}
-    if layer:
-        kwargs["layer"] = layer
-    if path.suffix.lower() == ".shp":
-        return _read_shapefile(path, encoding, kwargs)
-    if encoding:
-        kwargs["encoding"] = encoding
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return gpd.read_file(path, engine="pyogrio", **kwargs)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(f"{path.name}: cannot read it as a vector layer ({exc})",
-                         hint="check that the file is complete and in a supported format",
-                         context={"file": str(path)}) from exc
+    with open_vector(path, allow_plain_shapefile=True) as source:
+        if source.format is VectorFormat.geojson:
+            _precheck_geojson(path)
+        if source.format in (VectorFormat.shapefile, VectorFormat.zipped_shapefile):
+            return _read_shapefile(source, encoding, layer)
+        kwargs = {"encoding": encoding} if encoding else {}
+        return read_frame(source, layer=layer, **kwargs)
 
 
 def _precheck_geojson(path: Path) -> None:
@@ -107,10 +95,18 @@ def _precheck_geojson(path: Path) -> None:
     except UnicodeDecodeError as exc:
         raise EncodingError(f"{path.name}: GeoJSON must be UTF-8 ({exc.reason} at byte {exc.start})",
                             hint="re-save the file as UTF-8", context={"file": str(path)}) from exc
+    except RecursionError:
+        raise InputError(f"{path.name}: the JSON is nested too deeply to be GeoJSON",
+                         hint="a GeoJSON FeatureCollection nests a few levels deep; check how the file was made",
+                         context={"file": str(path)}) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path.name}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                          hint="fix the JSON syntax (a validator such as geojsonlint helps)",
                          context={"file": str(path), "line": exc.lineno, "column": exc.colno}) from exc
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise InputError(f"{path.name}: a value in the JSON cannot be read ({exc})",
+                         hint="numbers in GeoJSON are ordinary decimals; check how the file was made",
+                         context={"file": str(path)}) from None
     if not isinstance(data, dict) or data.get("type") not in ("FeatureCollection", "Feature"):
         raise InputError(f"{path.name}: not a GeoJSON FeatureCollection (type={data.get('type') if isinstance(data, dict) else type(data).__name__!r})",
                          hint="a units layer is a FeatureCollection of Polygon/MultiPolygon features",
@@ -121,7 +117,7 @@ def _precheck_geojson(path: Path) -> None:
                          context={"file": str(path)})
 
 
-def _read_shapefile(path: Path, encoding: str | None, kwargs: dict) -> gpd.GeoDataFrame:
+def _read_shapefile(source: SafeSource, encoding: str | None, layer: str | None) -> gpd.GeoDataFrame:
     """Shapefiles: honour --encoding or a .cpg, else detect legacy Vietnamese DBF encodings.
 
     Only UTF-8 is decoded by GDAL; cp1258, TCVN3 and VNI are read as raw bytes (ISO-8859-1)
@@ -129,16 +125,17 @@ def _read_shapefile(path: Path, encoding: str | None, kwargs: dict) -> gpd.GeoDa
     """
     from .encoding import RAW_READ_ENCODING, decode_bytes, detect_dbf_encoding, fix_legacy_text_columns
 
+    path = source.path
     if encoding:
         decode_bytes(b"", encoding)  # validates the name, with a hint listing the supported ones
     enc = (encoding or detect_dbf_encoding(path)).lower()
     if enc in ("utf-8", "utf8"):
         try:
-            return gpd.read_file(path, engine="pyogrio", encoding="utf-8", **kwargs)
+            return read_frame(source, layer=layer, encoding="utf-8")
         except UnicodeDecodeError as exc:
-            raise EncodingError(f"{path.name}: DBF text is not UTF-8",
-                                hint="pass --encoding tcvn3|vni|cp1258", context={"file": str(path)}) from exc
-    frame = gpd.read_file(path, engine="pyogrio", encoding=RAW_READ_ENCODING, **kwargs)
+            raise EncodingError(f"{source.name}: DBF text is not UTF-8",
+                                hint="pass --encoding tcvn3|vni|cp1258", context={"file": source.name}) from exc
+    frame = read_frame(source, layer=layer, encoding=RAW_READ_ENCODING)
     return fix_legacy_text_columns(frame, path.with_suffix(".dbf"), enc)
 
 
@@ -178,6 +175,18 @@ def _to_kind(value, name: str) -> str | None:
         if folded.startswith(prefix):
             return kind.value
     return None
+
+
+def _require_numbers(raw: pd.Series, numbers: pd.Series, column: str, field: str, path: Path) -> None:
+    """Refuse a column of text given for a number (e.g. a name column as --population-field):
+    every present value failing to read as a number is a wrong column, not missing data."""
+    present = raw.notna() & (raw.astype(str).str.strip() != "")
+    if present.any() and numbers[present.to_numpy()].isna().all():
+        examples = ", ".join(repr(str(v)) for v in raw[present].head(3))
+        raise MissingColumnError(
+            f"{path.name}: column {column!r} (for {field}) holds text, not numbers (e.g. {examples})",
+            hint=f"pass --{field.replace('_', '-')}-field with a numeric column",
+            context={"file": str(path), "field": field, "column": column})
 
 
 def read_units(
@@ -295,6 +304,8 @@ def read_units(
         kinds.append(kind)
 
     population = pd.to_numeric(get("population"), errors="coerce") if mapping["population"] else pd.Series([np.nan] * n)
+    if mapping["population"] is not None:
+        _require_numbers(get("population"), population, mapping["population"], "population", path)
     if mapping["population"] is None:
         issues.append(GeometryIssue("*", "*", "no population column", action="reported",
                                     detail="pass --population-field; densities and population standards are unknown"))

@@ -23,7 +23,7 @@ from diagioi.geo.population import density_per_km2, estimate_population
 from diagioi.geo.validity import polygonal_part
 
 from .indicators import INDICATOR_FIELDS, MIN_PIECE_AREA_KM2, compute_indicators
-from .models import LayerKind, geometry_from_geojson, require_valid
+from .models import LayerKind, geometry_from_geojson, refuse_crs_member, require_valid
 
 WGS84 = CRS.from_epsg(4326)
 
@@ -47,6 +47,7 @@ def polygon_from_geojson(geometry_geojson: Any, *, max_vertices: int = 20000):
     if geojson_type == "FeatureCollection":
         raise InputError("the drawn area must be one Polygon or Feature, got a FeatureCollection",
                          hint="send a single Feature (merge the parts into a MultiPolygon first)")
+    refuse_crs_member(geometry_geojson, what="the drawn area")
     if geojson_type == "Feature":
         if geometry_geojson.get("geometry") is None:
             raise InputError("the Feature has no geometry", hint="draw a polygon before sending it")

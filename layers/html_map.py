@@ -86,11 +86,15 @@ def _display_value(value: Any) -> Any:
 
 
 def _display_frame(frame: gpd.GeoDataFrame, columns: list[str], labels: dict[str, str]) -> gpd.GeoDataFrame:
+    """The columns shown in tooltips and popups. folium puts them into the page as HTML, so every
+    text (unit and scenario names are user input) is HTML-escaped here."""
     present = [c for c in columns if c in frame.columns]
     shown = gpd.GeoDataFrame({c: [_display_value(v) for v in frame[c]] for c in present},
                              geometry=frame.geometry.values, crs=frame.crs)
     if "status" in shown.columns:
         shown["status"] = [labels.get(str(s), s) for s in shown["status"]]
+    for column in present:
+        shown[column] = [html.escape(v) if isinstance(v, str) else v for v in shown[column]]
     return shown
 
 
@@ -147,7 +151,7 @@ def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame
         fmap.fit_bounds([[south, west], [north, east]])
     fmap.get_root().html.add_child(folium.Element(
         f'<div class="diagioi-title"><b>{html.escape(title)}</b><br><small>{html.escape(labels["note"])}</small></div>'))
-    fmap.get_root().title = title
+    fmap.get_root().title = html.escape(title)  # folium writes <title> without escaping
     text = fmap.get_root().render()
     remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//[^"]+"', text)
     if remote:

@@ -29,6 +29,7 @@ from pyproj import CRS
 
 from diagioi.geo.area import geodesic_areas_km2, geodesic_lengths_km
 from diagioi.geo.errors import InputError, MissingCRSError
+from diagioi.geo.exports import spreadsheet_text
 from diagioi.geo.validity import polygonal_part
 
 from .models import LayerKind, TourismRank
@@ -247,7 +248,8 @@ def _linear_part(geometry):
 def indicators_to_csv(indicators: pd.DataFrame, path_or_buffer: str | IO[str] | object) -> None:
     """Write indicators as CSV (UTF-8; with a BOM when written to a path, so Excel reads the Vietnamese).
 
-    The index keeps its name (``code`` or ``id``); codes stay text, so leading zeros survive.
+    The index keeps its name (``code`` or ``id``); codes stay text, so leading zeros survive. Text that
+    a spreadsheet would run as a formula is neutralised (:func:`geo.exports.spreadsheet_text`).
     Floats are written with 6 decimals (km² and km to the mm² / mm scale).
     """
     if not isinstance(indicators, pd.DataFrame):
@@ -256,7 +258,10 @@ def indicators_to_csv(indicators: pd.DataFrame, path_or_buffer: str | IO[str] | 
     frame = indicators.copy()
     if frame.index.name is None:
         frame.index.name = "code"
-    frame.index = frame.index.astype(str)
+    frame.index = frame.index.astype(str).map(spreadsheet_text)
+    for column in frame.columns:
+        if pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(spreadsheet_text)
     encoding = "utf-8-sig" if isinstance(path_or_buffer, (str, bytes)) or hasattr(path_or_buffer, "__fspath__") \
         else None
     frame.to_csv(path_or_buffer, float_format="%.6f", encoding=encoding, lineterminator="\n")

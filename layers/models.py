@@ -37,12 +37,12 @@ import pandas as pd
 import shapely
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pyproj import CRS
-from pyogrio.errors import DataLayerError, DataSourceError
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from diagioi.geo.errors import (EncodingError, InputError, InvalidGeometryError, MissingColumnError, MissingCRSError,
                         UnknownCRSError)
+from diagioi.geo.safe_open import VectorFormat, open_vector, read_frame
 
 logger = logging.getLogger(__name__)
 
@@ -271,6 +271,8 @@ def geometry_from_geojson(obj: Any, *, what: str = "geometry") -> BaseGeometry:
     if geom_type != "GeometryCollection" and "coordinates" not in obj:
         raise InputError(f"{what} of type {geom_type} has no 'coordinates'",
                          hint="GeoJSON geometries carry their positions in 'coordinates'")
+    refuse_crs_member(obj, what=what)
+    check_geojson_coordinates(obj, what=what)
     try:
         geometry = shape(obj)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.ShapelyError) as exc:
@@ -285,6 +287,94 @@ def geometry_from_geojson(obj: Any, *, what: str = "geometry") -> BaseGeometry:
                          hint="every position must be two finite numbers [lon, lat]")
     require_lonlat_range(geometry, what=what)
     return geometry
+
+
+#: Nesting of each geometry type's ``coordinates`` down to the positions (0 = one position).
+_POSITION_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
+                   "MultiPolygon": 3}
+#: Heights beyond this (metres) are not on Earth: refused rather than stored.
+MAX_ABS_Z_M = 100_000.0
+#: ``crs`` members that only restate GeoJSON's own lon/lat (RFC 7946); any other is refused.
+_LONLAT_CRS_NAMES = {"urn:ogc:def:crs:ogc:1.3:crs84", "ogc:crs84", "crs84", "epsg:4326", "urn:ogc:def:crs:epsg::4326"}
+
+
+def refuse_crs_member(obj: Mapping[str, Any], *, what: str = "geometry") -> None:
+    """Refuse a ``crs`` member that names anything but WGS 84 lon/lat: it would otherwise be ignored
+    and metres or another datum read as degrees."""
+    if not isinstance(obj, Mapping) or "crs" not in obj:
+        return
+    crs = obj["crs"]
+    name = crs.get("properties", {}).get("name") if isinstance(crs, Mapping) and isinstance(
+        crs.get("properties"), Mapping) else None
+    if isinstance(name, str) and name.strip().lower() in _LONLAT_CRS_NAMES:
+        return
+    raise UnknownCRSError(f"{what} declares a 'crs' ({name or crs!r}) other than WGS 84 lon/lat",
+                          hint="GeoJSON is lon/lat on WGS 84 (RFC 7946): reproject to EPSG:4326 and drop the "
+                               "'crs' member, or upload the file (GeoPackage keeps its CRS)",
+                          context={"crs": name if isinstance(name, str) else None})
+
+
+def _position_problem(position: Any) -> str | None:
+    if not isinstance(position, (list, tuple)) or not 2 <= len(position) <= 3:
+        return "a position must be [lon, lat] or [lon, lat, height]"
+    for value in position:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"coordinates must be numbers, got {type(value).__name__} {value!r:.40}"
+        if not math.isfinite(value):
+            return f"coordinates must be finite numbers, got {value!r}"
+    if len(position) == 3 and abs(position[2]) > MAX_ABS_Z_M:
+        return f"height {position[2]:.6g} m is not on Earth (at most ±{MAX_ABS_Z_M:,.0f} m)"
+    return None
+
+
+def check_geojson_coordinates(obj: Mapping[str, Any], *, what: str = "geometry") -> None:
+    """Check a GeoJSON geometry's ``coordinates`` strictly, before shapely coerces anything.
+
+    Refused: positions that are not 2 or 3 numbers (strings such as ``"105.8"``, booleans,
+    NaN/inf), heights beyond ±100 km, nesting that does not match the type, and polygon rings
+    that are not closed (shapely would close them silently). Too few positions is left to
+    :func:`require_valid`, which says where.
+    """
+    geom_type = obj.get("type")
+    if geom_type == "GeometryCollection":
+        geometries = obj.get("geometries")
+        if not isinstance(geometries, list):
+            raise InputError(f"{what}: a GeometryCollection needs a list 'geometries'",
+                             hint="or send a single geometry")
+        for member in geometries:
+            if not isinstance(member, Mapping) or member.get("type") not in _POSITION_DEPTH:
+                raise InputError(f"{what}: a GeometryCollection may hold only simple geometries",
+                                 hint="send Points, LineStrings or Polygons (or their Multi* forms)")
+            check_geojson_coordinates(member, what=what)
+        return
+    depth = _POSITION_DEPTH[geom_type]
+    stack: list[tuple[Any, int, tuple[int, ...]]] = [(obj.get("coordinates"), depth, ())]
+    while stack:
+        value, level, path = stack.pop()
+        where = "".join(f"[{i}]" for i in path)
+        if level == 0:
+            if value == [] and not path:
+                continue  # an empty Point: refused as empty below, with that message
+            problem = _position_problem(value)
+            if problem:
+                raise InputError(f"{what}: coordinates{where}: {problem}",
+                                 hint="every position is [lon, lat] as plain JSON numbers (WGS 84 degrees)",
+                                 context={"position": where})
+            continue
+        if not isinstance(value, (list, tuple)):
+            raise InputError(f"{what}: coordinates{where} must be a list for a {geom_type}",
+                             hint="a Polygon is a list of rings, each a list of [lon, lat] positions")
+        is_ring = geom_type in ("Polygon", "MultiPolygon") and level == 1
+        if is_ring and len(value) >= 4:  # shorter rings are malformed whether closed or not
+            first, last = value[0], value[-1]
+            if _position_problem(first) is None and _position_problem(last) is None and \
+                    list(first[:2]) != list(last[:2]):
+                raise InputError(f"{what}: ring coordinates{where} is not closed: it starts at "
+                                 f"{list(first[:2])} and ends at {list(last[:2])}",
+                                 hint="repeat the ring's first position at its end (GeoJSON rings are closed "
+                                      "explicitly; nothing is closed for you)",
+                                 context={"ring": where, "first": list(first[:2]), "last": list(last[:2])})
+        stack.extend((item, level - 1, (*path, i)) for i, item in enumerate(value))
 
 
 def require_lonlat_range(geometry: BaseGeometry, *, what: str = "geometry") -> None:
@@ -350,6 +440,26 @@ def _format_validation_error(kind: LayerKind, exc: ValidationError) -> str:
     return f"{kind.value} attributes are invalid: " + "; ".join(parts)
 
 
+#: Longest feature id accepted (ids go into URLs: /api/layers/{kind}/{id}).
+MAX_FEATURE_ID_LENGTH = 200
+
+
+def check_feature_id(value: Any) -> str:
+    """A feature id as text, refused when it could not be addressed in a URL path segment."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InputError(f"a feature id must be text or an integer, got {type(value).__name__}",
+                         hint='use ids such as "ccn-huyen-tung" or 12')
+    text = str(value)
+    bad = next((ch for ch in text if ch in "/\\?#%" or ord(ch) < 32 or ord(ch) == 127), None)
+    if not text.strip() or bad is not None or len(text) > MAX_FEATURE_ID_LENGTH:
+        problem = (f"contains {bad!r}" if bad is not None else "is empty" if not text.strip()
+                   else f"is {len(text)} characters long")
+        raise InputError(f"feature id {text[:60]!r} {problem}: it could not be addressed as /api/layers/<kind>/<id>",
+                         hint=f"use letters, digits, '-', '_' or '.' (at most {MAX_FEATURE_ID_LENGTH} characters)",
+                         context={"feature_id": text[:MAX_FEATURE_ID_LENGTH]})
+    return text
+
+
 def validate_feature(kind: LayerKind | str, feature: Mapping[str, Any], *,
                      allow_markers: bool = False) -> ZoningFeature:
     """Check one GeoJSON Feature (EPSG:4326) against the layer's geometry types and schema.
@@ -366,7 +476,8 @@ def validate_feature(kind: LayerKind | str, feature: Mapping[str, Any], *,
             hint='send {"type": "Feature", "geometry": {...}, "properties": {"name": ...}}',
         )
     feature_id = feature.get("id")
-    feature_id = None if feature_id is None else str(feature_id)
+    feature_id = None if feature_id is None else check_feature_id(feature_id)
+    refuse_crs_member(feature, what=f"the {kind.value} feature")
     properties = feature.get("properties") or {}
     if not isinstance(properties, Mapping):
         raise InputError(f"{kind.value} feature properties must be an object",
@@ -411,36 +522,29 @@ def _issue_from_error(row_label: str, name: str | None, exc: InputError) -> Laye
     return LayerIssue(feature=row_label, name=name, problem=exc.message, location=location)
 
 
-def _read_vector(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
+def _read_vector(path: str | Path, *, layer: str | None = None, name: str | None = None) -> gpd.GeoDataFrame:
+    """Read a user's layer file through :mod:`geo.safe_open` (GeoJSON, GeoPackage, zipped Shapefile)."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"file not found: {path}", hint="check the path", context={"file": str(path)})
-    # GDAL guesses dates and times in GeoJSON text ("18:00–24:00" would become 18:00): keep text as text.
-    open_options = {"DATE_AS_STRING": "YES"} if path.suffix.lower() in (".geojson", ".json") else {}
+    name = name or path.name
     try:
-        gdf = gpd.read_file(path, layer=layer, engine="pyogrio", **open_options)
-    # pyogrio's DataSourceError / DataLayerError are RuntimeErrors (a file GDAL does not recognise,
-    # e.g. UTF-16 text or random bytes); OSError/ValueError cover unreadable files and bad options.
+        with open_vector(path, name=name) as source:
+            # GDAL guesses dates and times in GeoJSON text ("18:00–24:00" would become 18:00): keep text as text.
+            options = {"DATE_AS_STRING": "YES"} if source.format is VectorFormat.geojson else {}
+            gdf = read_frame(source, layer=layer, **options)
     except UnicodeDecodeError as exc:
-        raise EncodingError(f"{path.name}: text is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} "
+        raise EncodingError(f"{name}: text is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} "
                             "cannot be decoded)",
                             hint="re-save the file as UTF-8 (convert TCVN3/VNI/Windows-1258 text first)",
-                            context={"file": str(path)}) from exc
-    except DataSourceError as exc:
-        # GDAL's own words name the server's temporary copy and suggest driver prefixes: not for the user.
-        raise InputError(f"cannot read {path.name}: GDAL does not recognise it as a GeoJSON or GeoPackage "
-                         "file (empty, truncated, another format, or GeoJSON text not in UTF-8)",
-                         hint="export the layer again as GeoJSON (UTF-8) or GeoPackage",
-                         context={"file": str(path)}) from exc
-    except (DataLayerError, OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path.name} as a vector layer: {exc}",
-                         hint="use GeoJSON (.geojson) or GeoPackage (.gpkg)",
-                         context={"file": str(path)}) from exc
+                            context={"file": name}) from exc
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {name} as a vector layer: {type(exc).__name__}",
+                         hint="use GeoJSON (.geojson), GeoPackage (.gpkg) or a zipped Shapefile (.zip)",
+                         context={"file": name}) from exc
     if gdf.crs is None:
         raise MissingCRSError(
-            f"{path.name} has no coordinate reference system",
+            f"{name} has no coordinate reference system",
             hint="save the file with its CRS (e.g. EPSG:4326 or a VN-2000 EPSG code such as EPSG:9210)",
-            context={"file": str(path)},
+            context={"file": name},
         )
     if not gdf.crs.equals(WGS84, ignore_axis_order=True):
         gdf = gdf.to_crs(WGS84)
@@ -449,10 +553,10 @@ def _read_vector(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFr
         min_x, min_y, max_x, max_y = gdf.total_bounds
         if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
             raise UnknownCRSError(
-                f"{path.name} is read as lon/lat (EPSG:4326) but its coordinates reach "
+                f"{name} is read as lon/lat (EPSG:4326) but its coordinates reach "
                 f"x {min_x:.6g}…{max_x:.6g}, y {min_y:.6g}…{max_y:.6g}: these are projected metres",
                 hint="save the file as GeoPackage with its CRS, or reproject it to EPSG:4326",
-                context={"file": str(path)})
+                context={"file": name})
     return gdf
 
 
@@ -499,8 +603,12 @@ def _raise_issues(path: Path, kind_label: str, issues: list[LayerIssue], total: 
 
 
 def read_layer_file(path: str | Path, kind: LayerKind | str, *, layer: str | None = None,
-                    id_column: str | None = "id", allow_markers: bool = False) -> list[ZoningFeature]:
-    """Read a GeoJSON or GeoPackage file of one zoning layer, reprojected to EPSG:4326.
+                    id_column: str | None = "id", allow_markers: bool = False,
+                    name: str | None = None) -> list[ZoningFeature]:
+    """Read a GeoJSON, GeoPackage or zipped Shapefile of one zoning layer, reprojected to EPSG:4326.
+
+    The file is opened by :mod:`geo.safe_open` (its bytes decide the format; VRTs, views and
+    links are refused); ``name`` is the user's name for it in messages (an upload's file name).
 
     Every feature is validated; if any fails, nothing is returned and one error lists all
     of them (:class:`~geo.errors.InvalidGeometryError` with ``issues`` when geometries are
@@ -509,12 +617,12 @@ def read_layer_file(path: str | Path, kind: LayerKind | str, *, layer: str | Non
     """
     kind = LayerKind.parse(kind)
     path = Path(path)
-    gdf = _read_vector(path, layer=layer)
+    gdf = _read_vector(path, layer=layer, name=name)
     if id_column is not None and id_column not in gdf.columns:
         id_column = None
     issues: list[LayerIssue] = []
     features = _features_from_frame(gdf, kind, allow_markers=allow_markers, id_column=id_column, issues=issues)
-    _raise_issues(path, kind.value, issues, len(gdf))
+    _raise_issues(Path(name or path.name), kind.value, issues, len(gdf))
     return features
 
 

@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from diagioi.geo.errors import EncodingError, InputError
-from diagioi.layers.models import LayerKind, read_layer_file, validate_feature
+from diagioi.layers.models import LayerKind, read_layer_file, refuse_crs_member, validate_feature
 
 from ..deps import ServiceDep, WriterDep
 from ..errors import responses
@@ -21,7 +21,7 @@ from ..store import FeatureRecord
 
 router = APIRouter(prefix="/api/layers", tags=["layers"])
 
-_UPLOAD_SUFFIXES = {".geojson", ".json", ".gpkg"}
+_UPLOAD_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip"}
 
 
 def _public(record: FeatureRecord) -> LayerFeaturePublic:
@@ -61,7 +61,8 @@ _IMPORT_BODY = {
             "multipart/form-data": {"schema": {
                 "type": "object", "required": ["file"],
                 "properties": {"file": {"type": "string", "format": "binary",
-                                        "description": ".geojson, .json or .gpkg (any declared CRS)"}}}},
+                                        "description": ".geojson, .json, .gpkg or a zipped "
+                                                       "Shapefile .zip (any declared CRS)"}}}},
         },
     }
 }
@@ -137,6 +138,8 @@ async def _json_body(request: Request) -> Any:
 
 
 def _features_from_json(body: Any, kind: LayerKind, allow_markers: bool) -> list:
+    if isinstance(body, dict):
+        refuse_crs_member(body, what=f"the {kind.value} {body.get('type') or 'body'}")
     if isinstance(body, dict) and body.get("type") == "Feature":
         raw_features = [body]
     elif isinstance(body, dict) and body.get("type") == "FeatureCollection" and isinstance(body.get("features"), list):
@@ -177,8 +180,9 @@ async def _features_from_upload(request: Request, kind: LayerKind, allow_markers
                          hint="send the layer as multipart/form-data with the file in field 'file'")
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in _UPLOAD_SUFFIXES:
-        raise InputError(f"cannot import {upload.filename!r}: only GeoJSON (.geojson, .json) and GeoPackage "
-                         "(.gpkg) files are accepted", hint="convert the layer to GeoJSON or GeoPackage",
+        raise InputError(f"cannot import {upload.filename!r}: only GeoJSON (.geojson, .json), GeoPackage "
+                         "(.gpkg) and zipped Shapefile (.zip) files are accepted",
+                         hint="convert the layer to GeoJSON or GeoPackage, or zip its .shp/.shx/.dbf/.prj",
                          context={"file": upload.filename})
     content = await upload.read()
     with tempfile.TemporaryDirectory(prefix="diagioi-upload-") as folder:
@@ -186,7 +190,9 @@ async def _features_from_upload(request: Request, kind: LayerKind, allow_markers
         safe_stem = "".join(ch for ch in Path(upload.filename or "upload").stem if ch.isalnum() or ch in "-_.")
         path = Path(folder) / f"{safe_stem or 'upload'}{suffix}"
         path.write_bytes(content)
-        features = await run_in_threadpool(read_layer_file, path, kind, allow_markers=allow_markers)
+        # The bytes decide the format (geo.safe_open), never the name: a VRT named .json is refused.
+        features = await run_in_threadpool(read_layer_file, path, kind, allow_markers=allow_markers,
+                                           name=Path(upload.filename or path.name).name)
     if not features:
         raise InputError(f"{upload.filename} holds no features", hint="check that the file is not empty",
                          context={"file": upload.filename})

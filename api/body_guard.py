@@ -1,0 +1,132 @@
+"""JSON bodies that would crash the parser or the store are refused before any route sees them.
+
+Python's ``json`` parses a lone surrogate (``"\\ud800"``) into a string that cannot be encoded
+as UTF-8 later (SQLite, the response), recurses once per ``[``/``{`` (100,000 of them exhaust
+the stack) and turns a 5,000-digit literal into a ValueError deep inside FastAPI. Each of those
+used to end in a 500 and a reset connection. :class:`JsonBodyGuard` reads a JSON body once (its
+size is already capped by :class:`~api.middleware.BodySizeLimitMiddleware`), checks it with
+:func:`json_body_problem` and answers 422 with a hint; a sound body is handed on unchanged.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import error_response
+
+#: Deepest nesting of arrays/objects accepted (a MultiPolygon in a FeatureCollection is 6 deep).
+MAX_JSON_DEPTH = 32
+#: Longest run of digits in a JSON number (a float64 needs 17 significant digits).
+MAX_NUMBER_DIGITS = 40
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_LONG_NUMBER = re.compile(rb"\d{%d,}" % (MAX_NUMBER_DIGITS + 1))
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _nesting_depth(skeleton: bytes) -> int:
+    """Deepest ``[``/``{`` nesting in JSON text whose strings were removed."""
+    data = np.frombuffer(skeleton, dtype=np.uint8)
+    steps = (np.isin(data, (ord("["), ord("{"))).astype(np.int32)
+             - np.isin(data, (ord("]"), ord("}"))).astype(np.int32))
+    return int(np.cumsum(steps).max()) if len(steps) else 0
+
+
+def _has_lone_surrogate(value) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def json_body_problem(body: bytes) -> tuple[str, str, dict] | None:
+    """``(detail, hint, context)`` when a JSON body must be refused, else None.
+
+    Malformed JSON is left to the route's own parser (its message gives line and column).
+    """
+    skeleton = _STRING.sub(b'""', body)
+    depth = _nesting_depth(skeleton)
+    if depth > MAX_JSON_DEPTH:
+        return (f"the JSON body is nested {depth:,} levels deep; at most {MAX_JSON_DEPTH} are accepted",
+                "send GeoJSON or a scenario as documented in /openapi.json (they nest a few levels deep)",
+                {"depth": depth, "max_depth": MAX_JSON_DEPTH})
+    long_number = _LONG_NUMBER.search(skeleton)
+    if long_number:
+        digits = len(long_number.group(0))
+        return (f"the JSON body holds a number with {digits:,} digits; at most {MAX_NUMBER_DIGITS} are accepted",
+                "send coordinates and counts as ordinary decimal numbers",
+                {"digits": digits, "max_digits": MAX_NUMBER_DIGITS})
+    if _SURROGATE_ESCAPE.search(body):
+        try:
+            value = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+        if _has_lone_surrogate(value):
+            return ("the JSON body holds a lone UTF-16 surrogate escape (such as \\ud800) that is not a character",
+                    "send text as UTF-8; an escape \\ud800–\\udbff must be followed by one of \\udc00–\\udfff",
+                    {})
+    return None
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            media = value.split(b";")[0].strip().lower()
+            return media == b"application/json" or media.endswith(b"+json")
+    return False
+
+
+class JsonBodyGuard:
+    """Pure ASGI middleware: ``app.add_middleware(JsonBodyGuard)`` (inside the size limit)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in _BODY_METHODS or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        problem = json_body_problem(body)
+        if problem is not None:
+            detail, hint, context = problem
+            await error_response(422, detail, hint, context)(scope, _drained(), send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _drained() -> Receive:
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+    return receive

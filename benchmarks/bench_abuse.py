@@ -1,0 +1,147 @@
+"""Does /api/health stay responsive while anonymous clients flood the polygon analysis?
+
+Run:  python benchmarks/bench_abuse.py [--clients 8] [--seconds 20]
+
+Starts ``uvicorn`` on 127.0.0.1 in a subprocess (temporary data directory, the sample region of
+``geo.demo`` or the real old communes of ``../shared/data`` when present), then measures the
+latency of ``GET /api/health`` — sequential requests, one at a time:
+
+1. idle;
+2. while N "abusive" clients (default 8) post, without the write token and in a loop, the costliest
+   polygon an anonymous caller may send (``anonymous_max_vertices`` vertices, just under
+   ``anonymous_max_area_km2``) and, every other request, one over the caps (refused before any work).
+
+Issue 8 asks for the health p95 under abuse to stay within 2× of idle. The machine may be shared:
+figures are noisy, so the script prints them rather than asserting.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_UNITS = REPO.parent / "shared" / "data" / "pre2025_communes_census2009_bk_tn_bg_bn.geojson"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stats(samples_s: list[float]) -> str:
+    ms = np.asarray(samples_s) * 1000.0
+    return f"median {np.median(ms):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms, max {ms.max():.1f} ms (n={len(ms)})"
+
+
+def _ellipse(centre: tuple[float, float], area_km2: float, vertices: int) -> dict:
+    """A closed ring of ``vertices`` positions around ``centre`` with about ``area_km2`` km²."""
+    lat = math.radians(centre[1])
+    radius_km = math.sqrt(area_km2 / math.pi)
+    dlon, dlat = radius_km / (111.32 * math.cos(lat)), radius_km / 110.57
+    ring = [[centre[0] + dlon * math.cos(2 * math.pi * k / vertices), centre[1] + dlat * math.sin(2 * math.pi * k / vertices)]
+            for k in range(vertices)]
+    return {"type": "Polygon", "coordinates": [ring + [ring[0]]]}
+
+
+def _health_samples(client: httpx.Client, seconds: float) -> list[float]:
+    samples = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        start = time.perf_counter()
+        client.get("/api/health").raise_for_status()
+        samples.append(time.perf_counter() - start)
+        time.sleep(0.02)
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+
+    port = _free_port()
+    work = Path(tempfile.mkdtemp(prefix="diagioi-bench-abuse-"))
+    units = SHARED_UNITS if SHARED_UNITS.exists() else None
+    code = (f"from diagioi.api.server import run_server; run_server('127.0.0.1', {port}, {str(work / 'data')!r}, "
+            f"{str(units) if units else None!r}, 'bench-token')")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    log = (work / "server.log").open("w")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=120) as client:
+            deadline = time.monotonic() + 300
+            while True:
+                try:
+                    if client.get("/api/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise SystemExit(f"the server did not start; see {work / 'server.log'}")
+                time.sleep(0.5)
+            from diagioi.api.settings import Settings
+
+            defaults = Settings()
+            features = client.get("/api/units", params={"geometry": "false"}).json()["features"]
+            boxes = np.array([f["bbox"] for f in features if f.get("bbox")])
+            centre = ((boxes[:, 0].min() + boxes[:, 2].max()) / 2, (boxes[:, 1].min() + boxes[:, 3].max()) / 2)
+            heavy = _ellipse(centre, defaults.anonymous_max_area_km2 * 0.9, defaults.anonymous_max_vertices - 1)
+            over = _ellipse(centre, 10.0, defaults.anonymous_max_vertices * 5)
+            check = client.post("/api/analysis/polygon", json=heavy)
+            print(f"units: {'real ' + SHARED_UNITS.name if units else 'sample region'}; heavy polygon "
+                  f"{defaults.anonymous_max_vertices - 1} vertices, {defaults.anonymous_max_area_km2 * 0.9:g} km² → "
+                  f"{check.status_code}; over-cap polygon → {client.post('/api/analysis/polygon', json=over).status_code}")
+
+            idle = _health_samples(client, args.seconds / 2)
+            stop = threading.Event()
+            counts = {"analysed": 0, "refused": 0, "busy": 0, "errors": 0}
+            lock = threading.Lock()
+
+            def abuse(seed: int) -> None:
+                with httpx.Client(base_url=base, timeout=120) as abuser:
+                    n = seed
+                    while not stop.is_set():
+                        body = heavy if n % 2 == 0 else over
+                        n += 1
+                        try:
+                            status = abuser.post("/api/analysis/polygon", json=body).status_code
+                        except httpx.TransportError:
+                            status = -1
+                        key = {200: "analysed", 422: "refused", 503: "busy"}.get(status, "errors")
+                        with lock:
+                            counts[key] += 1
+
+            threads = [threading.Thread(target=abuse, args=(i,), daemon=True) for i in range(args.clients)]
+            for thread in threads:
+                thread.start()
+            time.sleep(1.0)
+            loaded = _health_samples(client, args.seconds)
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=130)
+        p95_idle, p95_loaded = np.percentile(idle, 95), np.percentile(loaded, 95)
+        print(f"/api/health idle:                      {_stats(idle)}")
+        print(f"/api/health under {args.clients} abusive clients:  {_stats(loaded)}")
+        print(f"p95 ratio loaded/idle: {p95_loaded / p95_idle:.2f}× (target ≤ 2×); abusive requests: {counts}")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+if __name__ == "__main__":
+    main()
