@@ -236,7 +236,8 @@ class Service:
     def evaluate(self, scenario: Scenario, units: UnitSet | None = None):
         from diagioi.geo.evaluation import evaluate
 
-        return evaluate(units or self.units, scenario)
+        # The raster shares the population of a unit between the parts a drawn boundary cuts.
+        return evaluate(units or self.units, scenario, raster_path=self.raster_path)
 
     def evaluation(self, record: ScenarioRecord):
         """The evaluation of a stored scenario version on its own dataset (cached; built once per version)."""

@@ -294,6 +294,13 @@ def land_of(units, code: str, allocation: Allocation) -> tuple:
     return units.gdf.geometry.at[code], units.lookup.area_km2[code], units.lookup.population[code], False
 
 
+def land_area_of(units, code: str, allocation: Allocation) -> float:
+    """km² of a unit's land after the drawn units took their parts (no geometry fetched for untouched units)."""
+    if code in allocation.taken_whole or code in allocation.remainders:
+        return land_of(units, code, allocation)[1]
+    return units.lookup.area_km2[code]
+
+
 def new_unit_land(units, new_unit, allocation: Allocation) -> UnitLand:
     """Figures of the land a new unit is made of (members whole, minus what drawn units took)."""
     lookup = units.lookup
@@ -311,10 +318,12 @@ def new_unit_land(units, new_unit, allocation: Allocation) -> UnitLand:
             part = cut.part(code)
             geometries[code], areas[code], populations[code] = part.inside, part.inside_km2, part.population_inside
             continue
-        geometry, km2, population, was_cut = land_of(units, code, allocation)
-        geometries[code], areas[code], populations[code] = geometry, km2, population
-        if was_cut:
+        if code in allocation.taken_whole or code in allocation.remainders:
+            geometry, km2, population, _cut = land_of(units, code, allocation)
+            geometries[code], areas[code], populations[code] = geometry, km2, population
             reduced.append(code)
+        else:   # untouched: figures from the lookup, geometry only if the land must be measured as a union
+            areas[code], populations[code] = lookup.area_km2[code], lookup.population[code]
     for part in parts:
         geometries[part.code], areas[part.code], populations[part.code] = part.inside, part.inside_km2, \
             part.population_inside
@@ -325,6 +334,9 @@ def new_unit_land(units, new_unit, allocation: Allocation) -> UnitLand:
         components = tuple(tuple(c) for c in graph.components(members))
     else:
         # Drawn or cut land: measure the union (parts of neighbours may overlap), contiguity from its polygons.
+        for code in codes:
+            if code not in geometries:
+                geometries[code] = units.gdf.geometry.at[code]
         union = polygonal_part(shapely.union_all(np.array([geometries[c] for c in codes], dtype=object))) \
             if codes else shapely.Polygon()
         area = geodesic_area_km2(union)

@@ -16,7 +16,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .arrangement import Layout, arrange, build_layout, flags_for, land_of, new_unit_land, union_area_km2
+from .arrangement import (Layout, arrange, build_layout, flags_for, land_area_of, land_of, new_unit_land,
+                          union_area_km2)
 from .area import geodesic_area_km2
 from .crs import from_wgs84, local_equal_area_crs, to_wgs84
 from .errors import ScenarioError
@@ -289,7 +290,7 @@ class Evaluation:
             area_for_standards, population = after.area_for_standards_km2, after.population
             n_units, n_wards = after.n_units, after.by_kind.get("ward", 0)
             zero = after.zero_population
-            areas = {c: land_of(self.units, c, self.layout.allocation)[1] for c in land}
+            areas = {c: land_area_of(self.units, c, self.layout.allocation) for c in land}
         else:
             land = list(self.scenario.member_codes())
             figures = {key: totals[key] for key in ("units_before", "units_after", "by_kind_before", "by_kind_after",
@@ -332,9 +333,22 @@ class Evaluation:
             "standards": _standards_json(results, [variant_reason(self.ruleset, r, flags) for r in results]),
             "status": status,
         }
-        if arrangement is not None and status == "fail":
-            body["candidates"] = annexation_candidates(self.units, self.ruleset, parent_figures, land)
+        self._parent_inputs = (parent_figures, land) if arrangement is not None and status == "fail" else None
         return body
+
+    def _totals_with_candidates(self) -> dict:
+        totals = self.totals
+        if totals.get("parent") is None or self.arrangement is None:
+            return totals
+        return {**totals, "parent": {**totals["parent"], "candidates": self.candidates()}}
+
+    def candidates(self) -> list[dict]:
+        """Bordering units whose whole annexation closes a failing parent standard (scope only)."""
+        self.totals
+        inputs = getattr(self, "_parent_inputs", None)
+        if inputs is None:
+            return []
+        return annexation_candidates(self.units, self.ruleset, *inputs)
 
     def unchanged_units(self) -> list[dict]:
         """Units of the scope that no new unit takes: figures, standards under the regime, 35/2023 triggers."""
@@ -425,7 +439,7 @@ class Evaluation:
             "units_version": self.units.version,
             "new_units": [{**r.to_json(), "plane_crs": self.units.plane_crs_of(r.members)}
                           for r in self.new_unit_results()],
-            "totals": self.totals,
+            "totals": self._totals_with_candidates(),
             "unchanged_units": self.unchanged_units(),
             "affected_parents": list(self.arrangement.affected) if self.arrangement is not None else [],
             "warnings": self.warnings(),
@@ -663,12 +677,13 @@ def evaluate(units: UnitSet, scenario: Scenario, ruleset: RuleSet | None = None,
 
 
 def _refuse_duplicate_names(scenario: Scenario) -> None:
-    """Two new units of one scenario may not share a name (compared without case or diacritics)."""
-    from .text import fold
+    """Two new units of one scenario may not share a name (compared ignoring case and spacing, not
+    diacritics: "Văn Lang" and "Văn Lăng" are two names)."""
+    from .text import nfc
 
     seen: dict[str, str] = {}
     for unit in scenario.new_units:
-        key = fold(unit.name)
+        key = " ".join(nfc(unit.name).casefold().split())
         if key in seen:
             raise ScenarioError(f"new units {seen[key]!r} and {unit.id!r} are both named {unit.name!r}",
                                 hint="give each new unit its own name", context={"name": unit.name})

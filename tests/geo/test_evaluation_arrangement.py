@@ -67,7 +67,10 @@ def test_a_member_with_population_zero_makes_the_population_standard_unknown(gri
 def test_two_new_units_with_one_name_are_refused(grid_units):
     with pytest.raises(ScenarioError, match="both named"):
         evaluate(grid_units, _plan([{"name": "Phường Một", "members": ["00001"]},
-                                    {"name": "phuong mot", "members": ["00002"]}]))
+                                    {"name": "phường  MỘT", "members": ["00002"]}]))
+    # Names that differ only by a diacritic are different names (Văn Lang, Văn Lăng).
+    evaluate(grid_units, _plan([{"name": "Xã Văn Lang", "members": ["00001"]},
+                                {"name": "Xã Văn Lăng", "members": ["00002"]}]))
 
 
 def test_a_drawn_unit_takes_land_from_the_new_unit_whose_member_it_cuts(grid_units, grid_box):
