@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 WGS84 = CRS.from_epsg(4326)
 SCENARIO_LAYER_PREFIX = "scenario-"
+UNITS_LAYER_PREFIX = "units-"          # units-{dataset version}: the units of another stored dataset
 SYSTEM_ACTOR = "system"
 SAMPLE_SOURCE = "geo.demo"
 
@@ -125,28 +126,31 @@ class Service:
         return tokens_match(candidate, self.token)
 
     # ------------------------------------------------------------------ units
-    def filter_units(self, *, province: str | None, district: str | None, q: str | None) -> gpd.GeoDataFrame:
-        """Units of the default dataset matching the filters (see :meth:`geo.units.UnitSet.search`)."""
-        return self.units.search(province=province, district=district, q=q)
-
     def units_geojson_bytes(self, *, province: str | None, district: str | None, q: str | None,
-                            geometry: bool = True) -> bytes:
-        """The filtered units as GeoJSON bytes (cached per dataset version, filters and ``geometry``)."""
+                            geometry: bool = True, dataset: str | None = None) -> bytes:
+        """The filtered units of a dataset (the default one when None) as GeoJSON bytes.
+
+        Cached per dataset version, filters and ``geometry``.
+        """
         import json
 
-        key = (self.units.version, province, district, q, geometry)
+        units = self.units_for(dataset)
+        key = (units.version, province, district, q, geometry)
         return self._units_geojson.get_or_build(key, lambda: json.dumps(
-            self.units_geojson(self.filter_units(province=province, district=district, q=q), geometry=geometry),
+            self.units_geojson(units.search(province=province, district=district, q=q), geometry=geometry,
+                               units=units),
             ensure_ascii=False, allow_nan=False).encode("utf-8"))
 
-    def units_geojson(self, gdf: gpd.GeoDataFrame, *, geometry: bool = True) -> dict[str, Any]:
+    def units_geojson(self, gdf: gpd.GeoDataFrame, *, geometry: bool = True,
+                      units: UnitSet | None = None) -> dict[str, Any]:
         """GeoJSON FeatureCollection of units, with density (người/km²) from UnitSet.density().
 
         ``geometry=False`` gives the same features with ``"geometry": null`` and a ``bbox``
         ([min lon, min lat, max lon, max lat], 6 decimals, null for an empty geometry) each: the
         list a browser needs for search and zoom-to, without the boundaries the tiles already draw.
         """
-        density = self.units.density()
+        units = units or self.units
+        density = units.density()
         frame = gdf.drop(columns=[c for c in gdf.columns if c == "code"]).copy()
         frame["density"] = density.reindex(gdf.index)
         if not geometry:
@@ -155,20 +159,21 @@ class Service:
         frame = frame.reset_index()
         collection = frame.to_geo_dict(na="null", show_bbox=False, drop_id=True)
         if not geometry:
-            bboxes = self.units_bboxes()
+            bboxes = self.units_bboxes(units)
             for feature in collection["features"]:
                 feature["bbox"] = bboxes.get(feature["properties"]["code"])
         return collection
 
-    def units_bboxes(self) -> dict[str, list[float] | None]:
+    def units_bboxes(self, units: UnitSet | None = None) -> dict[str, list[float] | None]:
         """{unit code: [minx, miny, maxx, maxy] rounded to 6 decimals (~0.1 m) or None}, once per units version."""
         def build() -> dict[str, list[float] | None]:
             # Empty geometries have NaN bounds: no box rather than NaN (not JSON).
-            bounds = self.units.gdf.geometry.bounds.round(6)
+            bounds = units.gdf.geometry.bounds.round(6)
             values = bounds.to_numpy()
             valid = bounds.notna().all(axis=1).to_numpy()
             return {code: (row.tolist() if ok else None) for code, row, ok in zip(bounds.index, values, valid)}
-        return self._units_bboxes.get_or_build(self.units.version, build)
+        units = units or self.units
+        return self._units_bboxes.get_or_build(units.version, build)
 
     # ------------------------------------------------------------------ datasets
     def units_for(self, version: str | None) -> UnitSet:
@@ -486,6 +491,13 @@ class Service:
         if layer_id == "units":
             indicators, version = self.unit_indicators()
             return self._sources.get_or_build(("units", version), lambda: self._units_source(indicators, version))
+        if layer_id.startswith(UNITS_LAYER_PREFIX):
+            # Another stored dataset's units, e.g. the old layer under the new one (no zoning indicators).
+            from diagioi.layers.sources import units_tile_source
+
+            units = self.units_for(layer_id[len(UNITS_LAYER_PREFIX):])
+            return self._sources.get_or_build((layer_id, units.version), lambda: units_tile_source(
+                units.gdf, version=units.version, source_id=layer_id))
         if layer_id.startswith(SCENARIO_LAYER_PREFIX):
             scenario_id = layer_id[len(SCENARIO_LAYER_PREFIX):]
             record = self.store.get_scenario(scenario_id)
@@ -496,7 +508,8 @@ class Service:
         except ValueError:
             raise NotFoundError(
                 f"no tile layer {layer_id!r}",
-                hint="use units, scenario-{id}, industrial_clusters, tourism_sites or night_streets",
+                hint="use units, units-{dataset version}, scenario-{id}, industrial_clusters, tourism_sites or "
+                     "night_streets",
                 context={"layer": layer_id}) from None
         from diagioi.layers.sources import zoning_tile_source
 

@@ -148,3 +148,19 @@ def test_activating_a_dataset_changes_the_default_and_survives_a_restart(setting
         assert restarted.get("/api/health").json()["units_version"] == uploaded["version"]
         assert [d["active"] for d in restarted.get("/api/datasets").json()["data"]] == [False, True]
         assert first != uploaded["version"]
+
+
+def test_the_units_of_another_dataset_can_be_listed_and_tiled_beside_the_default(client, newer_units):
+    """For a map of the old and the new layer overlaid: GET /api/units?dataset= and the units-{version} tiles."""
+    uploaded = upload(client, newer_units, name="Lưới 2024").json()
+    default = client.get("/api/units?geometry=false")
+    other = client.get("/api/units", params={"dataset": uploaded["version"], "geometry": "false"})
+    assert (len(default.json()["features"]), len(other.json()["features"])) == (9, 8)
+    assert other.headers["X-Units-Version"] == uploaded["version"]
+    assert {f["properties"]["population"] for f in other.json()["features"]} == {2000 * k for k in range(1, 9)}
+
+    tilejson = client.get(f"/api/tiles/units-{uploaded['version']}.json")
+    assert tilejson.status_code == 200, tilejson.text
+    assert tilejson.json()["data_version"] == uploaded["version"]
+    assert client.get("/api/tiles/units-0000000000000000.json").status_code == 404
+    assert client.get("/api/units", params={"dataset": "0000000000000000"}).status_code == 404
