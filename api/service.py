@@ -410,7 +410,8 @@ class Service:
         evaluation = outcome.evaluation
         return {"version": outcome.record.version,
                 "changed": [evaluation.results[new_unit_id].to_json() for new_unit_id in outcome.changed_ids],
-                "totals": evaluation.totals, "warnings": evaluation.warnings()}
+                "totals": evaluation.totals, "warnings": evaluation.warnings(),
+                "warning_messages": [m.to_dict() for m in evaluation.warning_messages()]}
 
     def _require_version(self, scenario_id: str, expected_version: int) -> ScenarioRecord:
         record = self.store.get_scenario(scenario_id)

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from diagioi.geo import exports
 from diagioi.geo.text import fold
 
-from ..deps import ScenarioDep, ServiceDep
+from ..deps import LangDep, ScenarioDep, ServiceDep
 from ..errors import responses
 
 router = APIRouter(prefix="/api/scenarios", tags=["exports"])
@@ -54,7 +54,7 @@ def attachment(name: str, suffix: str) -> dict[str, str]:
                 "content": {"text/html": {"schema": {"type": "string"}}}}})
 async def export_scenario_html(
     record: ScenarioDep, service: ServiceDep,
-    lang: Annotated[Literal["vi", "en"], Query(description="Language of labels")] = "vi",
+    lang: LangDep,
 ) -> Response:
     """New units (coloured, outlined by pass/fail, popups with figures) over the old units."""
     from diagioi.layers.html_map import render_html_map
@@ -76,7 +76,7 @@ async def export_scenario_html(
                             for fmt, media in MEDIA_TYPES.items()}}})
 async def export_scenario(
     fmt: ExportFormat, record: ScenarioDep, service: ServiceDep,
-    lang: Annotated[Literal["vi", "en"], Query(description="Language of headers and labels")] = "vi",
+    lang: LangDep,
     table: Annotated[Literal["units", "crosswalk"], Query(
         description="CSV only: 'units' (area & density table, one row per new unit) or 'crosswalk' "
                     "(old unit → new unit)")] = "units",

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from ..deps import ScenarioDep, ServiceDep, WriterDep
+from ..deps import LangDep, ScenarioDep, ServiceDep, WriterDep
 from ..errors import responses
 from ..schemas import (
     EvaluationPublic,
@@ -93,11 +93,15 @@ def delete_scenario(
 
 @router.get("/{scenario_id}/evaluation", summary="Evaluate a scenario against the standards",
             response_model=EvaluationPublic, responses=responses(404, 422))
-def read_evaluation(record: ScenarioDep, service: ServiceDep) -> JSONResponse:
-    """Same JSON as ``diagioi evaluate --json`` (areas km², population người, density người/km²)."""
+def read_evaluation(record: ScenarioDep, service: ServiceDep, lang: LangDep) -> JSONResponse:
+    """Same JSON as ``diagioi evaluate --json`` (areas km², population người, density người/km²).
+
+    Warnings, notes and citations are in the reader's language (``?lang=`` or ``Accept-Language``,
+    Vietnamese by default); their typed forms (``warning_messages``, ``note_messages``) come along.
+    """
     # Returned as built by geo.evaluation (the model documents it; re-validating would only cost time).
     dataset = service.dataset_of(record)
-    return JSONResponse(service.evaluation(record).to_json(), headers={
+    return JSONResponse(service.evaluation(record).to_json(lang), headers={
         "X-Scenario-Version": str(record.version), "X-Units-Version": dataset,
         "X-Dataset-Outdated": "true" if dataset != service.units.version else "false"})
 
