@@ -715,14 +715,18 @@ def serve(
     proxy: Annotated[Optional[list[str]], typer.Option(
         "--proxy", help="address of a reverse proxy whose X-Forwarded-For is trusted (repeatable; also "
                         "DIAGIOI_PROXY); without it that header is ignored")] = None,
+    store: Annotated[Optional[str], typer.Option(help="where data is kept: sqlite (default, in --data-dir) or "
+                                                      "postgresql://user@host/db (PostGIS); also $DIAGIOI_STORE")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes on the same store (caches follow "
+                                                             "the store's versions)")] = 1,
 ) -> None:
-    """Serve the API and the browser app on an embedded store; prints the login URL that carries the write token."""
+    """Serve the API and the browser app (SQLite store by default, or PostGIS); prints the login URL."""
     from diagioi.api.server import run_server
 
     try:
         run_server(host=host, port=port, data_dir=data_dir, units_path=units_file, token=token,
                    allowed_hosts=allowed_host or (), public_url=public_url, proxy=proxy or (),
-                   open_browser=open_browser)
+                   open_browser=open_browser, store=store, workers=workers)
     except DiagioiError as error:
         _fail(error)
 

@@ -61,7 +61,7 @@ async def export_scenario_html(
 
     def build() -> bytes:
         evaluation = service.evaluation(record)
-        return render_html_map(evaluation.new_units_gdf(), service.units.gdf, title=record.name, lang=lang).encode()
+        return render_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, title=record.name, lang=lang).encode()
 
     content = await run_in_threadpool(build)
     return Response(content, media_type="text/html; charset=utf-8",
@@ -95,14 +95,14 @@ def _build(fmt: ExportFormat, record, service, lang: str, table: str) -> bytes:
     if fmt is ExportFormat.csv:
         buffer = io.BytesIO()
         if table == "crosswalk":
-            exports.write_crosswalk_csv(result, service.units.gdf, buffer, lang=lang)
+            exports.write_crosswalk_csv(result, evaluation.units.gdf, buffer, lang=lang)
         else:
             exports.write_table_csv(result, buffer, lang=lang)
         return buffer.getvalue()
     if fmt is ExportFormat.xlsx:
         buffer = io.BytesIO()
         exports.write_annex_xlsx(result, buffer, lang=lang,
-                                 units_crosswalk=exports.crosswalk_rows(result, service.units.gdf))
+                                 units_crosswalk=exports.crosswalk_rows(result, evaluation.units.gdf))
         return buffer.getvalue()
     new_units = evaluation.new_units_gdf()
     if fmt is ExportFormat.geojson:
