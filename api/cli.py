@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -74,9 +75,11 @@ TableColumnOpt = Annotated[Optional[list[str]], typer.Option(
 FlagsOpt = Annotated[Optional[Path], typer.Option("--flags", help="table of region flags (miền núi, biên giới, hải đảo, "
                                                                   "ĐBSH, tỷ lệ DTTS) joined like --table")]
 YearOpt = Annotated[Optional[int], typer.Option("--population-year", help="year of the table's population figures")]
+FlagsJoinOpt = Annotated[Optional[str], typer.Option("--flags-join-on", help="join the flags table by code or name "
+                                                                             "(default: as --join-on)")]
 
 
-def _join_tables(unit_set, table, sheet, join_on, table_columns, flags, population_year):
+def _join_tables(unit_set, table, sheet, join_on, table_columns, flags, population_year, flags_join_on=None):
     """Join the population table and the flags table; returns the unit set and the join reports."""
     from diagioi.geo.tables import FLAG_FIELDS, join_table, read_table
 
@@ -93,16 +96,23 @@ def _join_tables(unit_set, table, sheet, join_on, table_columns, flags, populati
                                       population_year=population_year)
         reports["join"] = report
     if flags is not None:
-        unit_set, report = join_table(unit_set, read_table(flags, columns=columns), join_on=join_on,
+        unit_set, report = join_table(unit_set, read_table(flags, columns=columns), join_on=flags_join_on or join_on,
                                       fields=list(FLAG_FIELDS))
         reports["flags_join"] = report
     return unit_set, reports
 
 
-def _fields(code_field, name_field, kind_field, population_field, area_field, crs, encoding, layer, no_repair):
-    return dict(code_field=code_field, name_field=name_field, kind_field=kind_field,
-                population_field=population_field, area_field=area_field, crs=crs, encoding=encoding,
-                layer=layer, repair=not no_repair)
+def _fields(code_field, name_field, kind_field, population_field, area_field, crs, encoding, layer, no_repair,
+            level=None):
+    fields = dict(code_field=code_field, name_field=name_field, kind_field=kind_field,
+                  population_field=population_field, area_field=area_field, crs=crs, encoding=encoding,
+                  layer=layer, repair=not no_repair)
+    if level is not None:
+        fields["level"] = level
+    return fields
+
+
+LEVEL_VI = {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh"}
 
 
 def _fmt(value, digits=2):
@@ -130,14 +140,32 @@ def units(
         "--plane-crs", help="measure the plane area in this projected CRS instead of each province's TM-3 zone")] = None,
     table_path: TableOpt = None, sheet: SheetOpt = None, join_on: JoinOnOpt = "code",
     table_column: TableColumnOpt = None, flags: FlagsOpt = None, population_year: YearOpt = None,
+    flags_join_on: FlagsJoinOpt = None,
+    level: Annotated[Optional[str], typer.Option("--level", help="commune|district|province (default: detected)")] = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="write the units with the joined figures (.gpkg), "
+                                                                   "to use with evaluate --units or serve --units")] = None,
+    parents: Annotated[Optional[Path], typer.Option("--parents", help="a district/province layer: fill missing "
+                                                                      "districts/provinces, list disagreements")] = None,
     strict: StrictOpt = False,
 ) -> None:
     """List the units of a layer with computed (geodesic) and official area, population and density."""
     try:
         unit_set = _read(file, **_fields(code_field, name_field, kind_field, population_field, area_field,
-                                         crs, encoding, layer, no_repair))
+                                         crs, encoding, layer, no_repair, level))
         unit_set, join_reports = _join_tables(unit_set, table_path, sheet, join_on, table_column, flags,
-                                                population_year)
+                                                population_year, flags_join_on)
+        parents_report = None
+        if parents is not None:
+            from diagioi.geo.parents import assign_parents
+
+            unit_set, parents_report = assign_parents(unit_set, _read(parents, crs=crs, encoding=encoding))
+        if out_path is not None:
+            from diagioi.geo.io import write_units
+
+            if out_path.suffix.lower() != ".gpkg":
+                raise DiagioiError(f"cannot write {out_path.name}: use a .gpkg file", hint="e.g. --out units.gpkg")
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            write_units(unit_set, out_path)
         records = unit_set.to_records()
         if plane_crs:
             from diagioi.geo.crs import require_crs
@@ -156,10 +184,13 @@ def units(
     except DiagioiError as error:
         _fail(error)
     if as_json:
-        payload = {"source": str(file), "crs": unit_set.source_crs,
+        payload = {"source": str(file), "crs": unit_set.source_crs, "level": unit_set.level,
+                   "level_reason": unit_set.level_reason,
                    "area_source": "computed: geodesic area on the WGS 84 ellipsoid (pyproj Geod)",
                    "units": records, "issues": [i.to_dict() for i in unit_set.issues]}
         payload.update({key: report.to_dict() for key, report in join_reports.items()})
+        if parents_report is not None:
+            payload["parents"] = parents_report
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         _check_strict(unit_set, strict)
         return
@@ -172,21 +203,169 @@ def units(
         table.add_row(r["code"], r["name"], r["kind"], _fmt(r["area_km2"]), _fmt(r["official_area_km2"]),
                       _fmt(r["area_difference_pct"], 1) + flag, _fmt(r["population"]), _fmt(r["density"], 1))
     out.print(table)
+    if unit_set.level != "commune":
+        console.print(f"Lớp {LEVEL_VI[unit_set.level]} ({unit_set.level_reason}): dùng làm đơn vị cha/phạm vi, "
+                      f"không phải xã/phường; phương án sáp nhập cần lớp cấp xã.", highlight=False)
     sources = {}
     for r in records:
-        key = (r["population_source"] or "không có", r["population_year"])
+        key = (re.sub(r" dòng \d+\)?$", "", r["population_source"] or "không có"), r["population_year"])
         sources[key] = sources.get(key, 0) + 1
     for (source, year), count in sources.items():
         console.print(f"Dân số: {source}" + (f", năm {year}" if year else ", năm không rõ") + f" — {count} đơn vị",
                       highlight=False)
+    if parents_report is not None:
+        level_vi = "huyện" if parents_report["level"] == "district" else "tỉnh"
+        console.print(f"Đơn vị cha ({parents.name}): {parents_report['n_filled']} đơn vị được điền {level_vi}, "
+                      f"{parents_report['n_agree']} khớp, {len(parents_report['disagreements'])} khác với hình học, "
+                      f"{len(parents_report['outside'])} không nằm trong {level_vi} nào.", highlight=False)
+        for d in parents_report["disagreements"][:30]:
+            console.print(f"  {d['code']} {d['name']}: lớp ghi {d['in_layer']}, theo hình học {d['by_geometry']} "
+                          f"({d['share']:.0%} diện tích)", highlight=False)
     for report in join_reports.values():
         for line in report.lines_vi():
             console.print(line, highlight=False)
+    if out_path is not None:
+        console.print(f"wrote {out_path}")
     if unit_set.issues:
         console.print(f"{len(unit_set.issues)} issue(s) found while loading:")
         for issue in unit_set.issues[:30]:
             console.print(f"  - {issue}", highlight=False)
     _check_strict(unit_set, strict)
+
+
+@app.command()
+def topology(
+    file: Annotated[Path, typer.Argument(help="ward/commune layer: GeoJSON, GeoPackage or Shapefile")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="write the problems to a GeoPackage (.gpkg)")] = None,
+    repair: Annotated[bool, typer.Option("--repair", help="snap and make a valid coverage (only when asked)")] = False,
+    tolerance: Annotated[float, typer.Option("--tolerance", help="repair: widest gap filled, in metres")] = 5.0,
+    snap: Annotated[Optional[float], typer.Option("--snap", help="repair: snap vertices closer than this, metres (default: automatic, tiny)")] = None,
+    out_fixed: Annotated[Optional[Path], typer.Option("--out-fixed", help="repair: write the repaired layer (.gpkg)")] = None,
+    min_area: Annotated[float, typer.Option("--min-area", help="smallest overlap/gap reported, m²")] = 1.0,
+    sliver_width: Annotated[float, typer.Option("--sliver-width", help="overlaps/gaps narrower than this (m) are slivers")] = 50.0,
+    code_field: FieldOpt = None, name_field: FieldOpt = None, area_field: FieldOpt = None,
+    crs: Annotated[Optional[str], typer.Option(help="CRS to assume when the file declares none, e.g. EPSG:3405")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
+    layer: Annotated[Optional[str], typer.Option(help="layer name in a GeoPackage")] = None,
+) -> None:
+    """Gaps, overlaps, slivers, self-intersections, duplicates and area mismatches of a layer; optional repair."""
+    from diagioi.geo.io import write_units
+    from diagioi.geo.topology import PROBLEM_LABEL_VI, check_topology, repair_coverage, write_problems_gpkg
+
+    try:
+        for path in (out_path, out_fixed):
+            if path is not None and path.suffix.lower() != ".gpkg":
+                raise DiagioiError(f"cannot write {path.name}: use a .gpkg file", hint="e.g. --out problems.gpkg")
+        if out_fixed is not None and not repair:
+            raise DiagioiError("--out-fixed needs --repair", hint="add --repair --tolerance METRES")
+        unit_set = _read(file, **_fields(code_field, name_field, None, None, area_field, crs, encoding, layer, False))
+        with _progress() as progress:
+            progress.add_task("checking topology", total=None)
+            report = check_topology(unit_set, min_area_m2=min_area, sliver_width_m=sliver_width)
+            data = report.to_dict()
+            if repair:
+                fixed, repair_data = repair_coverage(unit_set, tolerance_m=tolerance, snap_m=snap)
+                after = check_topology(fixed, min_area_m2=min_area, sliver_width_m=sliver_width)
+                repair_data["summary_after"] = after.summary
+                data["repair"] = repair_data
+                if out_fixed is not None:
+                    out_fixed.parent.mkdir(parents=True, exist_ok=True)
+                    write_units(fixed, out_fixed)
+            if out_path is not None:
+                out_path.parent.mkdir(parents=True, exist_ok=True)
+                write_problems_gpkg(report, out_path)
+    except DiagioiError as error:
+        _fail(error)
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    else:
+        s = data["summary"]
+        out.print(f"{file.name}: {s['n_units']} đơn vị — {s['n_overlaps']} chồng lấn ({_fmt(s['overlap_km2'], 3)} km²), "
+                  f"{s['n_gaps']} khe hở ({_fmt(s['gap_km2'], 3)} km²), {s['n_slivers']} mảnh hẹp < {_fmt(s['sliver_width_m'], 0)} m, "
+                  f"{s['n_self_intersections']} tự cắt, {s['n_duplicate_codes']} trùng mã, "
+                  f"{s['n_duplicate_geometries']} trùng hình, {s['n_area_mismatches']} lệch diện tích > 1 % "
+                  f"(đo trong mặt phẳng đồng diện tích, m²)", highlight=False)
+        largest = sorted(report.problems, key=lambda p: -(p.area_m2 or 0))[:15]
+        if largest:
+            grid = Table(title="Vấn đề lớn nhất")
+            for column in ("Loại", "Đơn vị", "Diện tích (m²)", "Vị trí (kinh độ, vĩ độ)"):
+                grid.add_column(column)
+            for p in largest:
+                grid.add_row(PROBLEM_LABEL_VI[p.kind] + (" (hẹp)" if p.sliver else ""),
+                             ", ".join(f"{c} {n}" for c, n in zip(p.units, p.names)),
+                             _fmt(p.area_m2, 0), f"{p.location[0]:.5f}, {p.location[1]:.5f}" if p.location else "—")
+            out.print(grid)
+        if repair:
+            r = data["repair"]
+            a = r["summary_after"]
+            out.print(f"Sửa (dung sai {_fmt(r['tolerance_m'], 1)} m): {r['n_changed']} đơn vị đổi hình; tổng diện tích "
+                      f"{_fmt(r['area_km2_before'], 3)} → {_fmt(r['area_km2_after'], 3)} km²; sau sửa: "
+                      f"{a['n_overlaps']} chồng lấn, {a['n_gaps']} khe hở ({_fmt(a['gap_km2'], 3)} km²); "
+                      f"lớp là một phủ hợp lệ: {'có' if r['coverage_valid'] else 'không'}", highlight=False)
+    for path in (out_path, out_fixed):
+        if path is not None:
+            console.print(f"wrote {path}")
+
+
+@app.command()
+def crosswalk(
+    old_file: Annotated[Path, typer.Argument(help="the old units layer (before the arrangement)")],
+    new_file: Annotated[Path, typer.Argument(help="the new units layer (after the arrangement)")],
+    mapping: Annotated[Optional[Path], typer.Option("--mapping", help="a mapping CSV old_code,new_code[,merge_type] to compare with")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the crosswalk as JSON")] = False,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="write the crosswalk as CSV")] = None,
+    crs: Annotated[Optional[str], typer.Option(help="CRS to assume for a layer that declares none, e.g. EPSG:9213")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
+) -> None:
+    """Derive old → new (toàn bộ / một phần, area and population shares) from the geometry; compare with a mapping."""
+    from diagioi.geo.crosswalk import compare_with_mapping, derive_crosswalk, read_mapping
+
+    try:
+        if out_path is not None and out_path.suffix.lower() != ".csv":
+            raise DiagioiError(f"cannot write {out_path.name}: use a .csv file", hint="e.g. --out crosswalk.csv")
+        old_units, new_units = (_read(path, crs=crs, encoding=encoding) for path in (old_file, new_file))
+        for name, unit_set in ((old_file.name, old_units), (new_file.name, new_units)):
+            if unit_set.level != "commune":
+                raise DiagioiError(f"{name} is a {unit_set.level} layer, not communes/wards",
+                                   hint="the crosswalk links commune/ward layers")
+        with _progress() as progress:
+            progress.add_task("intersecting the layers", total=None)
+            result = derive_crosswalk(old_units, new_units)
+            if mapping is not None:
+                compare_with_mapping(result, read_mapping(mapping))
+        if out_path is not None:
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            result.write_csv(out_path)
+    except DiagioiError as error:
+        _fail(error)
+    data = result.to_dict()
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    else:
+        s = data["summary"]
+        out.print(f"{old_file.name} → {new_file.name}: {s['n_old_units']} đơn vị cũ, {s['n_whole']} toàn bộ, "
+                  f"{s['n_part']} một phần ({s['n_old_split']} đơn vị cũ bị chia), {s['n_old_uncovered']} không thuộc "
+                  f"đơn vị mới nào; bỏ qua {s['ignored_pieces']} mảnh < {s['min_share']:.0%} diện tích đơn vị cũ "
+                  f"({_fmt(s['ignored_km2'], 2)} km²). Dân số: {data['population_method']}.", highlight=False)
+        comparison = data.get("comparison")
+        if comparison:
+            out.print(f"So với {mapping.name}: toàn bộ {comparison['whole_agree']}/{comparison['whole_rows']} khớp, "
+                      f"một phần {comparison['part_agree']}/{comparison['part_rows']} khớp, "
+                      f"{comparison['not_in_old_layer']} dòng có đơn vị cũ không có trong lớp cũ.", highlight=False)
+            if comparison["disagreements"]:
+                grid = Table(title="Khác với bảng chuyển đổi")
+                for column in ("Dòng", "Đơn vị cũ", "Theo bảng", "Theo hình học (tỷ lệ diện tích)"):
+                    grid.add_column(column)
+                for d in comparison["disagreements"]:
+                    grid.add_row(str(d["line"]), f"{d['old_code']} {d['old_name'] or ''}",
+                                 f"{d['mapping_new_code']} {d['mapping_new_name'] or ''} "
+                                 f"({'toàn bộ' if d['mapping_relation'] == 'whole' else 'một phần'})",
+                                 "; ".join(f"{p['new_code']} {p['new_name']} {p['area_share_of_old']:.0%}"
+                                           for p in d["derived"]) or "—")
+                out.print(grid)
+    if out_path is not None:
+        console.print(f"wrote {out_path}")
 
 
 OUTPUT_SUFFIXES = (".xlsx", ".csv", ".gpkg", ".geojson", ".json", ".html")
@@ -292,6 +471,10 @@ def evaluate(
         plan = Scenario.read(scenario)
         unit_set = _read(units_file, **_fields(code_field, name_field, kind_field, population_field, area_field,
                                                crs, encoding, layer, False))
+        if unit_set.level != "commune":
+            raise DiagioiError(f"{units_file.name} is a {unit_set.level} layer ({unit_set.level_reason}), "
+                               "not communes/wards", hint="evaluate a scenario on a commune/ward layer; "
+                                                         "district and province layers are parents and scopes")
         ruleset = RuleSet.load(rules or regime or plan.regime)
         flags_table, flags_report = None, None
         if flags is not None:

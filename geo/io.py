@@ -139,13 +139,59 @@ def _read_shapefile(source: SafeSource, encoding: str | None, layer: str | None)
     return fix_legacy_text_columns(frame, path.with_suffix(".dbf"), enc)
 
 
-def _as_code(value, numeric_source: bool) -> str | None:
+def _as_code(value, numeric_source: bool, width: int = 5) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     if numeric_source or isinstance(value, (int, np.integer)) or (isinstance(value, float) and float(value).is_integer()):
-        return f"{int(value):05d}"
+        return f"{int(value):0{width}d}"
     text = str(value).strip()
     return text or None
+
+
+LEVELS = ("commune", "district", "province")
+CODE_WIDTH = {"commune": 5, "district": 3, "province": 2}
+_LEVEL_COLUMNS = {"district": ["district_type_gso", "loai_huyen", "ma_huyen_only", "district_type"],
+                  "province": ["province_type", "loai_tinh"]}
+_NAME_PREFIXES = {"commune": ("phuong ", "xa ", "thi tran ", "dac khu "),
+                  "district": ("huyen ", "quan ", "thi xa ", "thanh pho "),
+                  "province": ("tinh ",)}
+_PARENT_KIND_PREFIXES = {"district": {"huyen ": "district", "quan ": "urban_district", "thi xa ": "town",
+                                      "thanh pho ": "provincial_city"},
+                         "province": {"tinh ": "province", "thanh pho ": "central_city"}}
+
+
+def detect_level(frame: pd.DataFrame, mapping: dict, names: list[str]) -> tuple[str, str]:
+    """Commune, district or province layer, and why (``level_reason``): by columns, kinds, names, code lengths."""
+    folded_columns = {fold(c).replace(" ", "_") for c in frame.columns}
+    if mapping.get("kind"):
+        parsed = sum(_to_kind(v, "") is not None for v in frame[mapping["kind"]])
+        if parsed > len(frame) / 2:
+            return "commune", f"column {mapping['kind']!r} holds commune kinds"
+    for level, columns in _LEVEL_COLUMNS.items():
+        hit = folded_columns.intersection(columns)
+        if hit:
+            return level, f"column {sorted(hit)[0]!r}"
+    folded_names = [fold(n) + " " for n in names]
+    counts = {level: sum(n.startswith(prefixes) for n in folded_names) for level, prefixes in _NAME_PREFIXES.items()}
+    if counts["province"] > len(names) / 2:
+        return "province", "names start with 'Tỉnh'"
+    if counts["district"] > len(names) / 2 and counts["commune"] == 0:
+        return "district", "names start with 'Huyện', 'Quận', 'Thị xã' or 'Thành phố'"
+    if mapping.get("code") and not pd.api.types.is_numeric_dtype(frame[mapping["code"]]):
+        lengths = pd.Series([len(str(v).strip()) for v in frame[mapping["code"]] if v is not None and v == v])
+        if len(lengths) and lengths.mode().iat[0] == 3 and counts["commune"] == 0:
+            return "district", "3-digit codes"
+        if len(lengths) and lengths.mode().iat[0] == 2 and counts["commune"] == 0:
+            return "province", "2-digit codes"
+    return "commune", "default"
+
+
+def _parent_kind(name: str, level: str) -> str:
+    folded = fold(name) + " "
+    for prefix, kind in _PARENT_KIND_PREFIXES[level].items():
+        if folded.startswith(prefix):
+            return kind
+    return level
 
 
 def _to_bool(series: pd.Series | None, n: int) -> np.ndarray:
@@ -205,6 +251,7 @@ def read_units(
     layer: str | None = None,
     repair: bool = True,
     population_source: str | None = None,
+    level: str | None = None,
 ) -> UnitSet:
     """Read a ward/commune layer into a :class:`UnitSet` (EPSG:4326, geodesic areas).
 
@@ -215,6 +262,8 @@ def read_units(
     crs : CRS to assume when the file declares none (e.g. "EPSG:3405"); it never overrides a declared CRS.
     encoding : text encoding of a shapefile DBF (utf-8, cp1258, tcvn3, vni); detected when omitted.
     repair : repair invalid geometries (each repair reported in ``issues``) instead of refusing them.
+    level : "commune", "district" or "province"; detected from the columns, kinds, names and codes when
+        omitted. A district or province layer keeps its kinds (huyện, quận, thị xã…) and its 3/2-digit codes.
 
     Raises
     ------
@@ -256,12 +305,25 @@ def read_units(
     issues: list[GeometryIssue] = []
 
     names = [nfc(str(v)).strip() if v is not None and v == v else "" for v in get("name")]
+    if level is not None and level not in LEVELS:
+        raise InputError(f"unknown level {level!r}", hint="use --level commune|district|province")
+    level_reason = "--level"
+    if level is None:
+        level, level_reason = detect_level(frame, mapping, names)
+    width = CODE_WIDTH[level]
     code_series = get("code")
     numeric_codes = pd.api.types.is_numeric_dtype(code_series)
     codes: list[str] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(code_series):
-        code = _as_code(raw, numeric_codes)
+        code = _as_code(raw, numeric_codes, width)
+        if code is not None and numeric_codes and len(str(int(raw))) < width:
+            issues.append(GeometryIssue(code, names[i], "padded unit code", action="repaired",
+                                        detail=f"numeric code {int(raw)} read as {code!r} (leading zeros added)"))
+        elif code is not None and code.isdigit() and len(code) < width:
+            issues.append(GeometryIssue(code, names[i], "short unit code", action="reported",
+                                        detail=f"{len(code)} digits, a {level} code has {width}: a lost leading "
+                                               f"zero? kept as {code!r}"))
         if code is None:
             code = f"_row{i:05d}"
             issues.append(GeometryIssue(code, names[i], "missing unit code", action="reported",
@@ -295,7 +357,13 @@ def read_units(
     area_km2 = geodesic_areas_km2(geometries)
 
     kinds = []
+    type_column = next((frame[c] for c in frame.columns
+                        if fold(c).replace(" ", "_") in _LEVEL_COLUMNS.get(level, [])), None)
     for i, raw in enumerate(get("kind") if mapping["kind"] else [None] * n):
+        if level != "commune":
+            typed = type_column.iat[i] if type_column is not None else None
+            kinds.append(_parent_kind(f"{typed} x" if isinstance(typed, str) and typed.strip() else names[i], level))
+            continue
         kind = _to_kind(raw, names[i])
         if kind is None:
             issues.append(GeometryIssue(codes[i], names[i], f"unknown unit kind {raw!r}", action="reported",
@@ -312,6 +380,9 @@ def read_units(
     else:
         for i in np.flatnonzero(population.isna().to_numpy()):
             issues.append(GeometryIssue(codes[i], names[i], "missing population", action="reported"))
+        for i in np.flatnonzero((population == 0).to_numpy()):
+            issues.append(GeometryIssue(codes[i], names[i], "zero population", action="reported",
+                                        detail="0 người in the source: densities and population standards use 0"))
         for i in np.flatnonzero((population < 0).to_numpy()):
             issues.append(GeometryIssue(codes[i], names[i], "negative population", action="refused",
                                         detail=f"{population.iat[i]} set to missing"))
@@ -334,7 +405,7 @@ def read_units(
         "province": text_column("province"),
         "population": population.to_numpy(dtype=float),
         "population_year": year.to_numpy(dtype=float),
-        "population_source": [population_source or f"{path.name}:{mapping['population']}" if mapping["population"] else None] * n,
+        "population_source": _population_sources(frame, columns, mapping, path, population_source, n),
         "official_area_km2": official.to_numpy(dtype=float),
         "official_area_source": [f"{path.name}:{mapping['official_area_km2']}" if mapping["official_area_km2"] else None] * n,
         "area_km2": area_km2,
@@ -348,4 +419,26 @@ def read_units(
     gdf = gdf[UNIT_COLUMNS + ["geometry"]]
     log.info("read %d units from %s (%d issues)", len(gdf), path, len(issues))
     return UnitSet(gdf, source=str(path), issues=issues, field_mapping=mapping,
-                   source_crs=crs_obj.to_string())
+                   source_crs=crs_obj.to_string(), level=level, level_reason=level_reason)
+
+
+def _population_sources(frame, columns, mapping, path: Path, population_source: str | None, n: int) -> list:
+    """Per-unit source of the population: the given one, a ``population_source`` column (a layer written by
+    :func:`write_units` after a table join keeps each figure's source), or file:column."""
+    if mapping["population"] is None:
+        return [None] * n
+    default = population_source or f"{path.name}:{mapping['population']}"
+    if population_source is None and "population_source" in columns:
+        return [nfc(str(v)) if isinstance(v, str) and v.strip() else default for v in frame["population_source"]]
+    return [default] * n
+
+
+def write_units(unit_set: UnitSet, path: str | Path) -> None:
+    """Write a unit set as a GeoPackage layer ``units`` that :func:`read_units` reads back with the same
+    figures, flags, population year and per-unit population source (e.g. after a table join or a repair)."""
+    gdf = unit_set.gdf.reset_index(drop=True).rename(columns={"official_area_km2": "area_km2_official"})
+    gdf = gdf.drop(columns=["area_km2"])   # computed again on load
+    # a temporary id given to a unit without code is not written as if it were a GSO code
+    gdf["code"] = [None if str(c).startswith("_row") else c for c in gdf["code"]]
+    gdf.to_file(path, layer="units", driver="GPKG", engine="pyogrio", promote_to_multi=True)
+

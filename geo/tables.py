@@ -199,12 +199,15 @@ def _read_rows(path: Path, sheet: str | None) -> tuple[list[list], str | None]:
             book.close()
     if suffix in (".csv", ".txt", ".tsv"):
         raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "cp1258"):
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
             try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
+                text = raw.decode("cp1258")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{path.name}: the CSV is neither UTF-8 nor Windows-1258 text",
+                                 hint="save it again as CSV UTF-8 (Excel: 'CSV UTF-8 (Comma delimited)')",
+                                 context={"file": str(path)}) from exc
         try:
             dialect = csv.Sniffer().sniff(text[:20000], delimiters=",;\t")
             delimiter = dialect.delimiter
@@ -325,8 +328,8 @@ class JoinReport:
                 "unmatched_units": self.unmatched_units, "unmatched_rows": self.unmatched_rows,
                 "ambiguous": self.ambiguous, "padded_codes": self.padded_codes}
 
-    def lines_vi(self) -> list[str]:
-        """The report in words, for the terminal."""
+    def lines_vi(self, limit: int = 30) -> list[str]:
+        """The report in words, for the terminal (at most ``limit`` listed cases; all of them are in ``to_dict``)."""
         lines = [f"Ghép bảng {self.table} theo {'mã' if self.join_on == 'code' else 'tên'}: "
                  f"{self.matched} đơn vị khớp, {len(self.unmatched_units)} đơn vị không có dòng, "
                  f"{len(self.unmatched_rows)} dòng không có đơn vị, {len(self.ambiguous)} trường hợp không rõ ràng."]
@@ -339,6 +342,9 @@ class JoinReport:
             lines.append(f"  không rõ ràng: {a['reason']}: dòng {a['rows']} ↔ đơn vị {a['units']}")
         for p in self.padded_codes:
             lines.append(f"  dòng {p['row']}: mã {p['raw']!r} đọc là {p['code']!r} (thêm số 0 ở đầu)")
+        if len(lines) > limit + 1:
+            hidden = len(lines) - 1 - limit
+            lines = lines[:limit + 1] + [f"  … và {hidden} trường hợp nữa (đầy đủ trong --json, mục \"join\")"]
         return lines
 
 

@@ -45,6 +45,8 @@ class UnitSet:
     issues: list[GeometryIssue] = field(default_factory=list)
     field_mapping: dict[str, str | None] = field(default_factory=dict)
     source_crs: str = "EPSG:4326"
+    level: str = "commune"        # commune | district | province (geo.io.detect_level)
+    level_reason: str = ""
 
     def __len__(self) -> int:
         return len(self.gdf)
@@ -171,7 +173,8 @@ class UnitSet:
 
     def subset(self, codes) -> "UnitSet":
         return UnitSet(self.gdf.loc[list(codes)].copy(), source=self.source, issues=list(self.issues),
-                       field_mapping=dict(self.field_mapping), source_crs=self.source_crs)
+                       field_mapping=dict(self.field_mapping), source_crs=self.source_crs, level=self.level,
+                       level_reason=self.level_reason)
 
     @staticmethod
     def empty_geometry_array(n: int) -> np.ndarray:

@@ -22,16 +22,40 @@ class GeometryIssue:
     location: tuple[float, float] | None = None   # lon, lat of the problem when known
     action: str = "reported"     # reported | repaired | refused
     detail: str | None = None    # e.g. "area 1.234 → 1.230 km²"
+    type: str = ""               # machine-readable type (see ISSUE_TYPES); derived from ``problem`` when empty
+
+    @property
+    def issue_type(self) -> str:
+        return self.type or issue_type(self.problem)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["location"] = list(self.location) if self.location else None
+        data["type"] = self.issue_type
         return data
 
     def __str__(self) -> str:
         where = f" at {self.location[0]:.6f}, {self.location[1]:.6f}" if self.location else ""
         extra = f" ({self.detail})" if self.detail else ""
         return f"{self.code} {self.name}: {self.problem}{where} — {self.action}{extra}"
+
+
+# Typed per-unit warnings: problem text (its start) → type. Geometry problems from GEOS are "invalid_geometry".
+ISSUE_TYPES = {
+    "missing unit code": "missing_code", "duplicate unit code": "duplicate_code", "padded unit code": "padded_code",
+    "short unit code": "short_code", "unknown unit kind": "unknown_kind", "no population column": "no_population_column",
+    "missing population": "missing_population", "zero population": "zero_population",
+    "negative population": "negative_population", "not in table": "not_in_table",
+    "population year unknown": "population_year_unknown", "coverage repair": "coverage_repaired",
+    "empty or missing geometry": "empty_geometry",
+}
+
+
+def issue_type(problem: str) -> str:
+    for start, kind in ISSUE_TYPES.items():
+        if problem.startswith(start):
+            return kind
+    return "invalid_geometry"
 
 
 def polygonal_part(geometry):

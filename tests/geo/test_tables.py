@@ -1,4 +1,5 @@
 """Population and flag tables from a statistics office, joined to a units layer by code or by name."""
+import json
 import unicodedata
 
 import openpyxl
@@ -107,3 +108,51 @@ def test_a_table_without_a_usable_header_says_what_to_name(tmp_path, grid_units)
     assert report.matched == 1 and units.gdf.loc["00001", "population"] == 5
     with pytest.raises(MissingColumnError, match="not in the header row"):
         read_table(path, columns={"population": "Dân số 2030"})
+
+
+def test_joined_units_written_and_read_back_keep_each_figures_source(grid_units, tmp_path):
+    from diagioi.geo.io import read_units, write_units
+
+    path = tmp_path / "ds.csv"
+    path.write_text("Mã,Dân số\n00001,1500\n", encoding="utf-8")
+    joined, _ = join_table(grid_units, read_table(path), population_year=2024)
+    write_units(joined, tmp_path / "units.gpkg")
+    again = read_units(tmp_path / "units.gpkg").gdf
+    assert (again.loc["00001", "population"], again.loc["00001", "population_year"]) == (1500, 2024)
+    assert again.loc["00001", "population_source"] == "ds.csv:Dân số dòng 2"
+    assert again.loc["00002", "population_source"] == "grid.geojson:population"
+    assert again.loc["00009", "official_area_km2"] != again.loc["00009", "official_area_km2"]   # still unknown
+    assert list(again.index) == list(grid_units.gdf.index)
+
+
+def test_cli_joins_population_by_name_and_flags_by_code_and_prints_the_report(grid_path, tmp_path):
+    from typer.testing import CliRunner
+
+    from diagioi.api.cli import app
+
+    population = tmp_path / "dan-so.csv"
+    population.write_text("Tên đơn vị,Huyện,Dân số\nXã Ô 1,Huyện Mẫu,1500\nXã Ô 99,Huyện Mẫu,7\n", encoding="utf-8")
+    flags = tmp_path / "vung.csv"
+    flags.write_text("Mã xã,Miền núi\n00002,x\n", encoding="utf-8")
+    args = ["units", str(grid_path), "--table", str(population), "--join-on", "name", "--population-year", "2024",
+            "--flags", str(flags), "--flags-join-on", "code"]
+    result = CliRunner().invoke(app, args + ["--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["join"]["matched"] == 1 and data["join"]["unmatched_rows"][0]["name"] == "Xã Ô 99"
+    assert data["flags_join"]["matched"] == 1
+    units = {u["code"]: u for u in data["units"]}
+    assert (units["00001"]["population"], units["00001"]["population_year"]) == (1500, 2024)
+    assert units["00002"]["mountainous"] and not units["00001"]["mountainous"]
+    printed = " ".join(CliRunner().invoke(app, args).output.split())   # the terminal wraps long lines
+    assert "Ghép bảng dan-so.csv theo tên: 1 đơn vị khớp, 8 đơn vị không có dòng, 1 dòng không có đơn vị" in printed
+    assert "dòng 3 không khớp đơn vị nào: Xã Ô 99 (Huyện Mẫu)" in printed
+
+
+def test_a_csv_in_an_unknown_encoding_is_refused_with_a_hint(tmp_path):
+    from diagioi.geo.errors import InputError
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"M\x81,D\xe2n s\x81\n01840,5\n")   # 0x81 is neither UTF-8 nor Windows-1258
+    with pytest.raises(InputError, match="neither UTF-8 nor Windows-1258"):
+        read_table(path)
