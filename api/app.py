@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     add_exception_handlers(app)
     # Innermost first: JSON bodies are checked (depth, huge numbers, lone surrogates) after the size limit.
     app.add_middleware(JsonBodyGuard)
+    # An anonymous polygon analysis too large for its vertex cap is refused before its body is parsed.
+    app.add_middleware(analysis.AnonymousAnalysisBodyCap, service=service)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     # Before the body is read: a write without the right token is refused from its headers alone.
     app.add_middleware(WriteAuthMiddleware, api=app)

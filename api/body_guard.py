@@ -23,17 +23,28 @@ MAX_JSON_DEPTH = 32
 MAX_NUMBER_DIGITS = 40
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_LONG_NUMBER = re.compile(rb"\d{%d,}" % (MAX_NUMBER_DIGITS + 1))
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_STEP = np.zeros(256, dtype=np.int8)
+_STEP[[ord("["), ord("{")]] = 1
+_STEP[[ord("]"), ord("}")]] = -1
 
 
 def _nesting_depth(skeleton: bytes) -> int:
     """Deepest ``[``/``{`` nesting in JSON text whose strings were removed."""
-    data = np.frombuffer(skeleton, dtype=np.uint8)
-    steps = (np.isin(data, (ord("["), ord("{"))).astype(np.int32)
-             - np.isin(data, (ord("]"), ord("}"))).astype(np.int32))
-    return int(np.cumsum(steps).max()) if len(steps) else 0
+    data = np.frombuffer(skeleton, dtype=np.int8)
+    steps = _STEP[data.view(np.uint8)]
+    return int(np.cumsum(steps, dtype=np.int32).max()) if len(steps) else 0
+
+
+def _longest_digit_run(text: bytes) -> int:
+    """Length of the longest run of ASCII digits (numpy: a regex backtracks on every digit)."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    mask = ((data >= ord("0")) & (data <= ord("9"))).astype(np.int8)
+    if not mask.any():
+        return 0
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask, [0]))))
+    return int((edges[1::2] - edges[0::2]).max())
 
 
 def _has_lone_surrogate(value) -> bool:
@@ -58,15 +69,18 @@ def json_body_problem(body: bytes) -> tuple[str, str, dict] | None:
 
     Malformed JSON is left to the route's own parser (its message gives line and column).
     """
-    skeleton = _STRING.sub(b'""', body)
-    depth = _nesting_depth(skeleton)
+    # Fast path on the raw bytes; strings are only cut out (slow) when the raw text looks suspicious,
+    # since brackets or digits inside a string could only make the raw figures larger.
+    depth = _nesting_depth(body)
+    digits = _longest_digit_run(body)
+    skeleton = _STRING.sub(b'""', body) if depth > MAX_JSON_DEPTH or digits > MAX_NUMBER_DIGITS else body
+    if skeleton is not body:
+        depth, digits = _nesting_depth(skeleton), _longest_digit_run(skeleton)
     if depth > MAX_JSON_DEPTH:
         return (f"the JSON body is nested {depth:,} levels deep; at most {MAX_JSON_DEPTH} are accepted",
                 "send GeoJSON or a scenario as documented in /openapi.json (they nest a few levels deep)",
                 {"depth": depth, "max_depth": MAX_JSON_DEPTH})
-    long_number = _LONG_NUMBER.search(skeleton)
-    if long_number:
-        digits = len(long_number.group(0))
+    if digits > MAX_NUMBER_DIGITS:
         return (f"the JSON body holds a number with {digits:,} digits; at most {MAX_NUMBER_DIGITS} are accepted",
                 "send coordinates and counts as ordinary decimal numbers",
                 {"digits": digits, "max_digits": MAX_NUMBER_DIGITS})

@@ -23,6 +23,11 @@ class DiagioiError(Exception):
         """JSON-ready form: ``{"detail", "hint", "context"}``."""
         return {"detail": self.message, "hint": self.hint, "context": self.context}
 
+    def __reduce__(self):
+        # Keep hint, context (and subclasses' fields) when the error crosses a process boundary
+        # (polygon analyses run in worker processes); Exception pickles only ``args``.
+        return _restore_error, (type(self), self.message), dict(self.__dict__)
+
     def __str__(self) -> str:
         text = self.message
         if self.hint:
@@ -111,3 +116,9 @@ class AreaMismatchWarning(DiagioiWarning):
 
 class GeometryRepairedWarning(DiagioiWarning):
     """An invalid geometry was repaired; the repair is reported per unit."""
+
+
+def _restore_error(cls: type[DiagioiError], message: str) -> DiagioiError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    return error

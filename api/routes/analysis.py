@@ -3,25 +3,31 @@
 The route is public (reading the map needs no key), so its work is bounded: without the write
 token a polygon may have at most ``anonymous_max_vertices`` vertices and ``anonymous_max_area_km2``
 km² (with it: 20,000 vertices and ``max_polygon_area_km2``), and at most ``analysis_workers``
-analyses run at once — the others wait for a turn without holding a thread (503 after
-``analysis_wait_s``), so cheap routes such as ``/api/health`` stay responsive under load.
+analyses run at once, in worker processes (:mod:`api.workers`) — the others wait for a turn
+without holding a thread (503 after ``analysis_wait_s``), so cheap routes such as
+``/api/health`` stay responsive under load.
 """
 from __future__ import annotations
 
-from functools import partial
+import asyncio
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from diagioi.geo.errors import OversizeInputError
-from diagioi.layers.analysis import _count_positions, analyse_polygon
+from diagioi.layers.analysis import _count_positions
 
+from ..auth import bearer_value
 from ..deps import ServiceDep
-from ..errors import ServerBusyError, responses
+from ..errors import ServerBusyError, error_response, responses
 from ..schemas import PolygonAnalysisRequest, PolygonAnalysisResult
+from ..workers import submit_analysis
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
+ROUTE_PATH = "/api/analysis/polygon"
+#: Bytes a vertex may take in an anonymous body ("[105.12345678901234, 21.12345678901234], " is ~45).
+BYTES_PER_VERTEX = 64
 
 #: Vertex limit for callers with the write token (the analysis module's own ceiling).
 TOKEN_MAX_VERTICES = 20_000
@@ -29,8 +35,8 @@ _TOKEN_HINT = "send the write token (Authorization: Bearer …) to analyse large
 
 
 def _has_write_token(request: Request, service) -> bool:
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and bool(credentials.strip()) and service.check_token(credentials.strip())
+    presented = bearer_value(request.headers.get("authorization"))
+    return presented is not None and service.check_token(presented)
 
 
 def _slots(app: FastAPI, workers: int) -> anyio.CapacityLimiter:
@@ -70,7 +76,7 @@ async def analyse_drawn_polygon(payload: PolygonAnalysisRequest, request: Reques
             f"the server is busy with other polygon analyses (waited {settings.analysis_wait_s:g} s for a turn)",
             hint="try again in a few seconds", context={"analysis_workers": settings.analysis_workers}) from None
     try:
-        result = await anyio.to_thread.run_sync(partial(_analyse, service, geojson, max_area_km2, max_vertices))
+        result = await _run_analysis(service, geojson, max_area_km2, max_vertices)
     except OversizeInputError as error:
         if not trusted and "km²" in error.message:
             raise OversizeInputError(error.message + " for a caller without the write token", hint=_TOKEN_HINT,
@@ -81,7 +87,71 @@ async def analyse_drawn_polygon(payload: PolygonAnalysisRequest, request: Reques
     return JSONResponse(result)
 
 
-def _analyse(service, geojson: dict, max_area_km2: float, max_vertices: int) -> dict:
-    frames, _versions = service.layer_frames()
-    return analyse_polygon(geojson, units=service.units, raster_path=service.raster_path, layers=frames,
-                           max_area_km2=max_area_km2, max_vertices=max_vertices)
+async def _run_analysis(service, geojson: dict, max_area_km2: float, max_vertices: int) -> dict:
+    future = submit_analysis(service, service.settings.analysis_workers, geojson, max_area_km2, max_vertices)
+    return await asyncio.wrap_future(future)
+
+
+def anonymous_body_limit(settings) -> int:
+    """Largest analysis body accepted without the write token, in bytes (vertex cap × 64 B + 4 KiB)."""
+    return settings.anonymous_max_vertices * BYTES_PER_VERTEX + 4096
+
+
+class AnonymousAnalysisBodyCap:
+    """Pure ASGI middleware: an anonymous analysis body too large to hold ``anonymous_max_vertices``
+    vertices is refused from its ``Content-Length`` (or as it streams in), before any parsing —
+    parsing a 400 KB polygon costs the event loop more than answering it."""
+
+    def __init__(self, app, service):
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") != ROUTE_PATH:
+            await self.app(scope, receive, send)
+            return
+        headers = {name: value for name, value in scope.get("headers", [])}
+        presented = bearer_value(headers.get(b"authorization", b"").decode("latin-1"))
+        if presented is not None and self.service.check_token(presented):
+            await self.app(scope, receive, send)
+            return
+        limit = anonymous_body_limit(self.service.settings)
+        declared = headers.get(b"content-length")
+        size = int(declared) if declared and declared.isdigit() else None
+        chunks: list[bytes] = []
+        if size is None:  # chunked: read up to the limit
+            size = 0
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                if size > limit or not message.get("more_body", False):
+                    break
+        if size > limit:
+            vertices = self.service.settings.anonymous_max_vertices
+            response = error_response(
+                422, f"the drawn area's body is {size:,} bytes, more than a polygon of {vertices:,} vertices needs "
+                     f"({limit:,} bytes) without the write token", _TOKEN_HINT,
+                {"size_bytes": size, "max_bytes": limit, "max_vertices": vertices})
+            await response(scope, _disconnected, send)
+            return
+        if not chunks:
+            await self.app(scope, receive, send)
+            return
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _disconnected():
+    return {"type": "http.disconnect"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import threading
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -32,11 +33,11 @@ def capped(settings):
 
 
 def test_too_many_vertices_without_the_token(capped):
-    polygon = circle(0.005, 800)
+    polygon = circle(0.005, 600)
     response = capped.post("/api/analysis/polygon", json=polygon)
     assert response.status_code == 422, response.text
     body = response.json()
-    assert "801 vertices" in body["detail"] and "without the write token" in body["detail"]
+    assert "601 vertices" in body["detail"] and "without the write token" in body["detail"]
     assert "write token" in body["hint"]
     assert capped.post("/api/analysis/polygon", json=polygon, headers=AUTH).status_code == 200
 
@@ -51,8 +52,16 @@ def test_too_large_an_area_without_the_token(capped):
     assert with_token.json()["area_km2"] == pytest.approx(14.4, rel=0.02)
 
 
+def test_a_body_too_big_for_the_vertex_cap_is_refused_before_parsing(capped):
+    polygon = circle(0.005, 5000)  # about 200 KB of JSON; 500 vertices need at most 36 KB
+    response = capped.post("/api/analysis/polygon", json=polygon)
+    assert response.status_code == 422, response.text
+    assert "bytes" in response.json()["detail"] and "write token" in response.json()["hint"]
+    assert capped.post("/api/analysis/polygon", json=polygon, headers=AUTH).status_code == 200
+
+
 def test_a_wrong_token_counts_as_anonymous(capped):
-    response = capped.post("/api/analysis/polygon", json=circle(0.005, 800),
+    response = capped.post("/api/analysis/polygon", json=circle(0.005, 600),
                            headers={"Authorization": "Bearer not-the-token"})
     assert response.status_code == 422
 
@@ -60,14 +69,14 @@ def test_a_wrong_token_counts_as_anonymous(capped):
 def test_analyses_beyond_the_workers_wait_then_get_503(settings, monkeypatch):
     busy_settings = settings.model_copy(update={"analysis_workers": 1, "analysis_wait_s": 0.2})
     started, release = threading.Event(), threading.Event()
-    real = analysis_route._analyse
+    real = analysis_route._run_analysis
 
-    def slow(*args):
+    async def slow(*args):
         started.set()
-        release.wait(60)
-        return real(*args)
+        await anyio.to_thread.run_sync(release.wait, 60)
+        return await real(*args)
 
-    monkeypatch.setattr(analysis_route, "_analyse", slow)
+    monkeypatch.setattr(analysis_route, "_run_analysis", slow)
     with TestClient(create_app(busy_settings)) as client:
         first: dict = {}
         worker = threading.Thread(target=lambda: first.update(

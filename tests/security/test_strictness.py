@@ -68,6 +68,7 @@ def test_unclosed_rings_are_refused_by_the_analysis_route(client):
     response = client.post("/api/analysis/polygon", json={"type": "Polygon", "coordinates": [OPEN_RING]})
     assert response.status_code == 422, response.text
     assert "not closed" in response.json()["detail"]
+    assert "first position" in response.json()["hint"]
     closed = client.post("/api/analysis/polygon", json=AREA["geometry"])
     assert closed.status_code == 200, closed.text
 
