@@ -44,6 +44,9 @@ class Settings(BaseSettings):
                                    description="Longest wait for a turn before answering 503 (server busy).")
     basemap_url: str | None = Field(default=None,
                                     description="Raster basemap URL template for the web map ({z}/{x}/{y}).")
+    units_licence: str | None = Field(default=None,
+                                      description="Licence of the unit layer, shown in the map's data attribution "
+                                                  "(e.g. 'MIT, censusVN2009').")
     web_dir: Path = Field(default_factory=_installed_web_dir, description="Static browser app served at /.")
     seed_demo: bool = Field(default=True,
                             description="Seed sample zoning layers and the example scenario into a fresh store "

@@ -10,6 +10,9 @@ update after a reassignment ≤ 150 ms; panning the 10,000-unit country smooth.
   (time since navigation start; tiles, style and figures loaded and drawn), median of runs.
 * panel update: from the click handler to the panel and the colours being updated with the
   answer of POST /reassign (``window.__diagioi.timings.lastPanelUpdateMs``), median and max.
+* click → panel: from the browser's click event on a unit (inspect mode) to its figures in the
+  panel (``window.__diagioi.timings.lastClickToPanelMs``), median and max.
+* real layer: the same on the 661-unit old commune layer of ../shared/data when present.
 * panning: frame intervals (requestAnimationFrame) while the map pans by 600 px in 1.5 s,
   several times, at a zoom where every unit of a province is drawn; fps and slowest frame.
 """
@@ -83,8 +86,10 @@ def new_page(browser):
 
 def open_ready(page, url: str) -> tuple[float, float]:
     """(first map paint, page ready with the scenario's colours and figures), ms since navigation.
-    The page is opened with the login URL that ``diagioi serve`` prints (the token in the fragment)."""
-    page.goto(url + ("&" if "#" in url else "#") + f"token={TOKEN}")
+    The page is opened with the login URL that ``diagioi serve`` prints (the token in the fragment), and
+    ?debug=1, which exposes window.__diagioi (timings, map)."""
+    base, _, fragment = url.partition("#")
+    page.goto(base + ("&" if "?" in base else "?") + "debug=1#" + (f"{fragment}&" if fragment else "") + f"token={TOKEN}")
     page.wait_for_function("window.__diagioi && window.__diagioi.ready === true", timeout=300_000)
     timings = page.evaluate("window.__diagioi.timings")
     return timings["firstPaintMs"], timings["readyMs"]
@@ -99,6 +104,34 @@ def first_paint(browser, server: Server, runs: int) -> tuple[list[float], list[f
         readies.append(ready)
         context.close()
     return paints, readies
+
+
+def click_to_panel(browser, server: Server, clicks: int, pause_ms: int) -> list[float]:
+    """Per click on a unit in inspect mode, ms from the click event to its figures in the panel."""
+    features = httpx.get(server.base + "api/units", timeout=120).json()["features"]
+    first = shape(features[0]["geometry"])
+    near = [f for f in features if shape(f["geometry"]).distance(first) < 0.05][:6]
+    context, page = new_page(browser)
+    open_ready(page, server.base)
+    west, south, east, north = shapely.union_all([shape(f["geometry"]) for f in near]).bounds
+    page.evaluate("([b, padding]) => window.__diagioi.map.fitBounds(b, { padding, duration: 0 })",
+                  [[[west, south], [east, north]], page.evaluate("window.__diagioi.padding")])
+    page.wait_for_function("window.__diagioi.map.loaded() && !window.__diagioi.map.isMoving()", timeout=120_000)
+    # Zoning features answer a click with their own attributes: hide them to time the unit panel.
+    page.evaluate("""() => document.querySelectorAll('[data-zoning]').forEach((input) => {
+        input.checked = false; input.dispatchEvent(new Event('change')); })""")
+    box = page.locator("#map").bounding_box()
+    times = []
+    for i in range(clicks):
+        lon, lat = shapely.get_coordinates(shape(near[i % len(near)]["geometry"]).representative_point())[0]
+        x, y = page.evaluate("([lon, lat]) => { const p = window.__diagioi.map.project([lon, lat]); return [p.x, p.y]; }",
+                             [lon, lat])
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        page.wait_for_function(f"(window.__diagioi.infoCount || 0) >= {i + 1}", timeout=60_000)
+        times.append(page.evaluate("window.__diagioi.timings.lastClickToPanelMs"))
+        page.wait_for_timeout(pause_ms)
+    context.close()
+    return times
 
 
 def panel_updates(browser, server: Server, clicks: int, pause_ms: int, *, drag_pan: bool = True
@@ -195,6 +228,7 @@ def main() -> None:
     parser.add_argument("--pause-ms", type=int, default=1000, help="time between two clicks")
     parser.add_argument("--no-country", action="store_true", help="skip the 10,000-unit country")
     parser.add_argument("--country-units", type=int, default=10_000)
+    parser.add_argument("--no-real", action="store_true", help="skip the real 661-unit layer of ../shared/data")
     options = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -221,12 +255,33 @@ def main() -> None:
             still, _networks, _renders = panel_updates(browser, demo, options.clicks, options.pause_ms, drag_pan=False)
             rows.append(("  same, no map repaint at the click (drag-pan off)", f"{statistics.median(still):.0f} ms "
                                                                                f"(median; max {max(still):.0f})", "≤ 150 ms"))
+            clicks = click_to_panel(browser, demo, options.clicks, options.pause_ms)
+            rows.append(("demo: click → panel (unit info)", f"{statistics.median(clicks):.0f} ms (median of {len(clicks)}; "
+                                                            f"max {max(clicks):.0f})", "≤ 100 ms"))
             pan = panning(browser, demo, 11)
             rows.append(("demo: panning at z11", f"{pan['fps']:.0f} fps, p95 frame {pan['p95_ms']:.0f} ms, "
                                                  f"max {pan['max_ms']:.0f} ms (empty map {pan['empty_fps']:.0f} fps)",
                          "smooth"))
         finally:
             demo.stop()
+        real_layer = REPO.parent / "shared" / "data" / "pre2025_communes_census2009_bk_tn_bg_bn.geojson"
+        if real_layer.exists() and not options.no_real:
+            real = Server(real_layer, workdir)
+            try:
+                paints, readies = first_paint(browser, real, options.runs)
+                rows.append(("real layer (661 old communes): first map paint",
+                             f"{statistics.median(paints):.0f} ms (median of {len(paints)}; max {max(paints):.0f})",
+                             "≤ 2000 ms"))
+                rows.append(("  real layer: scenario coloured, panel filled", f"{statistics.median(readies):.0f} ms (median)", ""))
+                clicks = click_to_panel(browser, real, options.clicks, options.pause_ms)
+                rows.append(("  real layer: click → panel (unit info)", f"{statistics.median(clicks):.0f} ms (median of "
+                                                                          f"{len(clicks)}; max {max(clicks):.0f})", ""))
+                pan = panning(browser, real, 9)
+                rows.append(("  real layer: panning at z9", f"{pan['fps']:.0f} fps, p95 frame {pan['p95_ms']:.0f} ms, "
+                                                            f"max {pan['max_ms']:.0f} ms (empty map {pan['empty_fps']:.0f} fps)",
+                             "smooth"))
+            finally:
+                real.stop()
         if not options.no_country:
             from diagioi.geo.demo import build_country
 

@@ -11,6 +11,7 @@ export class ApiError extends Error {
     this.context = body ? body.context : null;
     this.body = body;
   }
+  get isNetwork() { return this.status === 0; }
   get isConflict() { return this.status === 409; }
   get isAuth() { return this.status === 401 || this.status === 403; }
 }
@@ -42,14 +43,20 @@ export function adoptTokenFromUrl() {
 
 async function request(method, path, body) {
   const headers = { accept: "application/json" };
-  if (body !== undefined) headers["content-type"] = "application/json";
+  // Forms and files go as they are (the browser sets their content type); the rest as JSON.
+  const isForm = (typeof FormData !== "undefined" && body instanceof FormData) || (typeof Blob !== "undefined" && body instanceof Blob);
+  if (body !== undefined && !isForm) headers["content-type"] = "application/json";
   if (method !== "GET") {
     const token = getToken();
     if (token) headers.authorization = `Bearer ${token}`;
   }
-  const response = await fetch(path, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined || isForm ? body : JSON.stringify(body) });
+  } catch (error) {
+    // The server is unreachable (stopped, restarting, network down): status 0, no body.
+    throw new ApiError(0, null);
+  }
   const text = await response.text();
   let parsed = null;
   if (text) {
@@ -64,15 +71,31 @@ export const api = {
   health: () => request("GET", "api/health"),
   // The light list: figures and a bbox per unit; boundaries come from the vector tiles.
   units: () => request("GET", "api/units?geometry=false"),
+  // District/province outlines, unit label points and the data attribution.
+  outlines: () => request("GET", "api/outlines"),
   tileJson: (layer) => request("GET", `api/tiles/${encodeURIComponent(layer)}.json`),
   listScenarios: () => request("GET", "api/scenarios"),
   getScenario: (id) => request("GET", `api/scenarios/${encodeURIComponent(id)}`),
   createScenario: (scenario) => request("POST", "api/scenarios", scenario),
   updateScenario: (id, scenario) => request("PUT", `api/scenarios/${encodeURIComponent(id)}`, scenario),
-  deleteScenario: (id) => request("DELETE", `api/scenarios/${encodeURIComponent(id)}`),
+  deleteScenario: (id, version) => request("DELETE", `api/scenarios/${encodeURIComponent(id)}${version ? `?version=${encodeURIComponent(version)}` : ""}`),
+  layers: () => request("GET", "api/layers"),
   reassign: (id, assignments, version) =>
     request("POST", `api/scenarios/${encodeURIComponent(id)}/reassign`, { assignments, version }),
   evaluation: (id) => request("GET", `api/scenarios/${encodeURIComponent(id)}/evaluation`),
+  indicators: (scenarioId) => request("GET", `api/indicators${scenarioId ? `?scenario=${encodeURIComponent(scenarioId)}` : ""}`),
+  zoningFeature: (kind, id) => request("GET", `api/layers/${encodeURIComponent(kind)}/${encodeURIComponent(id)}`),
+  updateZoningFeature: (kind, id, feature) => request("PUT", `api/layers/${encodeURIComponent(kind)}/${encodeURIComponent(id)}`, feature),
+  deleteZoningFeature: (kind, id) => request("DELETE", `api/layers/${encodeURIComponent(kind)}/${encodeURIComponent(id)}`),
+  addZoningFeatures: (kind, featureOrCollection, { allowMarkers = false } = {}) =>
+    request("POST", `api/layers/${encodeURIComponent(kind)}${allowMarkers ? "?allow_markers=true" : ""}`, featureOrCollection),
+  importZoningFile: (kind, file, { allowMarkers = false } = {}) => {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    return request("POST", `api/layers/${encodeURIComponent(kind)}${allowMarkers ? "?allow_markers=true" : ""}`, form);
+  },
+  readFlagsTable: (bytes, name) => request("POST", `api/flags/table?name=${encodeURIComponent(name)}`, new Blob([bytes], { type: "text/csv" })),
+  splitUnit: (code, line) => request("POST", `api/units/${encodeURIComponent(code)}/split`, line),
   analysePolygon: (geometry) => request("POST", "api/analysis/polygon", geometry),
   exportUrl: (id, format) => `api/scenarios/${encodeURIComponent(id)}/export.${format}`,
 };

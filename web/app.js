@@ -5,23 +5,27 @@
 import { adoptTokenFromUrl, api, ApiError, getToken, itemsOf, scenarioOf, setToken } from "./api.js";
 import { applyLabels, formatNumber, lang, loadLanguage, t, tOptional } from "./i18n.js";
 import {
-  addUnits, addZoning, classesFor, createMap, NEW_UNIT_COLOURS, setDrawnUnitColours, setScenarioOutlines, setZoningVisible,
-  UNASSIGNED_COLOUR, UNITS_FILL, UNITS_SOURCE,
+  addOutlines, addUnits, addZoning, classesFor, clearScenarioOutlines, createMap, groupLabelPoint, loadLabelFonts, NEW_UNIT_COLOURS,
+  setDrawnUnitColours, setNewUnitLabels, setScenarioOutlines, setZoningVisible, UNASSIGNED_COLOUR, UNITS_FILL, UNITS_SOURCE,
 } from "./map.js";
-import { ConflictReloaded, LockedError, ScenarioSession } from "./scenario.js";
-import { Panel } from "./panel.js";
+import {
+  BusyError, ConflictReloaded, duplicateName, LockedError, ScenarioSession, SupersededOpen,
+} from "./scenario.js";
+import { indicatorRowsHtml, Panel } from "./panel.js";
 import { DrawTool } from "./draw.js";
 import { compareEvaluations, comparisonHtml } from "./compare.js";
 import { escapeHtml, fold } from "./text.js";
+import { applySettings, FLAGS, scopeOptions, unitsInScope } from "./settings.js";
 
 const $ = (selector) => document.querySelector(selector);
 const SCENARIO_KEY = "diagioi.scenario";
 // Room for the legend box at the top right when fitting the map to something.
 const MAP_PADDING = { top: 40, bottom: 40, left: 50, right: 280 };
 
-// Exposed for the browser tests and the benchmark: timings and handles, no behaviour.
+// Exposed for the browser tests and the benchmark only when the page is opened with ?debug=1:
+// timings and handles, no behaviour.
 const debug = { ready: false, timings: {}, errors: [] };
-window.__diagioi = debug;
+if (new URLSearchParams(window.location.search).has("debug")) window.__diagioi = debug;
 
 const state = {
   map: null,
@@ -39,24 +43,74 @@ const state = {
   scenarios: [],
   selectedCode: null,
   hoveredCode: null,
+  labelPoints: new Map(),    // unit_code -> [lon, lat] of its name label (GET /api/outlines)
+  unitIndicators: new Map(), // unit_code -> zoning indicators row (GET /api/indicators)
+  indicatorFields: {},       // indicator field -> {unit, label_vi, label_en, layer}
+  selectedZoning: null,      // {kind, featureId} shown in the info box
 };
 debug.state = state;
 
 // ---- messages -------------------------------------------------------------------------------
 
 let toastTimer = null;
-function toast(message, { error = false } = {}) {
+/** A message over the map; action = {label, run} adds a button (retry, undo a delete). */
+function toast(message, { error = false, action = null } = {}) {
   const el = $("#toast");
-  el.textContent = message;
+  const text = document.createElement("span");
+  text.textContent = message;
+  el.replaceChildren(text);
+  if (action) {
+    const button = document.createElement("button");
+    button.className = "toast-action";
+    button.textContent = action.label;
+    button.addEventListener("click", () => { hideToast(); action.run(); });
+    el.append(" ", button);
+  }
   el.classList.toggle("error", error);
   el.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.hidden = true; }, error ? 8000 : 4000);
+  toastTimer = setTimeout(hideToast, action ? 15000 : error ? 8000 : 4000);
 }
 
-function showError(error) {
+function hideToast() {
+  clearTimeout(toastTimer);
+  $("#toast").hidden = true;
+}
+
+// After a failed request: ask /api/health every few seconds. If the server was really down, say
+// when it is back, take a restarted server's new key, reload the scenario and offer the retry.
+let reconnectTimer = null;
+function watchReconnect(retry) {
+  clearInterval(reconnectTimer);
+  let wasDown = false;
+  const check = async () => {
+    try {
+      await api.health();
+    } catch (error) {
+      wasDown = true;
+      return;
+    }
+    clearInterval(reconnectTimer);
+    reconnectTimer = null;
+    if (!wasDown) return;                  // only that request failed; its message stays
+    if (state.session.id) await guarded(() => state.session.reload());
+    toast(t("network.back"), { action: retry ? { label: t("action.retry"), run: retry } : null });
+  };
+  reconnectTimer = setInterval(check, 3000);
+}
+
+/** Tell the user what went wrong in the page's language; retry() repeats the failed action. */
+async function showError(error, retry = null) {
+  if (error instanceof SupersededOpen) return;
   if (error instanceof ConflictReloaded) { toast(t("conflict.reloaded"), { error: true }); return; }
   if (error instanceof LockedError) { toast(t("newunit.locked_refused", { name: error.newUnitName }), { error: true }); return; }
+  if (error instanceof BusyError) { toast(t("scenario.busy"), { error: true }); return; }
+  if (error instanceof ApiError && error.isNetwork) {
+    debug.errors.push("network");
+    toast(t("network.unreachable"), { error: true, action: retry ? { label: t("action.retry"), run: retry } : null });
+    watchReconnect(retry);
+    return;
+  }
   if (error instanceof ApiError && error.isAuth) {
     toast(t("token.needed"), { error: true });
     askToken();
@@ -68,7 +122,7 @@ function showError(error) {
 }
 
 async function guarded(action) {
-  try { return await action(); } catch (error) { showError(error); return undefined; }
+  try { return await action(); } catch (error) { showError(error, () => guarded(action)); return undefined; }
 }
 
 function askToken() {
@@ -99,14 +153,26 @@ function setFill(code, colour) {
   setUnitState(code, { fill: colour });
 }
 
-/** Districts the scenario touches: their units that no new unit has taken are "unassigned". */
-function scopeDistricts() {
+/**
+ * Codes of the units in the scenario's scope: the parent's scope when set, else the districts the
+ * scenario touches. Those no new unit has taken stay as they are ("giữ nguyên").
+ */
+function scopeCodes() {
+  const scenario = state.session.scenario;
+  const units = [...state.units.values()];
+  const scope = scenario && scenario.parent && scenario.parent.scope;
+  if (scope && ((scope.provinces || []).length || (scope.districts || []).length || (scope.codes || []).length)) {
+    const inScope = new Set(unitsInScope(units, { provinces: scope.provinces, districts: scope.districts }));
+    if (!(scope.districts || []).length && !(scope.provinces || []).length) inScope.clear();
+    for (const code of scope.codes || []) inScope.add(String(code));
+    return inScope;
+  }
   const districts = new Set();
   for (const code of state.session.assignment.keys()) {
     const unit = state.units.get(code);
     if (unit && unit.district) districts.add(`${unit.province}|${unit.district}`);
   }
-  return districts;
+  return new Set(units.filter((u) => districts.has(`${u.province}|${u.district}`)).map((u) => u.code));
 }
 
 function indicatorValue(code, unit) {
@@ -121,21 +187,33 @@ function indicatorValue(code, unit) {
         .filter(Number.isFinite);
       return pcts.length ? Math.min(...pcts) : null;
     }
-    default: return null;
+    default: {
+      if (!state.indicator.startsWith("zoning:")) return null;
+      const row = state.unitIndicators.get(code);
+      const value = row ? row[state.indicator.slice("zoning:".length)] : null;
+      return Number.isFinite(value) ? value : null;
+    }
   }
 }
+
+const MOVED_COLOUR = "#d7301f";
+const SAME_COLOUR = "#bdbdbd";
 
 /** Recolour every unit (codes = null) or only the given ones; then the legend. */
 function applyColours(codes = null) {
   const session = state.session;
+  if (state.tab === "compare" && state.compare) {
+    applyCompareColours();
+    renderLegend();
+    return;
+  }
   if (state.indicator === "scenario") {
-    const scope = scopeDistricts();
+    const scope = scopeCodes();
     const targets = codes || new Set([...state.units.keys(), ...session.assignment.keys(), ...state.fills.keys()]);
     for (const code of targets) {
       const newUnitId = session.assignment.get(code);
       const unit = state.units.get(code);
-      const inScope = Boolean(unit && scope.has(`${unit.province}|${unit.district}`));
-      const unassigned = !newUnitId && inScope;
+      const unassigned = !newUnitId && Boolean(unit) && scope.has(code);
       setFill(code, newUnitId ? colourOfNewUnit(newUnitId) : unassigned ? UNASSIGNED_COLOUR : null);
       if (unassigned !== state.unassigned.has(code)) {
         if (unassigned) state.unassigned.add(code); else state.unassigned.delete(code);
@@ -146,7 +224,7 @@ function applyColours(codes = null) {
       // Units that left the scope (e.g. after undo) must lose the flag too.
       for (const code of [...state.unassigned]) {
         const unit = state.units.get(code);
-        if (!unit || !scope.has(`${unit.province}|${unit.district}`) || session.assignment.has(code)) {
+        if (!unit || !scope.has(code) || session.assignment.has(code)) {
           state.unassigned.delete(code);
           setUnitState(code, { unassigned: false });
         }
@@ -166,16 +244,27 @@ function applyColours(codes = null) {
 function renderLegend() {
   const el = $("#legend");
   const rows = [];
-  if (state.indicator === "scenario") {
+  if (state.tab === "compare" && state.compare) {
+    const view = document.querySelector("input[name=compare-view]:checked").value;
+    if (view === "diff") {
+      rows.push(`<div><span class="swatch" style="background:${MOVED_COLOUR}"></span>${escapeHtml(t("compare.legend_moved"))}</div>`);
+      rows.push(`<div><span class="swatch" style="background:${SAME_COLOUR}"></span>${escapeHtml(t("compare.legend_same"))}</div>`);
+    } else {
+      rows.push(`<div class="legend-title">${escapeHtml(t("compare.legend_showing", { side: view.toUpperCase() }))}</div>`);
+    }
+  } else if (state.indicator === "scenario") {
     for (const nu of state.session.scenario ? state.session.scenario.new_units : []) {
       rows.push(`<div><span class="swatch" style="background:${colourOfNewUnit(nu.id)}"></span>${escapeHtml(nu.name)}</div>`);
     }
-    rows.push(`<div><span class="swatch" style="background:${UNASSIGNED_COLOUR};border:2px solid #d95f02"></span>${t("legend.unassigned")}</div>`);
+    const scoped = Boolean(state.session.scenario && state.session.scenario.parent && state.session.scenario.parent.scope);
+    rows.push(`<div><span class="swatch" style="background:${UNASSIGNED_COLOUR};border:2px solid #d95f02"></span>${t(scoped ? "legend.kept" : "legend.unassigned")}</div>`);
     rows.push(`<div><span class="swatch outside"></span>${t("legend.outside")}</div>`);
   } else if (state.classes) {
     const { breaks, colours } = state.classes;
     const digits = state.indicator === "area" ? 1 : 0;
-    const unit = { density: t("unit.per_km2"), population: t("unit.people"), area: "km²", pct_standard: "%" }[state.indicator];
+    const zoningMeta = state.indicator.startsWith("zoning:") ? (state.indicatorFields || {})[state.indicator.slice(7)] : null;
+    const unit = zoningMeta ? (zoningMeta.unit === "count" ? "" : zoningMeta.unit)
+      : { density: t("unit.per_km2"), population: t("unit.people"), area: "km²", pct_standard: "%" }[state.indicator];
     colours.forEach((colour, i) => {
       const low = i === 0 ? null : breaks[i - 1];
       const high = i < breaks.length ? breaks[i] : null;
@@ -183,7 +272,8 @@ function renderLegend() {
         : `${formatNumber(low, digits)} – ${formatNumber(high, digits)}`;
       rows.push(`<div><span class="swatch" style="background:${colour}"></span>${label}</div>`);
     });
-    rows.unshift(`<div class="legend-title">${escapeHtml(t(`indicator.${state.indicator}`))} (${escapeHtml(unit)})</div>`);
+    const title = zoningMeta ? (lang() === "en" ? zoningMeta.label_en : zoningMeta.label_vi) : t(`indicator.${state.indicator}`);
+    rows.unshift(`<div class="legend-title">${escapeHtml(title)}${unit ? ` (${escapeHtml(unit)})` : ""}</div>`);
     if (state.indicator === "pct_standard") rows.push(`<div class="muted">${t("legend.pct_note")}</div>`);
     rows.push(`<div><span class="swatch outside"></span>${t("legend.no_data")}</div>`);
   }
@@ -209,6 +299,7 @@ const toNumber = (v) => (v === null || v === undefined || v === "" ? null : Numb
 
 async function loadUnits() {
   const collection = await api.units();
+  state.units.clear();
   for (const feature of collection.features || []) {
     const p = feature.properties || {};
     const code = String(p.code ?? feature.id);
@@ -231,6 +322,7 @@ async function loadUnits() {
 function showUnitInfo(code) {
   const unit = state.units.get(code);
   const el = $("#unit-info");
+  state.selectedZoning = null;
   if (state.selectedCode) setUnitState(state.selectedCode, { selected: false });
   state.selectedCode = code;
   setUnitState(code, { selected: true });
@@ -248,13 +340,105 @@ function showUnitInfo(code) {
       <tr><th>${t("area.computed")}</th><td>${formatNumber(unit.area_km2, 2)} km²</td></tr>
       <tr><th>${t("figure.density")}</th><td>${formatNumber(unit.density, 1)} ${t("unit.per_km2")}</td></tr>
       <tr><th>${t("figure.new_unit")}</th><td>${newUnit ? escapeHtml(newUnit.name) : `<i>${t("figure.not_assigned")}</i>`}</td></tr>
-    </table>`;
+      ${indicatorRowsHtml(state.unitIndicators.get(code), state.indicatorFields)}
+    </table>
+    ${unitActionsHtml(unit)}`;
   el.hidden = false;
+  if (debug.clickAt) {
+    // Click → panel: from the browser's click event to the unit's figures in the panel.
+    debug.timings.lastClickToPanelMs = performance.now() - debug.clickAt;
+    debug.clickAt = null;
+    debug.infoCount = (debug.infoCount || 0) + 1;
+  }
   el.querySelector("[data-close]").addEventListener("click", () => {
     el.hidden = true;
     setUnitState(code, { selected: false });
     state.selectedCode = null;
   });
+}
+
+/** One-action tools on a unit: make it a ward/commune of its own, put it or its whole district into the active new unit. */
+function unitActionsHtml(unit) {
+  if (!state.session.scenario) return "";
+  const active = state.activeId ? state.session.newUnit(state.activeId) : null;
+  const buttons = [
+    `<button data-unit-action="ward" data-code="${escapeHtml(unit.code)}">${escapeHtml(t("tools.make_ward"))}</button>`,
+    `<button data-unit-action="commune" data-code="${escapeHtml(unit.code)}">${escapeHtml(t("tools.make_commune"))}</button>`,
+  ];
+  if (active) {
+    buttons.push(`<button data-unit-action="assign" data-code="${escapeHtml(unit.code)}">${escapeHtml(t("tools.assign_to", { name: active.name }))}</button>`);
+    if (unit.district) {
+      buttons.push(`<button data-unit-action="district" data-code="${escapeHtml(unit.code)}">${escapeHtml(t("tools.assign_district", { district: unit.district, name: active.name }))}</button>`);
+    }
+  }
+  return `<div class="row-form unit-actions">${buttons.join("")}</div>`;
+}
+
+async function onUnitAction(action, code) {
+  const unit = state.units.get(code);
+  if (!unit) return;
+  if (action === "ward" || action === "commune") {
+    await makeOwnUnit(code, action);
+  } else if (action === "assign") {
+    await assignCodes([code], { toggle: false });
+  } else if (action === "district") {
+    const codes = [...state.units.values()].filter((u) => u.province === unit.province && u.district === unit.district).map((u) => u.code);
+    await assignCodes(codes, { toggle: false });
+  }
+}
+
+/**
+ * Make-a-ward / make-a-commune in one action: a new unit of that kind with this unit as its only
+ * member (taken out of any other new unit), named "Phường …" / "Xã …". One undo step.
+ */
+async function makeOwnUnit(code, kind) {
+  const unit = state.units.get(code);
+  const session = state.session;
+  if (!session.id) { toast(t("scenario.none"), { error: true }); return null; }
+  const owner = session.assignment.get(code);
+  if (owner && session.isLocked(owner)) { toast(t("newunit.locked_refused", { name: session.newUnit(owner).name }), { error: true }); return null; }
+  const name = `${t(`kind.${kind}`)} ${unit.name}`;
+  if (refuseDuplicate(name)) return null;
+  const id = session.nextNewUnitId();
+  await session.save((body) => {
+    for (const nu of body.new_units) nu.members = nu.members.filter((member) => member !== code);
+    body.new_units.push({ id, name, kind, members: [code] });
+  });
+  setActive(id);
+  toast(t("tools.made", { name }));
+  return id;
+}
+
+/** Assign every unit of the scope that no new unit has taken to the active new unit. */
+async function fillUnassigned() {
+  if (!state.activeId) { toast(t("newunit.choose_first"), { error: true }); return; }
+  const codes = [...scopeCodes()].filter((code) => !state.session.assignment.has(code));
+  if (!codes.length) { toast(t("tools.nothing_unassigned")); return; }
+  await assignCodes(codes, { toggle: false });
+}
+
+/** Live count of the scope: units and population taken, kept as they are, annexed from outside. */
+function renderScopeCounter() {
+  const el = $("#scope-counter");
+  const scenario = state.session.scenario;
+  if (!scenario) { el.innerHTML = ""; return; }
+  const scope = scopeCodes();
+  let keptUnits = 0;
+  let keptPopulation = 0;
+  let takenUnits = 0;
+  let annexed = 0;
+  for (const code of scope) {
+    if (state.session.assignment.has(code)) { takenUnits += 1; continue; }
+    keptUnits += 1;
+    keptPopulation += (state.units.get(code) || {}).population || 0;
+  }
+  for (const code of state.session.assignment.keys()) if (!scope.has(code)) annexed += 1;
+  el.innerHTML = scope.size
+    ? `${escapeHtml(t("tools.counter", { scope: formatNumber(scope.size), taken: formatNumber(takenUnits), kept: formatNumber(keptUnits),
+      population: formatNumber(keptPopulation) }))}${annexed ? ` · ${escapeHtml(t("tools.counter_annexed", { n: formatNumber(annexed) }))}` : ""}
+      <button id="btn-fill-unassigned" ${keptUnits && state.activeId ? "" : "disabled"}>${escapeHtml(t("tools.fill_unassigned"))}</button>`
+    : escapeHtml(t("tools.counter_no_scope"));
+  debug.scopeCounter = { scope: scope.size, taken: takenUnits, kept: keptUnits, keptPopulation, annexed };
 }
 
 // ---- assigning ------------------------------------------------------------------------------
@@ -265,6 +449,8 @@ function setMode(value) { document.querySelector(`input[name=mode][value=${value
 function setActive(newUnitId) {
   state.activeId = newUnitId;
   state.panel.setActive(state.session, newUnitId);
+  renderScopeCounter();
+  if (state.selectedCode && !$("#unit-info").hidden) showUnitInfo(state.selectedCode);
 }
 
 async function assignCodes(codes, { toggle = true } = {}) {
@@ -285,7 +471,7 @@ function afterReassign({ changedIds, codes }) {
   if (state.indicator === "scenario") {
     // The scope (districts touched) can change with one click: recolour all units then.
     const before = scopeSignature;
-    scopeSignature = [...scopeDistricts()].sort().join(";");
+    scopeSignature = [...scopeCodes()].sort().join(";");
     applyColours(before === scopeSignature ? new Set(codes) : null);
   } else {
     applyColours();
@@ -293,6 +479,10 @@ function afterReassign({ changedIds, codes }) {
   if (state.selectedCode && codes.includes(state.selectedCode)) showUnitInfo(state.selectedCode);
   refreshUndoButtons();
   refreshScenarioOutlines();
+  refreshNewUnitLabels();
+  refreshScenarioIndicators();
+  refreshArrangement();
+  renderScopeCounter();
   debug.timings.lastPanelRenderMs = performance.now() - renderStarted;
   if (debug.pendingStartedAt) {
     debug.timings.lastPanelUpdateMs = performance.now() - debug.pendingStartedAt;
@@ -302,6 +492,22 @@ function afterReassign({ changedIds, codes }) {
   debug.reassignCount = (debug.reassignCount || 0) + 1;
 }
 let scopeSignature = "";
+
+/** Labels of the new units at a member's label point near the middle of the group. */
+function refreshNewUnitLabels() {
+  if (!state.map) return;
+  const scenario = state.session.scenario;
+  const labels = (scenario ? scenario.new_units : []).map((nu) => ({
+    name: nu.name,
+    point: groupLabelPoint(nu.members.map((code) => state.labelPoints.get(code))) || drawnLabelPoint(nu.geometry),
+  }));
+  setNewUnitLabels(state.map, labels);
+}
+
+function drawnLabelPoint(geometry) {
+  const box = geometry ? bboxOf(geometry) : null;
+  return box ? [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2] : null;
+}
 
 function refreshUndoButtons() {
   $("#btn-undo").disabled = !state.session.undoStack.length;
@@ -347,7 +553,12 @@ async function refreshScenarioList(selectedId) {
 }
 
 async function openScenario(id) {
-  await state.session.open(id);
+  try {
+    await state.session.open(id);
+  } finally {
+    // The picker always names the scenario the panel shows (and the edits go to).
+    $("#scenario-select").value = state.session.id || "";
+  }
   localStorage.setItem(SCENARIO_KEY, id);
   $("#scenario-select").value = id;
   renderExports();
@@ -355,24 +566,200 @@ async function openScenario(id) {
 }
 
 function onScenarioOpened() {
+  hideToast();
   const ids = new Set(state.session.scenario.new_units.map((nu) => nu.id));
   if (!ids.has(state.activeId)) state.activeId = state.session.scenario.new_units.length ? state.session.scenario.new_units[0].id : null;
   state.panel.activeId = state.activeId;
   state.panel.renderAll(state.session);
-  scopeSignature = [...scopeDistricts()].sort().join(";");
+  scopeSignature = [...scopeCodes()].sort().join(";");
   applyColours();
   refreshUndoButtons();
   setDrawnUnitColours(state.map, Object.fromEntries(state.session.scenario.new_units
     .filter((nu) => nu.geometry).map((nu) => [nu.id, colourOfNewUnit(nu.id)])));
   refreshScenarioOutlines();
+  refreshNewUnitLabels();
+  refreshScenarioIndicators();
+  renderSettings();
+  renderScopeCounter();
 }
 
-async function createScenario() {
-  const name = window.prompt(t("scenario.prompt_name"), t("scenario.default_name"));
+// ---- scenario settings ------------------------------------------------------------------------
+
+/** Fill the settings form from the open scenario. */
+function renderSettings() {
+  const scenario = state.session.scenario;
+  const form = $("#settings-form");
+  form.querySelectorAll("input, select, textarea, button").forEach((el) => { el.disabled = !scenario; });
+  if (!scenario) { $("#settings-summary").textContent = ""; renderThresholdsWhy(); return; }
+  $("#set-description").value = scenario.description || "";
+  $("#set-regime").value = scenario.regime || "R76";
+  const parent = scenario.parent || {};
+  $("#set-parent-name").value = parent.name || "";
+  $("#set-parent-kind").value = parent.kind || "";
+  const scope = parent.scope || {};
+  const options = scopeOptions([...state.units.values()]);
+  const chosenProvince = (scope.provinces || [])[0]
+    || (options.find((o) => (scope.districts || []).some((d) => o.districts.includes(d))) || {}).province || "";
+  $("#set-scope-province").innerHTML = `<option value="">${escapeHtml(t("settings.scope_all"))}</option>${
+    options.map((o) => `<option value="${escapeHtml(o.province)}">${escapeHtml(o.province)}</option>`).join("")}`;
+  $("#set-scope-province").value = chosenProvince;
+  renderScopeDistricts(new Set(scope.districts || []));
+  const context = scenario.context || {};
+  for (const input of document.querySelectorAll("#set-flags [data-flag]")) input.checked = context[input.dataset.flag] === true;
+  $("#set-ethnic").value = Number.isFinite(context.ethnic_minority_share) ? String(Math.round(context.ethnic_minority_share * 1000) / 10) : "";
+  const flagged = Object.keys(scenario.unit_flags || {}).length;
+  $("#set-flags-note").textContent = flagged ? t("settings.flags_loaded", { n: flagged }) : t("settings.flags_csv_help");
+  const summary = [t(`regime.${scenario.regime || "R76"}`)];
+  if (parent.kind) summary.push(`${parent.name || ""} (${t(`parent_kind.${parent.kind}`)})`);
+  $("#settings-summary").textContent = `— ${summary.join(" · ")}`;
+  renderThresholdsWhy();
+}
+
+function renderScopeDistricts(checked) {
+  const province = $("#set-scope-province").value;
+  const option = scopeOptions([...state.units.values()]).find((o) => o.province === province);
+  $("#set-scope-districts").innerHTML = (option ? option.districts : []).map((district) => `<label><input type="checkbox"
+    data-district="${escapeHtml(district)}"${checked.has(district) ? " checked" : ""}> ${escapeHtml(district)}</label>`).join("");
+}
+
+function readSettingsForm() {
+  const share = $("#set-ethnic").value.trim();
+  const province = $("#set-scope-province").value;
+  return {
+    description: $("#set-description").value.trim(),
+    regime: $("#set-regime").value,
+    parentName: $("#set-parent-name").value.trim(),
+    parentKind: $("#set-parent-kind").value,
+    provinces: province ? [province] : [],
+    districts: [...document.querySelectorAll("#set-scope-districts [data-district]:checked")].map((el) => el.dataset.district),
+    flags: Object.fromEntries([...document.querySelectorAll("#set-flags [data-flag]")].map((el) => [el.dataset.flag, el.checked])),
+    ethnicShare: share === "" ? NaN : Number(share.replace(",", ".")) / 100,
+  };
+}
+
+async function saveSettings() {
+  if (!state.session.id) { toast(t("scenario.none"), { error: true }); return; }
+  const values = readSettingsForm();
+  if (!Number.isNaN(values.ethnicShare) && !(values.ethnicShare >= 0 && values.ethnicShare <= 1)) {
+    toast(t("settings.ethnic_invalid"), { error: true });
+    return;
+  }
+  await state.session.save((body) => applySettings(body, values));
+  toast(t("settings.saved"));
+}
+
+/** Per-unit flags from a CSV file: read and checked by the server, then saved into the scenario. */
+async function loadFlagsFile(file) {
+  if (!state.session.id) return;
+  const { unit_flags: flags, count } = await api.readFlagsTable(await file.arrayBuffer(), file.name);
+  await state.session.save((body) => { body.unit_flags = { ...(body.unit_flags || {}), ...flags }; });
+  toast(t("settings.flags_saved", { n: count }));
+}
+
+/** Which thresholds apply and why: the regime, the parent, the region flags and where they come from. */
+function renderThresholdsWhy() {
+  const el = $("#thresholds-why");
+  const scenario = state.session.scenario;
+  if (!scenario) { el.innerHTML = ""; return; }
+  const parts = [`<b>${escapeHtml(t("settings.applies"))}</b> ${escapeHtml(t(`regime.${scenario.regime || "R76"}`))}`];
+  const parent = scenario.parent;
+  parts.push(parent && parent.kind
+    ? escapeHtml(t("settings.why_parent", { name: parent.name || "", kind: t(`parent_kind.${parent.kind}`) }))
+    : escapeHtml(t("settings.why_no_parent")));
+  const context = scenario.context || {};
+  const regionFlags = FLAGS.filter((flag) => context[flag] === true).map((flag) => t(`flag.${flag}`));
+  parts.push(escapeHtml(regionFlags.length ? t("settings.why_region", { flags: regionFlags.join(", ") }) : t("settings.why_no_region")));
+  const flagged = Object.keys(scenario.unit_flags || {}).length;
+  if (flagged) parts.push(escapeHtml(t("settings.why_unit_flags", { n: flagged })));
+  el.innerHTML = `<p>${parts.join(" · ")}</p>`;
+}
+
+/** No scenario left (the last one was deleted): empty panel, plain map. */
+function closeScenario() {
+  const session = state.session;
+  session.scenario = null;
+  session.figures = new Map();
+  session.totals = null;
+  session.warnings = [];
+  session.assignment = new Map();
+  session.undoStack = [];
+  session.redoStack = [];
+  state.activeId = null;
+  state.panel.renderAll(session);
+  applyColours();
+  refreshUndoButtons();
+  renderExports();
+  refreshNewUnitLabels();
+  renderSettings();
+  if (state.map) clearScenarioOutlines(state.map);
+}
+
+async function deleteScenario() {
+  const session = state.session;
+  if (!session.id) return;
+  const name = session.scenario.name;
+  if (!window.confirm(t("scenario.confirm_delete", { name }))) return;
+  const body = session.body();
+  await api.deleteScenario(session.id, session.version);
+  localStorage.removeItem(SCENARIO_KEY);
+  await refreshScenarioList();
+  if (state.scenarios.length) await openScenario(state.scenarios[0].id);
+  else closeScenario();
+  toast(t("scenario.deleted", { name }), { action: { label: t("action.undo"), run: () => guarded(async () => {
+    const restored = scenarioOf(await api.createScenario(body));
+    await refreshScenarioList(restored.id);
+    await openScenario(restored.id);
+    toast(t("scenario.restored", { name }));
+  }) } });
+}
+
+/** The parent kind a district name implies ("Thành phố …" → provincial_city, "Huyện …" → district). */
+function parentKindOf(districtName) {
+  const key = fold(districtName);
+  if (key.startsWith("thanh pho") || key.startsWith("tp ")) return "provincial_city";
+  if (key.startsWith("thi xa")) return "town";
+  if (key.startsWith("quan")) return "urban_district";
+  return "district";
+}
+
+/** "Mới": a dialog with the scope (a district of the layer), name, regime and mountainous flag. */
+function createScenario() {
+  const dialog = $("#new-scenario-dialog");
+  const options = scopeOptions([...state.units.values()]);
+  $("#ns-district").innerHTML = `<option value="">${escapeHtml(t("newscenario.no_scope"))}</option>${options.map((o) =>
+    `<optgroup label="${escapeHtml(o.province)}">${o.districts.map((d) =>
+      `<option value="${escapeHtml(`${o.province}|${d}`)}">${escapeHtml(d)}</option>`).join("")}</optgroup>`).join("")}`;
+  $("#ns-name").value = t("scenario.default_name");
+  $("#ns-regime").value = "R76";
+  $("#ns-mountainous").checked = false;
+  dialog.showModal();
+}
+
+async function submitNewScenario() {
+  const name = $("#ns-name").value.trim();
   if (!name) return;
-  const created = scenarioOf(await api.createScenario({ name, regime: "R76", new_units: [] }));
+  const [province, district] = $("#ns-district").value ? $("#ns-district").value.split("|") : [null, null];
+  const body = { name, regime: $("#ns-regime").value, new_units: [] };
+  if (district) {
+    body.parent = { name: district, kind: parentKindOf(district), scope: { provinces: [province], districts: [district] } };
+  }
+  if ($("#ns-mountainous").checked) body.context = { mountainous: true };
+  const created = scenarioOf(await api.createScenario(body));
   await refreshScenarioList(created.id);
   await openScenario(created.id);
+  const codes = district ? [...state.units.values()].filter((u) => u.province === province && u.district === district) : [];
+  const box = boundsOfCodes(codes.map((u) => u.code));
+  if (box && state.map) state.map.fitBounds(box, { padding: mapPadding(), maxZoom: 13, duration: 0 });
+}
+
+function boundsOfCodes(codes) {
+  let box = null;
+  for (const code of codes) {
+    const b = (state.units.get(code) || {}).bbox;
+    if (!b) continue;
+    box = box ? [Math.min(box[0], b[0]), Math.min(box[1], b[1]), Math.max(box[2], b[2]), Math.max(box[3], b[3])] : [...b];
+  }
+  return box ? [[box[0], box[1]], [box[2], box[3]]] : null;
 }
 
 async function renameScenario() {
@@ -392,6 +779,13 @@ async function copyScenario() {
   await openScenario(created.id);
 }
 
+/** True (and says so) when another new unit already has this name. */
+function refuseDuplicate(name, exceptId = null) {
+  const other = duplicateName(state.session.scenario, name, exceptId);
+  if (other) toast(t("newunit.duplicate", { name: other.name }), { error: true });
+  return Boolean(other);
+}
+
 async function onPanelAction(action, newUnitId, value) {
   const nu = state.session.newUnit(newUnitId);
   if (!nu) return;
@@ -400,11 +794,17 @@ async function onPanelAction(action, newUnitId, value) {
     setMode("assign");
   } else if (action === "lock") {
     await guarded(() => state.session.setLocked(newUnitId, !nu.locked));
+  } else if (action === "flag") {
+    const [flag, choice] = value.split("=");
+    await guarded(() => state.session.save((body) => {
+      const target = body.new_units.find((n) => n.id === newUnitId);
+      if (choice === "") delete target[flag]; else target[flag] = choice === "true";
+    }));
   } else if (action === "kind") {
     await guarded(() => state.session.save((body) => { body.new_units.find((n) => n.id === newUnitId).kind = value; }));
   } else if (action === "rename") {
     const name = window.prompt(t("newunit.name_placeholder"), nu.name);
-    if (name && name.trim()) await guarded(() => state.session.renameNewUnit(newUnitId, name.trim()));
+    if (name && name.trim() && !refuseDuplicate(name, newUnitId)) await guarded(() => state.session.renameNewUnit(newUnitId, name.trim()));
   } else if (action === "remove") {
     if (window.confirm(t("newunit.confirm_remove", { name: nu.name }))) {
       await guarded(() => state.session.removeNewUnit(newUnitId));
@@ -430,7 +830,9 @@ function renderSearch() {
     return `<li data-code="${escapeHtml(u.code)}">
       <button class="link" data-action="show">${escapeHtml(tOptional(`kind.${u.kind}`) || "")} ${escapeHtml(u.name)}</button>
       <span class="muted">${escapeHtml(u.district || "")}${ownerName ? ` → ${escapeHtml(ownerName)}` : ""}</span>
-      <button data-action="assign" title="${escapeHtml(t("search.assign_title"))}">${t("search.assign")}</button></li>`;
+      <button data-action="assign" title="${escapeHtml(t("search.assign_title"))}">${t("search.assign")}</button>
+      <button data-action="ward" title="${escapeHtml(t("tools.make_ward"))}">${escapeHtml(t("tools.to_ward"))}</button>
+      <button data-action="commune" title="${escapeHtml(t("tools.make_commune"))}">${escapeHtml(t("tools.to_commune"))}</button></li>`;
   }).join("") || `<li class="muted">${t("search.none")}</li>`;
 }
 
@@ -444,6 +846,310 @@ function flyToUnit(code) {
 // ---- drawing --------------------------------------------------------------------------------
 
 let lastPolygon = null;
+let lastZoningGeometry = null;
+
+/** What the draw tab draws: {kind: null} for a new unit's boundary, else {kind: layer, mode}. */
+function drawTarget() {
+  const [kind, mode] = $("#draw-target").value.split(":");
+  return kind === "boundary" ? { kind: null, mode: "polygon" } : { kind, mode };
+}
+
+/** The unit under the middle of a drawn line (the one it is meant to split). */
+function unitUnderLineMiddle(line) {
+  const c = line.coordinates;
+  const i = Math.floor((c.length - 1) / 2);
+  const middle = [(c[i][0] + c[i + 1][0]) / 2, (c[i][1] + c[i + 1][1]) / 2];
+  const feature = state.map.queryRenderedFeatures(state.map.project(middle), { layers: [UNITS_FILL] })[0];
+  return feature ? String(feature.id ?? feature.properties.code) : null;
+}
+
+function showSplitPreview(geometry) {
+  const data = { type: "FeatureCollection", features: geometry ? [{ type: "Feature", properties: {}, geometry }] : [] };
+  const source = state.map.getSource("split-preview");
+  if (source) { source.setData(data); return; }
+  state.map.addSource("split-preview", { type: "geojson", data });
+  state.map.addLayer({ id: "split-preview-fill", type: "fill", source: "split-preview", paint: { "fill-color": "#0b63ce", "fill-opacity": 0.35 } });
+  state.map.addLayer({ id: "split-preview-line", type: "line", source: "split-preview", paint: { "line-color": "#0b63ce", "line-width": 2.5 } });
+}
+
+/** Split a unit by the drawn line: list its pieces; one of them can be saved as a drawn new unit. */
+async function onSplitLine(line) {
+  const el = $("#draw-result");
+  showSplitPreview(null);
+  $("#draw-save-form").hidden = true;
+  if (!line) { el.innerHTML = ""; return; }
+  const code = unitUnderLineMiddle(line);
+  if (!code) { el.innerHTML = `<p class="warn">${escapeHtml(t("split.no_unit"))}</p>`; return; }
+  let result;
+  try {
+    result = await api.splitUnit(code, line);
+  } catch (error) {
+    el.innerHTML = error instanceof ApiError && error.status === 422
+      ? `<p class="warn">${escapeHtml(t("split.not_across", { name: (state.units.get(code) || {}).name || code }))}</p>` : "";
+    if (!(error instanceof ApiError && error.status === 422)) showError(error);
+    return;
+  }
+  const unit = state.units.get(code) || { name: code };
+  state.splitPieces = result.pieces;
+  el.innerHTML = `<p>${escapeHtml(t("split.pieces", { name: unit.name, n: result.pieces.length }))}</p><ul class="split-pieces">${
+    result.pieces.map((piece, i) => `<li>${escapeHtml(t("split.piece", { i: i + 1 }))}: ${formatNumber(piece.area_km2, 2)} km²
+      <span class="muted">(${escapeHtml(t("area.computed"))})</span> <button data-piece="${i}">${escapeHtml(t("split.use_piece"))}</button></li>`).join("")}</ul>`;
+  debug.splitPieces = result.pieces.length;
+}
+
+function onDrawChanged(geometry) {
+  const target = drawTarget();
+  if (target.kind === "split") {
+    lastZoningGeometry = null;
+    $("#zoning-save-form").hidden = true;
+    onSplitLine(geometry);
+    return;
+  }
+  if (target.kind) {
+    lastZoningGeometry = geometry;
+    lastPolygon = null;
+    $("#draw-save-form").hidden = true;
+    $("#draw-result").innerHTML = "";
+    $("#zoning-save-form").hidden = !geometry;
+    for (const label of document.querySelectorAll("#zoning-save-form [data-for]")) label.hidden = label.dataset.for !== target.kind;
+    return;
+  }
+  $("#zoning-save-form").hidden = true;
+  onPolygonChanged(geometry);
+}
+
+const ZONING_KINDS = ["industrial_clusters", "tourism_sites", "night_streets"];
+
+/** The API's validation error of a zoning feature, said in the page's language from its context. */
+function zoningErrorText(error, kind) {
+  const context = (error && error.context) || {};
+  const layer = t(`zoning.${kind}`);
+  const lines = [];
+  const issues = Array.isArray(context.issues) ? context.issues : [context];
+  for (const issue of issues) {
+    const where = issue.feature && issue.feature !== "feature" ? `“${issue.feature}”: ` : "";
+    if (issue.geometry_type) {
+      lines.push(where + t("zoning.error_geometry", { layer, got: t(`geometry.${issue.geometry_type}`) }));
+    }
+    for (const field of issue.errors || []) {
+      const message = /field required/i.test(field.message || "") ? t("zoning.error_required") : field.message;
+      lines.push(where + t("zoning.error_field", { field: tOptional(`zoning.${field.field}`) || field.field, message }));
+    }
+  }
+  if (!lines.length) lines.push(`${error.message}${error.hint ? ` — ${error.hint}` : ""}`);
+  return lines;
+}
+
+function showZoningErrors(error, kind) {
+  const el = $("#zoning-errors");
+  if (!(error instanceof ApiError) || error.isNetwork || error.isAuth || error.status >= 500) {
+    el.innerHTML = "";
+    showError(error);
+    return;
+  }
+  el.innerHTML = `<p class="warn">${escapeHtml(t("zoning.refused"))}</p><ul>${
+    zoningErrorText(error, kind).map((line) => `<li>${escapeHtml(line)}</li>`).join("")}</ul>`;
+}
+
+/** After a zoning edit: new tiles (the TileJSON names the new version), counts and indicators. */
+async function refreshZoning(kind) {
+  const tilejson = await api.tileJson(kind);
+  const source = state.map.getSource(kind);
+  if (source && source.setTiles) source.setTiles(tilejson.tiles.map((url) => decodeURI(new URL(url, window.location.href).href)));
+  else if (!source) addZoning(state.map, kind, tilejson);
+  const input = document.querySelector(`[data-zoning=${kind}]`);
+  input.disabled = false;
+  const label = input.closest("label");
+  label.classList.remove("muted", "empty");
+  label.title = "";
+  await loadIndicators();
+  refreshScenarioIndicators();
+}
+
+async function saveZoningFeature() {
+  const { kind, mode } = drawTarget();
+  if (!kind || !lastZoningGeometry) return;
+  const properties = { name: $("#zoning-name").value.trim() };
+  if (kind === "industrial_clusters" && $("#zoning-status").value) properties.status = $("#zoning-status").value;
+  if (kind === "tourism_sites" && $("#zoning-rank").value) properties.rank = $("#zoning-rank").value;
+  if (kind === "night_streets" && $("#zoning-hours").value.trim()) properties.hours = $("#zoning-hours").value.trim();
+  $("#zoning-errors").innerHTML = "";
+  try {
+    await api.addZoningFeatures(kind, { type: "Feature", geometry: lastZoningGeometry, properties },
+      { allowMarkers: kind === "industrial_clusters" && mode === "point" });
+  } catch (error) {
+    showZoningErrors(error, kind);
+    return;
+  }
+  toast(t("zoning.saved", { name: properties.name }));
+  $("#zoning-name").value = "";
+  state.draw.clear();
+  await guarded(() => refreshZoning(kind));
+}
+
+async function importZoningFile() {
+  const kind = $("#zoning-import-kind").value;
+  const file = $("#zoning-import-file").files[0];
+  if (!file) return;
+  $("#zoning-errors").innerHTML = "";
+  let result;
+  try {
+    result = await api.importZoningFile(kind, file, { allowMarkers: kind === "industrial_clusters" });
+  } catch (error) {
+    showZoningErrors(error, kind);
+    return;
+  }
+  toast(t("zoning.imported", { n: (result.created || []).length, layer: t(`zoning.${kind}`) }));
+  $("#zoning-import-file").value = "";
+  await guarded(() => refreshZoning(kind));
+}
+
+// ---- zoning indicators ----------------------------------------------------------------------
+
+/** Per-unit zoning indicators (GET /api/indicators): fields with labels and units, rows by code. */
+async function loadIndicators() {
+  try {
+    const body = await api.indicators();
+    state.indicatorFields = body.fields || {};
+    state.unitIndicators = new Map((body.data || []).map((row) => [String(row.code), row]));
+  } catch (error) {
+    state.unitIndicators = new Map();
+  }
+  renderIndicatorOptions();
+  if (state.selectedCode && !$("#unit-info").hidden && !state.selectedZoning) showUnitInfo(state.selectedCode);
+  if (state.indicator.startsWith("zoning:")) applyColours();
+}
+
+// The reassign answer carries the changed new units and totals; the units kept as they are and
+// the parents that lose units come with the full evaluation, fetched once the clicks settle.
+let arrangementTimer = null;
+function refreshArrangement() {
+  clearTimeout(arrangementTimer);
+  arrangementTimer = setTimeout(async () => {
+    const id = state.session.id;
+    if (!id) return;
+    let evaluation;
+    try { evaluation = await api.evaluation(id); } catch (error) { return; }
+    if (id !== state.session.id) return;
+    state.session.applyArrangement(evaluation);
+    state.panel.renderTotals(state.session);
+  }, 500);
+}
+
+let scenarioIndicatorTimer = null;
+function refreshScenarioIndicators() {
+  clearTimeout(scenarioIndicatorTimer);
+  scenarioIndicatorTimer = setTimeout(async () => {
+    const id = state.session.id;
+    if (!id) return;
+    let body;
+    try { body = await api.indicators(id); } catch (error) { return; }
+    if (id !== state.session.id) return;
+    state.session.indicators = new Map((body.data || []).map((row) => [String(row.id), row]));
+    state.session.indicatorFields = body.fields || {};
+    state.panel.renderAll(state.session);
+  }, 300);
+}
+
+const COLOURING_FIELDS = ["industrial_cluster_share_pct", "industrial_cluster_count", "tourism_site_count", "night_street_length_km"];
+
+function renderIndicatorOptions() {
+  const select = $("#indicator-select");
+  for (const option of [...select.querySelectorAll("option[data-zoning-field]")]) option.remove();
+  for (const field of COLOURING_FIELDS) {
+    const meta = (state.indicatorFields || {})[field];
+    if (!meta) continue;
+    const option = document.createElement("option");
+    option.value = `zoning:${field}`;
+    option.dataset.zoningField = field;
+    option.textContent = lang() === "en" ? meta.label_en : meta.label_vi;
+    select.append(option);
+  }
+  select.value = state.indicator;
+}
+
+// ---- zoning feature details ------------------------------------------------------------------
+
+const ZONING_ATTRIBUTE_KEYS = ["name", "status", "area_ha", "occupancy_pct", "investor", "category", "rank", "ward", "hours", "geometry_note"];
+
+async function showZoningInfo(kind, feature) {
+  const el = $("#unit-info");
+  if (state.selectedCode) setUnitState(state.selectedCode, { selected: false });
+  state.selectedCode = null;
+  const featureId = feature.properties.feature_id ?? feature.id;
+  state.selectedZoning = { kind, featureId };
+  let properties = { ...feature.properties };
+  let record = null;
+  try {
+    if (featureId !== undefined && featureId !== null) {
+      record = await api.zoningFeature(kind, featureId);
+      properties = record.properties || properties;
+    }
+  } catch (error) { /* the tile's attributes are shown */ }
+  const rows = ZONING_ATTRIBUTE_KEYS.filter((key) => properties[key] !== undefined && properties[key] !== null && properties[key] !== "")
+    .map((key) => {
+      let value = properties[key];
+      if (key === "status" || key === "rank") value = tOptional(`zoning.${key}_${value}`) || value;
+      if (key === "area_ha") value = `${formatNumber(value, 2)} ha`;
+      if (key === "occupancy_pct") value = `${formatNumber(value, 1)} %`;
+      return `<tr><th>${escapeHtml(tOptional(`zoning.${key}`) || key)}</th><td>${escapeHtml(value)}</td></tr>`;
+    }).join("");
+  el.innerHTML = `<button class="icon close" data-close>✕</button>
+    <h4>${escapeHtml(t(`zoning.${kind}`))}: ${escapeHtml(properties.name || "")}</h4>
+    <table class="figures zoning-attributes">${rows}</table>
+    <div class="row-form">${record ? `<button data-zoning-edit>${escapeHtml(t("zoning.edit"))}</button>` : ""}
+      <button data-zoning-delete>${escapeHtml(t("zoning.delete"))}</button></div>
+    <form class="zoning-form zoning-edit" hidden>
+      <label><span>${escapeHtml(t("zoning.name"))}</span> <input name="name" required value="${escapeHtml(properties.name || "")}"></label>
+      ${kind === "industrial_clusters" ? `<label><span>${escapeHtml(t("zoning.status"))}</span> <select name="status">
+        ${["", "planned", "operating"].map((v) => `<option value="${v}"${properties.status === v ? " selected" : ""}>${v ? escapeHtml(t(`zoning.status_${v}`)) : ""}</option>`).join("")}</select></label>` : ""}
+      ${kind === "tourism_sites" ? `<label><span>${escapeHtml(t("zoning.rank"))}</span> <select name="rank">
+        ${["", "provincial", "national"].map((v) => `<option value="${v}"${properties.rank === v ? " selected" : ""}>${v ? escapeHtml(t(`zoning.rank_${v}`)) : ""}</option>`).join("")}</select></label>` : ""}
+      ${kind === "night_streets" ? `<label><span>${escapeHtml(t("zoning.hours"))}</span> <input name="hours" value="${escapeHtml(properties.hours || "")}" placeholder="18:00-23:30"></label>` : ""}
+      <button type="submit">${escapeHtml(t("zoning.save_edit"))}</button>
+      <div class="zoning-errors" role="alert"></div>
+    </form>`;
+  el.hidden = false;
+  el.querySelector("[data-close]").addEventListener("click", () => { el.hidden = true; state.selectedZoning = null; });
+  const form = el.querySelector(".zoning-edit");
+  const editButton = el.querySelector("[data-zoning-edit]");
+  if (editButton) editButton.addEventListener("click", () => { form.hidden = false; form.elements.name.focus(); });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    guarded(async () => {
+      // Attributes the form does not show (area_ha, investor, …) are kept; the form's own are replaced.
+      const edited = { ...properties, name: form.elements.name.value.trim() };
+      for (const key of ["status", "rank", "hours"]) {
+        if (!form.elements[key]) continue;
+        const value = form.elements[key].value.trim();
+        if (value) edited[key] = value; else delete edited[key];
+      }
+      const errors = form.querySelector(".zoning-errors");
+      try {
+        await api.updateZoningFeature(kind, featureId, { type: "Feature", geometry: record.geometry, properties: edited, version: record.version });
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 422) {
+          errors.innerHTML = `<ul>${zoningErrorText(error, kind).map((line) => `<li>${escapeHtml(line)}</li>`).join("")}</ul>`;
+          return;
+        }
+        throw error;
+      }
+      toast(t("zoning.saved", { name: edited.name }));
+      await refreshZoning(kind);
+      await showZoningInfo(kind, { id: featureId, properties: { ...edited, feature_id: featureId } });
+    });
+  });
+  el.querySelector("[data-zoning-delete]").addEventListener("click", () => guarded(async () => {
+    if (!window.confirm(t("zoning.confirm_delete", { name: properties.name || "" }))) return;
+    await api.deleteZoningFeature(kind, featureId);
+    el.hidden = true;
+    state.selectedZoning = null;
+    toast(t("zoning.deleted", { name: properties.name || "" }));
+    await refreshZoning(kind);
+  }));
+  if (window.innerWidth < 700) document.body.classList.add("panel-open");
+}
+
 async function onPolygonChanged(polygon) {
   lastPolygon = polygon;
   const el = $("#draw-result");
@@ -513,7 +1219,35 @@ async function runCompare() {
   if (!idA || !idB) return;
   const [evalA, evalB] = await Promise.all([api.evaluation(idA), api.evaluation(idB)]);
   const nameOf = (id) => (state.scenarios.find((s) => s.id === id) || { name: id }).name;
-  $("#compare-result").innerHTML = comparisonHtml(compareEvaluations(evalA, evalB), nameOf(idA), nameOf(idB));
+  const result = compareEvaluations(evalA, evalB);
+  $("#compare-result").innerHTML = comparisonHtml(result, nameOf(idA), nameOf(idB));
+  // The map shows A, B or the difference (units that moved) while the compare tab is open.
+  const colours = (evaluation) => {
+    const byCode = new Map();
+    (evaluation.new_units || []).forEach((nu, i) => {
+      for (const code of nu.members || []) byCode.set(String(code), NEW_UNIT_COLOURS[i % NEW_UNIT_COLOURS.length]);
+    });
+    return byCode;
+  };
+  state.compare = { a: colours(evalA), b: colours(evalB), moved: new Set(result.moved.map((m) => m.code)) };
+  $("#compare-view").hidden = false;
+  debug.compare = { moved: result.moved.length, pairs: result.pairs.length, standardChanges: result.standardChanges.length };
+  applyColours();
+}
+
+/** Colours of the compare view: A's or B's new units, or the moved units in red over the others in grey. */
+function applyCompareColours() {
+  const view = document.querySelector("input[name=compare-view]:checked").value;
+  const { a, b, moved } = state.compare;
+  for (const code of state.units.keys()) {
+    let colour = null;
+    if (view === "a") colour = a.get(code) || null;
+    else if (view === "b") colour = b.get(code) || null;
+    else if (moved.has(code)) colour = MOVED_COLOUR;
+    else if (a.has(code) || b.has(code)) colour = SAME_COLOUR;
+    setFill(code, colour);
+  }
+  for (const code of [...state.unassigned]) { state.unassigned.delete(code); setUnitState(code, { unassigned: false }); }
 }
 
 function renderExports() {
@@ -529,6 +1263,45 @@ function renderExports() {
     <span class="muted">${t(`${key}_note`)}</span></li>`).join("");
 }
 
+/** Download an export through fetch, so that a failure is reported instead of silently lost. */
+async function downloadExport(link) {
+  const url = link.getAttribute("href");
+  link.classList.add("busy");
+  try {
+    let response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      throw new ApiError(0, null);
+    }
+    if (!response.ok) {
+      let body = null;
+      try { body = await response.json(); } catch (error) { body = null; }
+      throw new ApiError(response.status, body);
+    }
+    const blob = await response.blob();
+    const disposition = response.headers.get("content-disposition") || "";
+    const match = /filename\*=UTF-8''([^;]+)/i.exec(disposition) || /filename="?([^";]+)"?/i.exec(disposition);
+    const anchor = document.createElement("a");
+    anchor.href = URL.createObjectURL(blob);
+    anchor.download = match ? decodeURIComponent(match[1]) : `export.${link.dataset.format.split("?")[0]}`;
+    document.body.append(anchor);
+    anchor.click();
+    anchor.remove();
+    setTimeout(() => URL.revokeObjectURL(anchor.href), 60_000);
+    debug.lastDownload = { format: link.dataset.format, bytes: blob.size };
+  } catch (error) {
+    if (error instanceof ApiError && !error.isNetwork && !error.isAuth) {
+      const hint = error.hint ? ` — ${error.hint}` : "";
+      toast(`${t("export.failed")}: ${error.message}${hint}`, { error: true, action: { label: t("action.retry"), run: () => downloadExport(link) } });
+    } else {
+      showError(error, () => downloadExport(link));
+    }
+  } finally {
+    link.classList.remove("busy");
+  }
+}
+
 // ---- tabs, events -------------------------------------------------------------------------
 
 function switchTab(tab) {
@@ -538,16 +1311,31 @@ function switchTab(tab) {
   document.querySelector(".side").classList.toggle("wide", tab === "compare");
   if (state.map) setTimeout(() => state.map.resize(), 0);
   if (state.draw) { if (tab === "draw") state.draw.resume(); else state.draw.pause(); }
+  if (state.compare && state.map) {
+    // Leaving or entering the compare view: the whole map changes colours.
+    state.fills.clear();
+    for (const code of state.units.keys()) setUnitState(code, { fill: null });
+    applyColours();
+  }
 }
 
 function wireMapEvents(map) {
-  map.on("click", UNITS_FILL, (e) => {
+  map.on("click", (e) => {
     if (state.tab === "draw") return;
-    const feature = e.features && e.features[0];
+    debug.clickAt = e.originalEvent ? e.originalEvent.timeStamp : performance.now();
+    if (mode() !== "assign") {
+      // A zoning feature drawn over a unit answers the click with its own attributes.
+      const layers = ZONING_KINDS.flatMap((kind) => [`${kind}-circle`, `${kind}-line`, `${kind}-fill`])
+        .filter((id) => map.getLayer(id) && map.getLayoutProperty(id, "visibility") !== "none");
+      const box = [[e.point.x - 4, e.point.y - 4], [e.point.x + 4, e.point.y + 4]];
+      const zoning = layers.length ? map.queryRenderedFeatures(box, { layers }) : [];
+      if (zoning.length) { showZoningInfo(zoning[0].layer.source, zoning[0]); return; }
+    }
+    const feature = map.queryRenderedFeatures(e.point, { layers: [UNITS_FILL] })[0];
     if (!feature) return;
     const code = String(feature.id ?? feature.properties.code);
     if (mode() === "assign") assignCodes([code]);
-    else showUnitInfo(code);
+    else if (mode() !== "brush") showUnitInfo(code);
   });
   map.on("mousemove", UNITS_FILL, (e) => {
     const feature = e.features && e.features[0];
@@ -567,44 +1355,71 @@ function wireMapEvents(map) {
     if (state.tab !== "draw") map.getCanvas().style.cursor = "";
   });
 
-  // Shift-drag: box selection of units, assigned to the active new unit.
+  // Shift-drag: box selection; in brush mode, a plain drag paints the units under a circle. Both
+  // preview the units they will take (outlined) and, when the scenario has a scope, take only
+  // units inside it; on release the previewed units go to the active new unit.
   const canvas = map.getCanvasContainer();
   const box = $("#box-select");
-  let start = null;
+  const ring = $("#brush-ring");
+  let gesture = null;   // {kind: "box" | "brush", start, codes: Set}
   const position = (event) => {
     const rect = canvas.getBoundingClientRect();
     return { x: event.clientX - rect.left, y: event.clientY - rect.top };
   };
+  const brushRadius = () => Number($("#brush-size").value) || 20;
+  const takeable = (features) => {
+    const scenario = state.session.scenario;
+    const scope = scenario && scenario.parent && scenario.parent.scope ? scopeCodes() : null;
+    return features.map((f) => String(f.id ?? f.properties.code)).filter((code) => !scope || scope.has(code));
+  };
+  const setPreview = (codes) => {
+    for (const code of gesture.codes) if (!codes.has(code)) setUnitState(code, { preview: false });
+    for (const code of codes) if (!gesture.codes.has(code)) setUnitState(code, { preview: true });
+    gesture.codes = codes;
+    $("#hover-info").textContent = t("tools.preview", { n: codes.size });
+    debug.previewCount = codes.size;
+  };
   const onMove = (event) => {
     const p = position(event);
-    Object.assign(box.style, {
-      left: `${Math.min(start.x, p.x)}px`, top: `${Math.min(start.y, p.y)}px`,
-      width: `${Math.abs(p.x - start.x)}px`, height: `${Math.abs(p.y - start.y)}px`,
-    });
+    if (gesture.kind === "box") {
+      const s = gesture.start;
+      Object.assign(box.style, { left: `${Math.min(s.x, p.x)}px`, top: `${Math.min(s.y, p.y)}px`,
+        width: `${Math.abs(p.x - s.x)}px`, height: `${Math.abs(p.y - s.y)}px` });
+      const features = map.queryRenderedFeatures([[Math.min(s.x, p.x), Math.min(s.y, p.y)], [Math.max(s.x, p.x), Math.max(s.y, p.y)]],
+        { layers: [UNITS_FILL] });
+      setPreview(new Set(takeable(features)));
+    } else {
+      const r = brushRadius();
+      Object.assign(ring.style, { left: `${p.x - r}px`, top: `${p.y - r}px`, width: `${2 * r}px`, height: `${2 * r}px` });
+      const features = map.queryRenderedFeatures([[p.x - r, p.y - r], [p.x + r, p.y + r]], { layers: [UNITS_FILL] });
+      setPreview(new Set([...gesture.codes, ...takeable(features)]));
+    }
   };
-  const onUp = (event) => {
+  const onUp = () => {
     document.removeEventListener("mousemove", onMove);
     document.removeEventListener("mouseup", onUp);
     box.hidden = true;
+    ring.hidden = true;
     map.dragPan.enable();
-    const end = position(event);
-    const first = start;
-    start = null;
-    if (Math.abs(end.x - first.x) < 4 || Math.abs(end.y - first.y) < 4) return;
-    const features = map.queryRenderedFeatures([[Math.min(first.x, end.x), Math.min(first.y, end.y)],
-      [Math.max(first.x, end.x), Math.max(first.y, end.y)]], { layers: [UNITS_FILL] });
-    const codes = [...new Set(features.map((f) => String(f.id ?? f.properties.code)))];
-    if (codes.length) {
-      setMode("assign");
-      assignCodes(codes, { toggle: false });
-    }
+    const codes = [...gesture.codes];
+    for (const code of codes) setUnitState(code, { preview: false });
+    gesture = null;
+    $("#hover-info").textContent = "";
+    if (codes.length) assignCodes(codes, { toggle: false });
   };
   canvas.addEventListener("mousedown", (event) => {
-    if (!(event.shiftKey && event.button === 0) || state.tab === "draw") return;
+    if (event.button !== 0 || state.tab === "draw") return;
+    const brush = mode() === "brush" && !event.shiftKey;
+    if (!event.shiftKey && !brush) return;
+    if (!state.activeId) { toast(t("newunit.choose_first"), { error: true }); return; }
+    event.preventDefault();
+    event.stopPropagation();
     map.dragPan.disable();
-    start = position(event);
-    Object.assign(box.style, { left: `${start.x}px`, top: `${start.y}px`, width: "0px", height: "0px" });
-    box.hidden = false;
+    gesture = { kind: brush ? "brush" : "box", start: position(event), codes: new Set() };
+    if (brush) { ring.hidden = false; onMove(event); } else {
+      Object.assign(box.style, { left: `${gesture.start.x}px`, top: `${gesture.start.y}px`, width: "0px", height: "0px" });
+      box.hidden = false;
+    }
     document.addEventListener("mousemove", onMove);
     document.addEventListener("mouseup", onUp);
   }, true);
@@ -621,7 +1436,34 @@ function wireUi() {
   });
   for (const button of document.querySelectorAll(".tab")) button.addEventListener("click", () => switchTab(button.dataset.tab));
   $("#scenario-select").addEventListener("change", (e) => e.target.value && guarded(() => openScenario(e.target.value)));
-  $("#btn-scenario-new").addEventListener("click", () => guarded(createScenario));
+  $("#btn-scenario-delete").addEventListener("click", () => guarded(deleteScenario));
+  $("#settings-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(saveSettings); });
+  $("#set-scope-province").addEventListener("change", () => renderScopeDistricts(new Set()));
+  $("#set-flags-file").addEventListener("change", (e) => {
+    const file = e.target.files[0];
+    if (file) guarded(() => loadFlagsFile(file)).finally(() => { e.target.value = ""; });
+  });
+  $("#export-links").addEventListener("click", (e) => {
+    const link = e.target.closest("a[data-format]");
+    if (!link) return;
+    e.preventDefault();
+    downloadExport(link);
+  });
+  $("#btn-panel").addEventListener("click", () => {
+    document.body.classList.toggle("panel-open");
+    if (state.map) setTimeout(() => state.map.resize(), 250);
+  });
+  $("#basemap-toggle").addEventListener("change", (e) => {
+    if (state.map && state.map.getLayer("basemap")) state.map.setLayoutProperty("basemap", "visibility", e.target.checked ? "visible" : "none");
+  });
+  $("#btn-scenario-new").addEventListener("click", () => createScenario());
+  $("#ns-district").addEventListener("change", () => {
+    const district = $("#ns-district").value.split("|")[1];
+    if (district) $("#ns-name").value = t("newscenario.default_name", { district });
+  });
+  $("#new-scenario-dialog").addEventListener("close", () => {
+    if ($("#new-scenario-dialog").returnValue === "ok") guarded(submitNewScenario);
+  });
   $("#btn-scenario-rename").addEventListener("click", () => guarded(renameScenario));
   $("#btn-scenario-copy").addEventListener("click", () => guarded(copyScenario));
   $("#btn-token").addEventListener("click", askToken);
@@ -632,7 +1474,9 @@ function wireUi() {
   $("#btn-undo").addEventListener("click", () => guarded(() => state.session.undo()));
   $("#btn-redo").addEventListener("click", () => guarded(() => state.session.redo()));
   document.addEventListener("keydown", (e) => {
-    if (!(e.ctrlKey || e.metaKey) || e.target.matches("input, textarea")) return;
+    if (e.target.matches("input, textarea, select")) return;
+    if (state.tab === "draw" && state.draw && state.draw.handleKey(e)) { e.preventDefault(); return; }
+    if (!(e.ctrlKey || e.metaKey)) return;
     if (e.key === "z" && !e.shiftKey) { e.preventDefault(); guarded(() => state.session.undo()); }
     if (e.key === "y" || (e.key === "z" && e.shiftKey)) { e.preventDefault(); guarded(() => state.session.redo()); }
   });
@@ -640,6 +1484,7 @@ function wireUi() {
     e.preventDefault();
     if (!state.session.id) { toast(t("scenario.none"), { error: true }); return; }
     const name = $("#new-unit-name").value.trim();
+    if (refuseDuplicate(name)) return;
     const id = await guarded(() => state.session.addNewUnit({ name, kind: $("#new-unit-kind").value }));
     if (id) {
       $("#new-unit-name").value = "";
@@ -649,6 +1494,13 @@ function wireUi() {
     }
   });
   $("#search-input").addEventListener("input", renderSearch);
+  $("#unit-info").addEventListener("click", (e) => {
+    const button = e.target.closest("[data-unit-action]");
+    if (button) guarded(() => onUnitAction(button.dataset.unitAction, button.dataset.code));
+  });
+  $("#scope-counter").addEventListener("click", (e) => {
+    if (e.target.closest("#btn-fill-unassigned")) guarded(fillUnassigned);
+  });
   $("#search-results").addEventListener("click", (e) => {
     const button = e.target.closest("[data-action]");
     const item = e.target.closest("[data-code]");
@@ -656,13 +1508,36 @@ function wireUi() {
     const code = item.dataset.code;
     flyToUnit(code);
     if (button.dataset.action === "assign") assignCodes([code], { toggle: false });
-    else showUnitInfo(code);
+    else if (button.dataset.action === "ward" || button.dataset.action === "commune") {
+      guarded(() => makeOwnUnit(code, button.dataset.action)).then(() => renderSearch());
+    } else showUnitInfo(code);
   });
-  $("#btn-draw-start").addEventListener("click", () => state.draw.start());
+  $("#btn-draw-start").addEventListener("click", () => {
+    $("#zoning-errors").innerHTML = "";
+    state.draw.start(drawTarget().mode);
+  });
+  $("#draw-target").addEventListener("change", () => {
+    state.draw.clear();
+    $("#zoning-errors").innerHTML = "";
+    if (state.map.getSource("split-preview")) showSplitPreview(null);
+  });
+  $("#draw-result").addEventListener("click", (e) => {
+    const button = e.target.closest("[data-piece]");
+    if (!button || !state.splitPieces) return;
+    // The chosen piece becomes the boundary to save as a new unit (it takes that part of the unit).
+    lastPolygon = state.splitPieces[Number(button.dataset.piece)].geometry;
+    showSplitPreview(lastPolygon);
+    $("#draw-save-form").hidden = false;
+    $("#draw-save-name").focus();
+  });
+  $("#zoning-save-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(saveZoningFeature); });
+  $("#zoning-import-form").addEventListener("submit", (e) => e.preventDefault());
+  $("#zoning-import-file").addEventListener("change", () => guarded(importZoningFile));
   $("#btn-draw-clear").addEventListener("click", () => state.draw.clear());
   $("#draw-save-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     if (!lastPolygon || !state.session.id) return;
+    if (refuseDuplicate($("#draw-save-name").value.trim())) return;
     const id = await guarded(() => state.session.addNewUnit({
       name: $("#draw-save-name").value.trim(), kind: $("#draw-save-kind").value, geometry: lastPolygon,
     }));
@@ -670,32 +1545,52 @@ function wireUi() {
       toast(t("draw.saved"));
       $("#draw-save-name").value = "";
       state.draw.clear();
+      if (state.map.getSource("split-preview")) showSplitPreview(null);
     }
   });
   $("#btn-compare").addEventListener("click", () => guarded(runCompare));
+  for (const input of document.querySelectorAll("input[name=compare-view]")) input.addEventListener("change", () => applyColours());
 }
 
 // ---- start ----------------------------------------------------------------------------------
 
-async function main() {
-  adoptTokenFromUrl();  // first: the login URL's token leaves the address bar before anything else runs
-  await loadLanguage();
-  state.panel = new Panel({
-    cardsEl: $("#new-units"), totalsEl: $("#totals"), warningsEl: $("#warnings"),
-    colourOf: colourOfNewUnit, onAction: (action, id, value) => guarded(() => onPanelAction(action, id, value)),
-  });
-  state.session.onChange((change) => {
-    if (change.kind === "opened") onScenarioOpened();
-    else if (change.kind === "reassigned") afterReassign(change);
-    else if (change.kind === "history") refreshUndoButtons();
-  });
-  wireUi();
+/** The map's attribution line: the unit layer's file, licence and population year (and the basemap's). */
+function attributionHtml(attribution, basemapUrl) {
+  const parts = [];
+  if (attribution) {
+    parts.push(`${escapeHtml(t("attribution.data"))}: ${escapeHtml(attribution.source || "–")}`);
+    parts.push(attribution.licence ? `${escapeHtml(t("attribution.licence"))}: ${escapeHtml(attribution.licence)}`
+      : escapeHtml(t("attribution.licence_unknown")));
+    if (attribution.population_year) parts.push(`${escapeHtml(t("attribution.population_year"))} ${escapeHtml(attribution.population_year)}`);
+  }
+  if (basemapUrl) {
+    let host = basemapUrl;
+    try { host = new URL(basemapUrl.replace(/[{}]/g, "")).host; } catch (error) { /* a relative template */ }
+    parts.push(`${escapeHtml(t("attribution.basemap"))}: ${escapeHtml(host)}`);
+  }
+  return parts.join(" · ");
+}
 
+function setLoading(message, { error = false, retry = null } = {}) {
+  const el = $("#loading");
+  if (message === null) { el.hidden = true; return; }
+  el.hidden = false;
+  el.classList.toggle("error", error);
+  $("#loading-text").textContent = message;
+  const button = $("#loading-retry");
+  button.hidden = !retry;
+  button.onclick = retry;
+}
+
+async function startMap() {
+  setLoading(t("loading.map"));
   // Everything the first picture needs is asked for at once: the scenario too, so that the map
   // opens on it (tiles are loaded once, at the right zoom).
-  const unitsPromise = loadUnits().catch(showError);
+  const unitsPromise = loadUnits();
+  const outlinesPromise = api.outlines().catch(() => null);
   const zoningKinds = ["industrial_clusters", "tourism_sites", "night_streets"];
   const zoningPromise = Promise.all(zoningKinds.map((kind) => api.tileJson(kind).catch(() => null)));
+  const zoningCountsPromise = api.layers().catch(() => []);
   const openPromise = (async () => {
     await refreshScenarioList();
     const remembered = localStorage.getItem(SCENARIO_KEY);
@@ -706,6 +1601,7 @@ async function main() {
     const [outlines] = await Promise.all([api.tileJson(`scenario-${wanted}`).catch(() => null), state.session.open(wanted)]);
     return { wanted, outlines };
   })();
+  // The outlines (dissolved on the server, slow the first time) do not hold up the first picture.
   const [health, unitsTileJson, opened] = await Promise.all([
     api.health().catch(() => ({})), api.tileJson("units"), openPromise.catch((error) => {
       showError(error);
@@ -714,25 +1610,50 @@ async function main() {
   ]);
   state.densityLegend = unitsTileJson.legend && unitsTileJson.legend.property === "density_per_km2" ? unitsTileJson.legend : null;
   const basemapUrl = health.basemap_url || (health.basemap && health.basemap.url) || null;
+  $("#basemap-note").hidden = Boolean(basemapUrl);
+  $("#basemap-note").title = t("map.no_basemap_title");
+  $("#basemap-control").hidden = !basemapUrl;
+  state.labelPoints = new Map();
   const hasContent = state.session.scenario && state.session.scenario.new_units.some((nu) => nu.members.length || nu.geometry);
   const b = (hasContent && opened.outlines && opened.outlines.bounds) || unitsTileJson.bounds;
-  const map = createMap("map", { basemapUrl, bounds: b ? [[b[0], b[1]], [b[2], b[3]]] : null, padding: MAP_PADDING });
+  if (state.map) state.map.remove();
+  const map = createMap("map", {
+    basemapUrl, bounds: b ? [[b[0], b[1]], [b[2], b[3]]] : null, padding: mapPadding(),
+  });
   state.map = map;
   debug.map = map;
-  debug.padding = MAP_PADDING;
+  debug.padding = mapPadding();
+  const fontsPromise = loadLabelFonts();
 
   map.on("load", async () => {
     state.sourceLayer = addUnits(map, unitsTileJson);
     map.once("idle", () => { debug.timings.firstPaintMs = performance.now(); });
+    const outlinesAdded = Promise.all([outlinesPromise, fontsPromise]).then(([adminOutlines]) => {
+      if (state.map !== map) return;
+      map.addControl(new maplibregl.AttributionControl({
+        compact: window.innerWidth < 700, customAttribution: attributionHtml(adminOutlines && adminOutlines.attribution, basemapUrl),
+      }));
+      if (!adminOutlines) return;
+      for (const feature of adminOutlines.features || []) {
+        if (feature.properties.level === "unit") state.labelPoints.set(String(feature.properties.code), feature.geometry.coordinates);
+      }
+      addOutlines(map, adminOutlines);
+      refreshNewUnitLabels();
+    });
     const zoning = await zoningPromise;
+    const counts = new Map((await zoningCountsPromise).map((layer) => [layer.kind, layer.feature_count]));
     zoningKinds.forEach((kind, i) => {
-      if (zoning[i]) { addZoning(map, kind, zoning[i]); return; }
       const input = document.querySelector(`[data-zoning=${kind}]`);
+      const label = input.closest("label");
+      const empty = counts.get(kind) === 0;
+      label.classList.toggle("empty", empty);
+      label.title = empty ? t("zoning.empty") : "";
+      if (zoning[i]) { addZoning(map, kind, zoning[i]); return; }
       input.disabled = true;
-      input.closest("label").classList.add("muted");
+      label.classList.add("muted");
     });
     state.draw = new DrawTool(map, {
-      snapLayers: [UNITS_FILL], onChange: (polygon) => onPolygonChanged(polygon),
+      snapLayers: [UNITS_FILL], onChange: (geometry) => onDrawChanged(geometry),
       isSnapOn: () => $("#draw-snap").checked,
     });
     state.draw.pause();
@@ -747,12 +1668,56 @@ async function main() {
       applyColours();
       if (opened.outlines) setScenarioOutlines(map, opened.outlines);
     }
-    await unitsPromise;
+    try {
+      await unitsPromise;
+    } catch (error) {
+      showError(error, () => location.reload());
+    }
     applyColours();
+    refreshNewUnitLabels();
+    loadIndicators();
     applyLabels(document);
-    map.once("idle", () => { debug.timings.readyMs = performance.now(); debug.ready = true; });
+    map.once("idle", () => {
+      debug.timings.readyMs = performance.now();
+      setLoading(null);
+    });
+    map.triggerRepaint();
+    // Ready for tests: figures, colours, outlines and labels in place.
+    await outlinesAdded;
+    map.once("idle", () => { debug.ready = true; });
     map.triggerRepaint();
   });
+}
+
+/** Room for the map controls when fitting the map to something (less on a phone). */
+function mapPadding() {
+  return window.innerWidth < 700 ? { top: 30, bottom: 30, left: 20, right: 20 } : MAP_PADDING;
+}
+
+async function main() {
+  adoptTokenFromUrl();  // first: the login URL's token leaves the address bar before anything else runs
+  await loadLanguage();
+  state.panel = new Panel({
+    cardsEl: $("#new-units"), totalsEl: $("#totals"), warningsEl: $("#warnings"),
+    colourOf: colourOfNewUnit, onAction: (action, id, value) => guarded(() => onPanelAction(action, id, value)),
+  });
+  state.session.onChange((change) => {
+    if (change.kind === "opened") onScenarioOpened();
+    else if (change.kind === "reassigned") afterReassign(change);
+    else if (change.kind === "history") refreshUndoButtons();
+  });
+  wireUi();
+  const start = async () => {
+    try {
+      await startMap();
+    } catch (error) {
+      const unreachable = error instanceof ApiError && error.isNetwork;
+      setLoading(unreachable ? t("network.unreachable") : `${t("loading.failed")}: ${error.message || error}`,
+        { error: true, retry: start });
+      debug.errors.push(String(error && error.message));
+    }
+  };
+  await start();
 }
 
 main().catch((error) => { showError(error); debug.fatal = String(error); });

@@ -1,10 +1,12 @@
-// A small polygon drawing tool on MapLibre: click to add vertices, double-click (or click the
-// first vertex) to finish, drag a vertex to move it. Points snap to the nearest unit vertex
+// A small drawing tool on MapLibre for polygons, lines and points: click to add vertices,
+// double-click (or click the first vertex of a polygon) to finish, drag a vertex to move it. Points snap to the nearest unit vertex
 // within SNAP_PX pixels, else to the nearest point of a unit boundary, using the features of
 // the rendered unit tiles (so snapping follows what the user sees).
 
 export const SNAP_PX = 10;
 const EMPTY = { type: "FeatureCollection", features: [] };
+// Fewest vertices a finished geometry of each mode has.
+const MIN_VERTICES = { polygon: 3, line: 2, point: 1 };
 
 function nearestOnSegment(p, a, b) {
   const dx = b.x - a.x;
@@ -33,9 +35,11 @@ export class DrawTool {
     this.onChange = onChange;
     this.isSnapOn = isSnapOn;
     this.vertices = [];        // [lng, lat]
+    this.mode = "polygon";     // polygon | line | point
     this.state = "idle";       // idle | drawing | editing
     this.cursor = null;
     this.dragIndex = null;
+    this.history = [];         // vertex lists before each drag of a finished polygon (Ctrl+Z)
     this.addLayers();
     this.handlers = {
       click: (e) => this.handleClick(e),
@@ -62,8 +66,10 @@ export class DrawTool {
       paint: { "circle-radius": 7, "circle-color": "rgba(0,0,0,0)", "circle-stroke-color": "#1a1a1a", "circle-stroke-width": 2 } });
   }
 
-  start() {
+  start(mode = "polygon") {
+    this.mode = MIN_VERTICES[mode] ? mode : "polygon";
     this.vertices = [];
+    this.history = [];
     this.state = "drawing";
     this.map.doubleClickZoom.disable();
     this.map.getCanvas().style.cursor = "crosshair";
@@ -73,6 +79,7 @@ export class DrawTool {
 
   clear() {
     this.vertices = [];
+    this.history = [];
     this.state = "idle";
     this.map.doubleClickZoom.enable();
     this.map.getCanvas().style.cursor = "";
@@ -88,10 +95,16 @@ export class DrawTool {
 
   resume() { this.paused = false; }
 
-  polygon() {
-    if (this.vertices.length < 3) return null;
-    return { type: "Polygon", coordinates: [[...this.vertices, this.vertices[0]].map((v) => [...v])] };
+  /** The drawn GeoJSON geometry of the current mode (Polygon, LineString or Point), or null. */
+  geometry() {
+    const v = this.vertices;
+    if (v.length < MIN_VERTICES[this.mode]) return null;
+    if (this.mode === "point") return { type: "Point", coordinates: [...v[0]] };
+    if (this.mode === "line") return { type: "LineString", coordinates: v.map((c) => [...c]) };
+    return { type: "Polygon", coordinates: [[...v, v[0]].map((c) => [...c])] };
   }
+
+  polygon() { return this.mode === "polygon" ? this.geometry() : null; }
 
   /** Snapped position (lng/lat) of a screen point, and whether it snapped. */
   snap(point) {
@@ -133,7 +146,12 @@ export class DrawTool {
   handleClick(e) {
     if (this.paused || this.state !== "drawing") return;
     const { lngLat } = this.snap(e.point);
-    if (this.vertices.length >= 3) {
+    if (this.mode === "point") {
+      this.vertices = [lngLat];
+      this.finish();
+      return;
+    }
+    if (this.mode === "polygon" && this.vertices.length >= 3) {
       const first = this.map.project(this.vertices[0]);
       if (Math.hypot(first.x - e.point.x, first.y - e.point.y) <= SNAP_PX) { this.finish(); return; }
     }
@@ -147,6 +165,30 @@ export class DrawTool {
     this.render();
   }
 
+  /**
+   * Keyboard while drawing: Esc cancels the polygon, Backspace or Ctrl+Z removes the last vertex;
+   * on a finished polygon Ctrl+Z undoes the last vertex drag. Returns true when the key was used.
+   */
+  handleKey(event) {
+    if (this.paused) return false;
+    const undoKey = (event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "z";
+    if (this.state === "drawing") {
+      if (event.key === "Escape") { this.clear(); return true; }
+      if (event.key === "Backspace" || undoKey) {
+        if (!this.vertices.length) return true;
+        this.vertices.pop();
+        this.render();
+        return true;
+      }
+    } else if (this.state === "editing" && undoKey && this.history.length) {
+      this.vertices = this.history.pop();
+      this.render();
+      this.onChange(this.geometry());
+      return true;
+    }
+    return false;
+  }
+
   handleDoubleClick(e) {
     if (this.paused || this.state !== "drawing") return;
     e.preventDefault();
@@ -154,14 +196,14 @@ export class DrawTool {
   }
 
   finish() {
-    if (this.vertices.length < 3) return;
+    if (this.vertices.length < MIN_VERTICES[this.mode]) return;
     this.state = "editing";
     this.cursor = null;
     this.map.getCanvas().style.cursor = "";
     // Re-enable later so the finishing double-click is not also taken as a zoom.
     setTimeout(() => this.map.doubleClickZoom.enable(), 300);
     this.render();
-    this.onChange(this.polygon());
+    this.onChange(this.geometry());
   }
 
   handleMove(e) {
@@ -185,6 +227,7 @@ export class DrawTool {
     const hit = this.map.queryRenderedFeatures(box, { layers: ["draw-vertex"] });
     if (!hit.length) return;
     e.preventDefault();
+    this.history.push(this.vertices.map((v) => [...v]));
     this.dragIndex = hit[0].properties.index;
     this.map.dragPan.disable();
   }
@@ -194,20 +237,20 @@ export class DrawTool {
     this.dragIndex = null;
     this.map.dragPan.enable();
     this.render();
-    this.onChange(this.polygon());
+    this.onChange(this.geometry());
   }
 
   render() {
     const features = [];
     const v = this.vertices;
-    if (this.state === "editing" && v.length >= 3) {
-      features.push({ type: "Feature", properties: { role: "polygon" }, geometry: this.polygon() });
+    if (this.state === "editing" && this.mode === "polygon" && v.length >= 3) {
+      features.push({ type: "Feature", properties: { role: "polygon" }, geometry: this.geometry() });
     } else if (v.length >= 2) {
       features.push({ type: "Feature", properties: { role: "path" }, geometry: { type: "LineString", coordinates: v } });
     }
     if (this.state === "drawing" && this.cursor && v.length) {
       const preview = [v[v.length - 1], this.cursor.lngLat];
-      if (v.length >= 2) preview.push(v[0]);
+      if (v.length >= 2 && this.mode === "polygon") preview.push(v[0]);
       features.push({ type: "Feature", properties: { role: "preview" }, geometry: { type: "LineString", coordinates: preview } });
     }
     if (this.state === "drawing" && this.cursor && this.cursor.snapped) {

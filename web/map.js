@@ -1,7 +1,8 @@
 // The MapLibre map: a plain background (optional raster basemap), the units vector tiles with
 // promoteId "code" so that colours are set per unit through feature-state, the scenario's
-// dissolved new-unit outlines, and the three zoning layers. No symbol/text layers: the style
-// needs no glyphs or sprites, so the page works with no network at all.
+// dissolved new-unit outlines, district/province outlines, the three zoning layers and name
+// labels. The style has no glyphs URL: MapLibre then draws every label glyph itself from the
+// vendored Noto Sans faces (web/vendor/noto-sans), so Vietnamese diacritics render with no network.
 
 /* global maplibregl */
 
@@ -12,10 +13,27 @@ export const UNITS_LINE = "units-line";
 export const OUTLINE_MINZOOM = 8;
 
 // Colour of each new unit, by its position in the scenario (distinct, readable on white).
+// Picked greedily for the largest smallest CIE76 distance (27) between any two and to the
+// unassigned/outside fills.
 export const NEW_UNIT_COLOURS = [
-  "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
-  "#9c755f", "#86bcb6", "#d37295", "#a0cbe8", "#ffbe7d", "#8cd17d", "#b6992d", "#499894",
+  "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#dcd300", "#654522", "#e377c2", "#17becf",
+  "#7b4173", "#ff9da7", "#882d17", "#ffbb78", "#2b3d26", "#dbdb8d", "#c5b0d5", "#8db600",
 ];
+
+/** CIE76 colour difference (ΔE in CIELAB, D65) of two "#rrggbb" colours: below ~10 they look alike. */
+export function colourDistance(first, second) {
+  const lab = (hex) => {
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+      .map((v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    const x = (r * 0.4124 + g * 0.3576 + b * 0.1805) / 0.95047;
+    const y = r * 0.2126 + g * 0.7152 + b * 0.0722;
+    const z = (r * 0.0193 + g * 0.1192 + b * 0.9505) / 1.08883;
+    const f = (v) => (v > 0.008856 ? Math.cbrt(v) : 7.787 * v + 16 / 116);
+    return [116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))];
+  };
+  const [a, b] = [lab(first), lab(second)];
+  return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+}
 export const OUTSIDE_COLOUR = "#e6e6e6";
 export const UNASSIGNED_COLOUR = "#fff7d9";
 
@@ -24,6 +42,91 @@ const ZONING_STYLES = {
   tourism_sites: { fill: "#1a9850", line: "#006837", circle: "#1a9850" },
   night_streets: { fill: "#f46d43", line: "#d73027", circle: "#d73027" },
 };
+
+// Map font stacks = the @font-face families of web/vendor/noto-sans/noto-sans.css.
+export const LABEL_FONT = ["Noto Sans Regular"];
+export const LABEL_FONT_BOLD = ["Noto Sans Bold"];
+// Layers drawn above everything else; data layers added later go below the first of them.
+const LABEL_LAYERS = ["admin-district-line", "admin-province-line", "unit-labels", "district-labels", "province-labels", "newunit-labels"];
+const FONT_SAMPLE = "Aa Ăă Ââ Đđ Êê Ôô Ơơ Ưư Ạạ Ấấ Ữữ Ỹỹ";
+
+/** Wait until the label faces are loaded (MapLibre would otherwise draw and keep a fallback font). */
+export async function loadLabelFonts() {
+  if (!document.fonts || !document.fonts.load) return;
+  try {
+    await Promise.all([
+      document.fonts.load(`400 24px "${LABEL_FONT[0]}"`, FONT_SAMPLE),
+      document.fonts.load(`700 24px "${LABEL_FONT_BOLD[0]}"`, FONT_SAMPLE),
+    ]);
+  } catch (error) {
+    // A font that cannot load leaves the browser's sans-serif: labels still show.
+  }
+}
+
+/** The id of the first label layer present (insert data layers below it), or undefined. */
+export function firstLabelLayer(map) {
+  return LABEL_LAYERS.find((id) => map.getLayer(id));
+}
+
+const halo = { "text-halo-color": "rgba(255,255,255,0.92)", "text-halo-width": 1.4, "text-halo-blur": 0.3 };
+
+/**
+ * District and province outlines and the name labels of units, districts and provinces, from
+ * GET /api/outlines (features with role outline|label and level unit|district|province).
+ */
+export function addOutlines(map, collection) {
+  map.addSource("admin", { type: "geojson", data: collection });
+  const is = (level, role) => ["all", ["==", ["get", "level"], level], ["==", ["get", "role"], role]];
+  map.addLayer({ id: "admin-district-line", type: "line", source: "admin", filter: is("district", "outline"),
+    paint: { "line-color": "#4a3f7a", "line-width": ["interpolate", ["linear"], ["zoom"], 7, 1, 12, 2.2],
+      "line-dasharray": [3, 1.5], "line-opacity": 0.85 } });
+  map.addLayer({ id: "admin-province-line", type: "line", source: "admin", filter: is("province", "outline"),
+    paint: { "line-color": "#2b1d57", "line-width": ["interpolate", ["linear"], ["zoom"], 6, 1.8, 12, 3.6], "line-opacity": 0.9 } });
+  map.addLayer({ id: "unit-labels", type: "symbol", source: "admin", filter: is("unit", "label"), minzoom: 9,
+    layout: { "text-field": ["get", "name"], "text-font": LABEL_FONT,
+      "text-size": ["interpolate", ["linear"], ["zoom"], 9, 10.5, 13, 13.5], "text-padding": 3, "text-max-width": 8 },
+    paint: { "text-color": "#333333", ...halo } });
+  map.addLayer({ id: "district-labels", type: "symbol", source: "admin", filter: is("district", "label"), minzoom: 7, maxzoom: 11.5,
+    layout: { "text-field": ["get", "name"], "text-font": LABEL_FONT_BOLD, "text-transform": "uppercase",
+      "text-size": ["interpolate", ["linear"], ["zoom"], 7, 10.5, 11, 13], "text-letter-spacing": 0.05, "text-max-width": 9 },
+    paint: { "text-color": "#4a3f7a", ...halo } });
+  map.addLayer({ id: "province-labels", type: "symbol", source: "admin", filter: is("province", "label"), maxzoom: 8.5,
+    layout: { "text-field": ["get", "name"], "text-font": LABEL_FONT_BOLD, "text-size": 14, "text-max-width": 10 },
+    paint: { "text-color": "#2b1d57", ...halo } });
+  // Last = placed first: a new unit's name wins over the names of its members.
+  map.addLayer({ id: "newunit-labels", type: "symbol", source: { type: "geojson", data: emptyCollection() },
+    layout: { "text-field": ["get", "name"], "text-font": LABEL_FONT_BOLD,
+      "text-size": ["interpolate", ["linear"], ["zoom"], 8, 12, 13, 16], "text-allow-overlap": false,
+      "text-padding": 4, "symbol-sort-key": 0 },
+    paint: { "text-color": "#111111", ...halo, "text-halo-width": 2 } });
+}
+
+function emptyCollection() { return { type: "FeatureCollection", features: [] }; }
+
+/** Labels of the scenario's new units: [{name, point: [lon, lat]}]. */
+export function setNewUnitLabels(map, labels) {
+  const source = map && map.getSource("newunit-labels");
+  if (!source) return;
+  source.setData({ type: "FeatureCollection", features: labels.filter((l) => l.point).map((l) => ({
+    type: "Feature", properties: { name: l.name }, geometry: { type: "Point", coordinates: l.point } })) });
+}
+
+/**
+ * Where a new unit's label goes: the member label point nearest to the members' mean (inside a
+ * member, near the middle of the group). memberPoints: [[lon, lat], ...]; null when none.
+ */
+export function groupLabelPoint(memberPoints) {
+  const points = memberPoints.filter((p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]));
+  if (!points.length) return null;
+  const mean = [0, 1].map((i) => points.reduce((sum, p) => sum + p[i], 0) / points.length);
+  let best = points[0];
+  let bestDistance = Infinity;
+  for (const p of points) {
+    const d = (p[0] - mean[0]) ** 2 + (p[1] - mean[1]) ** 2;
+    if (d < bestDistance) { best = p; bestDistance = d; }
+  }
+  return best;
+}
 
 // URL() percent-encodes the {z}/{x}/{y} placeholders that MapLibre must see literally.
 function absoluteUrl(url) { return decodeURI(new URL(url, window.location.href).href); }
@@ -36,10 +139,7 @@ export function createMap(container, { basemapUrl = null, bounds = null, padding
     layers: [{ id: "background", type: "background", paint: { "background-color": "#f4f1ea" } }],
   };
   if (basemapUrl) {
-    style.sources.basemap = {
-      type: "raster", tiles: [basemapUrl], tileSize: 256,
-      attribution: "© OpenStreetMap contributors",
-    };
+    style.sources.basemap = { type: "raster", tiles: [basemapUrl], tileSize: 256 };
     style.layers.push({ id: "basemap", type: "raster", source: "basemap", paint: { "raster-opacity": 0.6 } });
   }
   const map = new maplibregl.Map({
@@ -48,7 +148,8 @@ export function createMap(container, { basemapUrl = null, bounds = null, padding
     bounds: bounds || [[102.1, 8.4], [109.5, 23.4]],
     fitBoundsOptions: { padding, maxZoom: 13 },
     boxZoom: false,            // shift-drag is our box selection
-    attributionControl: basemapUrl ? {} : false,
+    // The data attribution (source file, licence, year; the basemap's) is added with the outlines.
+    attributionControl: false,
     fadeDuration: 0,
     renderWorldCopies: false,  // Vietnam never needs the world repeated beside it
     // Screenshots in tests and benchmarks read the canvas back. No multisampling: MapLibre
@@ -83,9 +184,11 @@ export function addUnits(map, tilejson) {
   map.addSource(UNITS_SOURCE, vectorSourceFrom(tilejson, { promoteId: "code" }));
   const selected = ["boolean", ["feature-state", "selected"], false];
   const unassigned = ["boolean", ["feature-state", "unassigned"], false];
-  const outlineColour = ["case", selected, "#111111", unassigned, "#d95f02", "#6b6b6b"];
+  // "preview": units a box or the brush is about to take.
+  const preview = ["boolean", ["feature-state", "preview"], false];
+  const outlineColour = ["case", preview, "#0b63ce", selected, "#111111", unassigned, "#d95f02", "#6b6b6b"];
   // The fill's edge is a full pixel, not the line layer's thinner one: a lighter grey reads the same.
-  const edgeColour = ["case", selected, "#111111", unassigned, "#d95f02", "#a3a3a3"];
+  const edgeColour = ["case", preview, "#0b63ce", selected, "#111111", unassigned, "#d95f02", "#a3a3a3"];
   map.addLayer({
     id: UNITS_FILL, type: "fill", source: UNITS_SOURCE, "source-layer": sourceLayer,
     paint: {
@@ -105,8 +208,8 @@ export function addUnits(map, tilejson) {
     paint: {
       "line-color": outlineColour,
       "line-width": ["interpolate", ["linear"], ["zoom"],
-        OUTLINE_MINZOOM, ["case", selected, 3, unassigned, 1.4, 0.6],
-        12, ["case", selected, 3.5, unassigned, 2, 1]],
+        OUTLINE_MINZOOM, ["case", preview, 3, selected, 3, unassigned, 1.4, 0.6],
+        12, ["case", preview, 3.5, selected, 3.5, unassigned, 2, 1]],
     },
   });
   return sourceLayer;
@@ -128,14 +231,21 @@ export function setScenarioOutlines(map, tilejson) {
   }
   map.addSource("scenario", { ...vectorSourceFrom(tilejson), tiles });
   // Drawn new units have no member to colour: their own polygon is filled (see setDrawnUnitColours).
+  const below = firstLabelLayer(map);
   map.addLayer({
     id: "scenario-fill", type: "fill", source: "scenario", "source-layer": sourceLayerOf(tilejson, "scenario"),
     paint: { "fill-color": drawnColourExpression, "fill-opacity": 0.5 },
-  });
+  }, below);
   map.addLayer({
     id: "scenario-line", type: "line", source: "scenario", "source-layer": sourceLayerOf(tilejson, "scenario"),
     paint: { "line-color": "#222222", "line-width": ["interpolate", ["linear"], ["zoom"], 6, 1.2, 12, 2.8] },
-  });
+  }, below);
+}
+
+/** Remove the new-unit outlines (no scenario open). */
+export function clearScenarioOutlines(map) {
+  for (const id of ["scenario-line", "scenario-fill"]) if (map.getLayer(id)) map.removeLayer(id);
+  if (map.getSource("scenario")) map.removeSource("scenario");
 }
 
 let drawnColourExpression = "rgba(0,0,0,0)";
@@ -152,15 +262,16 @@ export function addZoning(map, kind, tilejson) {
   const style = ZONING_STYLES[kind];
   const sourceLayer = sourceLayerOf(tilejson, kind);
   map.addSource(kind, vectorSourceFrom(tilejson));
+  const below = firstLabelLayer(map);
   const polygons = ["==", ["geometry-type"], "Polygon"];
   map.addLayer({ id: `${kind}-fill`, type: "fill", source: kind, "source-layer": sourceLayer, filter: polygons,
-    paint: { "fill-color": style.fill, "fill-opacity": 0.35 } });
+    paint: { "fill-color": style.fill, "fill-opacity": 0.35 } }, below);
   map.addLayer({ id: `${kind}-line`, type: "line", source: kind, "source-layer": sourceLayer,
     filter: ["!=", ["geometry-type"], "Point"],
-    paint: { "line-color": style.line, "line-width": ["case", polygons, 1.2, 3] } });
+    paint: { "line-color": style.line, "line-width": ["case", polygons, 1.2, 3] } }, below);
   map.addLayer({ id: `${kind}-circle`, type: "circle", source: kind, "source-layer": sourceLayer,
     filter: ["==", ["geometry-type"], "Point"],
-    paint: { "circle-color": style.circle, "circle-radius": 5, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } });
+    paint: { "circle-color": style.circle, "circle-radius": 5, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } }, below);
   return [`${kind}-fill`, `${kind}-line`, `${kind}-circle`];
 }
 

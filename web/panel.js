@@ -2,7 +2,7 @@
 // each standard pass/fail with % of standard) and the totals of the city/province.
 // Cards are keyed by new-unit id so that a reassignment re-renders only the changed ones.
 
-import { t, tOptional, formatNumber } from "./i18n.js";
+import { formatNumber, lang, t, tOptional } from "./i18n.js";
 import { escapeHtml } from "./text.js";
 
 function kindLabel(kind, kindVi) {
@@ -10,7 +10,9 @@ function kindLabel(kind, kindVi) {
 }
 
 function criterionLabel(standard) {
-  return tOptional(`criterion.${standard.criterion}`) || standard.criterion || standard.rule;
+  const label = tOptional(`criterion.${standard.criterion}`) || standard.criterion || standard.rule;
+  // The variant says why this threshold applies (e.g. "miền núi").
+  return standard.variant ? `${label} (${tOptional(`variant.${standard.variant}`) || standard.variant})` : label;
 }
 
 function statusBadge(status) {
@@ -19,18 +21,19 @@ function statusBadge(status) {
 }
 
 function standardRow(standard) {
-  const state = standard.exempt ? "exempt" : standard.passed ? "pass" : "fail";
+  const state = standard.status || (standard.exempt ? "exempt" : standard.passed ? "pass" : standard.passed === false ? "fail" : "unknown");
   const pct = Number.isFinite(standard.percent_of_standard) ? `${formatNumber(standard.percent_of_standard, 0)} %` : "–";
   const digits = Math.abs(standard.threshold ?? 0) < 100 ? 1 : 0;
   // The rules files state units in Vietnamese; show them in the page's language.
   const unconfirmed = standard.confirmed === false ? ` <span class="unconfirmed" title="${escapeHtml(t("standard.unconfirmed"))}">*</span>` : "";
-  const title = [standard.citation, standard.note].filter(Boolean).join(" — ");
+  const title = [standard.citation, standard.note, standard.variant_reason].filter(Boolean).join(" — ");
   return `<tr class="std-${state}" title="${escapeHtml(title)}">
-    <td>${escapeHtml(criterionLabel(standard))}${unconfirmed}</td>
+    <td>${escapeHtml(criterionLabel(standard))}${unconfirmed}${standard.variant_reason
+      ? `<div class="muted reason">${escapeHtml(standard.variant_reason)}</div>` : ""}</td>
     <td class="num">${formatNumber(standard.value, digits)}</td>
     <td class="num">${escapeHtml(standard.comparison || "")} ${formatNumber(standard.threshold, digits)} ${escapeHtml(unitLabel(standard.unit))}</td>
     <td class="num">${pct}</td>
-    <td class="mark">${state === "pass" ? "✔" : state === "fail" ? "✘" : "—"}</td></tr>`;
+    <td class="mark">${state === "pass" ? "✔" : state === "fail" ? "✘" : state === "unknown" ? "?" : "—"}</td></tr>`;
 }
 
 export function standardsTable(standards) {
@@ -51,8 +54,20 @@ function areaRow(figures) {
   return `<tr><th>${t("figure.area")}</th><td>${t("area.official")}: <span class="fig-area-official">${formatNumber(official, 2)}</span> km² · ${t("area.computed")}: <span class="fig-area-computed">${formatNumber(computed, 2)}</span> km²${warn}${basis}</td></tr>`;
 }
 
+/** Rows of non-zero zoning indicators for a unit or new unit (HTML), or "". */
+export function indicatorRowsHtml(row, fields) {
+  if (!row) return "";
+  const rows = Object.entries(fields || {}).filter(([key]) => Number.isFinite(row[key]) && row[key] !== 0)
+    .map(([key, meta]) => {
+      const digits = meta.unit === "count" ? 0 : 2;
+      const unit = meta.unit === "count" ? "" : meta.unit;
+      return `<tr><th>${escapeHtml(lang() === "en" ? meta.label_en : meta.label_vi)}</th><td class="zoning-figure" data-field="${escapeHtml(key)}">${formatNumber(row[key], digits)} ${escapeHtml(unit)}</td></tr>`;
+    });
+  return rows.length ? rows.join("") : `<tr><th>${escapeHtml(t("draw.zoning"))}</th><td class="muted">${escapeHtml(t("zoning.none_here"))}</td></tr>`;
+}
+
 /** HTML of one new unit's card body. */
-export function newUnitCard(nu, figures, { colour, active, locked }) {
+export function newUnitCard(nu, figures, { colour, active, locked, indicators = null, indicatorFields = null }) {
   const f = figures || { members: nu.members, member_names: [], standards: [] };
   const names = f.member_names && f.member_names.length ? f.member_names : f.members || [];
   const contiguity = f.contiguous === false
@@ -75,10 +90,29 @@ export function newUnitCard(nu, figures, { colour, active, locked }) {
       <tr><th>${t("figure.population")}</th><td><span class="fig-population">${formatNumber(f.population)}</span> ${t("unit.people")}</td></tr>
       <tr><th>${t("figure.density")}</th><td><span class="fig-density">${formatNumber(f.density, 1)}</span> ${t("unit.per_km2")}</td></tr>
       <tr><th>${t("figure.members")} (${(f.members || []).length})</th><td class="members">${names.map(escapeHtml).join(", ") || "–"}</td></tr>
+      ${indicators ? indicatorRowsHtml(indicators, indicatorFields) : ""}
     </table>
     ${contiguity}${drawn}
+    ${flagsDetails(nu, f)}
     ${standardsTable(f.standards)}
     ${active ? `<p class="active-note">${escapeHtml(t("newunit.active_note"))}</p>` : ""}`;
+}
+
+const CARD_FLAGS = ["mountainous", "border", "island", "red_river_delta", "central_city", "coastal_poor"];
+
+/** The new unit's region flags as evaluated, and a select per flag: the scenario's default, yes or no. */
+function flagsDetails(nu, figures) {
+  const reasons = figures.flag_reasons || {};
+  const active = CARD_FLAGS.filter((flag) => figures[flag] === true)
+    .map((flag) => (reasons[flag] ? `${t(`flag.${flag}`)} (${reasons[flag]})` : t(`flag.${flag}`)));
+  const selects = CARD_FLAGS.map((flag) => {
+    const own = nu[flag] === true ? "true" : nu[flag] === false ? "false" : "";
+    const option = (value, key) => `<option value="${value}"${own === value ? " selected" : ""}>${escapeHtml(t(key))}</option>`;
+    return `<label>${escapeHtml(t(`flag.${flag}`))} <select data-action="flag" data-flag="${flag}">
+      ${option("", "flag.inherit")}${option("true", "flag.yes")}${option("false", "flag.no")}</select></label>`;
+  }).join("");
+  return `<details class="nu-flags"><summary>${escapeHtml(t("flag.region"))}: ${escapeHtml(active.length ? active.join(", ") : t("flag.none"))}</summary>
+    <div class="checks">${selects}</div></details>`;
 }
 
 function byKindRows(before, after) {
@@ -105,6 +139,26 @@ export function totalsHtml(totals) {
     ${parent}`;
 }
 
+/** Units of the scope kept as they are (judged too) and the parents that lose units. */
+export function arrangementHtml(unchanged, affected) {
+  const parts = [];
+  if (unchanged && unchanged.length) {
+    parts.push(`<h4>${escapeHtml(t("arrangement.unchanged", { n: unchanged.length }))}</h4>
+      <table class="compare unchanged-units"><thead><tr><th>${escapeHtml(t("compare.unit"))}</th><th>${escapeHtml(t("figure.population"))}</th>
+        <th>km²</th><th>${escapeHtml(t("compare.status"))}</th></tr></thead><tbody>${unchanged.map((u) => `<tr data-code="${escapeHtml(u.code)}">
+        <td>${escapeHtml(kindLabel(u.kind))} ${escapeHtml(u.name)}${u.must_arrange ? ` <span class="warn" title="${escapeHtml(t("arrangement.must_arrange_title"))}">⚠</span>` : ""}${u.reduced ? ` <span class="muted">(${escapeHtml(t("arrangement.reduced"))})</span>` : ""}</td>
+        <td class="num">${formatNumber(u.population)}</td><td class="num">${formatNumber(u.area_for_standards_km2, 2)}</td>
+        <td>${statusBadge(u.status)}</td></tr>`).join("")}</tbody></table>`);
+  }
+  if (affected && affected.length) {
+    parts.push(`<h4>${escapeHtml(t("arrangement.affected"))}</h4><ul class="affected-parents">${affected.map((a) => `<li>${escapeHtml(a.name || "")}:
+      ${escapeHtml(t("arrangement.affected_units", { before: formatNumber(a.units_before), after: formatNumber(a.units_after) }))}${
+        Number.isFinite(a.population_before) && Number.isFinite(a.population_after)
+          ? ` · ${escapeHtml(t("arrangement.affected_population", { before: formatNumber(a.population_before), after: formatNumber(a.population_after) }))}` : ""}</li>`).join("")}</ul>`);
+  }
+  return parts.join("");
+}
+
 export class Panel {
   constructor({ cardsEl, totalsEl, warningsEl, colourOf, onAction }) {
     this.cardsEl = cardsEl;
@@ -120,7 +174,8 @@ export class Panel {
     cardsEl.addEventListener("change", (event) => {
       const select = event.target.closest("select[data-action]");
       const card = event.target.closest(".nu-card");
-      if (select && card) onAction(select.dataset.action, card.dataset.id, select.value);
+      if (!select || !card) return;
+      onAction(select.dataset.action, card.dataset.id, select.dataset.flag ? `${select.dataset.flag}=${select.value}` : select.value);
     });
   }
 
@@ -138,6 +193,7 @@ export class Panel {
     el.classList.toggle("fail", Boolean(figures && figures.status === "fail"));
     el.innerHTML = newUnitCard(nu, figures, {
       colour: this.colourOf(nu.id), active: nu.id === this.activeId, locked: Boolean(nu.locked),
+      indicators: session.indicators ? session.indicators.get(nu.id) : null, indicatorFields: session.indicatorFields,
     });
     return el;
   }
@@ -160,7 +216,7 @@ export class Panel {
   }
 
   renderTotals(session) {
-    this.totalsEl.innerHTML = totalsHtml(session.totals);
+    this.totalsEl.innerHTML = totalsHtml(session.totals) + arrangementHtml(session.unchanged, session.affected);
     this.warningsEl.innerHTML = (session.warnings || []).map((w) => `<p class="warn">⚠ ${escapeHtml(w)}</p>`).join("");
   }
 

@@ -3,6 +3,7 @@
 // Every change goes through the API; a 409 (someone else saved first) reloads and reports.
 
 import { api, ApiError, scenarioOf } from "./api.js";
+import { fold } from "./text.js";
 
 export class ConflictReloaded extends Error {
   constructor() { super("scenario changed elsewhere; reloaded"); }
@@ -26,8 +27,22 @@ export class ScenarioSession {
   onChange(listener) { this.listeners.add(listener); }
   emit(change) { for (const listener of this.listeners) listener(change); }
 
+  /**
+   * Load a scenario and its figures. The session switches only once both answers are in: while
+   * loading (or if loading fails) every edit still goes to the scenario shown. Of two opens
+   * started one after the other, the later one wins.
+   */
   async open(scenarioId) {
-    const [scenarioBody, evaluation] = await Promise.all([api.getScenario(scenarioId), api.evaluation(scenarioId)]);
+    const ticket = (this.openTicket = (this.openTicket || 0) + 1);
+    this.opening = true;
+    let scenarioBody;
+    let evaluation;
+    try {
+      [scenarioBody, evaluation] = await Promise.all([api.getScenario(scenarioId), api.evaluation(scenarioId)]);
+    } finally {
+      if (ticket === this.openTicket) this.opening = false;
+    }
+    if (ticket !== this.openTicket) throw new SupersededOpen();
     this.scenario = scenarioOf(scenarioBody);
     this.undoStack = [];
     this.redoStack = [];
@@ -45,7 +60,14 @@ export class ScenarioSession {
     this.figures = new Map((evaluation.new_units || []).map((nu) => [nu.id, nu]));
     this.totals = evaluation.totals || null;
     this.warnings = evaluation.warnings || [];
+    this.applyArrangement(evaluation);
     this.rebuildAssignment();
+  }
+
+  /** Units of the scope that stay as they are, and the parents that lose units (evaluation JSON). */
+  applyArrangement(evaluation) {
+    this.unchanged = evaluation.unchanged_units || [];
+    this.affected = evaluation.affected_parents || [];
   }
 
   rebuildAssignment() {
@@ -69,6 +91,7 @@ export class ScenarioSession {
    * changed new units. Units in locked new units are refused before any request is sent.
    */
   async reassign(assignments, { record = true } = {}) {
+    if (this.opening) throw new BusyError();
     const before = {};
     const effective = {};
     for (const [code, target] of Object.entries(assignments)) {
@@ -103,18 +126,29 @@ export class ScenarioSession {
     if (result.warnings) this.warnings = result.warnings;
     this.rebuildAssignment();
     if (record) {
-      this.undoStack.push({ before, after: effective });
+      this.undoStack.push({ type: "reassign", before, after: effective });
       this.redoStack = [];
     }
     this.emit({ kind: "reassigned", changedIds, codes: Object.keys(effective) });
     return changedIds;
   }
 
+  /** Apply one side of an undo step: a reassignment, or a whole edited scenario body. */
+  async applyStep(step, side) {
+    if (step.type === "edit") {
+      await this.save((body) => {
+        for (const key of Object.keys(body)) delete body[key];
+        Object.assign(body, structuredClone(step[side]));
+      }, { record: false });
+    }
+    else await this.reassign(step[side], { record: false });
+  }
+
   async undo() {
     const step = this.undoStack.pop();
     if (!step) return;
     try {
-      await this.reassign(step.before, { record: false });
+      await this.applyStep(step, "before");
       this.redoStack.push(step);
     } catch (error) {
       if (!(error instanceof ConflictReloaded)) this.undoStack.push(step);
@@ -127,7 +161,7 @@ export class ScenarioSession {
     const step = this.redoStack.pop();
     if (!step) return;
     try {
-      await this.reassign(step.after, { record: false });
+      await this.applyStep(step, "after");
       this.undoStack.push(step);
     } catch (error) {
       if (!(error instanceof ConflictReloaded)) this.redoStack.push(step);
@@ -138,17 +172,23 @@ export class ScenarioSession {
 
   /**
    * The scenario body for PUT/POST: the stored scenario (docs/contract/scenario.schema.json) as it is,
-   * so fields this page does not edit (flags, notes, parent scope, context, unit_flags, dataset) survive a save.
+   * so fields this page does not edit (flags, notes, parent scope, context, unit_flags, dataset) survive
+   * a save; id/version are the store's, not the scenario's.
    */
   body(overrides = {}) {
-    const { id, version, ...stored } = structuredClone(this.scenario); // id/version are the store's, not the scenario's
-    return { ...stored, ...overrides };
+    return { ...scenarioBody(this.scenario), ...overrides };
   }
 
-  /** Save a changed scenario (mutate(body) edits a copy) and reload the figures. */
-  async save(mutate) {
+  /**
+   * Save a changed scenario (mutate(body) edits a copy) and reload the figures. The change is
+   * one undo step (record: false for undo/redo themselves).
+   */
+  async save(mutate, { record = true } = {}) {
+    if (this.opening) throw new BusyError();
+    const before = this.body();
     const body = this.body();
     mutate(body);
+    const after = structuredClone(body);
     body.version = this.version;
     try {
       await api.updateScenario(this.id, body);
@@ -161,8 +201,11 @@ export class ScenarioSession {
     }
     // Edits of names, kinds or geometry change figures anywhere: take the full evaluation.
     const keepUndo = this.undoStack;
+    const keepRedo = this.redoStack;
     await this.open(this.id);
-    this.undoStack = keepUndo.filter((step) => Object.values(step.after).every((id) => id === null || this.newUnit(id)));
+    this.undoStack = keepUndo;
+    this.redoStack = record ? [] : keepRedo;
+    if (record) this.undoStack.push({ type: "edit", before, after });
     this.emit({ kind: "history" });
   }
 
@@ -194,6 +237,30 @@ export class ScenarioSession {
   async removeNewUnit(newUnitId) {
     await this.save((body) => { body.new_units = body.new_units.filter((nu) => nu.id !== newUnitId); });
   }
+}
+
+/** A copy of the scenario without the store's id and version: what PUT/POST take. */
+export function scenarioBody(scenario) {
+  const { id, version, ...rest } = scenario;
+  const body = structuredClone(rest);
+  body.new_units = (scenario.new_units || []).map((nu) => ({ ...structuredClone(nu), members: [...(nu.members || [])] }));
+  return body;
+}
+
+/** Names already used by another new unit of the scenario (diacritic- and case-insensitive). */
+export function duplicateName(scenario, name, exceptId = null) {
+  const key = fold(name);
+  return (scenario ? scenario.new_units : []).find((nu) => nu.id !== exceptId && fold(nu.name) === key) || null;
+}
+
+/** An edit was tried while another scenario was being opened: nothing was sent. */
+export class BusyError extends Error {
+  constructor() { super("scenario is loading"); }
+}
+
+/** A scenario open that a later open replaced (the user picked again meanwhile). */
+export class SupersededOpen extends Error {
+  constructor() { super("superseded"); }
 }
 
 export class LockedError extends Error {

@@ -31,10 +31,11 @@ def _public(record: FeatureRecord) -> LayerFeaturePublic:
 
 @router.get("", summary="The zoning layers, their geometry types and versions")
 def list_layers(service: ServiceDep) -> list[dict[str, Any]]:
-    """One entry per layer kind: id, labels, accepted geometry types, attribute schema, version."""
+    """One entry per layer kind: id, labels, accepted geometry types, attribute schema, version, feature count."""
     versions = service.layer_versions()
     return [{"kind": kind.value, "label_vi": kind.label_vi, "label_en": kind.label_en,
              "geometry_types": list(kind.geometry_types), "layer_version": versions[kind.value],
+             "feature_count": len(service.store.list_features(kind.value)),
              "attributes_schema": kind.attributes_model.model_json_schema(),
              "tilejson": f"/api/tiles/{kind.value}.json?v={versions[kind.value]}"} for kind in LayerKind]
 

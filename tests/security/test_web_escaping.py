@@ -62,7 +62,8 @@ def test_hostile_names_are_shown_as_text_not_run(web_server):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
                                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(web_server + "#" + urlencode({"token": TOKEN, "scenario": scenario.json()["id"]}))
+        # ?debug=1 exposes the test hook (window.__diagioi) the wait below reads.
+        page.goto(web_server + "?debug=1#" + urlencode({"token": TOKEN, "scenario": scenario.json()["id"]}))
         page.wait_for_function("window.__diagioi && window.__diagioi.ready === true", timeout=90_000)
         page.wait_for_timeout(500)  # let the panel render the cards
         injected = page.evaluate("document.querySelectorAll('img[src=\"x\"], script:not([src])').length")

@@ -89,9 +89,10 @@ def page(browser, server):
 
 
 def open_page(page, server, scenario_id: str | None = None, *, log_in: bool = True) -> None:
-    """Open the app, by default through the login URL (the token in the fragment)."""
+    """Open the app, by default through the login URL (the token in the fragment). ?debug=1 exposes
+    window.__diagioi (timings and handles) for tests; the page works the same without it."""
     fragment = urlencode({**({"token": TOKEN} if log_in else {}), **({"scenario": scenario_id} if scenario_id else {})})
-    page.goto(server + (f"#{fragment}" if fragment else ""))
+    page.goto(server + "?debug=1" + (f"#{fragment}" if fragment else ""))
     page.wait_for_function("window.__diagioi && window.__diagioi.ready === true", timeout=60_000)
 
 
@@ -166,7 +167,7 @@ def test_the_login_url_keeps_the_token_and_leaves_the_address_bar(browser, serve
     # Stored for later visits; gone from the address bar and from the history entry; other
     # fragment parameters stay; never sent to the server.
     assert page.evaluate("localStorage.getItem('diagioi.token')") == TOKEN
-    assert page.evaluate("window.location.href") == server + "#scenario=no-such-scenario"
+    assert page.evaluate("window.location.href") == server + "?debug=1#scenario=no-such-scenario"
     assert TOKEN not in page.evaluate("JSON.stringify(history.state)")
     assert not any(TOKEN in url for url in requests)
     # Next visit without the login URL: still logged in, no dialog.
