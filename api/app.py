@@ -15,7 +15,8 @@ from starlette.routing import Match
 from .body_guard import JsonBodyGuard
 from .errors import add_exception_handlers
 from .middleware import BodySizeLimitMiddleware, HostCheckMiddleware, WriteAuthMiddleware
-from .routes import analysis, exports, flags, health, indicators, layers, outlines, scenarios, tiles, units
+from .routes import (analysis, datasets, exports, flags, health, indicators, layers, outlines, scenarios, suggest,
+                     tiles, units)
 from .service import Service
 from .settings import Settings
 from .store import Store
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     # Outermost: a request naming a host this server is not (DNS rebinding) gets no further.
     app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.accepted_host_names)
-    for module in (health, units, outlines, flags, scenarios, exports, layers, indicators, tiles, analysis):
+    for module in (health, units, outlines, flags, datasets, suggest, scenarios, exports, layers, indicators, tiles,
+                   analysis):
         app.include_router(module.router)
     _document_errors_as_served(app)
     _add_offline_docs(app, settings.web_dir / "vendor" / "swagger-ui")

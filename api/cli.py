@@ -25,6 +25,7 @@ console = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 180)
 
 FieldOpt = Annotated[Optional[str], typer.Option(help="source column for this field")]
+LangOpt = Annotated[str, typer.Option("--lang", help="language of what is printed and written: vi | en")]
 
 
 def _progress():
@@ -115,14 +116,28 @@ def _fields(code_field, name_field, kind_field, population_field, area_field, cr
 LEVEL_VI = {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh"}
 
 
-def _fmt(value, digits=2):
+def _fmt(value, digits=2, lang="vi"):
+    """A figure as the reader writes it (1.234,5 in Vietnamese); counts without decimals."""
+    from diagioi.geo.i18n import format_number
+
     if value is None:
         return "—"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    if isinstance(value, int):
-        return f"{value:,}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_number(value, 0 if isinstance(value, int) else digits, lang)
     return str(value)
+
+
+def _t(key: str, lang: str, **params) -> str:
+    from diagioi.geo.i18n import translate
+
+    return translate(key, lang, **params)
+
+
+def _check_lang(lang: str) -> None:
+    from diagioi.geo.i18n import LANGUAGES
+
+    if lang not in LANGUAGES:
+        _fail(DiagioiError(f"unknown language {lang!r}", hint="use --lang vi or --lang en"))
 
 
 @app.command()
@@ -147,8 +162,10 @@ def units(
     parents: Annotated[Optional[Path], typer.Option("--parents", help="a district/province layer: fill missing "
                                                                       "districts/provinces, list disagreements")] = None,
     strict: StrictOpt = False,
+    lang: LangOpt = "vi",
 ) -> None:
     """List the units of a layer with computed (geodesic) and official area, population and density."""
+    _check_lang(lang)
     try:
         unit_set = _read(file, **_fields(code_field, name_field, kind_field, population_field, area_field,
                                          crs, encoding, layer, no_repair, level))
@@ -194,25 +211,29 @@ def units(
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         _check_strict(unit_set, strict)
         return
-    table = Table(title=f"{file.name}: {len(records)} units (area: geodesic WGS 84; density on official area when known)")
-    for column in ("Mã", "Tên", "Loại", "DT tính (km²)", "DT chính thức (km²)", "Lệch %", "Dân số (người)",
-                   "Mật độ (người/km²)"):
-        table.add_column(column, justify="right" if "(" in column or column == "Lệch %" else "left")
+    table = Table(title=_t("cli.units_title", lang, file=file.name, n=len(records)))
+    for key in ("code", "name", "kind"):
+        table.add_column(_t(f"cli.col.{key}", lang))
+    for key in ("area", "official_area", "difference", "population", "density"):
+        table.add_column(_t(f"cli.col.{key}", lang), justify="right")
     for r in records:
         flag = " ⚠" if r["area_differs"] else ""
-        table.add_row(r["code"], r["name"], r["kind"], _fmt(r["area_km2"]), _fmt(r["official_area_km2"]),
-                      _fmt(r["area_difference_pct"], 1) + flag, _fmt(r["population"]), _fmt(r["density"], 1))
+        table.add_row(r["code"], r["name"], _kind_text(r["kind"], lang), _fmt(r["area_km2"], lang=lang),
+                      _fmt(r["official_area_km2"], lang=lang), _fmt(r["area_difference_pct"], 1, lang) + flag,
+                      _fmt(r["population"], 0, lang), _fmt(r["density"], 0, lang))
     out.print(table)
     if unit_set.level != "commune":
         console.print(f"Lớp {LEVEL_VI[unit_set.level]} ({unit_set.level_reason}): dùng làm đơn vị cha/phạm vi, "
                       f"không phải xã/phường; phương án sáp nhập cần lớp cấp xã.", highlight=False)
     sources = {}
     for r in records:
-        key = (re.sub(r" dòng \d+\)?$", "", r["population_source"] or "không có"), r["population_year"])
+        key = (re.sub(r" dòng \d+\)?$", "", r["population_source"] or _t("cli.no_source", lang)),
+               r["population_year"])
         sources[key] = sources.get(key, 0) + 1
     for (source, year), count in sources.items():
-        console.print(f"Dân số: {source}" + (f", năm {year}" if year else ", năm không rõ") + f" — {count} đơn vị",
-                      highlight=False)
+        line = (_t("cli.population_source", lang, source=source, year=str(year), n=count) if year
+                else _t("cli.population_source_no_year", lang, source=source, n=count))
+        console.print(line, highlight=False)
     if parents_report is not None:
         level_vi = "huyện" if parents_report["level"] == "district" else "tỉnh"
         console.print(f"Đơn vị cha ({parents.name}): {parents_report['n_filled']} đơn vị được điền {level_vi}, "
@@ -227,7 +248,7 @@ def units(
     if out_path is not None:
         console.print(f"wrote {out_path}")
     if unit_set.issues:
-        console.print(f"{len(unit_set.issues)} issue(s) found while loading:")
+        console.print(_t("cli.issues", lang, n=len(unit_set.issues)), highlight=False)
         for issue in unit_set.issues[:30]:
             console.print(f"  - {issue}", highlight=False)
     _check_strict(unit_set, strict)
@@ -380,7 +401,7 @@ def _check_outputs(outputs: list[Path]) -> None:
 
 
 def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
-    data = evaluation.to_json()
+    data = evaluation.to_json(lang)
     written = []
     for path in outputs:
         try:
@@ -401,7 +422,7 @@ def _write_output(evaluation, data: dict, path: Path, lang: str) -> None:
     if suffix == ".xlsx":
         exports.write_annex_xlsx(data, path, lang=lang, units_crosswalk=evaluation.crosswalk())
     elif suffix == ".csv" and path.stem.endswith("crosswalk"):
-        exports.write_crosswalk_csv(data, evaluation.units.gdf, path)
+        exports.write_crosswalk_csv(data, evaluation.units.gdf, path, lang=lang)
     elif suffix == ".csv":
         exports.write_table_csv(data, path, lang=lang)
     elif suffix == ".gpkg":
@@ -411,34 +432,69 @@ def _write_output(evaluation, data: dict, path: Path, lang: str) -> None:
     else:  # ".html" (the suffix was checked by _check_outputs)
         from diagioi.layers.html_map import write_html_map
 
-        write_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, path, title=evaluation.scenario.name)
+        write_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, path, title=evaluation.scenario.name,
+                       lang=lang)
 
 
-def _print_evaluation(data: dict) -> None:
+def _kind_text(kind, lang: str) -> str:
+    from diagioi.geo.i18n import catalogue
+    from diagioi.geo.kinds import UnitKind
+
+    try:
+        return catalogue(lang)[f"kind.{UnitKind.parse(kind).value}"]
+    except DiagioiError:
+        return str(kind)
+
+
+def _print_evaluation(data: dict, lang: str = "vi") -> None:
+    from diagioi.geo.i18n import catalogue
+
+    messages = catalogue(lang)
     scenario = data["scenario"]
     table = Table(title=f"{scenario['name']} — {scenario['regime_name']}"
-                  + ("" if scenario["confirmed"] else " (NOT confirmed)"))
-    for column in ("Đơn vị mới", "Loại", "Đơn vị cũ", "DT tính (km²)", "DT chính thức (km²)", "Dân số",
-                   "Mật độ", "Liền kề", "Tiêu chuẩn", "Kết quả"):
-        table.add_column(column)
+                  + ("" if scenario["confirmed"] else _t("cli.unconfirmed", lang)))
+    for key in ("new_unit", "kind", "members", "area", "official_area", "population", "density", "contiguous",
+                "standards", "status"):
+        table.add_column(_t(f"cli.col.{key}", lang))
+    marks = {True: "✓", False: "✗", None: "?"}
+    statuses = {"pass": "[green]{}[/]", "fail": "[red]{}[/]", "exempt": "[yellow]{}[/]", "unknown": "{}"}
     for u in data["new_units"]:
         standards = "; ".join(
-            f"{s['criterion']} {_fmt(s['percent_of_standard'], 0)}%{' ✓' if s['passed'] else (' ✗' if s['passed'] is False else ' ?')}"
+            _t("cli.standard", lang, criterion=messages.get(f"criterion.{s['criterion']}", s["criterion"]),
+               percent=_fmt(s["percent_of_standard"], 0, lang),
+               mark="~" if s.get("exempt") else marks.get(s["passed"], "?"))
             for s in u["standards"])
-        status = {"pass": "[green]Đạt[/]", "fail": "[red]Không đạt[/]", "exempt": "[yellow]Miễn[/]"}.get(u["status"], u["status"])
-        table.add_row(u["name"], u["kind_vi"], ", ".join(u["member_names"]), _fmt(u["area_km2"]),
-                      _fmt(u["official_area_km2"]), _fmt(u["population"]), _fmt(u["density"], 1),
-                      "có" if u["contiguous"] else "[red]không[/]", standards, status)
+        status = statuses.get(u["status"], "{}").format(messages.get(f"status.{u['status']}", u["status"]))
+        table.add_row(u["name"], _kind_text(u["kind"], lang), ", ".join(u["member_names"]),
+                      _fmt(u["area_km2"], lang=lang), _fmt(u["official_area_km2"], lang=lang),
+                      _fmt(u["population"], 0, lang), _fmt(u["density"], 0, lang),
+                      _t("cli.yes", lang) if u["contiguous"] else f"[red]{_t('cli.no', lang)}[/]", standards, status)
     out.print(table)
     t = data["totals"]
-    out.print(f"Trước: {t['units_before']} đơn vị {t['by_kind_before']} → Sau: {t['units_after']} đơn vị "
-              f"{t['by_kind_after']}; tỷ lệ phường {_fmt((t['ward_share_after'] or 0) * 100, 1)} %; "
-              f"diện tích {_fmt(t['area_km2'])} km²; dân số {_fmt(t['population'])} người; mật độ {_fmt(t['density'], 1)} người/km²")
+
+    def kinds(counts: dict) -> str:
+        return ", ".join(_t("cli.kind_count", lang, kind=_kind_text(k, lang), n=n) for k, n in counts.items())
+
+    out.print(_t("cli.totals", lang, before=t["units_before"], kinds_before=kinds(t["by_kind_before"]),
+                 after=t["units_after"], kinds_after=kinds(t["by_kind_after"]),
+                 ward_share=_fmt((t["ward_share_after"] or 0) * 100, 1, lang), area=_fmt(t["area_km2"], lang=lang),
+                 population=_fmt(t["population"], 0, lang), density=_fmt(t["density"], 0, lang)), highlight=False)
     if t.get("parent"):
+        from diagioi.geo.kinds import ParentKind
+
         p = t["parent"]
-        out.print(f"{p['kind_vi']} {p['name']}: " + "; ".join(
-            f"{s['criterion']} {_fmt(s['value'])} / {_fmt(s['threshold'])} {'Đạt' if s['passed'] else 'Không đạt'}"
-            for s in p["standards"]))
+        units = {"km²": "unit.km2", "người": "unit.people", "đơn vị": "unit.units", "%": "unit.percent"}
+        lines = []
+        for s in p["standards"]:
+            result = "exempt" if s.get("exempt") else {True: "pass", False: "fail"}.get(s["passed"], "unknown")
+            digits = 2 if s["unit"] == "km²" else 0
+            lines.append(_t("cli.parent_standard", lang,
+                            criterion=messages.get(f"criterion.{s['criterion']}", s["criterion"]),
+                            value=_fmt(s["value"], digits, lang), threshold=_fmt(s["threshold"], digits, lang),
+                            unit=messages.get(units.get(s["unit"], ""), s["unit"]), result=messages[f"status.{result}"]))
+        kind = messages.get(f"parent_kind.{ParentKind.parse(p['kind']).value}", p["kind"])
+        title = p["name"] if str(p["name"]).lower().startswith(kind.lower()) else f"{kind} {p['name']}"
+        out.print(f"{title}: " + "; ".join(lines), highlight=False)
     for warning in data["warnings"]:
         console.print(f"[yellow]![/] {warning}", highlight=False)
 
@@ -452,7 +508,7 @@ def evaluate(
     regime: Annotated[Optional[str], typer.Option(help="R76 | R1211 | R112 (default: the scenario's)")] = None,
     rules: Annotated[Optional[Path], typer.Option(help="a rules YAML file with your own thresholds")] = None,
     raster: Annotated[Optional[Path], typer.Option(help="population raster for drawn boundaries")] = None,
-    lang: Annotated[str, typer.Option(help="table headers: vi | en")] = "vi",
+    lang: LangOpt = "vi",
     code_field: FieldOpt = None, name_field: FieldOpt = None, kind_field: FieldOpt = None,
     population_field: FieldOpt = None, area_field: FieldOpt = None,
     crs: Annotated[Optional[str], typer.Option(help="CRS to assume when the units file declares none")] = None,
@@ -466,6 +522,7 @@ def evaluate(
     from diagioi.geo.scenario import Scenario
     from diagioi.geo.standards import RuleSet
 
+    _check_lang(lang)
     try:
         _check_outputs(list(out_paths or []))
         plan = Scenario.read(scenario)
@@ -485,7 +542,7 @@ def evaluate(
             progress.add_task("evaluating", total=None)
             evaluation = run_evaluation(unit_set, plan, ruleset, raster_path=raster, flags_table=flags_table,
                                         flags_name=flags.name if flags is not None else None)
-            data = evaluation.to_json()
+            data = evaluation.to_json(lang)
             if flags_report is not None:
                 data["flags_join"] = flags_report.to_dict()
             written = _write_outputs(evaluation, list(out_paths or []), lang)
@@ -494,18 +551,108 @@ def evaluate(
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     else:
-        _print_evaluation(data)
+        _print_evaluation(data, lang)
     for path in written:
-        console.print(f"wrote {path}")
+        console.print(_t("cli.wrote", lang, path=str(path)), highlight=False)
     _check_strict(unit_set, strict)
+
+
+def _scope_spec(provinces, districts, codes) -> dict:
+    spec = {"provinces": list(provinces or []), "districts": list(districts or []), "codes": list(codes or [])}
+    return {k: v for k, v in spec.items() if v}
+
+
+@app.command()
+def suggest(
+    units_file: Annotated[Path, typer.Option("--units", help="ward/commune layer")],
+    scope_province: Annotated[Optional[list[str]], typer.Option("--scope-province", help="province of the scope (repeatable)")] = None,
+    scope_district: Annotated[Optional[list[str]], typer.Option("--scope-district", help="district of the scope (repeatable)")] = None,
+    scope_codes: Annotated[Optional[list[str]], typer.Option("--scope-codes", help="unit code(s) of the scope (repeatable)")] = None,
+    target_units: Annotated[Optional[int], typer.Option("--target-units", help="number of new units wanted")] = None,
+    target_reduction: Annotated[Optional[float], typer.Option("--target-reduction", help="reduction in % of the number of units")] = None,
+    regime: Annotated[str, typer.Option(help="R76 | R1211 | R112")] = "R76",
+    flags: FlagsOpt = None, join_on: JoinOnOpt = "code",
+    lock: Annotated[Optional[list[str]], typer.Option("--lock", help="unit kept as it is, alone (repeatable)")] = None,
+    keep_districts: Annotated[bool, typer.Option("--keep-districts", help="new units do not cross old district boundaries")] = False,
+    alternatives: Annotated[int, typer.Option("--alternatives", help="number of diverse plans (1–10)")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the search (same seed, same plans)")] = 0,
+    kind_rule: Annotated[str, typer.Option("--kind-rule", help="a new unit is a ward when all | any | the majority "
+                                                              "(by population) of its members are wards")] = "all",
+    parent_kind: Annotated[Optional[str], typer.Option("--parent-kind", help="the scope's parent kind (province, "
+                                                                             "provincial_city…), checked by evaluate")] = None,
+    parent_name: Annotated[Optional[str], typer.Option("--parent-name", help="name of the parent")] = None,
+    parent_targets: Annotated[bool, typer.Option("--parent-targets", help="instead of plans: annexations of whole "
+                                                                          "neighbouring units and kind changes that "
+                                                                          "close the parent's failing standards")] = False,
+    max_annex: Annotated[int, typer.Option("--max-annex", help="--parent-targets: at most this many units annexed")] = 2,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds for the search")] = 50.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print the stable JSON form")] = False,
+) -> None:
+    """Suggest whole merger plans for a scope (gợi ý phương án), or annexations that close a parent's gap."""
+    from diagioi.geo.scope import resolve_scope
+    from diagioi.geo.standards import RuleSet
+
+    try:
+        spec = _scope_spec(scope_province, scope_district, scope_codes)
+        if not spec:
+            raise DiagioiError("no scope given", hint='add --scope-province "Bắc Kạn", --scope-district or --scope-codes')
+        unit_set = _read(units_file)
+        ruleset = RuleSet.load(regime)
+        scope = resolve_scope(unit_set, spec, source="--scope")
+        unit_flags = {}
+        if flags is not None:
+            from diagioi.geo.flags import read_flags_table
+
+            table, _report = read_flags_table(flags, unit_set, join_on=join_on)
+            unit_flags = {code: {k: v for k, v in row.items() if v is not None} for code, row in table.items()}
+        parent = None
+        if parent_kind or parent_targets:
+            if not parent_kind:
+                raise DiagioiError("--parent-targets needs --parent-kind", hint="e.g. --parent-kind provincial_city")
+            label = parent_name or ", ".join(spec.get("districts") or spec.get("provinces") or ["phạm vi"])
+            parent = {"name": label, "kind": parent_kind}
+        if parent_targets:
+            from diagioi.geo.candidates import parent_target_candidates
+
+            payload = parent_target_candidates(unit_set, ruleset, list(scope.codes), parent, unit_flags=unit_flags,
+                                               max_annex=max_annex)
+        else:
+            with _progress() as progress:
+                progress.add_task("searching", total=None)
+                from diagioi.geo.suggest import suggest_plans
+
+                payload = suggest_plans(unit_set, scope.codes, ruleset, target_units=target_units,
+                                        target_reduction=target_reduction, unit_flags=unit_flags, locks=lock or (),
+                                        keep_districts=keep_districts, alternatives=alternatives, seed=seed,
+                                        kind_rule=kind_rule, parent=parent, scope=spec, time_limit_s=time_limit)
+    except DiagioiError as error:
+        _fail(error)
+    if as_json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    if parent_targets:
+        for row in payload["candidates"]:
+            out.print(f"{row['rank']}. {row['description_vi']}", highlight=False)
+        return
+    report = payload["report"]
+    table = Table(title=f"Gợi ý phương án: {report['units_before']} → {report['target_units']} đơn vị ({report['regime']})")
+    for column in ("Phương án", "Đơn vị mới", "Không đạt", "Miễn (≥ 3 ĐV)", "Không liền kề", "Polsby–Popper trung vị"):
+        table.add_column(column)
+    for plan in report["plans"]:
+        table.add_row(plan["scenario"], str(plan["units_after"]), str(plan["failing_units"]), str(plan["exempt_units"]),
+                      str(plan["non_contiguous_units"]), _fmt(plan["polsby_popper_median"], 3))
+    out.print(table)
+    console.print(f"{report['method_vi']}; {report['solve_s']:.1f} s", highlight=False)
 
 
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="folder for the demo outputs")] = Path("demo-out"),
     as_json: Annotated[bool, typer.Option("--json", help="print the evaluation JSON")] = False,
+    lang: LangOpt = "vi",
 ) -> None:
     """Run the main job on the embedded sample region: evaluate the example merger and export everything."""
+    _check_lang(lang)
     from diagioi.geo.demo import demo_dir
     from diagioi.geo.evaluation import evaluate as run_evaluation
     from diagioi.geo.io import read_units
@@ -519,18 +666,18 @@ def demo(
         outputs = [out_dir / "bang-dien-tich-mat-do.xlsx", out_dir / "bang-dien-tich-mat-do.csv",
                    out_dir / "crosswalk.csv", out_dir / "don-vi-moi.gpkg", out_dir / "don-vi-moi.geojson",
                    out_dir / "ban-do.html"]
-        written = _write_outputs(evaluation, outputs, "vi")
+        written = _write_outputs(evaluation, outputs, lang)
     except DiagioiError as error:
         _fail(error)
-    data = evaluation.to_json()
+    data = evaluation.to_json(lang)
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     else:
-        console.print(f"SAMPLE data (generated, not real geography): {folder}")
-        _print_evaluation(data)
+        console.print(_t("cli.sample", lang, folder=str(folder)), highlight=False)
+        _print_evaluation(data, lang)
     for path in written:
-        console.print(f"wrote {path}")
-    console.print("next: `diagioi serve` and open http://127.0.0.1:8000/")
+        console.print(_t("cli.wrote", lang, path=str(path)), highlight=False)
+    console.print(_t("cli.next", lang), highlight=False)
 
 
 @app.command(name="rules")
@@ -567,14 +714,18 @@ def serve(
     proxy: Annotated[Optional[list[str]], typer.Option(
         "--proxy", help="address of a reverse proxy whose X-Forwarded-For is trusted (repeatable; also "
                         "DIAGIOI_PROXY); without it that header is ignored")] = None,
+    store: Annotated[Optional[str], typer.Option(help="where data is kept: sqlite (default, in --data-dir) or "
+                                                      "postgresql://user@host/db (PostGIS); also $DIAGIOI_STORE")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes on the same store (caches follow "
+                                                             "the store's versions)")] = 1,
 ) -> None:
-    """Serve the API and the browser app on an embedded store; prints the login URL that carries the write token."""
+    """Serve the API and the browser app (SQLite store by default, or PostGIS); prints the login URL."""
     from diagioi.api.server import run_server
 
     try:
         run_server(host=host, port=port, data_dir=data_dir, units_path=units_file, token=token,
                    allowed_hosts=allowed_host or (), public_url=public_url, proxy=proxy or (),
-                   open_browser=open_browser)
+                   open_browser=open_browser, store=store, workers=workers)
     except DiagioiError as error:
         _fail(error)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from diagioi.layers.models import LayerKind
@@ -53,3 +53,17 @@ def get_layer_kind(kind: LayerKind) -> LayerKind:
 
 
 LayerKindDep = Annotated[LayerKind, Depends(get_layer_kind)]
+
+
+def reader_language(
+    request: Request,
+    lang: Annotated[str | None, Query(description="Language of texts: vi (default) or en; "
+                                                   "without it, the Accept-Language header decides")] = None,
+) -> str:
+    """The reader's language: ``?lang=``, else ``Accept-Language``, else Vietnamese (422-like 400 if unknown)."""
+    from diagioi.geo.i18n import language_from
+
+    return language_from(lang, request.headers.get("accept-language"))
+
+
+LangDep = Annotated[str, Depends(reader_language)]

@@ -18,6 +18,7 @@ from diagioi.geo.errors import (
     DiagioiError,
     InputError,
     NotFoundError,
+    UnknownUnitError,
     RuleSetError,
 )
 
@@ -41,6 +42,7 @@ STATUS_CODES: list[tuple[type[DiagioiError], int]] = [
     (RequestTooLargeError, 413),
     (ServerBusyError, 503),
     (ConflictError, 409),
+    (UnknownUnitError, 422),   # a code in a request that the dataset lacks: the request is to fix
     (NotFoundError, 404),
     (InputError, 422),
     (RuleSetError, 500),

@@ -93,7 +93,10 @@ class ScenarioPublic(BaseModel):
     id: str = Field(description="scenario_id")
     name: str
     version: int = Field(description="Optimistic-concurrency version; send it back on PUT/reassign/DELETE")
-    units_version: str | None = Field(description="Unit dataset the scenario was last saved against")
+    units_version: str | None = Field(description="Units dataset the scenario is built on (and evaluated on)")
+    dataset_outdated: bool = Field(False, description="True when the scenario is built on an older dataset than "
+                                                      "the default one; move it with POST .../migrate")
+    default_units_version: str | None = Field(None, description="The dataset the service serves by default")
     created_at: str
     updated_at: str
     scenario: dict[str, Any] = Field(description="The scenario in its canonical form "
@@ -107,11 +110,22 @@ class ScenarioSummary(BaseModel):
     version: int
     new_units: int
     updated_at: str
+    units_version: str | None = None
+    dataset_outdated: bool = False
 
 
 class ScenarioList(BaseModel):
     data: list[ScenarioSummary]
     count: int
+
+
+class MigrateRequest(BaseModel):
+    """Move a scenario onto another units dataset (the default one unless ``dataset`` names one)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"version": 3, "dry_run": True}]})
+    version: int = Field(ge=1, description="The scenario version the move is based on (stale → 409)")
+    dataset: str | None = Field(None, description="Target dataset version; the default dataset when left out")
+    dry_run: bool = Field(False, description="Report what would change without saving")
 
 
 class ReassignRequest(BaseModel):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import webbrowser
 from collections.abc import Sequence
@@ -21,27 +22,37 @@ from .settings import Settings
 
 def run_server(host: str, port: int, data_dir: str | Path | None, units_path: str | Path | None,
                token: str | None, reload: bool = False, *, allowed_hosts: Sequence[str] = (),
-               public_url: str | None = None, proxy: Sequence[str] = (), open_browser: bool = False) -> None:
+               public_url: str | None = None, proxy: Sequence[str] = (), open_browser: bool = False,
+               store: str | None = None, workers: int = 1) -> None:
     """Serve the API and the web app on ``host:port`` until interrupted.
 
     ``data_dir``/``units_path``/``token``/``allowed_hosts``/``public_url``/``proxy`` override the
     ``DIAGIOI_*`` environment variables when given (host names and proxies add to them). The write
     token is ``token``, else DIAGIOI_TOKEN, else the one kept in ``<data dir>/token``; the login URL
-    that carries it is printed (and opened in a browser with ``open_browser``).
+    that carries it is printed (and opened in a browser with ``open_browser``). ``store`` names the
+    store (``DIAGIOI_STORE``); ``workers`` > 1 starts that many processes on it (each keeps its own
+    caches, keyed by the versions it reads from the store, so an edit acknowledged by one worker is
+    served by the others on their next request).
     """
     settings = serve_settings(host, data_dir=data_dir, units_path=units_path, token=token,
-                              allowed_hosts=allowed_hosts, public_url=public_url, proxy=proxy)
+                              allowed_hosts=allowed_hosts, public_url=public_url, proxy=proxy, store=store)
     local = "127.0.0.1" if host in _WILDCARDS else (f"[{host}]" if ":" in host else host)
     url = f"http://{local}:{port}/"
     uvicorn_options = access_log_options(settings)
+    if workers > 1:
+        # The store (schema, units dataset, token) is prepared once here, so workers do not race to
+        # import; each worker then builds the app from the environment, on the store's default units.
+        service = create_app(settings).state.service
+        _export_settings(settings.model_copy(update={"units_path": None}))
+        _announce(url, settings, service.token, units=len(service.units), sample=service.sample_data,
+                  open_browser=open_browser)
+        uvicorn.run("diagioi.api.server:app_from_environment", factory=True, host=host, port=port,
+                    workers=workers, **uvicorn_options)
+        return
     if reload:
         # The reloader imports the app in a fresh process: hand the settings over through the
         # environment (without a given token, the child reads the same <data dir>/token file).
-        for name, value in settings.model_dump(exclude={"token"}).items():
-            if value is not None:
-                os.environ[f"DIAGIOI_{name.upper()}"] = ",".join(value) if isinstance(value, list) else str(value)
-        if settings.token:
-            os.environ["DIAGIOI_TOKEN"] = settings.token
+        _export_settings(settings)
         _announce(url, settings, settings.token or load_or_create_token(settings.data_dir)[0],
                   open_browser=open_browser)
         uvicorn.run("diagioi.api.server:app_from_environment", factory=True, host=host, port=port, reload=True,
@@ -59,10 +70,12 @@ _WILDCARDS = ("0.0.0.0", "::", "")
 
 def serve_settings(host: str, *, data_dir: str | Path | None = None, units_path: str | Path | None = None,
                    token: str | None = None, allowed_hosts: Sequence[str] = (), public_url: str | None = None,
-                   proxy: Sequence[str] = ()) -> Settings:
+                   proxy: Sequence[str] = (), store: str | None = None) -> Settings:
     """DIAGIOI_* settings with the command-line options applied; the interface listened on is an
     accepted host name unless it is a wildcard address. A bad value is a DiagioiError with a hint."""
     overrides: dict[str, object] = {}
+    if store:
+        overrides["store"] = store
     if data_dir is not None:
         overrides["data_dir"] = Path(data_dir)
     if units_path is not None:
@@ -105,16 +118,35 @@ def _unique(items) -> list[str]:
     return list(dict.fromkeys(item for item in items if item))
 
 
+def _export_settings(settings: Settings) -> None:
+    """Hand the settings to worker/reloader processes through ``DIAGIOI_*`` environment variables
+    (without a given token, the children read the same <data dir>/token file)."""
+    for name, value in settings.model_dump(exclude={"token"}).items():
+        if value is not None:
+            os.environ[f"DIAGIOI_{name.upper()}"] = ",".join(value) if isinstance(value, list) else str(value)
+        else:
+            os.environ.pop(f"DIAGIOI_{name.upper()}", None)
+    if settings.token:
+        os.environ["DIAGIOI_TOKEN"] = settings.token
+
+
 def app_from_environment() -> FastAPI:
     """App factory for ``uvicorn --factory api.server:app_from_environment`` (settings from DIAGIOI_*)."""
     return create_app(Settings())
+
+
+def _shown_store(settings: Settings) -> str:
+    """The store for the start-up message, without a password."""
+    if settings.store and "://" in settings.store:
+        return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", settings.store)
+    return f"sqlite in {Path(settings.data_dir).resolve()}"
 
 
 def _announce(url: str, settings: Settings, token: str, *, units: int | None = None, sample: bool = False,
               open_browser: bool = False) -> None:
     login = login_url(url, token)
     lines = [f"diagioi is serving {url}",
-             f"  data directory: {Path(settings.data_dir).resolve()}"]
+             f"  store:          {_shown_store(settings)}"]
     if units is not None:
         lines.append(f"  units: {units}" + (" (sample data — pass --units FILE for real boundaries)" if sample else ""))
     lines.append(f"  write token:    {token}")

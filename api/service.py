@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,17 +27,20 @@ from diagioi.geo.errors import ConflictError, NotFoundError, ScenarioError
 from diagioi.geo.io import read_units
 from diagioi.geo.scenario import Scenario
 from diagioi.geo.units import UnitSet
+from diagioi.layers.caches import BoundedCache
 from diagioi.layers.models import LayerKind
 
 from .auth import load_or_create_token, tokens_match
 from .settings import Settings
-from .store import FeatureRecord, NewFeature, ScenarioRecord, SqliteStore, Store
+from .store import FeatureRecord, NewFeature, ScenarioRecord, Store, open_store
 
 logger = logging.getLogger(__name__)
 
 WGS84 = CRS.from_epsg(4326)
 SCENARIO_LAYER_PREFIX = "scenario-"
+UNITS_LAYER_PREFIX = "units-"          # units-{dataset version}: the units of another stored dataset
 SYSTEM_ACTOR = "system"
+SAMPLE_SOURCE = "geo.demo"
 
 
 
@@ -50,54 +51,12 @@ class ReassignOutcome:
     changed_ids: list[str]
 
 
-class _BoundedCache:
-    """A small thread-safe LRU dict (tile sources and indicator tables are big-ish).
-
-    Concurrent requests for a missing key build it once: the others wait for that build.
-    """
-
-    def __init__(self, max_items: int):
-        self.max_items = max_items
-        self._items: OrderedDict[Any, Any] = OrderedDict()
-        self._lock = threading.Lock()
-        self._building: dict[Any, threading.Lock] = {}
-
-    def get_or_build(self, key: Any, build: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-            key_lock = self._building.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._items:  # built by another request while we waited
-                    return self._items[key]
-            try:
-                value = build()  # outside the cache lock: builds can take a while
-                self.put(key, value)
-            finally:
-                with self._lock:
-                    self._building.pop(key, None)
-        return value
-
-    def put(self, key: Any, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            return self._items.get(key)
-
-
 class Service:
     """Everything a request needs; one instance per app (``app.state.service``)."""
 
     def __init__(self, settings: Settings, store: Store | None = None):
         self.settings = settings
-        self.store: Store = store if store is not None else SqliteStore(settings.data_dir)
+        self.store: Store = store if store is not None else open_store(settings.store, data_dir=settings.data_dir)
         # The write key: DIAGIOI_TOKEN, else the one kept in <data dir>/token (created on first start).
         self.token_generated = not settings.token
         self.token: str = settings.token or load_or_create_token(settings.data_dir)[0]
@@ -106,35 +65,33 @@ class Service:
         self.units: UnitSet = self._load_units()
         self._scenario_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        self._evaluations = _BoundedCache(64)
-        self._sources = _BoundedCache(16)
-        self._indicators = _BoundedCache(32)
-        self._layer_frames = _BoundedCache(16)
-        self._units_geojson = _BoundedCache(8)
-        self._units_bboxes = _BoundedCache(2)
+        self._evaluations = BoundedCache(64)
+        self._sources = BoundedCache(16)
+        self._indicators = BoundedCache(32)
+        self._layer_frames = BoundedCache(16)
+        self._units_geojson = BoundedCache(8)
+        self._units_bboxes = BoundedCache(2)
+        self._unit_sets = BoundedCache(4)   # datasets other than the default, by content hash
 
     # ------------------------------------------------------------------ start-up
     def _load_units(self) -> UnitSet:
         settings = self.settings
         if settings.units_path is not None:
             units = read_units(settings.units_path)
-            self.store.import_units_dataset(Path(settings.units_path), version=units.version,
-                                            name=Path(settings.units_path).name, unit_count=len(units),
-                                            actor=SYSTEM_ACTOR)
+            self.store.put_units_dataset(units, name=Path(settings.units_path).name,
+                                         source=str(settings.units_path), actor=SYSTEM_ACTOR)
             return units
         active = self.store.active_units_dataset()
         if active is not None:
-            units = read_units(active.path)
-            self.sample_data = active.source_path.startswith(str(_demo_dir()))
+            units = self.store.load_units(active.version)
+            self.sample_data = active.source == SAMPLE_SOURCE
             if self.sample_data:
                 self.demo_folder = _demo_dir()
             return units
         # A fresh store and no --units: serve the sample region, clearly labelled as such.
         folder = _demo_dir()
-        units_file = folder / "units.geojson"
-        units = read_units(units_file)
-        self.store.import_units_dataset(units_file, version=units.version, name="sample data (geo.demo)",
-                                        unit_count=len(units), actor=SYSTEM_ACTOR)
+        units = read_units(folder / "units.geojson")
+        self.store.put_units_dataset(units, name="sample data (geo.demo)", source=SAMPLE_SOURCE, actor=SYSTEM_ACTOR)
         self.sample_data = True
         self.demo_folder = folder
         if settings.seed_demo:
@@ -169,43 +126,31 @@ class Service:
         return tokens_match(candidate, self.token)
 
     # ------------------------------------------------------------------ units
-    def filter_units(self, *, province: str | None, district: str | None, q: str | None) -> gpd.GeoDataFrame:
-        """Units matching the filters (diacritic-insensitive, via geo.text.fold).
-
-        Province and district match with or without their prefix ("Bắc Kạn" = "Tỉnh Bắc Kạn");
-        ``q`` matches part of the name, or the start of the code.
-        """
-        from diagioi.geo.text import fold
-
-        gdf = self.units.gdf
-        mask = pd.Series(True, index=gdf.index)
-        if province:
-            mask &= gdf["province"].fillna("").map(_place_key) == _place_key(province)
-        if district:
-            mask &= gdf["district"].fillna("").map(_place_key) == _place_key(district)
-        if q:
-            needle = fold(q)
-            mask &= gdf["name"].fillna("").map(fold).str.contains(needle, regex=False) | gdf.index.str.startswith(q)
-        return gdf[mask]
-
     def units_geojson_bytes(self, *, province: str | None, district: str | None, q: str | None,
-                            geometry: bool = True) -> bytes:
-        """The filtered units as GeoJSON bytes (cached per dataset version, filters and ``geometry``)."""
+                            geometry: bool = True, dataset: str | None = None) -> bytes:
+        """The filtered units of a dataset (the default one when None) as GeoJSON bytes.
+
+        Cached per dataset version, filters and ``geometry``.
+        """
         import json
 
-        key = (self.units.version, province, district, q, geometry)
+        units = self.units_for(dataset)
+        key = (units.version, province, district, q, geometry)
         return self._units_geojson.get_or_build(key, lambda: json.dumps(
-            self.units_geojson(self.filter_units(province=province, district=district, q=q), geometry=geometry),
+            self.units_geojson(units.search(province=province, district=district, q=q), geometry=geometry,
+                               units=units),
             ensure_ascii=False, allow_nan=False).encode("utf-8"))
 
-    def units_geojson(self, gdf: gpd.GeoDataFrame, *, geometry: bool = True) -> dict[str, Any]:
+    def units_geojson(self, gdf: gpd.GeoDataFrame, *, geometry: bool = True,
+                      units: UnitSet | None = None) -> dict[str, Any]:
         """GeoJSON FeatureCollection of units, with density (người/km²) from UnitSet.density().
 
         ``geometry=False`` gives the same features with ``"geometry": null`` and a ``bbox``
         ([min lon, min lat, max lon, max lat], 6 decimals, null for an empty geometry) each: the
         list a browser needs for search and zoom-to, without the boundaries the tiles already draw.
         """
-        density = self.units.density()
+        units = units or self.units
+        density = units.density()
         frame = gdf.drop(columns=[c for c in gdf.columns if c == "code"]).copy()
         frame["density"] = density.reindex(gdf.index)
         if not geometry:
@@ -214,68 +159,147 @@ class Service:
         frame = frame.reset_index()
         collection = frame.to_geo_dict(na="null", show_bbox=False, drop_id=True)
         if not geometry:
-            bboxes = self.units_bboxes()
+            bboxes = self.units_bboxes(units)
             for feature in collection["features"]:
                 feature["bbox"] = bboxes.get(feature["properties"]["code"])
         return collection
 
-    def units_bboxes(self) -> dict[str, list[float] | None]:
+    def units_bboxes(self, units: UnitSet | None = None) -> dict[str, list[float] | None]:
         """{unit code: [minx, miny, maxx, maxy] rounded to 6 decimals (~0.1 m) or None}, once per units version."""
         def build() -> dict[str, list[float] | None]:
             # Empty geometries have NaN bounds: no box rather than NaN (not JSON).
-            bounds = self.units.gdf.geometry.bounds.round(6)
+            bounds = units.gdf.geometry.bounds.round(6)
             values = bounds.to_numpy()
             valid = bounds.notna().all(axis=1).to_numpy()
             return {code: (row.tolist() if ok else None) for code, row, ok in zip(bounds.index, values, valid)}
-        return self._units_bboxes.get_or_build(self.units.version, build)
+        units = units or self.units
+        return self._units_bboxes.get_or_build(units.version, build)
+
+    # ------------------------------------------------------------------ datasets
+    def units_for(self, version: str | None) -> UnitSet:
+        """The units of a stored dataset version (the default dataset for None)."""
+        current = self.units
+        if version is None or version == current.version:
+            return current
+        return self._unit_sets.get_or_build(version, lambda: self.store.load_units(version))
+
+    def dataset_of(self, record: ScenarioRecord) -> str:
+        """The dataset a stored scenario is built on (scenarios saved before datasets were recorded: the default)."""
+        return record.units_version or self.units.version
+
+    def datasets(self) -> list[dict[str, Any]]:
+        """Every stored dataset with how many scenarios are built on it."""
+        counts: dict[str, int] = {}
+        for record in self.store.list_scenarios():
+            version = self.dataset_of(record)
+            counts[version] = counts.get(version, 0) + 1
+        return [{**record.to_json(), "scenarios": counts.get(record.version, 0)}
+                for record in self.store.list_units_datasets()]
+
+    def dataset(self, version: str) -> dict[str, Any]:
+        record = self.store.get_units_dataset(version)
+        scenarios = sum(1 for r in self.store.list_scenarios() if self.dataset_of(r) == version)
+        return {**record.to_json(), "scenarios": scenarios}
+
+    def import_dataset(self, path: Path, *, name: str, source: str, data_date: str | None, activate: bool,
+                       actor: str) -> dict[str, Any]:
+        """Read a units file and keep it beside the other datasets (optionally as the default)."""
+        units = read_units(path)
+        record = self.store.put_units_dataset(units, name=name, source=source, data_date=data_date, actor=actor,
+                                              activate=activate)
+        self._unit_sets.put(units.version, units)
+        if activate:
+            self._switch_default(units, record.source)
+        return {**self.dataset(record.version),
+                "issues": [issue.to_dict() for issue in units.issues]}
+
+    def activate_dataset(self, version: str, *, actor: str) -> dict[str, Any]:
+        """Serve a stored dataset by default; stored scenarios stay on the dataset they were built on."""
+        units = self.units_for(version) if version != self.units.version else self.units
+        record = self.store.activate_units_dataset(version, actor=actor)
+        self._switch_default(units, record.source)
+        return self.dataset(version)
+
+    def _switch_default(self, units: UnitSet, source: str) -> None:
+        previous = self.units
+        self._unit_sets.put(previous.version, previous)
+        self.units = units
+        self.sample_data = source == SAMPLE_SOURCE
+        self.demo_folder = _demo_dir() if self.sample_data else None
 
     # ------------------------------------------------------------------ scenarios
     def _lock_for(self, scenario_id: str) -> threading.Lock:
         with self._locks_guard:
             return self._scenario_locks.setdefault(scenario_id, threading.Lock())
 
-    def parse_scenario(self, body: dict[str, Any]) -> Scenario:
-        """Validate a scenario body against the contract and the active units."""
+    def parse_scenario(self, body: dict[str, Any], units: UnitSet | None = None) -> Scenario:
+        """Validate a scenario body against the contract and its units (the default dataset if not given)."""
         scenario = Scenario.from_dict(body, source="request body")
-        unknown = [code for code in scenario.member_codes() if code not in self.units.gdf.index]
-        if unknown:
-            raise ScenarioError(
-                f"{len(unknown)} member code(s) are not units of the active dataset: "
-                + ", ".join(unknown[:10]) + ("…" if len(unknown) > 10 else ""),
-                hint="use unit codes from GET /api/units (text, leading zeros kept)",
-                context={"unknown_codes": unknown, "units_version": self.units.version})
+        (units or self.units).require_codes(scenario.member_codes())
         return scenario
 
-    def evaluate(self, scenario: Scenario):
+    def evaluate(self, scenario: Scenario, units: UnitSet | None = None):
         from diagioi.geo.evaluation import evaluate
 
         # The raster shares the population of a unit between the parts a drawn boundary cuts.
-        return evaluate(self.units, scenario, raster_path=self.raster_path)
+        return evaluate(units or self.units, scenario, raster_path=self.raster_path)
 
     def evaluation(self, record: ScenarioRecord):
-        """The evaluation of a stored scenario version (cached; built once per version)."""
-        key = (record.scenario_id, record.version, self.units.version)
+        """The evaluation of a stored scenario version on its own dataset (cached; built once per version)."""
+        units = self.units_for(self.dataset_of(record))
+        key = (record.scenario_id, record.version, units.version)
         return self._evaluations.get_or_build(
-            key, lambda: self.evaluate(self.parse_scenario(record.body)))
+            key, lambda: self.evaluate(self.parse_scenario(record.body, units), units))
+
+    def _requested_dataset(self, body: dict[str, Any], *, current: str | None) -> UnitSet:
+        """The dataset a body is built on: its ``dataset`` field, else the stored one, else the default."""
+        requested = body.get("dataset")
+        if current is not None and requested not in (None, current):
+            raise ScenarioError(
+                f"this scenario is built on dataset {current}; a save cannot move it to {requested}",
+                hint=f"move it explicitly with POST /api/scenarios/{{id}}/migrate (it reports units that no "
+                     f"longer exist), or leave \"dataset\" out",
+                context={"dataset": current, "requested_dataset": requested})
+        version = current or requested
+        if version is None:
+            return self.units
+        if not isinstance(version, str):
+            raise ScenarioError("\"dataset\" must be the version (content hash) of a stored units dataset",
+                                hint="list them with GET /api/datasets", context={"dataset": version})
+        try:
+            return self.units_for(version)
+        except NotFoundError as error:
+            raise ScenarioError(f"no units dataset {version!r} in the store", hint="list them with GET /api/datasets",
+                                context={"dataset": version}) from error
+
+    @staticmethod
+    def _on_dataset(scenario: Scenario, units: UnitSet) -> dict[str, Any]:
+        body = scenario.to_dict()
+        body["dataset"] = units.version
+        return body
 
     def create_scenario(self, body: dict[str, Any], *, actor: str) -> ScenarioRecord:
-        scenario = self.parse_scenario(body)
-        evaluation = self.evaluate(scenario)
-        record = self.store.create_scenario(scenario.to_dict(), actor=actor, base_data_version=self.units.version)
-        self._evaluations.put((record.scenario_id, record.version, self.units.version), evaluation)
+        units = self._requested_dataset(body, current=None)
+        scenario = self.parse_scenario(body, units)
+        evaluation = self.evaluate(scenario, units)
+        record = self.store.create_scenario(self._on_dataset(scenario, units), actor=actor,
+                                            base_data_version=units.version)
+        self._evaluations.put((record.scenario_id, record.version, units.version), evaluation)
         return record
 
     def update_scenario(self, scenario_id: str, body: dict[str, Any], *, expected_version: int,
                         actor: str) -> ScenarioRecord:
-        scenario = self.parse_scenario(body)
         with self._lock_for(scenario_id):
             current = self._require_version(scenario_id, expected_version)
-            if scenario.to_dict() == current.body:
+            units = self._requested_dataset(body, current=self.dataset_of(current))
+            scenario = self.parse_scenario(body, units)
+            stored_body = self._on_dataset(scenario, units)
+            if stored_body == current.body:
                 return current  # an unchanged PUT is a no-op: same version, no audit row
-            evaluation = self.evaluate(scenario)
-            record = self.store.update_scenario(scenario_id, scenario.to_dict(), expected_version=expected_version,
-                                                actor=actor, base_data_version=self.units.version)
-        self._evaluations.put((record.scenario_id, record.version, self.units.version), evaluation)
+            evaluation = self.evaluate(scenario, units)
+            record = self.store.update_scenario(scenario_id, stored_body, expected_version=expected_version,
+                                                actor=actor, base_data_version=units.version)
+        self._evaluations.put((record.scenario_id, record.version, units.version), evaluation)
         return record
 
     def patch_scenario(self, scenario_id: str, changes: dict[str, Any], *, expected_version: int,
@@ -311,29 +335,90 @@ class Service:
 
     def delete_scenario(self, scenario_id: str, *, expected_version: int | None, actor: str) -> None:
         with self._lock_for(scenario_id):
+            record = self.store.get_scenario(scenario_id)
             self.store.delete_scenario(scenario_id, expected_version=expected_version, actor=actor,
-                                       base_data_version=self.units.version)
+                                       base_data_version=self.dataset_of(record))
 
     def reassign(self, scenario_id: str, assignments: dict[str, str | None], *, expected_version: int,
                  actor: str) -> ReassignOutcome:
         """Move units between new units of a stored scenario; only touched new units are recomputed."""
-        unknown = [code for code in assignments if code not in self.units.gdf.index]
-        if unknown:
-            raise ScenarioError(f"unit code(s) not in the active dataset: {', '.join(unknown[:10])}",
-                                hint="use unit codes from GET /api/units (text, leading zeros kept)",
-                                context={"unknown_codes": unknown})
         with self._lock_for(scenario_id):
             record = self._require_version(scenario_id, expected_version)
+            units = self.units_for(self.dataset_of(record))
+            units.require_codes(list(assignments))
             evaluation = self.evaluation(record)
             new_evaluation, changed_ids = evaluation.reassign(assignments)
-            body = new_evaluation.scenario.to_dict()
+            body = self._on_dataset(new_evaluation.scenario, units)
             if not assignments or body == record.body:
                 # Nothing moves (empty, or every unit already where it is sent): no new version, no audit row.
                 return ReassignOutcome(record, evaluation, [])
             new_record = self.store.update_scenario(scenario_id, body, expected_version=expected_version,
-                                                    actor=actor, base_data_version=self.units.version)
-        self._evaluations.put((scenario_id, new_record.version, self.units.version), new_evaluation)
+                                                    actor=actor, base_data_version=units.version)
+        self._evaluations.put((scenario_id, new_record.version, units.version), new_evaluation)
         return ReassignOutcome(new_record, new_evaluation, list(changed_ids))
+
+    def migrate_scenario(self, scenario_id: str, *, expected_version: int, target: str | None, dry_run: bool,
+                         actor: str) -> dict[str, Any]:
+        """Move a stored scenario onto another dataset (the default one unless ``target`` names one).
+
+        Member codes the target dataset no longer has are taken out of their new units and
+        reported; members whose figures changed are listed with before/after. ``dry_run``
+        reports without saving.
+        """
+        with self._lock_for(scenario_id):
+            record = self._require_version(scenario_id, expected_version)
+            source_version = self.dataset_of(record)
+            old_units = self.units_for(source_version)
+            try:
+                new_units = self.units_for(target or self.units.version)
+            except NotFoundError as error:
+                raise ScenarioError(f"no units dataset {target!r} in the store", hint="list them with GET /api/datasets",
+                                    context={"dataset": target}) from error
+            body = dict(record.body)
+            body.pop("dataset", None)
+            scenario = Scenario.from_dict(body, source="stored scenario")
+            new_index = new_units.gdf.index
+            removed, changed = [], []
+            old = old_units.lookup
+            fresh = new_units.lookup
+            for unit in scenario.new_units:
+                for code in unit.members:
+                    if code not in new_index:
+                        removed.append({"code": code, "name": old.name.get(code), "new_unit_id": unit.id,
+                                        "new_unit_name": unit.name})
+                        continue
+                    before = {"name": old.name.get(code), "population": old.population.get(code),
+                              "area_km2": round(old.area_km2.get(code, 0.0), 4)}
+                    after = {"name": fresh.name.get(code), "population": fresh.population.get(code),
+                             "area_km2": round(fresh.area_km2.get(code, 0.0), 4)}
+                    if before != after:
+                        changed.append({"code": code, "new_unit_id": unit.id, "before": before, "after": after})
+            if removed:
+                gone = {item["code"] for item in removed}
+                scenario, _ = scenario.with_assignments({code: None for code in gone})
+            # Codes named elsewhere (the parent's scope, per-unit flags) that the target lacks go too.
+            data = scenario.to_dict()
+            scope = (data.get("parent") or {}).get("scope") or {}
+            removed_scope = [code for code in scope.get("codes", []) if code not in new_index]
+            if removed_scope:
+                scope["codes"] = [code for code in scope["codes"] if code in new_index]
+            removed_flags = [code for code in (data.get("unit_flags") or {}) if code not in new_index]
+            for code in removed_flags:
+                del data["unit_flags"][code]
+            if removed_scope or removed_flags:
+                scenario = Scenario.from_dict(data, source="stored scenario")
+            report = {"scenario_id": scenario_id, "from_dataset": source_version, "to_dataset": new_units.version,
+                      "removed_units": removed, "removed_scope_codes": removed_scope,
+                      "removed_unit_flags": removed_flags, "changed_units": changed, "saved": False,
+                      "version": record.version}
+            if dry_run or source_version == new_units.version:
+                return report
+            evaluation = self.evaluate(scenario, new_units)
+            new_record = self.store.update_scenario(scenario_id, self._on_dataset(scenario, new_units),
+                                                    expected_version=expected_version, actor=actor,
+                                                    base_data_version=new_units.version)
+        self._evaluations.put((scenario_id, new_record.version, new_units.version), evaluation)
+        return {**report, "saved": True, "version": new_record.version}
 
     @staticmethod
     def reassign_result(outcome: ReassignOutcome) -> dict[str, Any]:
@@ -341,7 +426,8 @@ class Service:
         evaluation = outcome.evaluation
         return {"version": outcome.record.version,
                 "changed": [evaluation.results[new_unit_id].to_json() for new_unit_id in outcome.changed_ids],
-                "totals": evaluation.totals, "warnings": evaluation.warnings()}
+                "totals": evaluation.totals, "warnings": evaluation.warnings(),
+                "warning_messages": [m.to_dict() for m in evaluation.warning_messages()]}
 
     def _require_version(self, scenario_id: str, expected_version: int) -> ScenarioRecord:
         record = self.store.get_scenario(scenario_id)
@@ -406,7 +492,7 @@ class Service:
         from diagioi.layers.indicators import compute_indicators
 
         frames, versions = self.layer_frames()
-        version = f"{record.scenario_id}.{record.version}.{self.units.version}.{_layers_token(versions)}"
+        version = f"{record.scenario_id}.{record.version}.{self.dataset_of(record)}.{_layers_token(versions)}"
 
         def build() -> pd.DataFrame:
             areas = self.evaluation(record).new_units_gdf()
@@ -422,17 +508,25 @@ class Service:
         if layer_id == "units":
             indicators, version = self.unit_indicators()
             return self._sources.get_or_build(("units", version), lambda: self._units_source(indicators, version))
+        if layer_id.startswith(UNITS_LAYER_PREFIX):
+            # Another stored dataset's units, e.g. the old layer under the new one (no zoning indicators).
+            from diagioi.layers.sources import units_tile_source
+
+            units = self.units_for(layer_id[len(UNITS_LAYER_PREFIX):])
+            return self._sources.get_or_build((layer_id, units.version), lambda: units_tile_source(
+                units.gdf, version=units.version, source_id=layer_id))
         if layer_id.startswith(SCENARIO_LAYER_PREFIX):
             scenario_id = layer_id[len(SCENARIO_LAYER_PREFIX):]
             record = self.store.get_scenario(scenario_id)
-            version = f"{record.version}.{self.units.version}"
+            version = f"{record.version}.{self.dataset_of(record)}"
             return self._sources.get_or_build((layer_id, version), lambda: self._scenario_source(record, version))
         try:
             kind = LayerKind(layer_id)
         except ValueError:
             raise NotFoundError(
                 f"no tile layer {layer_id!r}",
-                hint="use units, scenario-{id}, industrial_clusters, tourism_sites or night_streets",
+                hint="use units, units-{dataset version}, scenario-{id}, industrial_clusters, tourism_sites or "
+                     "night_streets",
                 context={"layer": layer_id}) from None
         from diagioi.layers.sources import zoning_tile_source
 
@@ -443,50 +537,17 @@ class Service:
 
     def _units_source(self, indicators: pd.DataFrame, version: str):
         """Units with density (người/km²) and the per-unit zoning indicators as tile attributes."""
-        from diagioi.layers.sources import UNITS_TILE_PROPERTIES, GeoDataFrameTileSource, with_density_per_km2
-        from diagioi.layers.styles import style_for
+        from diagioi.layers.sources import units_tile_source
 
-        data = with_density_per_km2(self.units.gdf)
-        data["density"] = data["density_per_km2"]
-        indicator_columns = [c for c in indicators.columns if c != "source"]
-        for column in indicator_columns:
-            data[column] = indicators[column].reindex(data.index)
-        properties = [c for c in UNITS_TILE_PROPERTIES if c in data.columns] + ["density", *indicator_columns]
-        return GeoDataFrameTileSource("units", data, version=version, properties=properties, id_column="code",
-                                      style=style_for("units"))
+        return units_tile_source(self.units.gdf, version=version, indicators=indicators)
 
     def _scenario_source(self, record: ScenarioRecord, version: str):
         """Dissolved new units with their figures, members and indicators as tile attributes."""
-        from diagioi.layers.sources import scenario_tile_source
+        from diagioi.layers.sources import new_units_tile_source
 
-        from diagioi.geo.validity import polygonal_part
-
-        evaluation = self.evaluation(record)
-        data = evaluation.new_units_gdf()
-        # A dissolve of members that touch only at a corner can come back as a GeometryCollection
-        # (polygons plus a stray line or point); the map draws the polygons.
-        data = data.set_geometry([polygonal_part(g) for g in data.geometry], crs=data.crs)
-        data["new_unit_id"] = data["id"]
-        data["members"] = [";".join(members) for members in data["members"]]
         indicators, _ = self.scenario_indicators(record)
-        for column in indicators.columns:
-            if column != "source":
-                data[column] = indicators[column].reindex(data["id"]).to_numpy()
-        return scenario_tile_source(record.scenario_id, data, version=version)
-
-
-_PLACE_PREFIXES = ("tinh ", "thanh pho ", "huyen ", "quan ", "thi xa ", "tp ", "tp. ")
-
-
-def _place_key(name: str) -> str:
-    """Folded province/district name without its administrative prefix."""
-    from diagioi.geo.text import fold
-
-    key = fold(name)
-    for prefix in _PLACE_PREFIXES:
-        if key.startswith(prefix):
-            return key[len(prefix):].strip()
-    return key
+        return new_units_tile_source(record.scenario_id, self.evaluation(record).new_units_gdf(), version=version,
+                                     indicators=indicators)
 
 
 def _layers_token(versions: dict[str, int]) -> str:

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("diagioi-data"),
                            description="Folder of the embedded store (SQLite file, copies of unit datasets).")
+    store: str | None = Field(default=None,
+                              description="Where the service keeps its data: sqlite (default, one file in data_dir) "
+                                          "or postgresql://user@host/db (PostGIS).")
     token: str | None = Field(default=None,
                               description="Write token (Authorization: Bearer ...); generated at start-up if unset.")
     units_path: Path | None = Field(default=None,
@@ -101,8 +104,3 @@ class Settings(BaseSettings):
         """Host names accepted besides the loopback ones: ``allowed_hosts`` and the host of ``public_url``."""
         public = [urlsplit(self.public_url).hostname] if self.public_url else []
         return [*self.allowed_hosts, *public]
-
-    @property
-    def store_path(self) -> Path:
-        """The SQLite file of the embedded store."""
-        return self.data_dir / "diagioi.sqlite"

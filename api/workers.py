@@ -37,11 +37,12 @@ def _init_worker(units: gpd.GeoDataFrame, raster_path: Path | None) -> None:
         pass
 
 
-def _analyse_in_worker(geojson: dict, layers: dict, max_area_km2: float, max_vertices: int) -> dict:
+def _analyse_in_worker(geojson: dict, layers: dict, max_area_km2: float, max_vertices: int,
+                       lang: str = "vi") -> dict:
     from diagioi.layers.analysis import analyse_polygon
 
     return analyse_polygon(geojson, units=_worker_units, raster_path=_worker_raster, layers=layers,
-                           max_area_km2=max_area_km2, max_vertices=max_vertices)
+                           max_area_km2=max_area_km2, max_vertices=max_vertices, lang=lang)
 
 
 def analysis_pool(service, workers: int) -> ProcessPoolExecutor:
@@ -59,7 +60,9 @@ def analysis_pool(service, workers: int) -> ProcessPoolExecutor:
         return executor
 
 
-def submit_analysis(service, workers: int, geojson: dict, max_area_km2: float, max_vertices: int) -> Any:
+def submit_analysis(service, workers: int, geojson: dict, max_area_km2: float, max_vertices: int,
+                    lang: str = "vi") -> Any:
     """Start one analysis in the pool; returns a ``concurrent.futures.Future`` of the result dict."""
     frames, _versions = service.layer_frames()
-    return analysis_pool(service, workers).submit(_analyse_in_worker, geojson, frames, max_area_km2, max_vertices)
+    return analysis_pool(service, workers).submit(_analyse_in_worker, geojson, frames, max_area_km2, max_vertices,
+                                                  lang)

@@ -85,6 +85,14 @@ class NotFoundError(DiagioiError):
     """A requested object (scenario, unit, feature, layer) does not exist."""
 
 
+class UnknownUnitError(NotFoundError, InputError):
+    """Unit code(s) that the units dataset does not have — the one error for an unknown code.
+
+    Raised by :meth:`geo.units.UnitSet.require_codes` wherever codes come in (scenario files and
+    bodies, reassignments, scopes, flag tables); the API answers 422 with ``context.unknown_codes``.
+    """
+
+
 class ConflictError(DiagioiError):
     """A write was based on a stale version (optimistic concurrency)."""
 

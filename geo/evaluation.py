@@ -21,6 +21,7 @@ from .arrangement import (Layout, arrange, build_layout, flags_for, land_area_of
 from .area import geodesic_area_km2
 from .crs import from_wgs84, local_equal_area_crs, to_wgs84
 from .errors import ScenarioError
+from .i18n import Message, translate
 from .kinds import ParentKind, UnitKind
 from .scenario import NewUnit, Scenario
 from .candidates import annexation_candidates
@@ -55,7 +56,7 @@ class NewUnitResult:
     area_km2: float
     official_area_km2: float | None
     population: float | None
-    population_source: str
+    population_source: Message       # where the population comes from, rendered in the reader's language
     overlap_km2: float
     components: tuple[tuple[str, ...], ...]
     flags: dict
@@ -116,7 +117,7 @@ class NewUnitResult:
             reasons.append("zero_population")
         return reasons
 
-    def to_json(self) -> dict:
+    def to_json(self, lang: str = "vi") -> dict:
         diff = self.area_difference_pct
         return {
             "id": self.id,
@@ -136,7 +137,8 @@ class NewUnitResult:
             "area_difference_pct": _round(diff, 2),
             "area_differs": bool(diff is not None and abs(diff) > AREA_MISMATCH_PCT),
             "population": None if self.population is None else int(round(self.population)),
-            "population_source": self.population_source,
+            "population_source": translate(self.population_source, lang),
+            "population_source_message": self.population_source.to_dict(),
             "population_is_estimate": self.population_is_estimate,
             "population_method": self.population_method,
             "missing_population": list(self.missing_population),
@@ -155,16 +157,16 @@ class NewUnitResult:
             "red_river_delta": bool(self.flags.get("red_river_delta")),
             "ethnic_minority_share": _round(self.flags.get("ethnic_minority_share"), 4),
             "flag_reasons": {k: v for k, v in self.flag_reasons.items() if v},
-            "standards": _standards_json(self.standards, self.variant_reasons),
+            "standards": _standards_json(self.standards, self.variant_reasons, lang),
             "status": self.status,
             "status_reasons": self.status_reasons,
         }
 
 
-def _standards_json(results, reasons) -> list[dict]:
+def _standards_json(results, reasons, lang: str = "vi") -> list[dict]:
     rows = []
     for index, result in enumerate(results):
-        row = result.to_dict()
+        row = result.to_dict(lang)
         row["variant_reason"] = reasons[index] if index < len(reasons) else None
         rows.append(row)
     return rows
@@ -182,6 +184,7 @@ class Evaluation:
         self.raster_path = raster_path
         self.layout = layout if layout is not None else build_layout(units, scenario, raster_path=raster_path)
         self._geometry_cache: dict[tuple, object] = {}
+        self._parent_standards: tuple[list, list] = ([], [])  # the parent's results, set with ``totals``
 
     # ---- incremental edits --------------------------------------------------------------
     def reassign(self, assignments: dict[str, str | None]) -> tuple["Evaluation", list[str]]:
@@ -323,6 +326,7 @@ class Evaluation:
             n_units=n_units, n_wards=n_wards, mountainous=bool(flags["mountainous"]), border=bool(flags["border"]),
             red_river_delta=bool(flags["red_river_delta"]), ethnic_minority_share=flags["ethnic_minority_share"])
         results = self.ruleset.check_parent(parent_figures)
+        self._parent_standards = (results, [variant_reason(self.ruleset, r, flags) for r in results])
         status = overall_status(results)
         body = {
             "name": parent.name, "kind": parent.kind.value, "kind_vi": parent.kind.label_vi,
@@ -330,14 +334,14 @@ class Evaluation:
             **figures,
             "mountainous": bool(flags["mountainous"]), "border": bool(flags["border"]),
             "flag_reasons": {k: v for k, v in flags.reasons.items() if v},
-            "standards": _standards_json(results, [variant_reason(self.ruleset, r, flags) for r in results]),
+            "standards": _standards_json(*self._parent_standards),
             "status": status,
         }
         self._parent_inputs = (parent_figures, land) if arrangement is not None and status == "fail" else None
         return body
 
-    def _totals_with_candidates(self) -> dict:
-        totals = self.totals
+    def _totals_with_candidates(self, totals: dict | None = None) -> dict:
+        totals = self.totals if totals is None else totals
         if totals.get("parent") is None or self.arrangement is None:
             return totals
         return {**totals, "parent": {**totals["parent"], "candidates": self.candidates()}}
@@ -350,15 +354,15 @@ class Evaluation:
             return []
         return annexation_candidates(self.units, self.ruleset, *inputs)
 
-    def unchanged_units(self) -> list[dict]:
+    def unchanged_units(self, lang: str = "vi") -> list[dict]:
         """Units of the scope that no new unit takes: figures, standards under the regime, 35/2023 triggers."""
         arrangement = self.arrangement
         if arrangement is None:
             return []
         r35 = RuleSet.load("R35") if self.ruleset.id != "R35" else None
-        return [self._unchanged_unit(code, r35) for code in arrangement.unchanged]
+        return [self._unchanged_unit(code, r35, lang) for code in arrangement.unchanged]
 
-    def _unchanged_unit(self, code: str, r35) -> dict:
+    def _unchanged_unit(self, code: str, r35, lang: str = "vi") -> dict:
         units, lookup, allocation = self.units, self.units.lookup, self.layout.allocation
         _geometry, area, population, reduced = land_of(units, code, allocation)
         official = None if reduced else lookup.official_area_km2[code]
@@ -389,60 +393,74 @@ class Evaluation:
             "density": _round(population / area_for_standards, 1) if population and area_for_standards else None,
             "mountainous": bool(flags["mountainous"]),
             "flag_reasons": {k: v for k, v in flags.reasons.items() if v},
-            "standards": _standards_json(standards, reasons),
+            "standards": _standards_json(standards, reasons, lang),
             "status": overall_status(standards),
             "must_arrange": any(r.passed is False for r in triggers),
-            "triggers": [r.to_dict() for r in triggers],
+            "triggers": [r.to_dict(lang) for r in triggers],
         }
 
-    def warnings(self) -> list[str]:
-        notes = []
+    def warning_messages(self) -> list[Message]:
+        """Typed warnings (``code`` + ``params``), rendered in the reader's language at the edge."""
+        messages = []
         for r in self.new_unit_results():
+            unit = {"name": r.name, "new_unit_id": r.id}
             if not r.contiguous:
-                notes.append(f"{r.name}: not contiguous — {len(r.components)} separate parts: "
-                             + " | ".join(", ".join(c) for c in r.components))
+                messages.append(Message("warning.not_contiguous", {
+                    **unit, "n": len(r.components), "parts": " | ".join(", ".join(c) for c in r.components)}))
             diff = r.area_difference_pct
             if diff is not None and abs(diff) > AREA_MISMATCH_PCT:
-                notes.append(f"{r.name}: computed area {r.area_km2:.2f} km² differs from official "
-                             f"{r.official_area_km2:.2f} km² by {diff:+.1f} %")
+                messages.append(Message("warning.area_differs", {
+                    **unit, "area_km2": round(r.area_km2, 2), "official_area_km2": round(r.official_area_km2, 2),
+                    "difference_pct": round(diff, 1)}))
             if r.missing_population:
-                notes.append(f"{r.name}: no population for {', '.join(r.missing_population)}; population unknown")
+                messages.append(Message("warning.missing_population", {
+                    **unit, "codes": ", ".join(r.missing_population)}))
             if r.overlap_km2 > 0.001:
-                notes.append(f"{r.name}: members overlap by {r.overlap_km2:.3f} km² in the source layer; counted once")
+                messages.append(Message("warning.members_overlap", {**unit, "overlap_km2": round(r.overlap_km2, 3)}))
             if not r.members and not r.drawn:
-                notes.append(f"{r.name}: has no member units")
+                messages.append(Message("warning.no_members", unit))
             if r.zero_population:
-                notes.append(f"{r.name}: population 0 in the source for {', '.join(r.zero_population)}; "
-                             "treated as missing data (population standard unknown)")
+                messages.append(Message("warning.zero_population", {**unit, "codes": ", ".join(r.zero_population)}))
             cut = self.layout.allocation.cuts.get(r.id)
             if cut is not None and cut.outside_km2 > 0:
-                notes.append(f"{r.name}: {cut.outside_km2:.3f} km² of the drawn boundary lies outside every unit "
-                             "and is not counted")
+                messages.append(Message("warning.drawn_outside", {**unit, "outside_km2": round(cut.outside_km2, 3)}))
         if self.scenario.parent is not None and self.layout.scope is None:
-            notes.append(f"{self.scenario.parent.name or 'parent'}: no scope — its figures cover only the new units; "
-                         "give parent.scope (districts, provinces or codes) to count the units that stay")
+            name = self.scenario.parent.name
+            messages.append(Message("warning.no_scope", {"name": name}) if name else Message("warning.no_scope_unnamed"))
         for unit in self.unchanged_units():
             if unit["zero_population"] or unit["missing_population"]:
-                notes.append(f"{unit['name']} ({unit['code']}): population missing or 0 in the source; "
-                             "population standard unknown")
+                messages.append(Message("warning.unchanged_population", {"name": unit["name"], "code": unit["code"]}))
         if not self.ruleset.confirmed:
-            notes.append(f"{self.ruleset.name}: thresholds are NOT confirmed against the legal text (news only)")
-        return notes
+            messages.append(Message("warning.regime_unconfirmed", {"regime": self.ruleset.name}))
+        return messages
 
-    def to_json(self) -> dict:
-        """The stable machine-readable form (CLI ``evaluate --json``, API ``/evaluation``)."""
+    def warnings(self, lang: str = "vi") -> list[str]:
+        """The warnings as text in ``lang`` (Vietnamese by default)."""
+        return [translate(message, lang) for message in self.warning_messages()]
+
+    def to_json(self, lang: str = "vi") -> dict:
+        """The stable machine-readable form (CLI ``evaluate --json``, API ``/evaluation``).
+
+        Texts (warnings, notes and citations of standards) are rendered in ``lang``; ``warning_messages``
+        and the standards' ``note_messages`` / ``citation_message`` are the typed forms.
+        """
+        totals = self.totals
+        if totals.get("parent") and lang != "vi":
+            totals = {**totals, "parent": {**totals["parent"],
+                                           "standards": _standards_json(*self._parent_standards, lang)}}
         return {
             "scenario": {"name": self.scenario.name, "description": self.scenario.description,
                          "regime": self.ruleset.id, "regime_name": self.ruleset.name,
                          "confirmed": self.ruleset.confirmed},
             "units_source": self.units.source,
             "units_version": self.units.version,
-            "new_units": [{**r.to_json(), "plane_crs": self.units.plane_crs_of(r.members)}
+            "new_units": [{**r.to_json(lang), "plane_crs": self.units.plane_crs_of(r.members)}
                           for r in self.new_unit_results()],
-            "totals": self._totals_with_candidates(),
-            "unchanged_units": self.unchanged_units(),
+            "totals": self._totals_with_candidates(totals),
+            "unchanged_units": self.unchanged_units(lang),
             "affected_parents": list(self.arrangement.affected) if self.arrangement is not None else [],
-            "warnings": self.warnings(),
+            "warnings": self.warnings(lang),
+            "warning_messages": [m.to_dict() for m in self.warning_messages()],
         }
 
     # ---- geometry (lazy) ---------------------------------------------------------------
@@ -626,14 +644,12 @@ def _evaluate_new_unit(units: UnitSet, scenario: Scenario, ruleset: RuleSet, new
     codes = list(land.members) + [p.code for p in land.parts]
     flags = flags_for(units, scenario, layout, codes, land.areas, land.populations, own=new_unit.flags_dict())
     if land.population_is_estimate:
-        from .parts import _METHOD_NOTE_VI
-        from .population import ESTIMATE_NOTE_VI
-
         methods = [m.strip() for m in (land.population_method or "").split(",") if m.strip()]
-        population_source = f"{ESTIMATE_NOTE_VI} (ước tính): " + "; ".join(_METHOD_NOTE_VI[m] for m in methods)
+        population_source = Message("source.estimate_parts", {"methods": [Message(f"method.{m}") for m in methods]})
     else:
         sources = sorted({lookup.population_source[c] for c in land.members})
-        population_source = "sum of members: " + "; ".join(sources) if sources else "no members"
+        population_source = (Message("source.sum_of_members", {"sources": "; ".join(sources)}) if sources
+                             else Message("source.no_members"))
     result = NewUnitResult(
         id=new_unit.id, name=new_unit.name, kind=new_unit.kind, members=land.members,
         member_names=tuple(lookup.name[c] for c in land.members), area_km2=land.area_km2,

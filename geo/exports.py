@@ -7,8 +7,13 @@ former units, natural area (official and computed), population, density, then fo
 the threshold, the share of the standard reached and Đạt / Không đạt, a conclusion and the data
 sources.
 
-Numbers stay numbers (dot decimal in CSV; numeric cells with display formats in XLSX, so Excel shows
-the reader's own separators) and codes stay text, leading zeros kept. Files given by path are
+Every text comes from the language catalogue (:mod:`geo.i18n`, Vietnamese by default): labels, kinds,
+statuses, and the notes and citations of the standards, rendered from their typed forms
+(``note_messages``, ``citation_message``, ``warning_messages``) so that the legal wording is the rules
+file's own. Figures are rounded as they are shown (km² to 2 decimals, people and density to units, %
+to 1 decimal) and the total row adds the rounded figures. XLSX cells stay numbers with display formats
+(Excel shows the reader's separators); the Vietnamese CSV writes numbers the Vietnamese way (1.234,5).
+Codes stay text, leading zeros kept; internal new-unit ids are not shown. Files given by path are
 written atomically: to a temporary file beside the target, then ``os.replace``.
 """
 from __future__ import annotations
@@ -26,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, MissingColumnError, MissingCRSError
+from .i18n import LANGUAGES, catalogue, format_number, translate
 from .kinds import ParentKind, UnitKind
 
 __all__ = [
@@ -38,8 +44,6 @@ __all__ = [
     "write_table_csv",
 ]
 
-LANGUAGES = ("vi", "en")
-
 # Display formats: Excel renders ',' and '.' with the separators of the reader's locale.
 KM2_FORMAT = "#,##0.00"
 PEOPLE_FORMAT = "#,##0"
@@ -51,177 +55,16 @@ NUMBER_FORMAT = "#,##0.##"
 
 GEOJSON_DECIMALS = 7  # ~1 cm at the equator, RFC 7946 §11.2 recommends not more
 
-_TEXTS: dict[str, dict[str, str]] = {
-    "vi": {
-        "title": "PHỤ LỤC: DIỆN TÍCH TỰ NHIÊN, DÂN SỐ VÀ MẬT ĐỘ DÂN SỐ CÁC ĐƠN VỊ HÀNH CHÍNH CẤP XÃ SAU SẮP XẾP",
-        "sheet_annex": "Phụ lục",
-        "sheet_crosswalk": "Bảng chuyển đổi",
-        "scenario": "Phương án: {name}",
-        "parent": "Đơn vị hành chính cấp trên: {name} ({kind})",
-        "regime": "Căn cứ tiêu chuẩn: Nghị quyết số {regime_name}",
-        "unconfirmed_regime": " — CẢNH BÁO: bộ tiêu chuẩn này chưa được xác nhận, kết quả chỉ để tham khảo",
-        "stt": "STT",
-        "new_unit_id": "Mã đơn vị mới",
-        "name": "Tên đơn vị hành chính",
-        "kind": "Loại",
-        "member_codes": "Mã đơn vị cũ",
-        "members": "Đơn vị cũ hợp thành",
-        "area_group": "Diện tích tự nhiên (km²)",
-        "official_area": "Chính thức",
-        "computed_area": "Tính toán (trắc địa WGS84)",
-        "area_difference": "Chênh lệch (%)",
-        "population": "Dân số (người)",
-        "density": "Mật độ dân số (người/km²)",
-        "standard_group": "Tiêu chuẩn {criterion}",
-        "threshold": "Tiêu chuẩn ({unit})",
-        "percent_of_standard": "Tỷ lệ (% so với tiêu chuẩn)",
-        "standard": "Tiêu chuẩn",
-        "result": "Kết quả",
-        "conclusion": "Kết luận",
-        "sources": "Nguồn số liệu",
-        "notes": "Ghi chú",
-        "total": "Tổng cộng",
-        "pass": "Đạt",
-        "fail": "Không đạt",
-        "exempt": "Miễn",
-        "exempt_r76": "Miễn (Điều 5 khoản 2)",
-        "no_data": "Thiếu số liệu",
-        "area_official": "Diện tích: số liệu chính thức",
-        "area_computed": "Diện tích: tính toán trắc địa (thiếu số liệu chính thức)",
-        "population_source": "Dân số: {source}",
-        "population_unknown": "Dân số: chưa rõ nguồn",
-        "area_differs": "Diện tích tính toán lệch {pct} so với số liệu chính thức (> 1 %)",
-        "not_contiguous": "Không liền mạch ({parts} phần)",
-        "drawn": "Ranh giới vẽ mới (không ghép từ đơn vị cũ)",
-        "population_estimate": "Dân số là số ước tính",
-        "missing_population": "Thiếu dân số của: {codes}",
-        "unconfirmed_standard": "Tiêu chuẩn {criterion} chưa được xác nhận",
-        "parent_heading": "CÁC CHỈ TIÊU CỦA {name} ({kind})",
-        "summary_heading": "TỔNG HỢP SỐ ĐƠN VỊ HÀNH CHÍNH CẤP XÃ",
-        "indicator": "Chỉ tiêu",
-        "before": "Trước sắp xếp",
-        "after": "Sau sắp xếp",
-        "citation": "Căn cứ",
-        "units_count": "Số đơn vị hành chính cấp xã",
-        "units_of_kind": "– {kind}",
-        "ward_share": "Tỷ lệ số phường (%)",
-        "footnotes": "Ghi chú:",
-        "note_geodesic": "Diện tích tính toán là diện tích trắc địa trên ellipsoid WGS 84 (thuật toán Karney, pyproj Geod); "
-                         "phần chồng lấn giữa các đơn vị cũ không tính hai lần.",
-        "note_density": "Mật độ dân số = dân số / diện tích dùng để xét tiêu chuẩn (số liệu chính thức khi có đủ cho "
-                        "mọi đơn vị cũ, nếu không thì diện tích tính toán). Chênh lệch (%) = (tính toán − chính thức) "
-                        "/ chính thức × 100.",
-        "note_rule": "Tiêu chuẩn {criterion} ({rule}): {citation}",
-        "note_rule_unconfirmed": " — chưa được xác nhận",
-        "note_exempt_r76": "Miễn: sắp xếp từ 3 đơn vị hành chính cấp xã trở lên thành 1 đơn vị thì không bắt buộc đạt "
-                           "tiêu chuẩn tại khoản 1 (Nghị quyết 76/2025/UBTVQH15, Điều 5 khoản 2).",
-        "note_fail_r76": "Đơn vị không đạt tiêu chuẩn và không thuộc trường hợp tại khoản 2 được Chính phủ trình Ủy ban "
-                         "Thường vụ Quốc hội xem xét, quyết định (Nghị quyết 76/2025/UBTVQH15, Điều 5 khoản 3).",
-        "note_warning": "Cảnh báo: {warning}",
-        "old_code": "Mã đơn vị cũ",
-        "old_name": "Tên đơn vị cũ",
-        "old_kind": "Loại đơn vị cũ",
-        "district": "Quận/huyện cũ",
-        "new_unit_name": "Tên đơn vị mới",
-        "new_kind": "Loại đơn vị mới",
-        "share": "Chuyển toàn bộ / một phần",
-        "area_share": "Tỷ lệ diện tích chuyển",
-        "population_share": "Tỷ lệ dân số chuyển (ước tính nếu một phần)",
-    },
-    "en": {
-        "title": "ANNEX: NATURAL AREA, POPULATION AND POPULATION DENSITY OF THE COMMUNE-LEVEL ADMINISTRATIVE UNITS "
-                 "AFTER THE ARRANGEMENT",
-        "sheet_annex": "Annex",
-        "sheet_crosswalk": "Crosswalk",
-        "scenario": "Scenario: {name}",
-        "parent": "Parent unit: {name} ({kind})",
-        "regime": "Standards: Resolution {regime_name}",
-        "unconfirmed_regime": " — WARNING: this rule set is not confirmed; results are indicative only",
-        "stt": "No.",
-        "new_unit_id": "New unit id",
-        "name": "Administrative unit",
-        "kind": "Kind",
-        "member_codes": "Former unit codes",
-        "members": "Merged former units",
-        "area_group": "Natural area (km²)",
-        "official_area": "Official",
-        "computed_area": "Computed (geodesic, WGS 84)",
-        "area_difference": "Difference (%)",
-        "population": "Population (people)",
-        "density": "Population density (people/km²)",
-        "standard_group": "{criterion} standard",
-        "threshold": "Standard ({unit})",
-        "percent_of_standard": "Share of standard (%)",
-        "standard": "Standard",
-        "result": "Result",
-        "conclusion": "Conclusion",
-        "sources": "Data sources",
-        "notes": "Notes",
-        "total": "Total",
-        "pass": "Pass",
-        "fail": "Fail",
-        "exempt": "Exempt",
-        "exempt_r76": "Exempt (Art. 5 cl. 2)",
-        "no_data": "No data",
-        "area_official": "Area: official figures",
-        "area_computed": "Area: computed geodesic (official figures missing)",
-        "population_source": "Population: {source}",
-        "population_unknown": "Population: source unknown",
-        "area_differs": "Computed area differs by {pct} from the official figure (> 1 %)",
-        "not_contiguous": "Not contiguous ({parts} parts)",
-        "drawn": "Boundary drawn by hand (not made of former units)",
-        "population_estimate": "Population is an estimate",
-        "missing_population": "No population for: {codes}",
-        "unconfirmed_standard": "{criterion} standard not confirmed",
-        "parent_heading": "INDICATORS OF {name} ({kind})",
-        "summary_heading": "COMMUNE-LEVEL UNITS: SUMMARY",
-        "indicator": "Indicator",
-        "before": "Before",
-        "after": "After",
-        "citation": "Legal basis",
-        "units_count": "Commune-level units",
-        "units_of_kind": "– {kind}",
-        "ward_share": "Share of wards (%)",
-        "footnotes": "Notes:",
-        "note_geodesic": "Computed area is geodesic on the WGS 84 ellipsoid (Karney's algorithm, pyproj Geod); "
-                         "overlaps between former units are not counted twice.",
-        "note_density": "Density = population / area used for the standards (official figures when every former unit "
-                        "has one, otherwise the computed area). Difference (%) = (computed − official) / official × 100.",
-        "note_rule": "{criterion} standard ({rule}): {citation}",
-        "note_rule_unconfirmed": " — not confirmed",
-        "note_exempt_r76": "Exempt: a merger of 3 or more commune-level units into one is not required to meet the "
-                           "standards of clause 1 (Res. 76/2025/UBTVQH15, Art. 5 cl. 2).",
-        "note_fail_r76": "A unit that fails the standards and is not covered by clause 2 is submitted by the Government "
-                         "to the NA Standing Committee for decision (Res. 76/2025/UBTVQH15, Art. 5 cl. 3).",
-        "note_warning": "Warning: {warning}",
-        "old_code": "Old code",
-        "old_name": "Old name",
-        "old_kind": "Old kind",
-        "district": "Former district",
-        "new_unit_name": "New unit name",
-        "new_kind": "New kind",
-        "share": "Whole / part (toàn bộ / một phần)",
-        "area_share": "Share of area moved",
-        "population_share": "Share of population moved (estimate when a part)",
-    },
-}
-
-_CRITERION_LABELS = {
-    "vi": {"area": "diện tích", "area_km2": "diện tích", "population": "dân số",
-           "no_numeric_standard": "không định lượng", "subunits": "số đơn vị trực thuộc",
-           "ward_share": "tỷ lệ số phường", "density": "mật độ dân số"},
-    "en": {"area": "Area", "area_km2": "Area", "population": "Population",
-           "no_numeric_standard": "Non-numeric", "subunits": "Subordinate units",
-           "ward_share": "Share of wards", "density": "Density"},
-}
-_UNIT_LABELS_EN = {"người": "people", "đơn vị": "units", "người/km²": "people/km²"}
-_KIND_LABELS_EN = {
-    UnitKind.ward: "Ward", UnitKind.commune: "Commune", UnitKind.township: "Township",
-    UnitKind.special_zone: "Special zone",
-}
-
 CROSSWALK_KEYS = ("old_code", "old_name", "old_kind", "district", "new_unit_id", "new_unit_name", "new_kind",
                   "share", "area_share", "population_share")
+# The crosswalk a person reads: the new unit by name (its internal id n1, n2… means nothing to a reader).
+_CROSSWALK_SHOWN = ("old_code", "old_name", "old_kind", "district", "new_unit_name", "new_kind",
+                    "share", "area_share", "population_share")
+# Unit of measure of a standard → its catalogue key.
+_UNIT_KEYS = {"km²": "unit.km2", "người": "unit.people", "đơn vị": "unit.units", "%": "unit.percent",
+              "người/km²": "unit.per_km2"}
+# Decimals shown by each display format: a figure is written rounded as shown, so totals add up.
+_DIGITS = {KM2_FORMAT: 2, PEOPLE_FORMAT: 0, DENSITY_FORMAT: 0, PERCENT_FORMAT: 1, INTEGER_FORMAT: 0}
 
 
 # --------------------------------------------------------------------------------------------- columns and rows
@@ -242,9 +85,15 @@ class _Column:
 
 
 def _texts(lang: str) -> dict[str, str]:
-    if lang not in _TEXTS:
+    """The annex's texts in ``lang`` from the language catalogue (keys ``annex.*`` without the prefix)."""
+    if lang not in LANGUAGES:
         raise InputError(f"unknown export language {lang!r}", hint="use lang='vi' or lang='en'")
-    return _TEXTS[lang]
+    messages = catalogue(lang)
+    texts = {key[len("annex."):]: text for key, text in messages.items() if key.startswith("annex.")}
+    texts.update({"pass": messages["status.pass"], "fail": messages["status.fail"],
+                  "exempt": messages["status.exempt"], "exempt_clause": messages["status.exempt_clause"],
+                  "no_data": messages["status.unknown"]})
+    return texts
 
 
 def _new_units(evaluation: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -268,13 +117,50 @@ def _criterion_slots(unit: Mapping[str, Any]) -> list[tuple[tuple[str, int], Map
     return slots
 
 
-def _criterion_label(criterion: str, lang: str) -> str:
-    return _CRITERION_LABELS[lang].get(criterion, criterion)
+def _criterion_label(criterion: str, lang: str, *, inline: bool = False) -> str:
+    """The criterion's name; ``inline`` lower-cases its first letter for use inside a Vietnamese phrase."""
+    label = catalogue(lang).get(f"criterion.{criterion}", criterion)
+    return label[:1].lower() + label[1:] if inline and lang == "vi" else label
 
 
 def _unit_label(unit: str | None, lang: str) -> str:
     unit = unit or ""
-    return _UNIT_LABELS_EN.get(unit, unit) if lang == "en" else unit
+    return catalogue(lang)[_UNIT_KEYS[unit]] if unit in _UNIT_KEYS else unit
+
+
+def _shown(value: Any, number_format: str | None) -> int | float | None:
+    """A figure rounded to the decimals its display format shows (integers when it shows none)."""
+    number = _number(value)
+    digits = _DIGITS.get(number_format or "")
+    if number is None or digits is None:
+        return number
+    rounded = _round_half_up(number, digits)
+    return int(rounded) if digits == 0 else rounded
+
+
+def _round_half_up(number: float, digits: int) -> float:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return float(Decimal(repr(float(number))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def _standard_citation(standard: Mapping[str, Any], lang: str) -> str:
+    message = standard.get("citation_message")
+    return translate(message, lang) if message else str(standard.get("citation") or "")
+
+
+def _standard_notes(standard: Mapping[str, Any], lang: str) -> list[str]:
+    if standard.get("note_messages") is not None:
+        return [translate(message, lang) for message in standard["note_messages"]]
+    return [str(standard["note"])] if standard.get("note") else []
+
+
+def _exemption_clause(standard: Mapping[str, Any], lang: str) -> str | None:
+    """The legal basis of an exemption, as the rules file cites it (e.g. "Điều 5 khoản 2")."""
+    message = standard.get("citation_message") or {}
+    if message.get("code") == "citation.exempt":
+        return translate((message.get("params") or {}).get("exemption"), lang) or None
+    return None
 
 
 def _format_for_unit(unit: str | None) -> str:
@@ -289,7 +175,6 @@ def _annex_columns(evaluation: Mapping[str, Any], lang: str
     area = t["area_group"]
     before = [
         _Column(None, t["stt"], INTEGER_FORMAT, 5),
-        _Column(None, t["new_unit_id"], TEXT_FORMAT, 9),
         _Column(None, t["name"], None, 24, wrap=True),
         _Column(None, t["kind"], None, 9),
         _Column(None, t["member_codes"], TEXT_FORMAT, 14, wrap=True),
@@ -306,7 +191,7 @@ def _annex_columns(evaluation: Mapping[str, Any], lang: str
             slot_units.setdefault(slot, standard.get("unit"))
     per_criterion = []
     for (criterion, occurrence), unit_of_measure in slot_units.items():
-        label = _criterion_label(criterion, lang)
+        label = _criterion_label(criterion, lang, inline=True)
         group = t["standard_group"].format(criterion=label)
         if occurrence:
             group += f" ({occurrence + 1})"
@@ -357,16 +242,14 @@ def _count(value: Any) -> int | float | None:
     return number
 
 
-def _kind_label(kind: Any, lang: str, kind_vi: str | None = None) -> str | None:
+def _kind_label(kind: Any, lang: str) -> str | None:
     if kind is None:
         return None
     try:
         parsed = UnitKind.parse(kind)
     except InputError:
         return str(kind)  # a kind this version does not know is shown as it came, not guessed
-    if lang == "en":
-        return _KIND_LABELS_EN[parsed]
-    return kind_vi or parsed.label_vi
+    return catalogue(lang)[f"kind.{parsed.value}"]
 
 
 def _parent_kind_label(kind: Any, lang: str) -> str:
@@ -376,24 +259,28 @@ def _parent_kind_label(kind: Any, lang: str) -> str:
         parsed = ParentKind.parse(kind)
     except InputError:
         return str(kind)
-    return parsed.label_vi if lang == "vi" else parsed.value.replace("_", " ")
+    return catalogue(lang)[f"parent_kind.{parsed.value}"]
 
 
-def _regime(evaluation: Mapping[str, Any]) -> str:
-    return str((evaluation.get("scenario") or {}).get("regime") or "")
+def _exempt_label(standards: Sequence[Mapping[str, Any]], lang: str, t: Mapping[str, str]) -> str:
+    clause = next((c for c in (_exemption_clause(s, lang) for s in standards if s.get("exempt")) if c), None)
+    return t["exempt_clause"].format(clause=clause) if clause else t["exempt"]
 
 
-def _result_label(standard: Mapping[str, Any], regime: str, t: Mapping[str, str]) -> str:
+def _result_label(standard: Mapping[str, Any], lang: str, t: Mapping[str, str]) -> str:
     if standard.get("exempt"):
-        return t["exempt_r76"] if regime == "R76" else t["exempt"]
+        return _exempt_label([standard], lang, t)
     passed = standard.get("passed")
     if passed is None:
         return t["no_data"]
     return t["pass"] if passed else t["fail"]
 
 
-def _conclusion_label(status: Any, regime: str, t: Mapping[str, str]) -> str:
-    labels = {"pass": t["pass"], "fail": t["fail"], "exempt": t["exempt_r76"] if regime == "R76" else t["exempt"]}
+def _conclusion_label(unit: Mapping[str, Any], lang: str, t: Mapping[str, str]) -> str:
+    status = unit.get("status")
+    if status == "exempt":
+        return _exempt_label(unit.get("standards") or [], lang, t)
+    labels = {"pass": t["pass"], "fail": t["fail"], "unknown": t["no_data"]}
     return labels.get(status, "" if status is None else str(status))
 
 
@@ -405,9 +292,10 @@ def _members_text(unit: Mapping[str, Any]) -> str:
     return "; ".join(f"{name} ({code})" for name, code in zip(names, codes))
 
 
-def _sources_text(unit: Mapping[str, Any], t: Mapping[str, str]) -> str:
+def _sources_text(unit: Mapping[str, Any], lang: str, t: Mapping[str, str]) -> str:
     area = t["area_official"] if unit.get("area_basis") == "official" else t["area_computed"]
-    source = unit.get("population_source")
+    message = unit.get("population_source_message")
+    source = translate(message, lang) if message else unit.get("population_source")
     population = t["population_source"].format(source=source) if source else t["population_unknown"]
     return f"{area}; {population}"
 
@@ -416,7 +304,8 @@ def _notes_text(unit: Mapping[str, Any], lang: str, t: Mapping[str, str]) -> str
     notes = []
     difference = _number(unit.get("area_difference_pct"))
     if unit.get("area_differs") and difference is not None:
-        notes.append(t["area_differs"].format(pct=f"{difference:+.1f} %"))
+        sign = "+" if _round_half_up(difference, 1) > 0 else ""
+        notes.append(t["area_differs"].format(pct=sign + format_number(difference, 1, lang)))
     if unit.get("contiguous") is False:
         notes.append(t["not_contiguous"].format(parts=len(unit.get("components") or []) or "≥ 2"))
     if unit.get("drawn"):
@@ -427,11 +316,10 @@ def _notes_text(unit: Mapping[str, Any], lang: str, t: Mapping[str, str]) -> str
         notes.append(t["missing_population"].format(codes=", ".join(map(str, unit["missing_population"]))))
     for standard in unit.get("standards") or []:
         if standard.get("confirmed") is False:
-            label = _criterion_label(str(standard.get("criterion")), lang)
+            label = _criterion_label(str(standard.get("criterion")), lang, inline=True)
             notes.append(t["unconfirmed_standard"].format(criterion=label))
-        if standard.get("note"):
-            notes.append(str(standard["note"]))
-    return "; ".join(notes)
+        notes.extend(_standard_notes(standard, lang))
+    return "; ".join(dict.fromkeys(notes))  # a note shared by several standards is said once
 
 
 def evaluation_to_rows(evaluation: dict, *, lang: str = "vi") -> list[dict]:
@@ -441,23 +329,21 @@ def evaluation_to_rows(evaluation: dict, *, lang: str = "vi") -> list[dict]:
     two-level XLSX header are joined with " – ", e.g. ``"Diện tích tự nhiên (km²) – Chính thức"``.
     """
     t = _texts(lang)
-    regime = _regime(evaluation)
     before, per_criterion = _annex_columns(evaluation, lang)
     after = _after_columns(lang)
     rows = []
     for index, unit in enumerate(_new_units(evaluation), start=1):
         values: list[Any] = [
             index,
-            None if unit.get("id") is None else str(unit["id"]),
             unit.get("name"),
-            _kind_label(unit.get("kind"), lang, unit.get("kind_vi")),
+            _kind_label(unit.get("kind"), lang),
             ";".join(str(code) for code in unit.get("members") or []),
             _members_text(unit),
-            _number(unit.get("official_area_km2")),
-            _number(unit.get("area_km2")),
-            _number(unit.get("area_difference_pct")),
-            _count(unit.get("population")),
-            _number(unit.get("density")),
+            _shown(unit.get("official_area_km2"), KM2_FORMAT),
+            _shown(unit.get("area_km2"), KM2_FORMAT),
+            _shown(unit.get("area_difference_pct"), PERCENT_FORMAT),
+            _shown(unit.get("population"), PEOPLE_FORMAT),
+            _shown(unit.get("density"), DENSITY_FORMAT),
         ]
         standards = dict(_criterion_slots(unit))
         for slot, columns in per_criterion:
@@ -465,12 +351,11 @@ def evaluation_to_rows(evaluation: dict, *, lang: str = "vi") -> list[dict]:
             if standard is None:
                 values += [None, None, None]
                 continue
-            threshold = _count(standard.get("threshold")) if columns[0].number_format in (
-                PEOPLE_FORMAT, INTEGER_FORMAT) else _number(standard.get("threshold"))
-            values += [threshold, _number(standard.get("percent_of_standard")), _result_label(standard, regime, t)]
+            values += [_shown(standard.get("threshold"), columns[0].number_format),
+                       _shown(standard.get("percent_of_standard"), PERCENT_FORMAT), _result_label(standard, lang, t)]
         values += [
-            _conclusion_label(unit.get("status"), regime, t),
-            _sources_text(unit, t),
+            _conclusion_label(unit, lang, t),
+            _sources_text(unit, lang, t),
             _notes_text(unit, lang, t),
         ]
         columns = before + [c for _, cols in per_criterion for c in cols] + after
@@ -479,23 +364,23 @@ def evaluation_to_rows(evaluation: dict, *, lang: str = "vi") -> list[dict]:
 
 
 def _total_values(evaluation: Mapping[str, Any]) -> dict[str, int | float | None]:
-    """Sums over the new units shown (a total row must add up to the rows above it)."""
+    """Sums of the figures as shown in the rows (a total row must add up to the rows above it)."""
     units = _new_units(evaluation)
 
-    def total(field: str) -> float | None:
-        values = [_number(unit.get(field)) for unit in units]
+    def total(field: str, number_format: str) -> float | None:
+        values = [_shown(unit.get(field), number_format) for unit in units]
         if not values or any(value is None for value in values):
             return None  # a partial sum would pass for a complete one
-        return sum(values)
+        return _shown(sum(values), number_format)
 
-    population = total("population")
-    area_for_standards = total("area_for_standards_km2")
+    population = total("population", PEOPLE_FORMAT)
+    area_for_standards = total("area_for_standards_km2", KM2_FORMAT)
     density = population / area_for_standards if population is not None and area_for_standards else None
     return {
-        "official_area_km2": total("official_area_km2"),
-        "area_km2": total("area_km2"),
-        "population": _count(population),
-        "density": density,
+        "official_area_km2": total("official_area_km2", KM2_FORMAT),
+        "area_km2": total("area_km2", KM2_FORMAT),
+        "population": population,
+        "density": _shown(density, DENSITY_FORMAT),
     }
 
 
@@ -544,8 +429,8 @@ def spreadsheet_text(value: Any) -> Any:
 
 
 def _csv_bytes(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
-    """UTF-8 with a BOM (Excel then reads Vietnamese correctly), dot decimals, missing values empty;
-    text that a spreadsheet would run as a formula is neutralised (:func:`spreadsheet_text`)."""
+    """UTF-8 with a BOM (Excel then reads Vietnamese correctly), missing values empty; text that a
+    spreadsheet would run as a formula is neutralised (:func:`spreadsheet_text`)."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow([spreadsheet_text(value) for value in header])
@@ -572,13 +457,22 @@ def _cells_as_text(workbook) -> None:
 def write_table_csv(evaluation: dict, path_or_buffer, *, lang: str = "vi") -> None:
     """Write the area & density table as CSV: one row per new unit, columns as :func:`evaluation_to_rows`.
 
-    UTF-8 with BOM; numbers plain with a dot decimal; codes as text (read them back with ``dtype=str``).
+    UTF-8 with BOM; codes as text (read them back with ``dtype=str``). Numbers are rounded as shown; in
+    Vietnamese they are written the Vietnamese way (``23.000``, ``12,10``: read back with ``decimal=","`` and
+    ``thousands="."``), in English plainly with a dot decimal.
     ``path_or_buffer`` is a path (written atomically) or a text or binary file object.
     """
     columns = _all_columns(evaluation, lang)
     rows = evaluation_to_rows(evaluation, lang=lang)
-    _write_bytes(_csv_bytes([c.key for c in columns], [[row[c.key] for c in columns] for row in rows]),
-                 path_or_buffer, ".csv")
+    body = [[_csv_value(row[c.key], c, lang) for c in columns] for row in rows]
+    _write_bytes(_csv_bytes([c.key for c in columns], body), path_or_buffer, ".csv")
+
+
+def _csv_value(value: Any, column: _Column, lang: str) -> Any:
+    """Vietnamese numbers as a Vietnamese reader (and Excel in Vietnamese) writes them: 1.234,5."""
+    if lang != "vi" or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    return format_number(value, _DIGITS.get(column.number_format or ""), lang)
 
 
 # --------------------------------------------------------------------------------------------- crosswalk
@@ -651,25 +545,38 @@ def crosswalk_rows(evaluation: dict, units=None) -> list[dict]:
 
 def _crosswalk_table(rows: Sequence[Mapping[str, Any]], lang: str) -> tuple[list[str], list[list[Any]]]:
     t = _texts(lang)
-    header = [t[key] for key in CROSSWALK_KEYS]
+    header = [t[key] for key in _CROSSWALK_SHOWN]
     body = []
     for row in rows:
-        values = [_clean(row.get(key)) for key in CROSSWALK_KEYS]
-        if values[5] is None:
-            values[5] = row.get("new_name")  # the key Evaluation.crosswalk() uses
-        values[2] = _kind_label(values[2], lang)
-        values[6] = _kind_label(values[6], lang)
-        values[0] = None if values[0] is None else str(values[0])
-        body.append(values)
+        values = dict(zip(CROSSWALK_KEYS, (_clean(row.get(key)) for key in CROSSWALK_KEYS)))
+        if values["new_unit_name"] is None:
+            values["new_unit_name"] = row.get("new_name")  # the key Evaluation.crosswalk() uses
+        values["old_kind"] = _kind_label(values["old_kind"], lang)
+        values["new_kind"] = _kind_label(values["new_kind"], lang)
+        values["old_code"] = None if values["old_code"] is None else str(values["old_code"])
+        share_key = _SHARE_KEYS.get(values["share"])
+        values["share"] = catalogue(lang)[share_key] if share_key else values["share"]
+        for key in ("area_share", "population_share"):  # fractions, shown as % like the annex
+            fraction = _number(values[key])
+            values[key] = None if fraction is None else _shown(100.0 * fraction, PERCENT_FORMAT)
+        body.append([values[key] for key in _CROSSWALK_SHOWN])
     return header, body
+
+
+_SHARE_KEYS = {"toàn bộ": "crosswalk.whole", "một phần": "crosswalk.part"}
+_CROSSWALK_PERCENT_COLUMNS = (_CROSSWALK_SHOWN.index("area_share"), _CROSSWALK_SHOWN.index("population_share"))
 
 
 def write_crosswalk_csv(evaluation: dict, units, path_or_buffer, *, lang: str = "vi") -> None:
     """Write the old→new crosswalk (:func:`crosswalk_rows`) as CSV, UTF-8 with BOM, kinds as labels in ``lang``.
 
-    Columns: old code (text), old name, old kind, district, new unit id, new unit name, new kind.
+    Columns: old code (text), old name, old kind, district, new unit name, new kind, whole or part, shares of
+    area and population moved (%). Vietnamese numbers are written the Vietnamese way, as in the annex CSV.
     """
     header, body = _crosswalk_table(crosswalk_rows(evaluation, units), lang)
+    if lang == "vi":
+        body = [[format_number(v, 1, lang) if i in _CROSSWALK_PERCENT_COLUMNS and v is not None else v
+                 for i, v in enumerate(row)] for row in body]
     _write_bytes(_csv_bytes(header, body), path_or_buffer, ".csv")
 
 
@@ -878,11 +785,10 @@ class _AnnexSheet:
             def percent(share: Any) -> float | None:
                 share = _number(share)
                 return None if share is None else share * 100.0  # the contract gives a fraction
-            self._block_row(row, [t["ward_share"], percent(totals.get("ward_share_before")),
-                                  percent(totals.get("ward_share_after"))],
+            self._block_row(row, [t["ward_share"], _shown(percent(totals.get("ward_share_before")), PERCENT_FORMAT),
+                                  _shown(percent(totals.get("ward_share_after")), PERCENT_FORMAT)],
                             [None, PERCENT_FORMAT, PERCENT_FORMAT])
             row += 1
-        regime = _regime(self.evaluation)
         for standard in parent.get("standards") or []:
             unit = standard.get("unit")
             label = _criterion_label(str(standard.get("criterion")), self.lang)
@@ -890,13 +796,15 @@ class _AnnexSheet:
             if unit:
                 label += f" ({_unit_label(unit, self.lang)})"
             value_format = _format_for_unit(unit)
-            citation = standard.get("citation") or ""
+            citation = _standard_citation(standard, self.lang)
             if standard.get("confirmed") is False:
                 citation += self.t["note_rule_unconfirmed"]
             self._block_row(
                 row,
-                [label, None, _number(standard.get("value")), _number(standard.get("threshold")),
-                 _number(standard.get("percent_of_standard")), _result_label(standard, regime, t), citation],
+                [label, None, _shown(standard.get("value"), value_format),
+                 _shown(standard.get("threshold"), value_format),
+                 _shown(standard.get("percent_of_standard"), PERCENT_FORMAT),
+                 _result_label(standard, self.lang, t), citation],
                 [None, value_format, value_format, value_format, PERCENT_FORMAT, None, None],
             )
             row += 1
@@ -904,27 +812,23 @@ class _AnnexSheet:
 
     def _footnotes(self) -> list[str]:
         t = self.t
-        notes = [t["note_geodesic"], t["note_density"]]
-        rules: dict[str, Mapping[str, Any]] = {}
-        for unit in _new_units(self.evaluation):
-            for standard in unit.get("standards") or []:
-                rules.setdefault(str(standard.get("rule")), standard)
+        notes = [t["note_geodesic"], t["note_density"], t["note_rounding"]]
+        standards = [standard for unit in _new_units(self.evaluation) for standard in unit.get("standards") or []]
         parent = (self.evaluation.get("totals") or {}).get("parent") or {}
-        for standard in parent.get("standards") or []:
-            rules.setdefault(str(standard.get("rule")), standard)
-        for rule, standard in rules.items():
-            text = t["note_rule"].format(criterion=_criterion_label(str(standard.get("criterion")), self.lang),
-                                         rule=rule, citation=standard.get("citation") or "?")
+        standards += parent.get("standards") or []
+        citations = []
+        for standard in standards:
+            text = t["note_rule"].format(criterion=_criterion_label(str(standard.get("criterion")), self.lang,
+                                                                    inline=True),
+                                         rule=standard.get("rule"), citation=_standard_citation(standard, self.lang) or "?")
             if standard.get("confirmed") is False:
                 text += t["note_rule_unconfirmed"]
-            notes.append(text)
-        if _regime(self.evaluation) == "R76":
-            statuses = {unit.get("status") for unit in _new_units(self.evaluation)}
-            if "exempt" in statuses:
-                notes.append(t["note_exempt_r76"])
-            if "fail" in statuses:
-                notes.append(t["note_fail_r76"])
-        notes += [t["note_warning"].format(warning=warning) for warning in self.evaluation.get("warnings") or []]
+            citations.append(text)
+        notes += list(dict.fromkeys(citations))  # each legal basis once
+        warnings = self.evaluation.get("warning_messages")
+        texts = ([translate(message, self.lang) for message in warnings] if warnings is not None
+                 else [str(w) for w in self.evaluation.get("warnings") or []])
+        notes += [translate("warning.label", self.lang, text=text) for text in texts]
         return notes
 
     def _write_footnotes(self, row: int) -> None:
@@ -969,12 +873,14 @@ def _write_crosswalk_sheet(sheet, rows: Sequence[Mapping[str, Any]], lang: str) 
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    text_columns = {0, 4}  # old code, new unit id
+    text_columns = {0}  # old code
     for values in body:
         sheet.append(values)
         for index in text_columns:
             sheet.cell(row=sheet.max_row, column=index + 1).number_format = TEXT_FORMAT
-    for position, width in enumerate((12, 26, 12, 22, 12, 26, 12), start=1):
+        for index in _CROSSWALK_PERCENT_COLUMNS:
+            sheet.cell(row=sheet.max_row, column=index + 1).number_format = PERCENT_FORMAT
+    for position, width in enumerate((12, 26, 12, 22, 26, 12, 14, 14, 16), start=1):
         sheet.column_dimensions[_column_letter(position)].width = width
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{_column_letter(len(header))}{max(1, sheet.max_row)}"

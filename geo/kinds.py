@@ -4,6 +4,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from .errors import InputError
+from .i18n import catalogue
 
 
 class UnitKind(StrEnum):
@@ -16,7 +17,8 @@ class UnitKind(StrEnum):
 
     @property
     def label_vi(self) -> str:
-        return _LABEL_VI[self]
+        """"Phường", "Xã"… from the language catalogue (``kind.<value>``)."""
+        return catalogue("vi")[f"kind.{self.value}"]
 
     @property
     def is_urban(self) -> bool:
@@ -50,7 +52,8 @@ class ParentKind(StrEnum):
 
     @property
     def label_vi(self) -> str:
-        return _PARENT_LABEL_VI[self]
+        """"Tỉnh", "Thành phố thuộc tỉnh"… from the language catalogue (``parent_kind.<value>``)."""
+        return catalogue("vi")[f"parent_kind.{self.value}"]
 
     @classmethod
     def parse(cls, value: object) -> "ParentKind":
@@ -64,23 +67,6 @@ class ParentKind(StrEnum):
             return aliases[key]
         raise InputError(f"unknown parent kind {value!r}",
                          hint="use one of " + "|".join(k.value for k in cls))
-
-
-_LABEL_VI = {
-    UnitKind.ward: "Phường",
-    UnitKind.commune: "Xã",
-    UnitKind.township: "Thị trấn",
-    UnitKind.special_zone: "Đặc khu",
-}
-_PARENT_LABEL_VI = {
-    ParentKind.province: "Tỉnh",
-    ParentKind.central_city: "Thành phố trực thuộc trung ương",
-    ParentKind.provincial_city: "Thành phố thuộc tỉnh",
-    ParentKind.city_of_central_city: "Thành phố thuộc thành phố trực thuộc trung ương",
-    ParentKind.town: "Thị xã",
-    ParentKind.district: "Huyện",
-    ParentKind.urban_district: "Quận",
-}
 
 
 def _normalise(text: str) -> str:

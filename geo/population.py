@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from shapely.geometry.base import BaseGeometry
 
 from .area import geodesic_area_km2, geodesic_areas_km2
 from .errors import InputError, MissingColumnError, MissingCRSError
+from .i18n import Message, translate
 from .validity import polygonal_part
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,9 @@ WGS84 = CRS.from_epsg(4326)
 #: Share of a polygon that may fall on nodata / outside the raster before a warning (1 %).
 MISSING_COVERAGE_WARN_FRACTION = 0.01
 
-ESTIMATE_NOTE_VI = "Số liệu ước tính, không phải dân số chính thức"
-ESTIMATE_NOTE_EN = "estimate, not official population"
+#: "Số liệu ước tính, không phải dân số chính thức" (from the language catalogue).
+ESTIMATE_NOTE_VI = translate("population.note", "vi")
+
 
 
 class PopulationMethod(StrEnum):
@@ -64,17 +66,20 @@ class PopulationEstimate:
 
     value: float
     method: str
-    source: str
+    source: Message                   # files and columns the figure comes from, in the reader's language
     is_estimate: bool = True
-    note: str = f"{ESTIMATE_NOTE_VI} ({ESTIMATE_NOTE_EN})"
+    note: Message = Message("population.note")
     raster_sum: float | None = None   # raw raster persons inside the polygon (raster methods)
-    warnings: tuple[str, ...] = field(default_factory=tuple)
+    warnings: tuple[Message, ...] = field(default_factory=tuple)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``{value, method, source, is_estimate, note, raster_sum, warnings}``."""
-        body = asdict(self)
-        body["warnings"] = list(self.warnings)
-        return body
+    def to_dict(self, lang: str = "vi") -> dict[str, Any]:
+        """JSON-ready: ``{value, method, source, is_estimate, note, raster_sum, warnings}`` with texts in
+        ``lang``, plus their typed forms ``source_message``, ``note_message`` and ``warning_messages``."""
+        return {"value": self.value, "method": self.method, "source": translate(self.source, lang),
+                "is_estimate": self.is_estimate, "note": translate(self.note, lang), "raster_sum": self.raster_sum,
+                "warnings": [translate(w, lang) for w in self.warnings],
+                "source_message": self.source.to_dict(), "note_message": self.note.to_dict(),
+                "warning_messages": [w.to_dict() for w in self.warnings]}
 
 
 # --------------------------------------------------------------------------- raster access
@@ -188,12 +193,12 @@ def _unit_areas_km2(units: gpd.GeoDataFrame, rows: np.ndarray) -> np.ndarray:
     return geodesic_areas_km2(units.geometry.to_numpy()[rows])
 
 
-def _units_label(units: gpd.GeoDataFrame) -> str:
+def _units_label(units: gpd.GeoDataFrame) -> Message:
     if "population_year" in units.columns:
         years = sorted({int(y) for y in units["population_year"].dropna()})
-        if years:
-            return "units layer population (" + ", ".join(str(y) for y in years) + ")"
-    return "units layer population"
+        if years:  # years as text: 2024, not 2.024
+            return Message("population.units_label_years", {"years": ", ".join(str(y) for y in years)})
+    return Message("population.units_label")
 
 
 def _require_population(units: gpd.GeoDataFrame) -> None:
@@ -205,27 +210,25 @@ def _require_population(units: gpd.GeoDataFrame) -> None:
 def _area_weighted(polygon: BaseGeometry, units: gpd.GeoDataFrame) -> PopulationEstimate:
     _require_population(units)
     rows, pieces = _unit_pieces(polygon, units)
-    warnings: list[str] = []
+    warnings: list[Message] = []
     piece_km2 = geodesic_areas_km2(pieces) if len(rows) else np.zeros(0)
     unit_km2 = _unit_areas_km2(units, rows)
     population = units["population"].to_numpy(dtype=float)[rows]
     missing = np.isnan(population) & (piece_km2 > 0)
     if missing.any():
         codes = [str(c) for c in units.index[rows[missing]]]
-        warnings.append(f"{len(codes)} units without population left out of the estimate: {', '.join(codes[:10])}")
+        warnings.append(Message("population.units_left_out", {"n": len(codes), "codes": ", ".join(codes[:10])}))
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(unit_km2 > 0, np.minimum(piece_km2 / unit_km2, 1.0), 0.0)
     value = float(np.nansum(population * share))
     polygon_km2 = geodesic_area_km2(polygon)
     outside_km2 = polygon_km2 - float(geodesic_area_km2(shapely.union_all(pieces))) if len(rows) else polygon_km2
     if polygon_km2 > 0 and outside_km2 / polygon_km2 > MISSING_COVERAGE_WARN_FRACTION:
-        warnings.append(f"{outside_km2:.2f} km² ({outside_km2 / polygon_km2:.0%}) of the polygon lies outside "
-                        "every unit and adds no population")
+        warnings.append(Message("population.outside_units", {
+            "outside_km2": round(outside_km2, 2), "pct": round(100 * outside_km2 / polygon_km2)}))
     return PopulationEstimate(
         value=value, method=PopulationMethod.area_weighted_units.value, source=_units_label(units),
-        note=f"{ESTIMATE_NOTE_VI}: chia theo tỷ lệ diện tích ({ESTIMATE_NOTE_EN}: each unit's population "
-             "shared by the share of its geodesic area inside the polygon, uniform density assumed)",
-        warnings=tuple(warnings))
+        note=Message("population.note_area_weighted"), warnings=tuple(warnings))
 
 
 def _raster_only(polygon: BaseGeometry, raster: _RasterInfo) -> PopulationEstimate:
@@ -233,16 +236,15 @@ def _raster_only(polygon: BaseGeometry, raster: _RasterInfo) -> PopulationEstima
     warnings = _coverage_warnings(valid_fraction[0])
     value = float(sums[0])
     return PopulationEstimate(
-        value=value, method=PopulationMethod.raster_exact_coverage.value, source=raster.path.name,
-        note=f"{ESTIMATE_NOTE_VI}: tổng ô lưới dân số theo tỷ lệ phủ ({ESTIMATE_NOTE_EN}: raster cells summed, "
-             "each weighted by the fraction covered; model figure, not rescaled to official totals)",
-        raster_sum=value, warnings=tuple(warnings))
+        value=value, method=PopulationMethod.raster_exact_coverage.value,
+        source=Message("population.raster_label", {"file": raster.path.name}),
+        note=Message("population.note_raster"), raster_sum=value, warnings=tuple(warnings))
 
 
-def _coverage_warnings(valid_fraction: float) -> list[str]:
+def _coverage_warnings(valid_fraction: float) -> list[Message]:
     missing = 1.0 - valid_fraction
     if missing > MISSING_COVERAGE_WARN_FRACTION:
-        return [f"{missing:.0%} of the polygon lies on nodata cells or outside the raster and adds no population"]
+        return [Message("population.nodata", {"pct": round(100 * missing)})]
     return []
 
 
@@ -264,8 +266,7 @@ def _raster_rescaled(polygon: BaseGeometry, units: gpd.GeoDataFrame, raster: _Ra
         rescaled = np.where(can_rescale, population * piece_raster / unit_raster, piece_raster)
     if (~can_rescale & (piece_raster > 0)).any():
         codes = [str(c) for c in units.index[rows[~can_rescale & (piece_raster > 0)]]]
-        warnings.append(f"{len(codes)} units have no population (or an empty raster): raw raster figure used "
-                        f"for their part: {', '.join(codes[:10])}")
+        warnings.append(Message("population.raw_raster_used", {"n": len(codes), "codes": ", ".join(codes[:10])}))
     value = float(rescaled.sum()) + outside_raster
     # Gaps between simplified unit outlines leave slivers outside every unit; warn only when
     # the outside part is a real share of the polygon.
@@ -273,14 +274,12 @@ def _raster_rescaled(polygon: BaseGeometry, units: gpd.GeoDataFrame, raster: _Ra
     outside_share = 0.0 if outside_part.is_empty else \
         geodesic_area_km2(outside_part) / max(geodesic_area_km2(polygon), 1e-12)
     if outside_share > MISSING_COVERAGE_WARN_FRACTION:
-        warnings.append(f"{outside_share:.0%} of the polygon lies outside every unit: its {outside_raster:,.0f} "
-                        "raster persons are added without rescaling")
+        warnings.append(Message("population.outside_added", {"pct": round(100 * outside_share),
+                                                             "persons": round(outside_raster)}))
     return PopulationEstimate(
         value=value, method=PopulationMethod.raster_rescaled_to_units.value,
-        source=f"{raster.path.name} rescaled to {_units_label(units)}",
-        note=f"{ESTIMATE_NOTE_VI}: dân số đơn vị phân bổ theo lưới dân số ({ESTIMATE_NOTE_EN}: each unit's "
-             "population split by the raster's distribution inside it, exact cell coverage)",
-        raster_sum=polygon_raster, warnings=tuple(warnings))
+        source=Message("population.rescaled_label", {"file": raster.path.name, "units": _units_label(units)}),
+        note=Message("population.note_rescaled"), raster_sum=polygon_raster, warnings=tuple(warnings))
 
 
 def estimate_population(polygon: BaseGeometry, *, raster_path: str | Path | None = None,

@@ -21,13 +21,14 @@ from __future__ import annotations
 import copy
 import functools
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
 from .errors import RuleSetError
+from .i18n import Message, join, translate
 from .kinds import ParentKind, UnitKind
 from .text import fold
 
@@ -53,6 +54,11 @@ _CRITERIA: dict[str, tuple[str, frozenset[str]]] = {
     "no_numeric_standard": ("", frozenset({"unit", "parent"})),
 }
 _COMPARISONS = (">=", "<", "none")
+# Unit of measure of a criterion → its catalogue key (the unit itself is shown in the reader's language).
+_UNIT_KEYS = {"km²": "unit.km2", "người": "unit.people", "đơn vị": "unit.units", "%": "unit.percent"}
+
+#: A text from a rules file in each language: ``{"en": ..., "vi": ...}`` (``citation`` / ``citation_vi``).
+Text = Mapping[str, str]
 # Attributes a `when` condition may test (fields of UnitFigures / ParentFigures).
 _FLAG_KEYS = frozenset({"mountainous", "border", "island", "central_city", "red_river_delta", "coastal_poor"})
 _CONDITION_KEYS = _FLAG_KEYS | {"parent_kind", "ethnic_minority_share_min"}
@@ -123,15 +129,50 @@ class RuleResult:
     comparison: str
     margin: float | None
     percent_of_standard: float | None
-    citation: str
+    cite: Message | Text          # the legal basis, rendered in the reader's language
     confirmed: bool
     exempt: bool = False
-    note: str | None = None
+    notes: tuple[Message, ...] = ()
     variant: str | None = None   # which variant of the rule set the threshold (e.g. "mountainous")
 
-    def to_dict(self) -> dict:
-        """JSON-ready form (the ``standards`` items of the evaluation JSON)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    def citation_text(self, lang: str = "vi") -> str:
+        return translate(self.cite, lang)
+
+    def note_text(self, lang: str = "vi") -> str | None:
+        return join(self.notes, lang)
+
+    @property
+    def citation(self) -> str:
+        """The citation in English (logs, tests); :meth:`citation_text` gives it in a language."""
+        return self.citation_text("en")
+
+    @property
+    def note(self) -> str | None:
+        """The notes in English, joined with "; " (logs, tests); :meth:`note_text` for a language."""
+        return self.note_text("en")
+
+    def to_dict(self, lang: str = "vi") -> dict:
+        """JSON-ready form (the ``standards`` items of the evaluation JSON).
+
+        ``citation`` and ``note`` are rendered in ``lang``; ``citation_message`` and ``note_messages``
+        are the typed forms (``{"code", "params"}``) that exports and the web render in their own language.
+        """
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("cite", "notes")}
+        data["citation"] = self.citation_text(lang)
+        data["note"] = self.note_text(lang)
+        data["citation_message"] = _message(self.cite).to_dict()
+        data["note_messages"] = [m.to_dict() for m in self.notes]
+        return data
+
+
+def _message(text: Message | Text) -> Message:
+    return text if isinstance(text, Message) else Message("note.text", {"text": dict(text)})
+
+
+def _quantity(value: float, unit: str) -> Message:
+    """A value with its unit of measure, both rendered in the reader's language."""
+    key = _UNIT_KEYS.get(unit)
+    return Message("quantity", {"value": value, "unit": Message(key) if key else unit})
 
 
 def overall_status(results: list[RuleResult]) -> str:
@@ -181,8 +222,8 @@ class _Variant:
     name: str
     condition: _Condition
     threshold: float
-    citation: str | None
-    derivation: str | None
+    citation: Text | None
+    derivation: Text | None
     statutory_threshold: float | None   # set when a user override replaced the file's value
 
 
@@ -194,9 +235,9 @@ class _Factor:
     pct_of_standard: float
     of_variant: str                     # "own": % of the unit's own variant; "base": % of the plain standard
     ethnic_step: Mapping[str, float] | None
-    citation: str
+    citation: Text
     confirmed: bool
-    note: str | None
+    note: Text | None
     statutory_pct: float | None
 
     def pct_for(self, figures: Any) -> float:
@@ -223,11 +264,11 @@ class _Rule:
     variants: tuple[_Variant, ...]
     reductions: tuple[str, ...]
     count: str
-    assume_if_missing: Mapping[str, str]
-    citation: str
+    assume_if_missing: Mapping[str, Text]
+    citation: Text
     confirmed: bool
-    note: str | None
-    derivation: str | None
+    note: Text | None
+    derivation: Text | None
     statutory_threshold: float | None
 
 
@@ -237,22 +278,22 @@ class _Exemption:
     n_members_min: int
     kinds: frozenset[str]
     criteria: frozenset[str]
-    citation: str
+    citation: Text
     confirmed: bool
-    note: str | None
+    note: Text | None
 
 
 @dataclass(frozen=True)
 class _Trigger:
     id: str
-    period: str
+    period: Text
     level: str
     kinds: frozenset[str]
     area_pct_lt: float
     population_pct_lt: float
-    citation: str
+    citation: Text
     confirmed: bool
-    note: str | None
+    note: Text | None
     statutory: Mapping[str, float]
 
 
@@ -262,9 +303,9 @@ class _Threshold:
 
     value: float | None
     variant: str | None
-    citation: str
+    citation: Message | Text
     confirmed: bool
-    notes: tuple[str, ...]
+    notes: tuple[Message, ...]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -282,12 +323,13 @@ class RuleSet:
         header = parser.header(self._spec)
         self.id: str = header["id"]
         self.name: str = header["name"]
-        self.citation: str = header["citation"]
+        self.citation: Text = header["citation"]
         self.confirmed: bool = header["confirmed"]
         self.effective: str | None = header["effective"]
-        self.note: str | None = header["note"]
-        self.unconfirmed_note: str = header["unconfirmed_note"] or f"{self.name}: numbers not confirmed"
-        self.fail_note: str | None = header["fail_note"]
+        self.note: Text | None = header["note"]
+        self.unconfirmed_note: Message = (_message(header["unconfirmed_note"]) if header["unconfirmed_note"]
+                                          else Message("note.regime_unconfirmed", {"regime": self.name}))
+        self.fail_note: Text | None = header["fail_note"]
         self._factors = {f.id: f for f in parser.factors(self._spec)}
         self.rules: tuple[_Rule, ...] = tuple(parser.rules(self._spec, self._factors))
         self._exemptions = tuple(parser.exemptions(self._spec))
@@ -355,7 +397,7 @@ class RuleSet:
             return self._check_triggers(figures, "parent", kind)
         rules = [r for r in self.rules if r.level == "parent" and kind in r.kinds and r.condition.matches(figures)]
         if not rules and kind in self._fallback_kinds and self.parent_fallback is not None:
-            note = f"{self._fallback_note} ({self.parent_fallback.name})"
+            note = Message("note.fallback", {"text": self._fallback_note, "regime": self.parent_fallback.name})
             return [_with_note(r, note, first=True) for r in self.parent_fallback.check_parent(figures)]
         if not rules:
             return [self._no_standard(kind)]
@@ -399,7 +441,7 @@ class RuleSet:
 
     # ---------------------------------------------------------------- internals
     def _resolve_threshold(self, rule: _Rule, figures: Any) -> _Threshold:
-        notes: list[str] = []
+        notes: list[Message] = []
         variant = next((v for v in rule.variants if v.condition.matches(figures)), None)
         threshold = variant.threshold if variant else rule.threshold
         citation = (variant.citation if variant and variant.citation else rule.citation)
@@ -407,13 +449,13 @@ class RuleSet:
         statutory = variant.statutory_threshold if variant else rule.statutory_threshold
         if statutory is not None:
             confirmed = False
-            notes.append(f"threshold set by the user (statutory value {_fmt(statutory, rule.unit)})")
+            notes.append(Message("note.threshold_user", {"statutory": _quantity(statutory, rule.unit)}))
         derivation = variant.derivation if variant and variant.derivation else rule.derivation
         if derivation:
-            notes.append(f"threshold = {derivation}")
+            notes.append(Message("note.derivation", {"derivation": dict(derivation)}))
         for key, assumption in rule.assume_if_missing.items():
             if getattr(figures, key, None) is None:
-                notes.append(assumption)
+                notes.append(_message(assumption))
         if threshold is not None and rule.reductions:
             best: tuple[float, _Factor, float, float] | None = None
             for factor_id in rule.reductions:
@@ -428,15 +470,16 @@ class RuleSet:
             # one factor per standard; it replaces the floor, it never stacks with another
             if best is not None and best[0] < threshold:
                 reduced, factor, pct, standard = best
-                notes.append(f"special factor {factor.id}: {pct:g} % of {_fmt(standard, rule.unit)}"
-                             f" replaces {_fmt(threshold, rule.unit)}")
+                notes.append(Message("note.special_factor", {
+                    "factor": factor.id, "pct": pct, "standard": _quantity(standard, rule.unit),
+                    "threshold": _quantity(threshold, rule.unit)}))
                 if factor.statutory_pct is not None:
-                    notes.append(f"factor percentage set by the user (statutory {factor.statutory_pct:g} %)")
+                    notes.append(Message("note.factor_user", {"statutory": factor.statutory_pct}))
                     confirmed = False
                 if factor.note:
-                    notes.append(factor.note)
+                    notes.append(_message(factor.note))
                 threshold = reduced
-                citation = f"{citation}; {factor.citation}"
+                citation = Message("citation.join", {"first": citation, "second": factor.citation})
                 confirmed = confirmed and factor.confirmed
         return _Threshold(threshold, variant.name if variant else None, citation, confirmed, tuple(notes))
 
@@ -444,20 +487,21 @@ class RuleSet:
         if rule.comparison == "none":
             return self._finish(RuleResult(
                 rule=rule.id, criterion=rule.criterion, passed=None, value=None, threshold=None, unit=rule.unit,
-                comparison="none", margin=None, percent_of_standard=None, citation=rule.citation,
-                confirmed=rule.confirmed, exempt=True, note=rule.note))
+                comparison="none", margin=None, percent_of_standard=None, cite=rule.citation,
+                confirmed=rule.confirmed, exempt=True, notes=(_message(rule.note),) if rule.note else ()))
         resolved = self._resolve_threshold(rule, figures)
         value, missing_note = _criterion_value(rule, figures)
         notes = list(resolved.notes)
         if rule.note:
-            notes.append(rule.note)
+            notes.append(_message(rule.note))
         if missing_note:
             notes.append(missing_note)
         citation, confirmed = resolved.citation, resolved.confirmed
         if exemption is not None:
-            notes.append(f"exempt: {figures.n_members} units merged (≥ {exemption.n_members_min})"
-                         + (f" — {exemption.note}" if exemption.note else ""))
-            citation = f"{citation} (exempt: {exemption.citation})"
+            counts = {"n": figures.n_members, "n_min": exemption.n_members_min}
+            notes.append(Message("note.exempt_with", {**counts, "text": dict(exemption.note)}) if exemption.note
+                         else Message("note.exempt", counts))
+            citation = Message("citation.exempt", {"citation": citation, "exemption": exemption.citation})
             confirmed = confirmed and exemption.confirmed
         result = _compare(rule.id, rule.criterion, value, resolved.value, rule.unit, rule.comparison,
                           citation, confirmed, notes, resolved.variant, exempt=exemption is not None)
@@ -466,12 +510,13 @@ class RuleSet:
     def _finish(self, result: RuleResult) -> RuleResult:
         """Add the regime-wide notes: Art. 5 cl. 3 fallback on failure, unconfirmed regime."""
         if result.passed is False and not result.exempt and self.fail_note:
-            result = _with_note(result, self.fail_note)
+            result = _with_note(result, _message(self.fail_note))
         if not self.confirmed:
             result = _with_note(result, self.unconfirmed_note)
-            result = _replace(result, confirmed=False)
-        elif not result.confirmed and "not confirmed" not in (result.note or ""):
-            result = _with_note(result, "number not confirmed")
+            result = replace(result, confirmed=False)
+        elif not result.confirmed and not any(m.code in ("note.not_confirmed", "note.regime_unconfirmed")
+                                              for m in result.notes):
+            result = _with_note(result, Message("note.not_confirmed"))
         return result
 
     def _exemption_for(self, rule: _Rule, figures: UnitFigures, kind: str) -> _Exemption | None:
@@ -485,8 +530,9 @@ class RuleSet:
         return self._finish(RuleResult(
             rule=f"{self.id.lower()}.{kind}.no_standard", criterion="no_standard", passed=None, value=None,
             threshold=None, unit="", comparison="none", margin=None, percent_of_standard=None,
-            citation=self.citation, confirmed=self.confirmed,
-            note=f"{self.name} defines no standard for a {kind}"))
+            cite=self.citation, confirmed=self.confirmed,
+            notes=(Message("note.no_standard", {"regime": self.name, "kind_id": kind,
+                                                "kind": Message(_kind_key(kind))}),)))
 
     def _baseline_threshold(self, level: str, kind: str, criterion: str,
                             figures: Any) -> tuple[_Rule, _Threshold] | None:
@@ -523,28 +569,28 @@ class RuleSet:
                 passed = None
             for criterion, pct, base_rule, base, value, threshold, holds in rows:
                 unit = base_rule.unit
-                notes = [f"{trigger.period}: {pct:g} % of {_fmt(base.value, unit)} ({base_rule.id}"
-                         + (f", {base.variant}" if base.variant else "") + ")"]
+                notes = [Message("note.trigger_base", {
+                    "period": dict(trigger.period), "pct": pct, "base": _quantity(base.value, unit),
+                    "rule": base_rule.id, "variant": f", {base.variant}" if base.variant else ""})]
                 notes.extend(base.notes)
                 if holds is None:
-                    notes.append(f"{criterion} missing")
+                    notes.append(_missing_message(criterion))
                 elif holds:
-                    notes.append("below" if passed is False
-                                 else "below, but the other condition of the row does not hold")
+                    notes.append(Message("note.trigger_below" if passed is False else "note.trigger_below_other"))
                 if passed is False:
-                    notes.append("must be arranged: area and population both below the row's percentages")
+                    notes.append(Message("note.trigger_fires"))
                 statutory = trigger.statutory.get(criterion)
                 confirmed = trigger.confirmed and base.confirmed
                 if statutory is not None:
-                    notes.append(f"percentage set by the user (statutory {statutory:g} %)")
+                    notes.append(Message("note.trigger_user", {"statutory": statutory}))
                     confirmed = False
                 results.append(self._finish(RuleResult(
                     rule=f"{trigger.id}.{criterion}", criterion="must_arrange", passed=passed,
                     value=None if _missing(value) else float(value), threshold=threshold, unit=unit,
                     comparison="<", margin=None if _missing(value) else _round_margin(value - threshold),
                     percent_of_standard=None if _missing(value) else round(100 * value / threshold, 1),
-                    citation=f"{trigger.citation}; baseline {base.citation}", confirmed=confirmed,
-                    note="; ".join(notes), variant=base.variant)))
+                    cite=Message("citation.trigger", {"trigger": dict(trigger.citation), "base": base.citation}),
+                    confirmed=confirmed, notes=tuple(notes), variant=base.variant)))
         return results
 
 
@@ -560,15 +606,15 @@ def _round_margin(margin: float) -> float:
     return round(margin, 6)
 
 
-def _fmt(value: float, unit: str) -> str:
-    if unit == "km²":
-        return f"{value:,.6g} km²"
-    if unit == "%":
-        return f"{value:g} %"
-    return f"{value:,.0f} {unit}".strip() if float(value).is_integer() else f"{value:,.1f} {unit}".strip()
+def _kind_key(kind: str) -> str:
+    return f"kind.{kind}" if kind in _UNIT_KINDS else f"parent_kind.{kind}"
 
 
-def _criterion_value(rule: _Rule, figures: Any) -> tuple[float | None, str | None]:
+def _missing_message(criterion: str) -> Message:
+    return Message("note.missing", {"criterion": Message(f"criterion.{criterion}"), "criterion_id": criterion})
+
+
+def _criterion_value(rule: _Rule, figures: Any) -> tuple[float | None, Message | None]:
     if rule.criterion == "area_km2":
         value = figures.area_km2
     elif rule.criterion == "population":
@@ -577,15 +623,15 @@ def _criterion_value(rule: _Rule, figures: Any) -> tuple[float | None, str | Non
         value = figures.n_wards if rule.count == "wards" else figures.n_units
     else:  # ward_share, in percent
         if not figures.n_units:
-            return None, "no subordinate units given: ward share undefined"
+            return None, Message("note.no_subunits")
         value = 100 * figures.n_wards / figures.n_units
     if _missing(value):
-        return None, f"{rule.criterion} missing"
+        return None, _missing_message(rule.criterion)
     return float(value), None
 
 
 def _compare(rule_id: str, criterion: str, value: float | None, threshold: float | None, unit: str,
-             comparison: str, citation: str, confirmed: bool, notes: list[str], variant: str | None,
+             comparison: str, citation: Message | Text, confirmed: bool, notes: list[Message], variant: str | None,
              *, exempt: bool = False) -> RuleResult:
     if value is None or threshold is None:
         passed = margin = percent = None
@@ -595,19 +641,11 @@ def _compare(rule_id: str, criterion: str, value: float | None, threshold: float
         percent = round(100 * value / threshold, 1)
     return RuleResult(rule=rule_id, criterion=criterion, passed=passed, value=value, threshold=threshold,
                       unit=unit, comparison=comparison, margin=margin, percent_of_standard=percent,
-                      citation=citation, confirmed=confirmed, exempt=exempt, note="; ".join(notes) or None,
-                      variant=variant)
+                      cite=citation, confirmed=confirmed, exempt=exempt, notes=tuple(notes), variant=variant)
 
 
-def _replace(result: RuleResult, **changes: Any) -> RuleResult:
-    data = result.to_dict()
-    data.update(changes)
-    return RuleResult(**data)
-
-
-def _with_note(result: RuleResult, note: str, *, first: bool = False) -> RuleResult:
-    parts = [note, result.note] if first else [result.note, note]
-    return _replace(result, note="; ".join(p for p in parts if p))
+def _with_note(result: RuleResult, note: Message, *, first: bool = False) -> RuleResult:
+    return replace(result, notes=(note, *result.notes) if first else (*result.notes, note))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -662,10 +700,10 @@ def _load_path(path: Path) -> RuleSet:
     spec = _read_yaml(path)
     if "extends" not in spec:
         return RuleSet(spec, source=path)
-    extra = set(spec) - {"extends", "overrides", "name", "note"}
+    extra = set(spec) - {"extends", "overrides", "name", "note", "note_vi"}
     if extra:
         raise RuleSetError(f"{path}: unknown key(s) {sorted(extra)} in an 'extends' file",
-                           hint="an extending file has only extends, overrides, name and note",
+                           hint="an extending file has only extends, overrides, name and note (note_vi)",
                            context={"file": str(path)})
     base = _resolve_reference(spec["extends"], path.parent, str(path), "extends")
     overrides = spec.get("overrides") or {}
@@ -675,7 +713,9 @@ def _load_path(path: Path) -> RuleSet:
     derived = base.with_overrides(overrides)
     merged = derived.to_dict()
     merged.pop("source", None)
-    for key in ("name", "note"):
+    if "note" in spec:
+        merged.pop("note_vi", None)  # the base file's Vietnamese note does not translate the new note
+    for key in ("name", "note", "note_vi"):
         if key in spec:
             merged[key] = spec[key]
     return RuleSet(merged, source=path, baseline=derived.baseline, parent_fallback=derived.parent_fallback)
@@ -734,19 +774,28 @@ def _apply_override(spec: dict, key: str, number: float, ruleset: RuleSet) -> No
 # ----------------------------------------------------------------------------------------------
 # Validation of a rules file (every error names the file and the rule)
 # ----------------------------------------------------------------------------------------------
-_HEADER_KEYS = {"schema", "id", "name", "citation", "confirmed", "effective", "aliases", "note", "fail_note",
-                "unconfirmed_note", "special_factors", "exemptions", "parent_fallback", "rules", "baseline",
-                "triggers"}
-_RULE_KEYS = {"id", "level", "kinds", "criterion", "comparison", "threshold", "unit", "when", "when_any",
-              "variants", "reductions", "count", "assume_if_missing", "citation", "confirmed", "note",
-              "derivation", "statutory_threshold"}
-_VARIANT_KEYS = {"name", "when", "when_any", "threshold", "citation", "derivation", "statutory_threshold"}
-_FACTOR_KEYS = {"id", "criterion", "when", "when_any", "pct_of_standard", "of_variant", "ethnic_step",
-                "citation", "confirmed", "note", "statutory_pct"}
+# Texts a person reads have a Vietnamese companion field: citation → citation_vi, note → note_vi...
+_LOCAL_KEYS = {"citation", "note", "fail_note", "unconfirmed_note", "derivation", "period", "assume_if_missing"}
+
+
+def _with_vi(keys: set[str]) -> set[str]:
+    return keys | {f"{key}_vi" for key in keys & _LOCAL_KEYS}
+
+
+_HEADER_KEYS = _with_vi({"schema", "id", "name", "citation", "confirmed", "effective", "aliases", "note", "fail_note",
+                         "unconfirmed_note", "special_factors", "exemptions", "parent_fallback", "rules", "baseline",
+                         "triggers"})
+_RULE_KEYS = _with_vi({"id", "level", "kinds", "criterion", "comparison", "threshold", "unit", "when", "when_any",
+                       "variants", "reductions", "count", "assume_if_missing", "citation", "confirmed", "note",
+                       "derivation", "statutory_threshold"})
+_VARIANT_KEYS = _with_vi({"name", "when", "when_any", "threshold", "citation", "derivation", "statutory_threshold"})
+_FACTOR_KEYS = _with_vi({"id", "criterion", "when", "when_any", "pct_of_standard", "of_variant", "ethnic_step",
+                         "citation", "confirmed", "note", "statutory_pct"})
 _STEP_KEYS = {"share_from", "share_every", "pct_less", "floor_pct"}
-_EXEMPTION_KEYS = {"id", "n_members_min", "kinds", "criteria", "citation", "confirmed", "note"}
-_TRIGGER_KEYS = {"id", "period", "level", "kinds", "area_pct_lt", "population_pct_lt", "citation", "confirmed",
-                 "note", "statutory"}
+_EXEMPTION_KEYS = _with_vi({"id", "n_members_min", "kinds", "criteria", "citation", "confirmed", "note"})
+_TRIGGER_KEYS = _with_vi({"id", "period", "level", "kinds", "area_pct_lt", "population_pct_lt", "citation",
+                          "confirmed", "note", "statutory"})
+_FALLBACK_KEYS = _with_vi({"regime", "kinds", "note"})
 _UNIT_KINDS = frozenset(k.value for k in UnitKind)
 _PARENT_KINDS = frozenset(k.value for k in ParentKind)
 
@@ -779,6 +828,16 @@ class _Parser:
             self.fail(element, f"'{key}' must be a non-empty text" + (" (missing)" if value is None else ""),
                       field=key)
         return value
+
+    def local(self, data: dict, key: str, element: str | None, *, required: bool = True) -> Text | None:
+        """A text a person reads, ``{"en": key, "vi": key_vi}`` (the one given when only one is)."""
+        english = self.text(data, key, element, required=required)
+        vietnamese = self.text(data, f"{key}_vi", element, required=False)
+        if english is None:
+            if vietnamese is not None:
+                self.fail(element, f"'{key}_vi' is given without '{key}'", field=f"{key}_vi")
+            return None
+        return {"en": english, "vi": vietnamese or english}
 
     def flag(self, data: dict, key: str, element: str | None) -> bool:
         value = data.get(key)
@@ -851,11 +910,11 @@ class _Parser:
         if not spec.get("rules") and not spec.get("triggers"):
             self.fail(None, "no 'rules' (or 'triggers') in the file", field="rules")
         return {"id": self.text(spec, "id", None), "name": self.text(spec, "name", None),
-                "citation": self.text(spec, "citation", None), "confirmed": self.flag(spec, "confirmed", None),
+                "citation": self.local(spec, "citation", None), "confirmed": self.flag(spec, "confirmed", None),
                 "effective": self.text(spec, "effective", None, required=False),
-                "note": self.text(spec, "note", None, required=False),
-                "unconfirmed_note": self.text(spec, "unconfirmed_note", None, required=False),
-                "fail_note": self.text(spec, "fail_note", None, required=False)}
+                "note": self.local(spec, "note", None, required=False),
+                "unconfirmed_note": self.local(spec, "unconfirmed_note", None, required=False),
+                "fail_note": self.local(spec, "fail_note", None, required=False)}
 
     def _items(self, spec: dict, section: str) -> list:
         items = spec.get(section) or []
@@ -890,8 +949,8 @@ class _Parser:
                 self.fail(element, f"'pct_of_standard' {pct:g} would raise the standard", field="pct_of_standard")
             result.append(_Factor(
                 id=element, criterion=criterion, condition=self.condition(data, element), pct_of_standard=pct,
-                of_variant=of_variant, ethnic_step=step, citation=self.text(data, "citation", element),
-                confirmed=self.flag(data, "confirmed", element), note=self.text(data, "note", element, required=False),
+                of_variant=of_variant, ethnic_step=step, citation=self.local(data, "citation", element),
+                confirmed=self.flag(data, "confirmed", element), note=self.local(data, "note", element, required=False),
                 statutory_pct=self.number(data, "statutory_pct", element, required=False)))
         return result
 
@@ -923,8 +982,8 @@ class _Parser:
                 variants.append(_Variant(
                     name=name, condition=self.condition(vdata, element),
                     threshold=self.number(vdata, "threshold", element),
-                    citation=self.text(vdata, "citation", element, required=False),
-                    derivation=self.text(vdata, "derivation", element, required=False),
+                    citation=self.local(vdata, "citation", element, required=False),
+                    derivation=self.local(vdata, "derivation", element, required=False),
                     statutory_threshold=self.number(vdata, "statutory_threshold", element, required=False)))
             reductions = data.get("reductions") or []
             for factor_id in reductions:
@@ -939,9 +998,15 @@ class _Parser:
                 self.fail(element, f"'count' must be units or wards (subunits rules only), got {count!r}",
                           field="count")
             assume = data.get("assume_if_missing") or {}
-            if not isinstance(assume, dict) or any(k not in _figure_fields() or not isinstance(v, str)
-                                                   for k, v in assume.items()):
-                self.fail(element, "'assume_if_missing' maps a figures field to a note", field="assume_if_missing")
+            assume_vi = data.get("assume_if_missing_vi") or {}
+            for name, mapping in (("assume_if_missing", assume), ("assume_if_missing_vi", assume_vi)):
+                if not isinstance(mapping, dict) or any(k not in _figure_fields() or not isinstance(v, str)
+                                                        for k, v in mapping.items()):
+                    self.fail(element, f"'{name}' maps a figures field to a note", field=name)
+            if set(assume_vi) - set(assume):
+                self.fail(element, "'assume_if_missing_vi' translates fields 'assume_if_missing' does not have",
+                          field="assume_if_missing_vi")
+            assume = {k: {"en": v, "vi": assume_vi.get(k, v)} for k, v in assume.items()}
             declared_unit = data.get("unit", unit)
             if declared_unit != unit:
                 self.fail(element, f"unit of {criterion} is {unit!r}, not {declared_unit!r}", field="unit")
@@ -949,9 +1014,9 @@ class _Parser:
                 id=element, level=level, kinds=self.kinds(data, "kinds", level, element), criterion=criterion,
                 comparison=comparison, threshold=threshold, unit=unit, condition=self.condition(data, element),
                 variants=tuple(variants), reductions=tuple(reductions), count=count, assume_if_missing=assume,
-                citation=self.text(data, "citation", element), confirmed=self.flag(data, "confirmed", element),
-                note=self.text(data, "note", element, required=False),
-                derivation=self.text(data, "derivation", element, required=False),
+                citation=self.local(data, "citation", element), confirmed=self.flag(data, "confirmed", element),
+                note=self.local(data, "note", element, required=False),
+                derivation=self.local(data, "derivation", element, required=False),
                 statutory_threshold=self.number(data, "statutory_threshold", element, required=False)))
         return result
 
@@ -966,9 +1031,9 @@ class _Parser:
                 self.fail(element, f"'criteria' must list criteria, got {criteria!r}", field="criteria")
             result.append(_Exemption(
                 id=element, n_members_min=int(minimum), kinds=self.kinds(data, "kinds", "unit", element),
-                criteria=frozenset(criteria), citation=self.text(data, "citation", element),
+                criteria=frozenset(criteria), citation=self.local(data, "citation", element),
                 confirmed=self.flag(data, "confirmed", element),
-                note=self.text(data, "note", element, required=False)))
+                note=self.local(data, "note", element, required=False)))
         return result
 
     def triggers(self, spec: dict) -> list[_Trigger]:
@@ -981,12 +1046,12 @@ class _Parser:
             if not isinstance(statutory, dict):
                 self.fail(element, "'statutory' must be a mapping", field="statutory")
             result.append(_Trigger(
-                id=element, period=self.text(data, "period", element), level=level,
+                id=element, period=self.local(data, "period", element), level=level,
                 kinds=self.kinds(data, "kinds", level, element),
                 area_pct_lt=self.number(data, "area_pct_lt", element),
                 population_pct_lt=self.number(data, "population_pct_lt", element),
-                citation=self.text(data, "citation", element), confirmed=self.flag(data, "confirmed", element),
-                note=self.text(data, "note", element, required=False), statutory=dict(statutory)))
+                citation=self.local(data, "citation", element), confirmed=self.flag(data, "confirmed", element),
+                note=self.local(data, "note", element, required=False), statutory=dict(statutory)))
         if result and not isinstance(spec.get("baseline"), str):
             self.fail(None, "a file with 'triggers' needs 'baseline' (the regime its percentages refer to)",
                       field="baseline", hint="add baseline: R1211")
@@ -996,10 +1061,10 @@ class _Parser:
         data = spec.get("parent_fallback")
         if data is None:
             return None
-        self.keys(data, {"regime", "kinds", "note"}, "parent_fallback", "parent_fallback")
+        self.keys(data, _FALLBACK_KEYS, "parent_fallback", "parent_fallback")
         return {"regime": self.text(data, "regime", "parent_fallback"),
                 "kinds": self.kinds(data, "kinds", "parent", "parent_fallback"),
-                "note": self.text(data, "note", "parent_fallback")}
+                "note": self.local(data, "note", "parent_fallback")}
 
     def check_unique_ids(self, ruleset: RuleSet) -> None:
         seen: set[str] = set()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -12,7 +13,7 @@ import pandas as pd
 import shapely
 
 from .area import plane_areas_km2
-from .errors import NotFoundError
+from .errors import UnknownUnitError
 from .validity import GeometryIssue
 
 UNIT_COLUMNS = [
@@ -53,13 +54,15 @@ class UnitSet:
 
     @cached_property
     def version(self) -> str:
-        """Content hash of geometries and figures: changes whenever the data changes."""
-        digest = hashlib.sha1()
-        digest.update(",".join(self.gdf.index).encode())
-        for column in ("name", "kind", "population", "official_area_km2", "mountainous"):
-            digest.update(pd.util.hash_pandas_object(self.gdf[column], index=False).values.tobytes())
-        digest.update(b"".join(shapely.to_wkb(self.gdf.geometry.values, output_dimension=2)))
-        return digest.hexdigest()[:16]
+        """Content hash of the dataset: every attribute column and every geometry (WKB).
+
+        Any change to a value that can change a figure or a threshold — code, name, kind,
+        district, province, population (and its year/source), official area, region flags,
+        ethnic-minority share, or a column added later — gives another version. Values are
+        hashed in a canonical text form (see :func:`dataset_version`), so the same content
+        read back from a store with other dtypes hashes the same.
+        """
+        return dataset_version(self.gdf)
 
     @cached_property
     def lookup(self) -> "UnitLookup":
@@ -78,20 +81,42 @@ class UnitSet:
         return list(self.gdf.index)
 
     def unit(self, code: str) -> pd.Series:
-        try:
-            return self.gdf.loc[code]
-        except KeyError:
-            raise NotFoundError(f"unit {code!r} is not in {self.source or 'the units layer'}",
-                                hint="use the GSO code as text, with leading zeros (e.g. '01840')",
-                                context={"unit_code": code}) from None
+        self.require_codes([code])
+        return self.gdf.loc[code]
 
     def require_codes(self, codes) -> None:
-        missing = [c for c in codes if c not in self.gdf.index]
+        """Raise :class:`UnknownUnitError` naming every code (text, leading zeros) the dataset lacks."""
+        index = self.gdf.index
+        missing = list(dict.fromkeys(str(c) for c in codes if c not in index))
         if missing:
-            raise NotFoundError(f"{len(missing)} unit code(s) not in {self.source or 'the units layer'}: "
-                                + ", ".join(missing[:10]) + ("…" if len(missing) > 10 else ""),
-                                hint="check the codes (text, leading zeros kept) against `diagioi units FILE`",
-                                context={"missing_codes": missing})
+            raise UnknownUnitError(
+                f"{len(missing)} unit code(s) not in {os.path.basename(self.source) or 'the units layer'}: "
+                + ", ".join(missing[:10]) + ("…" if len(missing) > 10 else ""),
+                hint="use unit codes of this dataset (GET /api/units or `diagioi units FILE`; "
+                     "text, leading zeros kept)",
+                context={"unknown_codes": missing, "units_version": self.version})
+
+    def search(self, *, province: str | None = None, district: str | None = None,
+               q: str | None = None) -> gpd.GeoDataFrame:
+        """Units matching every filter given, without diacritics or case.
+
+        Province and district match with or without their administrative prefix ("Bắc Kạn" =
+        "Tỉnh Bắc Kạn", "TP. Bắc Kạn" = "Thành phố Bắc Kạn", as :func:`geo.scope.strip_admin_prefix`);
+        ``q`` matches part of the name ("duc xuan" finds "Đức Xuân") or the start of the code.
+        """
+        from .scope import strip_admin_prefix
+        from .text import fold
+
+        gdf = self.gdf
+        mask = pd.Series(True, index=gdf.index)
+        if province:
+            mask &= gdf["province"].fillna("").map(strip_admin_prefix) == strip_admin_prefix(province)
+        if district:
+            mask &= gdf["district"].fillna("").map(strip_admin_prefix) == strip_admin_prefix(district)
+        if q:
+            needle = fold(q)
+            mask &= gdf["name"].fillna("").map(fold).str.contains(needle, regex=False) | gdf.index.str.startswith(q)
+        return gdf[mask]
 
     def density(self) -> pd.Series:
         """People per km² on the official area where known, else the computed one."""
@@ -196,6 +221,42 @@ class UnitLookup:
     red_river_delta: dict
     ethnic_minority_share: dict  # NaN → None
     population_source: dict
+
+
+def _canonical(value) -> str:
+    """One text form per value: missing → "null", numbers by their float repr, text as JSON."""
+    import json
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "null"
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        return "null" if math.isnan(number) else repr(number)
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def dataset_version(gdf: gpd.GeoDataFrame) -> str:
+    """Content hash (16 hex digits) of a units frame: codes, every attribute column, geometries.
+
+    Columns are taken in sorted order with their names, so the hash does not depend on the
+    column order of the source file; the row order (the codes) is part of the content.
+    """
+    digest = hashlib.sha256(b"diagioi-units-v2\n")
+    digest.update("\x1f".join(map(str, gdf.index)).encode())
+    geometry_name = gdf.geometry.name
+    for column in sorted(str(c) for c in gdf.columns if c != geometry_name):
+        digest.update(b"\x1e" + column.encode() + b"\x1d")
+        digest.update("\x1f".join(_canonical(v) for v in gdf[column].tolist()).encode())
+    digest.update(b"\x1e")
+    for wkb in shapely.to_wkb(gdf.geometry.values, output_dimension=2):
+        digest.update(len(wkb).to_bytes(8, "little") if wkb is not None else b"\xff" * 8)
+        if wkb is not None:
+            digest.update(wkb)
+    return digest.hexdigest()[:16]
 
 
 def build_lookup(gdf: gpd.GeoDataFrame) -> UnitLookup:

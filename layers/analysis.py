@@ -19,6 +19,7 @@ from pyproj import CRS
 
 from diagioi.geo.area import geodesic_area_km2, geodesic_areas_km2
 from diagioi.geo.errors import InputError, OversizeInputError
+from diagioi.geo.i18n import Message, translate
 from diagioi.geo.population import density_per_km2, estimate_population
 from diagioi.geo.validity import polygonal_part
 
@@ -118,8 +119,11 @@ def _intersected_units(polygon, polygon_km2: float, units: gpd.GeoDataFrame) -> 
 
 def analyse_polygon(geometry_geojson: Mapping[str, Any], *, units: Any, raster_path: str | Path | None = None,
                     layers: Mapping[LayerKind | str, gpd.GeoDataFrame] | None = None,
-                    max_area_km2: float = 5000.0, max_vertices: int = 20000) -> dict[str, Any]:
+                    max_area_km2: float = 5000.0, max_vertices: int = 20000, lang: str = "vi") -> dict[str, Any]:
     """Analyse a drawn polygon against the units, a population raster and the zoning layers.
+
+    Texts (population note and source, warnings) are in ``lang``; ``warning_messages`` and the
+    population's ``source_message`` / ``note_message`` are their typed forms.
 
     Returns ``{"area_km2", "population": {value, method, source, is_estimate, note},
     "density", "units": [{code, name, kind, share_of_unit_pct, share_of_polygon_pct,
@@ -136,29 +140,31 @@ def analyse_polygon(geometry_geojson: Mapping[str, Any], *, units: Any, raster_p
             hint="draw a smaller area (the limit protects the server; it is set by the operator)",
             context={"area_km2": area_km2, "max_area_km2": max_area_km2})
     frame = _units_frame(units)
-    warnings: list[str] = []
+    warnings: list[Message] = []
 
     unit_rows, covered_km2 = _intersected_units(polygon, area_km2, frame)
     outside_km2 = max(area_km2 - covered_km2, 0.0)
     if area_km2 > 0 and outside_km2 / area_km2 > OUTSIDE_UNITS_WARN_FRACTION:
-        warnings.append(f"{outside_km2:,.2f} km² ({outside_km2 / area_km2:.0%}) of the drawn area lies outside "
-                        "every unit of the layer")
+        warnings.append(Message("analysis.outside_units", {"outside_km2": round(outside_km2, 2),
+                                                           "pct": round(100 * outside_km2 / area_km2)}))
 
     has_unit_population = "population" in frame.columns and frame["population"].notna().any()
+    no_source = Message("analysis.no_population")
     population: dict[str, Any] = {"value": None, "method": None, "source": None, "is_estimate": True,
-                                  "note": "không có nguồn dân số (no population source)", "raster_sum": None}
+                                  "note": translate(no_source, lang), "raster_sum": None,
+                                  "source_message": None, "note_message": no_source.to_dict()}
     density = None
     if raster_path is not None or has_unit_population:
         estimate = estimate_population(polygon, raster_path=raster_path,
                                        units=frame if has_unit_population else None)
         warnings.extend(estimate.warnings)
-        population = {key: value for key, value in estimate.to_dict().items() if key != "warnings"}
+        population = {key: value for key, value in estimate.to_dict(lang).items()
+                      if key not in ("warnings", "warning_messages")}
         density = density_per_km2(estimate.value, area_km2)
         if raster_path is not None and area_km2 < SMALL_POLYGON_FOR_RASTER_KM2:
-            warnings.append(f"the area is {area_km2:.2f} km²; a ~1 km population raster gives only a rough "
-                            "estimate for areas under a few km²")
+            warnings.append(Message("analysis.small_area", {"area_km2": round(area_km2, 2)}))
     else:
-        warnings.append("no population source: the units carry no population and no raster is configured")
+        warnings.append(no_source)
 
     indicators: dict[str, Any] = {}
     if layers:
@@ -168,7 +174,8 @@ def analyse_polygon(geometry_geojson: Mapping[str, Any], *, units: Any, raster_p
         row = table.iloc[0]
         indicators = {name: (int(row[name]) if INDICATOR_FIELDS[name].unit == "count" else float(row[name]))
                       for name in INDICATOR_FIELDS}
-        indicators["source"] = row["source"]
+        message = table.attrs.get("source_message")
+        indicators["source"] = translate(message, lang) if message is not None else row["source"]
 
     return {
         "area_km2": area_km2,
@@ -176,5 +183,6 @@ def analyse_polygon(geometry_geojson: Mapping[str, Any], *, units: Any, raster_p
         "density": density,
         "units": unit_rows,
         "indicators": indicators,
-        "warnings": warnings,
+        "warnings": [translate(w, lang) for w in warnings],
+        "warning_messages": [w.to_dict() for w in warnings],
     }

@@ -4,6 +4,10 @@ Folium links Leaflet, jQuery, Bootstrap and fonts from CDNs by default; here tho
 dropped and Leaflet's JS and CSS (vendored from npm in ``web/vendor/leaflet``, images inlined as
 data URIs) are written into the page itself, and no basemap is added. The file can be mailed or
 put on a USB stick and still shows the new units over the old ones.
+
+Everything the reader sees is in the reader's language (Vietnamese by default) from the language
+catalogue: labels, kinds, statuses, and numbers written the Vietnamese way (1.234,5); the scale bar
+is metric only. Colours come from :mod:`layers.styles`, as on the web map and the PNG tiles.
 """
 from __future__ import annotations
 
@@ -17,33 +21,40 @@ from typing import Any
 import folium
 import geopandas as gpd
 import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
 
 from diagioi.geo.errors import DiagioiError, MissingCRSError
+from diagioi.geo.i18n import LANGUAGES, catalogue, format_number
+from diagioi.geo.kinds import UnitKind
+from diagioi.layers.styles import NEW_UNIT_COLOURS, STATUS_COLOURS, new_unit_colour
 from diagioi.web import web_dir
 
 __all__ = ["LEAFLET_DIR", "NEW_UNIT_COLOURS", "write_html_map", "render_html_map"]
 
 LEAFLET_DIR = web_dir() / "vendor" / "leaflet"
 
-# Same palette as the browser app (web/map.js), so a new unit has the same colour in both.
-NEW_UNIT_COLOURS = [
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#86bcb6", "#d37295", "#a0cbe8", "#ffbe7d", "#8cd17d", "#b6992d", "#499894",
-]
-STATUS_OUTLINE = {"pass": "#1b7837", "fail": "#b2182b", "exempt": "#555555"}
+# Decimals shown for each figure of a popup (others are text).
+_DIGITS = {"population": 0, "area_km2": 2, "official_area_km2": 2, "density": 0}
+_LABEL_KEYS = ("new_units", "old_units", "name", "kind", "members", "population", "area_km2", "official_area_km2",
+               "density", "status", "code", "legend")
 
-_LABELS = {
-    "vi": {"new_units": "Đơn vị mới", "old_units": "Đơn vị cũ", "name": "Tên", "kind": "Loại", "members": "Gồm",
-           "population": "Dân số (người)", "area_km2": "Diện tích tính toán (km²)",
-           "official_area_km2": "Diện tích chính thức (km²)", "density": "Mật độ (người/km²)",
-           "status": "Tiêu chuẩn", "code": "Mã", "pass": "Đạt", "fail": "Không đạt", "exempt": "Miễn",
-           "note": "Viền xanh: đạt tiêu chuẩn; viền đỏ: không đạt."},
-    "en": {"new_units": "New units", "old_units": "Old units", "name": "Name", "kind": "Kind", "members": "Members",
-           "population": "Population (people)", "area_km2": "Computed area (km²)",
-           "official_area_km2": "Official area (km²)", "density": "Density (people/km²)",
-           "status": "Standards", "code": "Code", "pass": "Pass", "fail": "Fail", "exempt": "Exempt",
-           "note": "Green outline: meets the standards; red: fails."},
-}
+
+def _labels(lang: str) -> dict[str, str]:
+    if lang not in LANGUAGES:
+        raise DiagioiError(f"unknown language {lang!r}", hint="use vi or en", context={"lang": lang})
+    messages = catalogue(lang)
+    labels = {key: messages[f"html.{key}"] for key in _LABEL_KEYS}
+    labels.update({status: messages[f"status.{status}"] for status in ("pass", "fail", "exempt", "unknown")})
+    return labels
+
+
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (folium's control_scale adds miles)."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+    {% endmacro %}""")
 
 
 def _leaflet_assets() -> tuple[str, str]:
@@ -75,24 +86,30 @@ def _in_wgs84(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     return frame if frame.crs.to_epsg() == 4326 else frame.to_crs(4326)
 
 
-def _display_value(value: Any) -> Any:
+def _display_value(column: str, value: Any, lang: str) -> Any:
+    """A cell as the reader reads it: numbers in the reader's format, kinds and statuses as words."""
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
-    if isinstance(value, float):
-        return round(value, 2)
+    if column in _DIGITS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_number(value, _DIGITS[column], lang)
+    if column == "kind":
+        try:
+            return catalogue(lang)[f"kind.{UnitKind.parse(value).value}"]
+        except DiagioiError:
+            return str(value)
+    if column == "status":
+        return catalogue(lang).get(f"status.{value}", str(value))
     return value
 
 
-def _display_frame(frame: gpd.GeoDataFrame, columns: list[str], labels: dict[str, str]) -> gpd.GeoDataFrame:
-    """The columns shown in tooltips and popups. folium puts them into the page as HTML, so every
-    text (unit and scenario names are user input) is HTML-escaped here."""
+def _display_frame(frame: gpd.GeoDataFrame, columns: list[str], lang: str) -> gpd.GeoDataFrame:
+    """The columns shown in tooltips and popups, as the reader reads them. folium puts them into the page
+    as HTML, so every text (unit and scenario names are user input) is HTML-escaped here."""
     present = [c for c in columns if c in frame.columns]
-    shown = gpd.GeoDataFrame({c: [_display_value(v) for v in frame[c]] for c in present},
+    shown = gpd.GeoDataFrame({c: [_display_value(c, v, lang) for v in frame[c]] for c in present},
                              geometry=frame.geometry.values, crs=frame.crs)
-    if "status" in shown.columns:
-        shown["status"] = [labels.get(str(s), s) for s in shown["status"]]
     for column in present:
         shown[column] = [html.escape(v) if isinstance(v, str) else v for v in shown[column]]
     return shown
@@ -101,12 +118,13 @@ def _display_frame(frame: gpd.GeoDataFrame, columns: list[str], labels: dict[str
 def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame, *,
                     title: str = "diagioi", lang: str = "vi") -> str:
     """The HTML text of the map (see :func:`write_html_map`)."""
-    labels = _LABELS["en" if lang == "en" else "vi"]
+    labels = _labels(lang)
     new_units = _in_wgs84(new_units_gdf, "the new units")
     units = _in_wgs84(units_gdf, "the units")
     units = units.reset_index() if "code" not in units.columns and units.index.name == "code" else units
 
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+    fmap = folium.Map(tiles=None, control_scale=False, prefer_canvas=False)
+    fmap.add_child(_MetricScale())
     # No CDN: drop folium's default links; Leaflet is inlined below.
     fmap.default_js = []
     fmap.default_css = []
@@ -119,7 +137,7 @@ def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame
         ".leaflet-container{background:#f4f1ea}</style>"), name="diagioi_style")
 
     unit_columns = ["code", "name", "kind", "population", "area_km2", "official_area_km2"]
-    old = _display_frame(units, unit_columns, labels)
+    old = _display_frame(units, unit_columns, lang)
     folium.GeoJson(
         json.loads(old.to_json(na="null")), name=labels["old_units"],
         style_function=lambda _f: {"color": "#6b6b6b", "weight": 0.8, "fillColor": "#e6e6e6", "fillOpacity": 0.4},
@@ -128,10 +146,10 @@ def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame
     ).add_to(fmap)
 
     new_columns = ["name", "kind", "members", "population", "area_km2", "official_area_km2", "density", "status"]
-    shown = _display_frame(new_units, new_columns, labels)
-    shown["_fill"] = [NEW_UNIT_COLOURS[i % len(NEW_UNIT_COLOURS)] for i in range(len(shown))]
+    shown = _display_frame(new_units, new_columns, lang)
+    shown["_fill"] = [new_unit_colour(i) for i in range(len(shown))]  # as on the web map and the tiles
     raw_status = list(new_units["status"]) if "status" in new_units.columns else [None] * len(shown)
-    shown["_outline"] = [STATUS_OUTLINE.get(str(s), "#222222") for s in raw_status]
+    shown["_outline"] = [STATUS_COLOURS.get(str(s), "#222222") for s in raw_status]
     fields = [c for c in new_columns if c in shown.columns]
     # A scenario without new units yet has no layer to add (folium refuses tooltips on no features).
     if len(shown):
@@ -150,7 +168,7 @@ def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame
     if all(map(pd.notna, (west, south, east, north))):
         fmap.fit_bounds([[south, west], [north, east]])
     fmap.get_root().html.add_child(folium.Element(
-        f'<div class="diagioi-title"><b>{html.escape(title)}</b><br><small>{html.escape(labels["note"])}</small></div>'))
+        f'<div class="diagioi-title"><b>{html.escape(title)}</b><br><small>{html.escape(labels["legend"])}</small></div>'))
     fmap.get_root().title = html.escape(title)  # folium writes <title> without escaping
     text = fmap.get_root().render()
     remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//[^"]+"', text)

@@ -30,6 +30,7 @@ from pyproj import CRS
 from diagioi.geo.area import geodesic_areas_km2, geodesic_lengths_km
 from diagioi.geo.errors import InputError, MissingCRSError
 from diagioi.geo.exports import spreadsheet_text
+from diagioi.geo.i18n import Message
 from diagioi.geo.validity import polygonal_part
 
 from .models import LayerKind, TourismRank
@@ -172,6 +173,7 @@ def compute_indicators(areas: gpd.GeoDataFrame, layers: Mapping[LayerKind | str,
     tree = shapely.STRtree(area_geoms)
     given = {LayerKind.parse(kind): frame for kind, frame in layers.items()}
     notes = []
+    messages = []  # the same notes, typed, for a reader in any language (result.attrs["source_message"])
     result = pd.DataFrame(index=areas.index.copy())
 
     clusters = given.get(LayerKind.industrial_clusters)
@@ -186,10 +188,12 @@ def compute_indicators(areas: gpd.GeoDataFrame, layers: Mapping[LayerKind | str,
         notes.append(f"industrial_clusters: {len(clusters)} features"
                      + (f", {point_count} point markers counted without area" if point_count else "")
                      + (f" ({markers} flagged)" if markers and markers != point_count else ""))
+        messages.append(_layer_message(LayerKind.industrial_clusters, len(clusters), point_count))
     else:
         result["industrial_cluster_count"] = 0
         result["industrial_cluster_area_km2"] = 0.0
         notes.append("industrial_clusters: layer not loaded (zeros)")
+        messages.append(_layer_message(LayerKind.industrial_clusters, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(area_km2 > 0, result["industrial_cluster_area_km2"].to_numpy() / area_km2 * 100.0, np.nan)
     result["industrial_cluster_share_pct"] = share
@@ -208,10 +212,14 @@ def compute_indicators(areas: gpd.GeoDataFrame, layers: Mapping[LayerKind | str,
         unranked = int((rank == "").sum())
         notes.append(f"tourism_sites: {len(sites)} features"
                      + (f", {unranked} without rank (in the total only)" if unranked else ""))
+        messages.append(Message("indicators.layer_unranked", {"layer": Message("zoning.tourism_sites"),
+                                                              "n": len(sites), "unranked": unranked})
+                        if unranked else _layer_message(LayerKind.tourism_sites, len(sites)))
     else:
         for name in ("tourism_site_count", "tourism_site_count_national", "tourism_site_count_provincial"):
             result[name] = 0
         notes.append("tourism_sites: layer not loaded (zeros)")
+        messages.append(_layer_message(LayerKind.tourism_sites, None))
 
     streets = given.get(LayerKind.night_streets)
     if streets is not None:
@@ -224,16 +232,28 @@ def compute_indicators(areas: gpd.GeoDataFrame, layers: Mapping[LayerKind | str,
         result["night_street_count"] = _count_distinct(feature_idx[keep], area_idx[keep], n_areas)
         result["night_street_length_km"] = np.bincount(area_idx[keep], weights=piece_km[keep], minlength=n_areas)
         notes.append(f"night_streets: {len(streets)} features")
+        messages.append(_layer_message(LayerKind.night_streets, len(streets)))
     else:
         result["night_street_count"] = 0
         result["night_street_length_km"] = 0.0
         notes.append("night_streets: layer not loaded (zeros)")
+        messages.append(_layer_message(LayerKind.night_streets, None))
 
     result = result[list(INDICATOR_FIELDS)]
     for name in _COUNT_FIELDS:
         result[name] = result[name].astype(int)
     result["source"] = "zoning layers, geodesic on WGS 84 (geo.area); " + "; ".join(notes)
+    result.attrs["source_message"] = Message("indicators.source", {"layers": messages})
     return result
+
+
+def _layer_message(kind: LayerKind, n_features: int | None, n_points: int = 0) -> Message:
+    layer = Message(f"zoning.{kind.value}")
+    if n_features is None:
+        return Message("indicators.layer_missing", {"layer": layer})
+    if n_points:
+        return Message("indicators.layer_points", {"layer": layer, "n": n_features, "points": n_points})
+    return Message("indicators.layer_features", {"layer": layer, "n": n_features})
 
 
 def _linear_part(geometry):

@@ -42,6 +42,7 @@ from shapely.geometry.base import BaseGeometry
 
 from diagioi.geo.errors import (EncodingError, InputError, InvalidGeometryError, MissingColumnError, MissingCRSError,
                         UnknownCRSError)
+from diagioi.geo.i18n import catalogue
 from diagioi.geo.safe_open import VectorFormat, open_vector, read_frame
 
 logger = logging.getLogger(__name__)
@@ -58,11 +59,11 @@ class LayerKind(StrEnum):
 
     @property
     def label_vi(self) -> str:
-        return _LAYER_LABEL_VI[self]
+        return catalogue("vi")[f"zoning.{self.value}"]
 
     @property
     def label_en(self) -> str:
-        return _LAYER_LABEL_EN[self]
+        return catalogue("en")[f"zoning.{self.value}"]
 
     @property
     def geometry_types(self) -> tuple[str, ...]:
@@ -87,17 +88,6 @@ class LayerKind(StrEnum):
             hint="use one of " + "|".join(k.value for k in cls),
         )
 
-
-_LAYER_LABEL_VI = {
-    LayerKind.industrial_clusters: "Cụm công nghiệp",
-    LayerKind.tourism_sites: "Điểm du lịch",
-    LayerKind.night_streets: "Tuyến phố đêm",
-}
-_LAYER_LABEL_EN = {
-    LayerKind.industrial_clusters: "Industrial clusters",
-    LayerKind.tourism_sites: "Tourism sites",
-    LayerKind.night_streets: "Night streets",
-}
 
 ALLOWED_GEOMETRY_TYPES: dict[LayerKind, tuple[str, ...]] = {
     LayerKind.industrial_clusters: ("Polygon", "MultiPolygon"),

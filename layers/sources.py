@@ -339,14 +339,43 @@ def with_density_per_km2(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def units_tile_source(gdf: gpd.GeoDataFrame, *, version: str, source_id: str = "units",
-                      attribution: str = "", cache: TileCache | None = None, **kwargs: Any) -> GeoDataFrameTileSource:
-    """Tiles of administrative units (a ``UnitSet.gdf``), styled by population density."""
+                      indicators: pd.DataFrame | None = None, attribution: str = "", cache: TileCache | None = None,
+                      **kwargs: Any) -> GeoDataFrameTileSource:
+    """Tiles of administrative units (a ``UnitSet.gdf``), styled by population density.
+
+    Each unit carries ``density`` (= ``density_per_km2``, người/km²) and, when ``indicators``
+    (one row per unit code, from ``layers.indicators``) is given, its zoning indicators.
+    """
     data = with_density_per_km2(gdf)
-    properties = [c for c in UNITS_TILE_PROPERTIES if c in data.columns]
+    data["density"] = data["density_per_km2"]
+    indicator_columns = [] if indicators is None else [c for c in indicators.columns if c != "source"]
+    for column in indicator_columns:
+        data[column] = indicators[column].reindex(data.index)
+    properties = [c for c in UNITS_TILE_PROPERTIES if c in data.columns] + ["density", *indicator_columns]
     id_column = "code" if ("code" in data.columns or data.index.name == "code") else None
     return GeoDataFrameTileSource(source_id, data, version=version, properties=properties, id_column=id_column,
                                   style=style_for("units"),
                                   attribution=attribution, cache=cache, **kwargs)
+
+
+def new_units_tile_source(scenario_id: str, new_units: gpd.GeoDataFrame, *, version: str,
+                          indicators: pd.DataFrame | None = None, **kwargs: Any) -> GeoDataFrameTileSource:
+    """Tiles of an evaluation's new units (``Evaluation.new_units_gdf()``: ``id``, ``members``, figures).
+
+    Only the polygonal part of each dissolved geometry is drawn (members touching at a corner can
+    dissolve into a collection with a stray line or point); ``members`` becomes "code;code";
+    ``indicators`` (one row per new-unit id) adds the zoning indicators.
+    """
+    from diagioi.geo.validity import polygonal_part
+
+    data = new_units.set_geometry([polygonal_part(g) for g in new_units.geometry], crs=new_units.crs)
+    data["new_unit_id"] = data["id"]
+    data["members"] = [";".join(members) for members in data["members"]]
+    if indicators is not None:
+        for column in indicators.columns:
+            if column != "source":
+                data[column] = indicators[column].reindex(data["id"]).to_numpy()
+    return scenario_tile_source(scenario_id, data, version=version, **kwargs)
 
 
 def scenario_tile_source(scenario_id: str, new_units: gpd.GeoDataFrame, *, version: str,
@@ -381,4 +410,4 @@ def zoning_tile_source(kind: str, features: gpd.GeoDataFrame, *, version: str, a
 
 
 __all__ = ["GeoDataFrameTileSource", "TileData", "TileFormat", "TileSource", "mvt_value",
-           "scenario_tile_source", "units_tile_source", "with_density_per_km2", "zoning_tile_source"]
+           "new_units_tile_source", "scenario_tile_source", "units_tile_source", "with_density_per_km2", "zoning_tile_source"]

@@ -1,4 +1,9 @@
-"""Map styles: class breaks, palettes and the legend JSON shared by PNG tiles and the web map.
+"""Map styles: class breaks, palettes and the legend JSON shared by PNG tiles, the web map and the HTML export.
+
+This module is the one source of colours: the PNG tiles and MapLibre expressions come from the
+:class:`LayerStyle` objects, the standalone HTML map (:mod:`layers.html_map`) imports the palettes,
+and the web app reads ``web/colours.js``, generated from :func:`web_colours` by
+``python -m diagioi.web`` (a test fails when it differs).
 
 One :class:`LayerStyle` per layer id. The PNG renderer (:mod:`layers.raster_tiles`) asks it
 for a colour per feature; the web app asks for :meth:`LayerStyle.legend` (and may use
@@ -15,6 +20,7 @@ from numbers import Number
 from typing import Any
 
 from diagioi.geo.errors import NotFoundError
+from diagioi.geo.i18n import catalogue
 
 RGBA = tuple[int, int, int, int]
 
@@ -37,9 +43,20 @@ class GeometryKind(StrEnum):
 
 # ColorBrewer YlOrRd, 8 classes (sequential, colour-blind safe).
 _YL_OR_RD_8 = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026")
-# ColorBrewer Paired, 12 classes (qualitative), for new units of a scenario.
-_PAIRED_12 = ("#1f78b4", "#33a02c", "#e31a1c", "#ff7f00", "#6a3d9a", "#b15928",
-              "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6", "#ffff99")
+#: Colour of each new unit of a scenario, by its position (the n-th new unit gets the n-th colour),
+#: picked greedily for the largest smallest CIE76 distance (27 ΔE) between any two and to the
+#: unassigned/outside fills, so neighbouring new units never look alike.
+NEW_UNIT_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#dcd300", "#654522", "#e377c2", "#17becf",
+                    "#7b4173", "#ff9da7", "#882d17", "#ffbb78", "#2b3d26", "#dbdb8d", "#c5b0d5", "#8db600")
+#: Outline of a new unit by its status (pass / fail / exempt / unknown).
+STATUS_COLOURS = {"pass": "#1b7837", "fail": "#b2182b", "exempt": "#555555", "unknown": "#555555"}
+OUTSIDE_COLOUR = "#e6e6e6"      # units outside the scenario
+UNASSIGNED_COLOUR = "#fff7d9"   # units of the scenario's districts that no new unit has taken yet
+
+
+def new_unit_colour(position: int) -> str:
+    """Colour of the new unit at ``position`` (0-based) in its scenario."""
+    return NEW_UNIT_COLOURS[position % len(NEW_UNIT_COLOURS)]
 
 #: Density class upper bounds, người/km². Vietnamese communes range from a few dozen people
 #: per km² (mountain communes) to well above 10,000 (inner-city wards).
@@ -227,8 +244,8 @@ INDUSTRIAL_CLUSTERS_STYLE = LayerStyle(
     layer_id="industrial_clusters",
     kind=StyleKind.single,
     geometry=GeometryKind.polygon,
-    title="Industrial parks and clusters",
-    title_vi="Khu, cụm công nghiệp",
+    title=catalogue("en")["zoning.industrial_clusters"],
+    title_vi=catalogue("vi")["zoning.industrial_clusters"],
     colours=("#7b3294",),
     fill_opacity=0.6,
     line_colour="#40004b",
@@ -240,8 +257,8 @@ TOURISM_SITES_STYLE = LayerStyle(
     layer_id="tourism_sites",
     kind=StyleKind.single,
     geometry=GeometryKind.point,
-    title="Tourism sites",
-    title_vi="Điểm du lịch",
+    title=catalogue("en")["zoning.tourism_sites"],
+    title_vi=catalogue("vi")["zoning.tourism_sites"],
     colours=("#1a9850",),
     line_colour="#ffffff",
     point_radius_px=6.0,
@@ -251,8 +268,8 @@ NIGHT_STREETS_STYLE = LayerStyle(
     layer_id="night_streets",
     kind=StyleKind.single,
     geometry=GeometryKind.line,
-    title="Night-time streets",
-    title_vi="Tuyến phố đêm",
+    title=catalogue("en")["zoning.night_streets"],
+    title_vi=catalogue("vi")["zoning.night_streets"],
     colours=("#d95f02",),
     line_colour="#d95f02",
     line_width_px=3.0,
@@ -265,7 +282,7 @@ _SCENARIO_STYLE = LayerStyle(
     title="New units of the scenario",
     title_vi="Đơn vị hành chính mới của phương án",
     value_property="new_unit_id",
-    colours=_PAIRED_12,
+    colours=NEW_UNIT_COLOURS,
     fill_opacity=0.55,
     line_colour="#252525",
     line_width_px=1.5,
@@ -296,3 +313,26 @@ def default_style(layer_id: str, geometry: GeometryKind) -> LayerStyle:
     return LayerStyle(layer_id=layer_id, kind=StyleKind.single, geometry=geometry, title=layer_id,
                       title_vi=layer_id, colours=("#3182bd",), fill_opacity=0.4, line_colour="#08519c",
                       line_width_px=1.0 if geometry is GeometryKind.polygon else 2.0)
+
+
+ZONING_STYLES = (INDUSTRIAL_CLUSTERS_STYLE, TOURISM_SITES_STYLE, NIGHT_STREETS_STYLE)
+
+
+def web_colours() -> dict[str, Any]:
+    """Every colour the web app draws with, from the styles above (written to ``web/colours.js``)."""
+    zoning = {}
+    for style in ZONING_STYLES:
+        main = style.colours[0]
+        zoning[style.layer_id] = {"fill": main, "circle": main,
+                                  "line": style.line_colour if style.geometry is GeometryKind.polygon else main}
+    return {"NEW_UNIT_COLOURS": list(NEW_UNIT_COLOURS), "STATUS_COLOURS": dict(STATUS_COLOURS),
+            "OUTSIDE_COLOUR": OUTSIDE_COLOUR, "UNASSIGNED_COLOUR": UNASSIGNED_COLOUR, "ZONING_STYLES": zoning}
+
+
+def web_colours_js() -> str:
+    """The exact text of ``web/colours.js`` (an ES module of constants)."""
+    lines = ["// Generated by `python -m diagioi.web` from layers/styles.py, the one source of colours "
+             "(PNG tiles, HTML export, web). Do not edit.", ""]
+    for name, value in web_colours().items():
+        lines.append(f"export const {name} = {json.dumps(value)};")
+    return "\n".join(lines) + "\n"

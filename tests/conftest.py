@@ -20,6 +20,13 @@ TM3_105_45 = CRS.from_epsg(9210)  # VN-2000 / TM-3 105°45'
 ORIGIN_E, ORIGIN_N = 500_000.0, 2_390_000.0  # near 105.75°E, 21.6°N
 
 
+def pytest_addoption(parser):
+    parser.addoption("--postgres-dsn", default=None,
+                     help="PostGIS server for the store tests (else DIAGIOI_TEST_POSTGRES; skipped when neither)")
+    parser.addoption("--api-store", default="sqlite", choices=["sqlite", "postgis"],
+                     help="store behind the API tests' app (postgis: a fresh schema per test on --postgres-dsn)")
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real boundary data of ../shared/data, or skip."""

@@ -24,3 +24,12 @@ def write_i18n() -> list[Path]:
         written.append(path)
     return written
 
+
+def write_colours() -> Path:
+    """Write ``colours.js`` from the one source of colours (:mod:`diagioi.layers.styles`)."""
+    from diagioi.layers.styles import web_colours_js
+
+    path = web_dir() / "colours.js"
+    path.write_text(web_colours_js(), encoding="utf-8")
+    return path
+

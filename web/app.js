@@ -3,7 +3,7 @@
 // colours, lists and forwards the user's edits.
 
 import { adoptTokenFromUrl, api, ApiError, getToken, itemsOf, scenarioOf, setToken } from "./api.js";
-import { applyLabels, formatNumber, lang, loadLanguage, t, tOptional } from "./i18n.js";
+import { applyLabels, formatNumber, lang, loadLanguage, t, tMessage, tOptional } from "./i18n.js";
 import {
   addOutlines, addUnits, addZoning, classesFor, clearScenarioOutlines, createMap, groupLabelPoint, loadLabelFonts, NEW_UNIT_COLOURS,
   setDrawnUnitColours, setNewUnitLabels, setScenarioOutlines, setZoningVisible, UNASSIGNED_COLOUR, UNITS_FILL, UNITS_SOURCE,
@@ -1179,8 +1179,9 @@ export function analysisHtml(result) {
   const populationField = result.population;
   const estimate = typeof populationField === "object" && populationField !== null
     ? pick(populationField, "estimate", "value", "population") : pick(result, "population_estimate", "population");
-  const source = (typeof populationField === "object" && populationField !== null
-    ? pick(populationField, "source", "raster", "method") : null) ?? pick(result, "population_source", "raster", "population_method");
+  const source = populationField?.source_message ? tMessage(populationField.source_message)
+    : (typeof populationField === "object" && populationField !== null
+      ? pick(populationField, "source", "raster", "method") : null) ?? pick(result, "population_source", "raster", "population_method");
   const area = pick(result, "area_km2");
   const density = pick(result, "density_per_km2", "density");
   const units = pick(result, "intersected_units", "units", "intersections") || [];
@@ -1208,7 +1209,7 @@ export function analysisHtml(result) {
     <table class="compare"><thead><tr><th>${t("compare.unit")}</th><th>km²</th><th>${t("draw.share_of_unit")}</th><th>${t("draw.share_of_polygon")}</th></tr></thead>
       <tbody>${unitRows}</tbody></table>
     ${indicatorRows ? `<h4>${t("draw.zoning")}</h4><table class="figures">${indicatorRows}</table>` : ""}
-    ${(result.warnings || []).map((w) => `<p class="warn">⚠ ${escapeHtml(w)}</p>`).join("")}`;
+    ${(result.warning_messages || result.warnings || []).map((w) => `<p class="warn">⚠ ${escapeHtml(tMessage(w))}</p>`).join("")}`;
 }
 
 // ---- compare & exports ----------------------------------------------------------------------

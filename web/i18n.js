@@ -31,6 +31,37 @@ export function t(key, params) {
   return text;
 }
 
+/**
+ * A typed message {code, params} from the API, in the page's language. A parameter may be a message,
+ * a text in each language ({vi, en}), a number (written in the page's format) or plain text — the same
+ * rules as geo/i18n translate(). Plain strings are returned as they are.
+ */
+export function tMessage(message) {
+  if (message === null || message === undefined) return "";
+  if (typeof message === "string") return message;
+  const params = {};
+  for (const [name, value] of Object.entries(message.params || {})) params[name] = renderParam(value);
+  return t(message.code, params);
+}
+
+function renderParam(value) {
+  if (Array.isArray(value)) return value.map(renderParam).join(", ");
+  if (value && typeof value === "object") {
+    if ("code" in value && "params" in value) return tMessage(value);
+    return value[currentLang] ?? value.vi ?? Object.values(value).find(Boolean) ?? "";
+  }
+  if (typeof value === "number") return formatFree(value);
+  return value;
+}
+
+const freeFormats = {};
+/** Up to 6 decimals, trailing zeros dropped (as geo/i18n format_number with digits=None). */
+function formatFree(value) {
+  freeFormats[currentLang] ??= new Intl.NumberFormat(currentLang === "vi" ? "vi-VN" : "en-GB",
+    { maximumFractionDigits: 6 });
+  return freeFormats[currentLang].format(value);
+}
+
 /** Same as t() but returns null when there is no label (for optional labels like criteria). */
 export function tOptional(key) { return labels[key] ?? fallback[key] ?? null; }
 

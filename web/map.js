@@ -12,13 +12,8 @@ export const UNITS_LINE = "units-line";
 // Zoom from which unit outlines are a line layer (widths by state); below it, the fill's edge.
 export const OUTLINE_MINZOOM = 8;
 
-// Colour of each new unit, by its position in the scenario (distinct, readable on white).
-// Picked greedily for the largest smallest CIE76 distance (27) between any two and to the
-// unassigned/outside fills.
-export const NEW_UNIT_COLOURS = [
-  "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#dcd300", "#654522", "#e377c2", "#17becf",
-  "#7b4173", "#ff9da7", "#882d17", "#ffbb78", "#2b3d26", "#dbdb8d", "#c5b0d5", "#8db600",
-];
+// Colours come from layers/styles.py (the one source shared with the PNG tiles and the HTML export).
+import { NEW_UNIT_COLOURS, OUTSIDE_COLOUR, UNASSIGNED_COLOUR, ZONING_STYLES } from "./colours.js";
 
 /** CIE76 colour difference (ΔE in CIELAB, D65) of two "#rrggbb" colours: below ~10 they look alike. */
 export function colourDistance(first, second) {
@@ -34,14 +29,8 @@ export function colourDistance(first, second) {
   const [a, b] = [lab(first), lab(second)];
   return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 }
-export const OUTSIDE_COLOUR = "#e6e6e6";
-export const UNASSIGNED_COLOUR = "#fff7d9";
 
-const ZONING_STYLES = {
-  industrial_clusters: { fill: "#7b3294", line: "#542788", circle: "#7b3294" },
-  tourism_sites: { fill: "#1a9850", line: "#006837", circle: "#1a9850" },
-  night_streets: { fill: "#f46d43", line: "#d73027", circle: "#d73027" },
-};
+export { NEW_UNIT_COLOURS, OUTSIDE_COLOUR, UNASSIGNED_COLOUR };
 
 // Map font stacks = the @font-face families of web/vendor/noto-sans/noto-sans.css.
 export const LABEL_FONT = ["Noto Sans Regular"];

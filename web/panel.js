@@ -2,7 +2,7 @@
 // each standard pass/fail with % of standard) and the totals of the city/province.
 // Cards are keyed by new-unit id so that a reassignment re-renders only the changed ones.
 
-import { formatNumber, lang, t, tOptional } from "./i18n.js";
+import { formatNumber, lang, t, tMessage, tOptional } from "./i18n.js";
 import { escapeHtml } from "./text.js";
 
 function kindLabel(kind, kindVi) {
@@ -26,12 +26,15 @@ function standardRow(standard) {
   const digits = Math.abs(standard.threshold ?? 0) < 100 ? 1 : 0;
   // The rules files state units in Vietnamese; show them in the page's language.
   const unconfirmed = standard.confirmed === false ? ` <span class="unconfirmed" title="${escapeHtml(t("standard.unconfirmed"))}">*</span>` : "";
-  const title = [standard.citation, standard.note, standard.variant_reason].filter(Boolean).join(" — ");
+  // The legal basis and notes come typed (citation_message, note_messages): shown in the page's language.
+  const citation = standard.citation_message ? tMessage(standard.citation_message) : standard.citation;
+  const notes = standard.note_messages ? standard.note_messages.map(tMessage).join("; ") : standard.note;
+  const title = [citation, notes, standard.variant_reason].filter(Boolean).join(" — ");
   return `<tr class="std-${state}" title="${escapeHtml(title)}">
     <td>${escapeHtml(criterionLabel(standard))}${unconfirmed}${standard.variant_reason
       ? `<div class="muted reason">${escapeHtml(standard.variant_reason)}</div>` : ""}</td>
     <td class="num">${formatNumber(standard.value, digits)}</td>
-    <td class="num">${escapeHtml(standard.comparison || "")} ${formatNumber(standard.threshold, digits)} ${escapeHtml(unitLabel(standard.unit))}</td>
+    <td class="num">${escapeHtml(standard.comparison ? t(`comparison.${standard.comparison}`) : "")} ${formatNumber(standard.threshold, digits)} ${escapeHtml(unitLabel(standard.unit))}</td>
     <td class="num">${pct}</td>
     <td class="mark">${state === "pass" ? "✔" : state === "fail" ? "✘" : state === "unknown" ? "?" : "—"}</td></tr>`;
 }
@@ -217,7 +220,7 @@ export class Panel {
 
   renderTotals(session) {
     this.totalsEl.innerHTML = totalsHtml(session.totals) + arrangementHtml(session.unchanged, session.affected);
-    this.warningsEl.innerHTML = (session.warnings || []).map((w) => `<p class="warn">⚠ ${escapeHtml(w)}</p>`).join("");
+    this.warningsEl.innerHTML = (session.warnings || []).map((w) => `<p class="warn">⚠ ${escapeHtml(tMessage(w))}</p>`).join("");
   }
 
   setActive(session, id) {

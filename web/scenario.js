@@ -59,7 +59,7 @@ export class ScenarioSession {
   applyEvaluation(evaluation) {
     this.figures = new Map((evaluation.new_units || []).map((nu) => [nu.id, nu]));
     this.totals = evaluation.totals || null;
-    this.warnings = evaluation.warnings || [];
+    this.warnings = evaluation.warning_messages || evaluation.warnings || [];  // typed: shown by tMessage
     this.applyArrangement(evaluation);
     this.rebuildAssignment();
   }
@@ -123,7 +123,7 @@ export class ScenarioSession {
       changedIds.push(nu.id);
     }
     if (result.totals) this.totals = result.totals;
-    if (result.warnings) this.warnings = result.warnings;
+    if (result.warning_messages || result.warnings) this.warnings = result.warning_messages || result.warnings;
     this.rebuildAssignment();
     if (record) {
       this.undoStack.push({ type: "reassign", before, after: effective });

@@ -19,7 +19,7 @@ from diagioi.geo.errors import OversizeInputError
 from diagioi.layers.analysis import _count_positions
 
 from ..auth import bearer_value
-from ..deps import ServiceDep
+from ..deps import LangDep, ServiceDep
 from ..errors import ServerBusyError, error_response, responses
 from ..schemas import PolygonAnalysisRequest, PolygonAnalysisResult
 from ..workers import submit_analysis
@@ -49,7 +49,7 @@ def _slots(app: FastAPI, workers: int) -> anyio.CapacityLimiter:
 @router.post("/polygon", summary="Analyse a drawn polygon", response_model=PolygonAnalysisResult,
              responses=responses(413, 422, 503))
 async def analyse_drawn_polygon(payload: PolygonAnalysisRequest, request: Request,
-                                service: ServiceDep) -> JSONResponse:
+                                service: ServiceDep, lang: LangDep) -> JSONResponse:
     """Geodesic area (km²), estimated population (người), density (người/km²), units intersected and
     zoning indicators. A self-intersecting polygon, or one over the vertex or area limit → 422."""
     settings = service.settings
@@ -76,7 +76,7 @@ async def analyse_drawn_polygon(payload: PolygonAnalysisRequest, request: Reques
             f"the server is busy with other polygon analyses (waited {settings.analysis_wait_s:g} s for a turn)",
             hint="try again in a few seconds", context={"analysis_workers": settings.analysis_workers}) from None
     try:
-        result = await _run_analysis(service, geojson, max_area_km2, max_vertices)
+        result = await _run_analysis(service, geojson, max_area_km2, max_vertices, lang)
     except OversizeInputError as error:
         if not trusted and "km²" in error.message:
             raise OversizeInputError(error.message + " for a caller without the write token", hint=_TOKEN_HINT,
@@ -87,8 +87,8 @@ async def analyse_drawn_polygon(payload: PolygonAnalysisRequest, request: Reques
     return JSONResponse(result)
 
 
-async def _run_analysis(service, geojson: dict, max_area_km2: float, max_vertices: int) -> dict:
-    future = submit_analysis(service, service.settings.analysis_workers, geojson, max_area_km2, max_vertices)
+async def _run_analysis(service, geojson: dict, max_area_km2: float, max_vertices: int, lang: str = "vi") -> dict:
+    future = submit_analysis(service, service.settings.analysis_workers, geojson, max_area_km2, max_vertices, lang)
     return await asyncio.wrap_future(future)
 
 

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from diagioi.geo import exports
 from diagioi.geo.text import fold
 
-from ..deps import ScenarioDep, ServiceDep
+from ..deps import LangDep, ScenarioDep, ServiceDep
 from ..errors import responses
 
 router = APIRouter(prefix="/api/scenarios", tags=["exports"])
@@ -54,14 +54,14 @@ def attachment(name: str, suffix: str) -> dict[str, str]:
                 "content": {"text/html": {"schema": {"type": "string"}}}}})
 async def export_scenario_html(
     record: ScenarioDep, service: ServiceDep,
-    lang: Annotated[Literal["vi", "en"], Query(description="Language of labels")] = "vi",
+    lang: LangDep,
 ) -> Response:
     """New units (coloured, outlined by pass/fail, popups with figures) over the old units."""
     from diagioi.layers.html_map import render_html_map
 
     def build() -> bytes:
         evaluation = service.evaluation(record)
-        return render_html_map(evaluation.new_units_gdf(), service.units.gdf, title=record.name, lang=lang).encode()
+        return render_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, title=record.name, lang=lang).encode()
 
     content = await run_in_threadpool(build)
     return Response(content, media_type="text/html; charset=utf-8",
@@ -76,7 +76,7 @@ async def export_scenario_html(
                             for fmt, media in MEDIA_TYPES.items()}}})
 async def export_scenario(
     fmt: ExportFormat, record: ScenarioDep, service: ServiceDep,
-    lang: Annotated[Literal["vi", "en"], Query(description="Language of headers and labels")] = "vi",
+    lang: LangDep,
     table: Annotated[Literal["units", "crosswalk"], Query(
         description="CSV only: 'units' (area & density table, one row per new unit) or 'crosswalk' "
                     "(old unit → new unit)")] = "units",
@@ -95,14 +95,14 @@ def _build(fmt: ExportFormat, record, service, lang: str, table: str) -> bytes:
     if fmt is ExportFormat.csv:
         buffer = io.BytesIO()
         if table == "crosswalk":
-            exports.write_crosswalk_csv(result, service.units.gdf, buffer, lang=lang)
+            exports.write_crosswalk_csv(result, evaluation.units.gdf, buffer, lang=lang)
         else:
             exports.write_table_csv(result, buffer, lang=lang)
         return buffer.getvalue()
     if fmt is ExportFormat.xlsx:
         buffer = io.BytesIO()
         exports.write_annex_xlsx(result, buffer, lang=lang,
-                                 units_crosswalk=exports.crosswalk_rows(result, service.units.gdf))
+                                 units_crosswalk=exports.crosswalk_rows(result, evaluation.units.gdf))
         return buffer.getvalue()
     new_units = evaluation.new_units_gdf()
     if fmt is ExportFormat.geojson:

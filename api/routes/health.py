@@ -30,7 +30,7 @@ def read_health(service: ServiceDep) -> HealthPublic:
         version=_package_version(), units=len(service.units), units_version=service.units.version,
         units_name=_file_name(active.name if active else service.units.source), sample_data=service.sample_data,
         scenarios=len(service.store.list_scenarios()), layer_versions=service.layer_versions(),
-        store="sqlite", basemap_url=service.settings.basemap_url,
+        store=service.store.describe().split(":", 1)[0], basemap_url=service.settings.basemap_url,
     )
 
 

@@ -13,10 +13,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from diagioi.geo.errors import InputError
 
-from ..deps import ScenarioDep, ServiceDep, WriterDep
+from ..deps import LangDep, ScenarioDep, ServiceDep, WriterDep
 from ..errors import responses
 from ..schemas import (
     EvaluationPublic,
+    MigrateRequest,
     ReassignRequest,
     ReassignResult,
     ScenarioCreate,
@@ -31,9 +32,11 @@ from ..store import ScenarioRecord
 router = APIRouter(prefix="/api/scenarios", tags=["scenarios"])
 
 
-def _public(record: ScenarioRecord) -> ScenarioPublic:
+def _public(record: ScenarioRecord, service) -> ScenarioPublic:
+    dataset = service.dataset_of(record)
     return ScenarioPublic(id=record.scenario_id, name=record.name, version=record.version,
-                          units_version=record.units_version, created_at=record.created_at,
+                          units_version=dataset, dataset_outdated=dataset != service.units.version,
+                          default_units_version=service.units.version, created_at=record.created_at,
                           updated_at=record.updated_at, scenario=record.body,
                           tilejson=f"/api/tiles/scenario-{record.scenario_id}.json?v={record.version}")
 
@@ -47,7 +50,9 @@ def list_scenarios(service: ServiceDep) -> ScenarioList:
     """All stored scenarios, oldest first."""
     records = service.store.list_scenarios()
     data = [ScenarioSummary(id=r.scenario_id, name=r.name, version=r.version,
-                            new_units=len(r.body.get("new_units", [])), updated_at=r.updated_at) for r in records]
+                            new_units=len(r.body.get("new_units", [])), updated_at=r.updated_at,
+                            units_version=service.dataset_of(r),
+                            dataset_outdated=service.dataset_of(r) != service.units.version) for r in records]
     return ScenarioList(data=data, count=len(data))
 
 
@@ -55,13 +60,13 @@ def list_scenarios(service: ServiceDep) -> ScenarioList:
              responses=responses(401, 403, 413, 422))
 def create_scenario(payload: ScenarioCreate, service: ServiceDep, actor: WriterDep) -> ScenarioPublic:
     """Validate the scenario against the active units and store it at version 1."""
-    return _public(service.create_scenario(_body(payload), actor=actor))
+    return _public(service.create_scenario(_body(payload), actor=actor), service)
 
 
 @router.get("/{scenario_id}", summary="Read a scenario", response_model=ScenarioPublic, responses=responses(404))
-def read_scenario(record: ScenarioDep) -> ScenarioPublic:
+def read_scenario(record: ScenarioDep, service: ServiceDep) -> ScenarioPublic:
     """The stored scenario and its version (send the version back when saving)."""
-    return _public(record)
+    return _public(record, service)
 
 
 @router.put("/{scenario_id}", summary="Replace a scenario (optimistic concurrency)", response_model=ScenarioPublic,
@@ -70,7 +75,7 @@ def update_scenario(scenario_id: str, payload: ScenarioUpdate, service: ServiceD
                     actor: WriterDep) -> ScenarioPublic:
     """Save a new version. A body based on an older version gets 409 with the current version."""
     record = service.update_scenario(scenario_id, _body(payload), expected_version=payload.version, actor=actor)
-    return _public(record)
+    return _public(record, service)
 
 
 @router.patch("/{scenario_id}", summary="Change parent, scope, regime, description or flags of a scenario",
@@ -79,7 +84,7 @@ def patch_scenario(scenario_id: str, payload: ScenarioPatch, service: ServiceDep
                    actor: WriterDep) -> ScenarioPublic:
     """Change only the named fields (``null`` clears one); the new units stay as they are. Stale version → 409."""
     record = service.patch_scenario(scenario_id, payload.changes(), expected_version=payload.version, actor=actor)
-    return _public(record)
+    return _public(record, service)
 
 
 @router.post("/{scenario_id}/flags", summary="Upload a region-flags table (CSV/XLSX) into a scenario's unit_flags",
@@ -126,10 +131,17 @@ def delete_scenario(
 
 @router.get("/{scenario_id}/evaluation", summary="Evaluate a scenario against the standards",
             response_model=EvaluationPublic, responses=responses(404, 422))
-def read_evaluation(record: ScenarioDep, service: ServiceDep) -> JSONResponse:
-    """Same JSON as ``diagioi evaluate --json`` (areas km², population người, density người/km²)."""
+def read_evaluation(record: ScenarioDep, service: ServiceDep, lang: LangDep) -> JSONResponse:
+    """Same JSON as ``diagioi evaluate --json`` (areas km², population người, density người/km²).
+
+    Warnings, notes and citations are in the reader's language (``?lang=`` or ``Accept-Language``,
+    Vietnamese by default); their typed forms (``warning_messages``, ``note_messages``) come along.
+    """
     # Returned as built by geo.evaluation (the model documents it; re-validating would only cost time).
-    return JSONResponse(service.evaluation(record).to_json(), headers={"X-Scenario-Version": str(record.version)})
+    dataset = service.dataset_of(record)
+    return JSONResponse(service.evaluation(record).to_json(lang), headers={
+        "X-Scenario-Version": str(record.version), "X-Units-Version": dataset,
+        "X-Dataset-Outdated": "true" if dataset != service.units.version else "false"})
 
 
 @router.post("/{scenario_id}/reassign", summary="Move units between new units (incremental)",
@@ -139,3 +151,16 @@ def reassign_units(scenario_id: str, payload: ReassignRequest, service: ServiceD
     """Apply ``{unit_code: new_unit_id | null}`` moves; returns the new version and only the changed new units."""
     outcome = service.reassign(scenario_id, payload.assignments, expected_version=payload.version, actor=actor)
     return JSONResponse(service.reassign_result(outcome))
+
+
+@router.post("/{scenario_id}/migrate", summary="Move a scenario onto another units dataset",
+             responses=responses(401, 403, 404, 409, 422))
+def migrate_scenario(scenario_id: str, payload: MigrateRequest, service: ServiceDep, actor: WriterDep) -> dict:
+    """Re-base the scenario on the default dataset (or ``dataset``), explicitly.
+
+    The answer lists the member units the target dataset no longer has (``removed_units``,
+    taken out of their new units) and the members whose name, population or area changed
+    (``changed_units``, before/after). With ``dry_run`` nothing is saved.
+    """
+    return service.migrate_scenario(scenario_id, expected_version=payload.version, target=payload.dataset,
+                                    dry_run=payload.dry_run, actor=actor)

@@ -34,8 +34,11 @@ def list_units(
     geometry: Annotated[bool, Query(description="false: the same features with \"geometry\": null and a "
                                                 "\"bbox\" [min lon, min lat, max lon, max lat] (6 decimals) "
                                                 "each, a light list for search and zoom-to")] = True,
+    dataset: Annotated[str | None, Query(description="Version of another stored units dataset "
+                                                     "(GET /api/datasets); the default dataset when absent")] = None,
 ) -> Response:
-    """Units of the active dataset; filters are diacritic- and case-insensitive."""
-    content = service.units_geojson_bytes(province=province, district=district, q=q, geometry=geometry)
+    """Units of the default dataset (or of ``dataset``); filters are diacritic- and case-insensitive."""
+    content = service.units_geojson_bytes(province=province, district=district, q=q, geometry=geometry,
+                                          dataset=dataset)
     return Response(content, media_type="application/geo+json",
-                    headers={"X-Units-Version": service.units.version})
+                    headers={"X-Units-Version": dataset or service.units.version})

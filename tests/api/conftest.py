@@ -19,8 +19,22 @@ def units_file(grid_path) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path, units_file) -> Settings:
-    return Settings(data_dir=tmp_path / "data", units_path=units_file, token=TOKEN,
+def store_location(request):
+    """None (SQLite in the data folder), or with ``--api-store postgis`` a fresh PostGIS schema."""
+    if request.config.getoption("--api-store") != "postgis":
+        yield None
+        return
+    from tests.store.store_helpers import fresh_schema, postgis_dsn_or_skip
+
+    dsn = postgis_dsn_or_skip(request.config)
+    schema, cleanup = fresh_schema(dsn)
+    yield f"{dsn}#{schema}"
+    cleanup()
+
+
+@pytest.fixture
+def settings(tmp_path, units_file, store_location) -> Settings:
+    return Settings(data_dir=tmp_path / "data", units_path=units_file, token=TOKEN, store=store_location,
                     web_dir=tmp_path / "no-web", max_upload_bytes=200_000, max_polygon_area_km2=50.0)
 
 

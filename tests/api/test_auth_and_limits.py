@@ -88,7 +88,7 @@ def test_an_unexpected_failure_is_still_a_json_500(settings, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(app.state.service, "filter_units", broken)
+    monkeypatch.setattr(app.state.service, "units_geojson_bytes", broken)
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/api/units", params={"q": "x"})
     assert response.status_code == 500

@@ -56,3 +56,28 @@ def test_a_fresh_store_without_units_serves_the_seeded_sample_region(tmp_path):
         health = restarted.get("/api/health").json()
         assert health["scenarios"] == 1
         assert health["layer_versions"] == {"industrial_clusters": 1, "tourism_sites": 1, "night_streets": 1}
+
+
+def test_a_layer_differing_only_in_ethnic_minority_share_is_served_after_a_restart(tmp_path, settings):
+    """Issue 9: two layers that differ only in one figure are two datasets; the store serves the last one."""
+    from tests.conftest import grid_frame
+
+    shares = {}
+    for name, share in (("first", 0.1), ("second", 0.6)):
+        folder = tmp_path / name
+        folder.mkdir()
+        frame = grid_frame("EPSG:4326")
+        frame["ethnic_minority_share"] = share
+        frame.to_file(folder / "units.geojson", driver="GeoJSON")
+        shares[name] = folder / "units.geojson"
+
+    versions = []
+    for path in (shares["first"], shares["second"]):
+        with TestClient(create_app(settings.model_copy(update={"units_path": path}))) as client:
+            versions.append(client.get("/api/health").json()["units_version"])
+    assert versions[0] != versions[1]
+
+    with TestClient(create_app(settings.model_copy(update={"units_path": None}))) as restarted:
+        assert restarted.get("/api/health").json()["units_version"] == versions[1]
+        features = restarted.get("/api/units").json()["features"]
+        assert {f["properties"]["ethnic_minority_share"] for f in features} == {0.6}

@@ -258,8 +258,8 @@ def test_reassign_of_an_unknown_code_names_it(client):
     response = client.post(f"/api/scenarios/{created['id']}/reassign",
                            json={"assignments": {"zzz": "n1", GRID_CODES[8]: "n1"}, "version": 1}, headers=AUTH)
     error = error_of(response, 422)
-    assert error["detail"] == "unit code(s) not in the active dataset: zzz"
-    assert error["context"] == {"unknown_codes": ["zzz"]}
+    assert error["detail"].endswith("unit code(s) not in grid.geojson: zzz")
+    assert error["context"]["unknown_codes"] == ["zzz"]
 
 
 # --------------------------------------------------------------------------- the schema tells the truth

@@ -107,4 +107,6 @@ def test_a_line_across_a_grid_square_splits_it_into_two_pieces_whose_areas_add_u
     inside = {"type": "LineString", "coordinates": [[middle, south + 0.001], [middle, north - 0.001]]}
     refused = client.post("/api/units/00005/split", json=inside)
     assert refused.status_code == 422 and "does not cut" in refused.json()["detail"]
-    assert client.post("/api/units/99999/split", json=line).status_code == 404
+    unknown = client.post("/api/units/99999/split", json=line)
+    assert unknown.status_code == 422  # the one status for an unknown unit code (UnknownUnitError)
+    assert unknown.json()["context"]["unknown_codes"] == ["99999"]

@@ -151,6 +151,7 @@ def test_a_saved_scenario_keeps_every_contract_field(client):
                          context={"mountainous": True, "ethnic_minority_share": 0.5},
                          unit_flags={"00004": {"island": True}}, new_units=[FLAGGED_UNIT])
     created = _create(client, **body)
+    body["dataset"] = created["units_version"]  # recorded by the service: the dataset it was built on
     assert created["scenario"] == body
     updated = client.put(f"/api/scenarios/{created['id']}", json={**created["scenario"], "name": "Đổi tên",
                                                                   "version": 1}, headers=AUTH)

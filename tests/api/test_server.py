@@ -25,3 +25,23 @@ def test_run_server_uses_the_given_token(monkeypatch, tmp_path, units_file, caps
     server.run_server("0.0.0.0", 8124, tmp_path / "data", units_file, "my-token")
     assert calls["app"].state.service.check_token("my-token") is True
     assert "write token:    my-token" in capsys.readouterr().out
+
+
+def test_several_workers_are_started_on_one_prepared_store(monkeypatch, tmp_path, units_file, capsys):
+    """--workers N: the store is prepared once, then N processes build the app from DIAGIOI_* settings."""
+    calls = {}
+    from diagioi.api.settings import Settings
+
+    for name in Settings.model_fields:  # run_server exports them for the workers; removed after the test
+        monkeypatch.setenv(f"DIAGIOI_{name.upper()}", "")  # (records the variable so undo removes it)
+        monkeypatch.delenv(f"DIAGIOI_{name.upper()}")
+    monkeypatch.setattr(server.uvicorn, "run", lambda app, **kwargs: calls.update(app=app, **kwargs))
+    store = f"sqlite:{tmp_path / 'shared-store'}"
+    server.run_server("127.0.0.1", 8125, tmp_path / "data", units_file, "my-token", store=store, workers=3)
+
+    assert (calls["app"], calls["workers"], calls["factory"]) == ("diagioi.api.server:app_from_environment", 3, True)
+    assert (tmp_path / "shared-store" / "diagioi.sqlite").exists()   # prepared before the workers start
+    worker_app = server.app_from_environment()                       # what each worker builds
+    service = worker_app.state.service
+    assert service.store.describe() == f"sqlite:{tmp_path / 'shared-store' / 'diagioi.sqlite'}"
+    assert len(service.units) == 9 and service.check_token("my-token")

@@ -64,7 +64,9 @@ def test_non_contiguous_new_unit_names_its_parts(grid_units):
     data = evaluation.to_json()
     assert data["new_units"][0]["contiguous"] is False
     assert data["new_units"][0]["components"] == [["00001"], ["00003"]]
-    assert any("not contiguous" in w for w in data["warnings"])
+    assert [w["code"] for w in data["warning_messages"]] == ["warning.not_contiguous"]
+    assert data["warnings"] == ["X: không liền một dải — 2 phần rời: 00001 | 00003"]
+    assert evaluation.to_json("en")["warnings"] == ["X: not contiguous — 2 separate parts: 00001 | 00003"]
 
 
 def test_official_area_differing_more_than_one_percent_is_flagged(tmp_path):
@@ -78,7 +80,8 @@ def test_official_area_differing_more_than_one_percent_is_flagged(tmp_path):
     data = evaluate(units, _scenario([{"name": "X", "kind": "xa", "members": ["00001", "00002"]}])).to_json()
     assert data["new_units"][0]["area_difference_pct"] == pytest.approx((2 * GROUND - 1.9) / 1.9 * 100, abs=0.05)
     assert data["new_units"][0]["area_differs"] is True
-    assert any("differs from official" in w for w in data["warnings"])
+    assert any(w["code"] == "warning.area_differs" for w in data["warning_messages"])
+    assert any("lệch" in w and "so với diện tích chính thức" in w for w in data["warnings"])
 
 
 def test_overlapping_members_are_not_counted_twice(tmp_path):
@@ -160,7 +163,7 @@ def test_regime_can_be_chosen_and_unconfirmed_regime_is_flagged(grid_units):
     data = evaluate(grid_units, scenario, RuleSet.load("R112")).to_json()
     assert data["scenario"]["confirmed"] is False
     assert all(s["confirmed"] is False for s in data["new_units"][0]["standards"])
-    assert any("NOT confirmed" in w for w in data["warnings"])
+    assert {"code": "warning.regime_unconfirmed", "params": {"regime": "112/2025/UBTVQH15"}} in data["warning_messages"]
 
 
 def _big_grid(tmp_path, n=8):

@@ -29,14 +29,21 @@ from diagioi.geo.exports import (
     write_table_csv,
 )
 
-R76 = "Res. 76/2025/UBTVQH15, Art. 5 cl. 1"
+R76 = {"vi": "Nghị quyết 76/2025/UBTVQH15, Điều 5 khoản 1", "en": "Res. 76/2025/UBTVQH15, Art. 5 cl. 1"}
+R76_EXEMPTION = {"vi": "Nghị quyết 76/2025/UBTVQH15, Điều 5 khoản 2", "en": "Res. 76/2025/UBTVQH15, Art. 5 cl. 2"}
+R1211 = {"vi": "Nghị quyết 1211/2016/UBTVQH13, Điều 5", "en": "Res. 1211/2016/UBTVQH13, Art. 5"}
 
 
 def _standard(rule, criterion, value, threshold, unit, *, passed, exempt=False, confirmed=True, citation=R76):
+    """A standard as the evaluation JSON gives it: texts in Vietnamese plus their typed forms."""
+    citation_message = {"code": "note.text", "params": {"text": citation}}
+    if exempt:
+        citation_message = {"code": "citation.exempt", "params": {"citation": citation, "exemption": R76_EXEMPTION}}
     return {"rule": rule, "criterion": criterion, "passed": passed, "value": value, "threshold": threshold,
             "unit": unit, "comparison": ">=", "margin": value - threshold,
-            "percent_of_standard": round(100.0 * value / threshold, 1), "citation": citation,
-            "confirmed": confirmed, "exempt": exempt, "note": None}
+            "percent_of_standard": round(100.0 * value / threshold, 1), "citation": citation["vi"],
+            "confirmed": confirmed, "exempt": exempt, "note": None, "citation_message": citation_message,
+            "note_messages": []}
 
 
 @pytest.fixture
@@ -81,12 +88,13 @@ def evaluation() -> dict:
             "area_km2": 80.5, "official_area_km2": None, "population": 42100, "density": 42100 / 80.2,
             "parent": {"name": "Thành phố Bắc Kạn", "kind": "provincial_city", "standards": [
                 _standard("provincial_city.population", "population", 42100, 150000, "người", passed=False,
-                          citation="Res. 1211/2016/UBTVQH13, Art. 5"),
-                _standard("provincial_city.area", "area_km2", 80.2, 150.0, "km²", passed=False,
-                          citation="Res. 1211/2016/UBTVQH13, Art. 5"),
+                          citation=R1211),
+                _standard("provincial_city.area", "area_km2", 80.2, 150.0, "km²", passed=False, citation=R1211),
             ]},
         },
-        "warnings": ["n3 is not contiguous: 2 parts"],
+        "warnings": ["Phường Bắc Kạn: không liền một dải — 2 phần rời: 01843, 01849 | 01852"],
+        "warning_messages": [{"code": "warning.not_contiguous", "params": {
+            "name": "Phường Bắc Kạn", "n": 2, "parts": "01843, 01849 | 01852", "new_unit_id": "n3"}}],
     }
 
 
@@ -149,21 +157,23 @@ def _headers(sheet, header_row: int) -> dict[str, int]:
 def test_evaluation_to_rows_gives_annex_columns_in_order(evaluation):
     rows = evaluation_to_rows(evaluation)
 
-    assert list(rows[0])[:6] == ["STT", "Mã đơn vị mới", "Tên đơn vị hành chính", "Loại", "Mã đơn vị cũ",
-                                 "Đơn vị cũ hợp thành"]
+    assert list(rows[0])[:5] == ["STT", "Tên đơn vị hành chính", "Loại", "Mã đơn vị cũ", "Đơn vị cũ hợp thành"]
     assert list(rows[0])[-3:] == ["Kết luận", "Nguồn số liệu", "Ghi chú"]
     assert [row["STT"] for row in rows] == [1, 2, 3]
     assert rows[0]["Đơn vị cũ hợp thành"] == "Đức Xuân (01840); Nguyễn Thị Minh Khai (01834)"
     assert rows[0]["Diện tích tự nhiên (km²) – Chính thức"] == 12.1
     assert rows[1]["Diện tích tự nhiên (km²) – Chính thức"] is None
     assert rows[0]["Dân số (người)"] == 23000 and isinstance(rows[0]["Dân số (người)"], int)
-    assert rows[1]["Tiêu chuẩn diện tích – Tiêu chuẩn (km²)"] == 100.0
-    assert rows[1]["Tiêu chuẩn dân số – Tỷ lệ (% so với tiêu chuẩn)"] == 82.0
-    assert [row["Tiêu chuẩn dân số – Kết quả"] for row in rows] == ["Đạt", "Không đạt", "Miễn (Điều 5 khoản 2)"]
-    assert [row["Kết luận"] for row in rows] == ["Đạt", "Không đạt", "Miễn (Điều 5 khoản 2)"]
+    assert rows[0]["Mật độ dân số (người/km²)"] == 1901  # rounded as shown: 23 000 / 12,1 = 1 900,8…
+    assert rows[1]["Tiêu chuẩn diện tích tự nhiên – Tiêu chuẩn (km²)"] == 100.0
+    assert rows[1]["Tiêu chuẩn quy mô dân số – Tỷ lệ (% so với tiêu chuẩn)"] == 82.0
+    exempt = "Miễn (Nghị quyết 76/2025/UBTVQH15, Điều 5 khoản 2)"  # the exemption's basis, from the rules file
+    assert [row["Tiêu chuẩn quy mô dân số – Kết quả"] for row in rows] == ["Đạt", "Không đạt", exempt]
+    assert [row["Kết luận"] for row in rows] == ["Đạt", "Không đạt", exempt]
     assert rows[1]["Nguồn số liệu"] == "Diện tích: tính toán trắc địa (thiếu số liệu chính thức); Dân số: chưa rõ nguồn"
-    assert rows[2]["Ghi chú"] == ("Diện tích tính toán lệch +1.3 % so với số liệu chính thức (> 1 %); "
-                                  "Không liền mạch (2 phần)")
+    assert rows[2]["Ghi chú"] == ("Diện tích tính toán lệch +1,3 % so với số liệu chính thức (> 1 %); "
+                                  "Không liền một dải (2 phần)")
+    assert all(not key.startswith("Mã đơn vị mới") for key in rows[0])  # internal ids (n1…) are not shown
 
 
 def test_rows_note_drawn_units_and_estimated_population(evaluation):
@@ -179,7 +189,7 @@ def test_evaluation_to_rows_in_english(evaluation):
 
     assert rows[1]["Kind"] == "Commune"
     assert rows[1]["Population standard – Standard (people)"] == 5000
-    assert [row["Conclusion"] for row in rows] == ["Pass", "Fail", "Exempt (Art. 5 cl. 2)"]
+    assert [row["Conclusion"] for row in rows] == ["Passes", "Fails", "Exempt (Res. 76/2025/UBTVQH15, Art. 5 cl. 2)"]
 
 
 def test_unknown_language_is_refused(evaluation):
@@ -200,15 +210,17 @@ def test_table_csv_round_trips_with_pandas(evaluation, tmp_path):
     write_table_csv(evaluation, path)
 
     assert path.read_bytes()[:3] == b"\xef\xbb\xbf"  # BOM: Excel then reads Vietnamese correctly
-    table = pd.read_csv(path, encoding="utf-8-sig", dtype={"Mã đơn vị cũ": str, "Mã đơn vị mới": str})
+    text = path.read_text(encoding="utf-8-sig")
+    assert ',"1,7",23.000,1.901,' in text.splitlines()[1]  # Vietnamese numbers: dot for thousands, comma decimal
+    table = pd.read_csv(path, encoding="utf-8-sig", dtype={"Mã đơn vị cũ": str}, decimal=",", thousands=".")
     assert len(table) == 3
     assert list(table["Mã đơn vị cũ"]) == ["01840;01834", "01864", "01843;01849;01852"]
     assert list(table["Tên đơn vị hành chính"]) == ["Phường Đức Xuân", "Xã Nông Thượng", "Phường Bắc Kạn"]
     assert table["Dân số (người)"].tolist() == [23000, 4100, 15000]
-    assert table["Diện tích tự nhiên (km²) – Tính toán (trắc địa WGS84)"].sum() == pytest.approx(80.5)
-    assert table["Mật độ dân số (người/km²)"][0] == pytest.approx(1900.8264, abs=1e-4)
+    assert table["Diện tích tự nhiên (km²) – Tính toán (trắc địa WGS 84)"].sum() == pytest.approx(80.5)
+    assert table["Mật độ dân số (người/km²)"][0] == 1901
     assert pd.isna(table["Diện tích tự nhiên (km²) – Chính thức"][1])
-    assert list(table["Kết luận"]) == ["Đạt", "Không đạt", "Miễn (Điều 5 khoản 2)"]
+    assert list(table["Kết luận"]) == ["Đạt", "Không đạt", "Miễn (Nghị quyết 76/2025/UBTVQH15, Điều 5 khoản 2)"]
 
 
 def test_table_csv_writes_dot_decimals_to_a_text_buffer(evaluation):
@@ -216,8 +228,8 @@ def test_table_csv_writes_dot_decimals_to_a_text_buffer(evaluation):
     write_table_csv(evaluation, buffer, lang="en")
 
     text = buffer.getvalue()
-    assert text.startswith("\ufeffNo.,New unit id,Administrative unit,Kind,")
-    assert ",12.1,12.3,1.65,23000," in text.splitlines()[1]
+    assert text.startswith("\ufeffNo.,Administrative unit,Kind,")
+    assert ",12.1,12.3,1.7,23000,1901," in text.splitlines()[1]  # rounded as the annex shows them
 
 
 def test_crosswalk_rows_take_names_kinds_and_districts_from_units(evaluation, units):
@@ -248,11 +260,10 @@ def test_crosswalk_csv_keeps_codes_as_text(evaluation, units, tmp_path):
 
     table = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
     assert list(table.columns) == ["Mã đơn vị cũ", "Tên đơn vị cũ", "Loại đơn vị cũ", "Quận/huyện cũ",
-                                   "Mã đơn vị mới", "Tên đơn vị mới", "Loại đơn vị mới",
-                                   "Chuyển toàn bộ / một phần", "Tỷ lệ diện tích chuyển",
-                                   "Tỷ lệ dân số chuyển (ước tính nếu một phần)"]
-    assert table.iloc[0].tolist() == ["01840", "Đức Xuân", "Phường", "Thành phố Bắc Kạn", "n1",
-                                      "Phường Đức Xuân", "Phường", "toàn bộ", "1.0", "1.0"]
+                                   "Tên đơn vị mới", "Loại đơn vị mới", "Chuyển toàn bộ / một phần",
+                                   "Tỷ lệ diện tích chuyển (%)", "Tỷ lệ dân số chuyển (%, ước tính nếu một phần)"]
+    assert table.iloc[0].tolist() == ["01840", "Đức Xuân", "Phường", "Thành phố Bắc Kạn", "Phường Đức Xuân", "Phường",
+                                      "toàn bộ", "100,0", "100,0"]
     assert table["Mã đơn vị cũ"].tolist()[3:] == ["01843", "01849", "01852"]
 
 
@@ -276,15 +287,15 @@ def test_annex_xlsx_has_title_rows_and_two_level_header(annex_xlsx):
     assert sheet["A4"].value == "Căn cứ tiêu chuẩn: Nghị quyết số 76/2025/UBTVQH15"
     header_row = _find_row(sheet, 1, "STT")
     headers = _headers(sheet, header_row)
-    assert list(headers)[:9] == [
-        "STT", "Mã đơn vị mới", "Tên đơn vị hành chính", "Loại", "Mã đơn vị cũ", "Đơn vị cũ hợp thành",
-        "Diện tích tự nhiên (km²) – Chính thức", "Diện tích tự nhiên (km²) – Tính toán (trắc địa WGS84)",
+    assert list(headers)[:8] == [
+        "STT", "Tên đơn vị hành chính", "Loại", "Mã đơn vị cũ", "Đơn vị cũ hợp thành",
+        "Diện tích tự nhiên (km²) – Chính thức", "Diện tích tự nhiên (km²) – Tính toán (trắc địa WGS 84)",
         "Diện tích tự nhiên (km²) – Chênh lệch (%)"]
-    assert "Tiêu chuẩn dân số – Kết quả" in headers
+    assert "Tiêu chuẩn quy mô dân số – Kết quả" in headers
     assert list(headers)[-3:] == ["Kết luận", "Nguồn số liệu", "Ghi chú"]
     merged = {str(r) for r in sheet.merged_cells.ranges}
     assert f"A{header_row}:A{header_row + 1}" in merged  # STT spans both header rows
-    assert f"G{header_row}:I{header_row}" in merged      # "Diện tích tự nhiên (km²)" over its three columns
+    assert f"F{header_row}:H{header_row}" in merged      # "Diện tích tự nhiên (km²)" over its three columns
     assert sheet.freeze_panes == f"D{header_row + 2}"
 
 
@@ -298,9 +309,9 @@ def test_annex_xlsx_stores_numbers_as_numbers_with_display_formats(annex_xlsx):
     assert official.value == 12.1 and official.data_type == "n" and official.number_format == "#,##0.00"
     population = sheet.cell(row=first, column=headers["Dân số (người)"])
     assert population.value == 23000 and population.data_type == "n" and population.number_format == "#,##0"
-    share = sheet.cell(row=first + 1, column=headers["Tiêu chuẩn diện tích – Tỷ lệ (% so với tiêu chuẩn)"])
+    share = sheet.cell(row=first + 1, column=headers["Tiêu chuẩn diện tích tự nhiên – Tỷ lệ (% so với tiêu chuẩn)"])
     assert share.value == pytest.approx(60.2) and share.number_format == "0.0"
-    threshold = sheet.cell(row=first + 1, column=headers["Tiêu chuẩn dân số – Tiêu chuẩn (người)"])
+    threshold = sheet.cell(row=first + 1, column=headers["Tiêu chuẩn quy mô dân số – Tiêu chuẩn (người)"])
     assert threshold.value == 5000 and threshold.number_format == "#,##0"
     missing = sheet.cell(row=first + 1, column=headers["Diện tích tự nhiên (km²) – Chính thức"])
     assert missing.value is None
@@ -314,10 +325,11 @@ def test_annex_xlsx_keeps_codes_as_text_and_writes_results(annex_xlsx):
 
     codes = sheet.cell(row=first + 1, column=headers["Mã đơn vị cũ"])
     assert codes.value == "01864" and codes.data_type == "s" and codes.number_format == "@"
-    results = [sheet.cell(row=first + i, column=headers["Tiêu chuẩn dân số – Kết quả"]).value for i in range(3)]
-    assert results == ["Đạt", "Không đạt", "Miễn (Điều 5 khoản 2)"]
+    results = [sheet.cell(row=first + i, column=headers["Tiêu chuẩn quy mô dân số – Kết quả"]).value for i in range(3)]
+    exempt = "Miễn (Nghị quyết 76/2025/UBTVQH15, Điều 5 khoản 2)"
+    assert results == ["Đạt", "Không đạt", exempt]
     conclusions = [sheet.cell(row=first + i, column=headers["Kết luận"]).value for i in range(3)]
-    assert conclusions == ["Đạt", "Không đạt", "Miễn (Điều 5 khoản 2)"]
+    assert conclusions == ["Đạt", "Không đạt", exempt]
 
 
 def test_annex_xlsx_total_row_adds_up(annex_xlsx):
@@ -328,10 +340,10 @@ def test_annex_xlsx_total_row_adds_up(annex_xlsx):
     def total(header):
         return sheet.cell(row=total_row, column=headers[header]).value
 
-    assert total("Diện tích tự nhiên (km²) – Tính toán (trắc địa WGS84)") == pytest.approx(80.5)
+    assert total("Diện tích tự nhiên (km²) – Tính toán (trắc địa WGS 84)") == pytest.approx(80.5)
     assert total("Diện tích tự nhiên (km²) – Chính thức") is None  # n2 has no official area: no partial sum
     assert total("Dân số (người)") == 42100
-    assert total("Mật độ dân số (người/km²)") == pytest.approx(42100 / 80.2)
+    assert total("Mật độ dân số (người/km²)") == 525  # 42 100 people / 80,2 km², rounded as shown
     assert sheet.cell(row=total_row, column=headers["Dân số (người)"]).number_format == "#,##0"
 
 
@@ -347,17 +359,17 @@ def test_annex_xlsx_parent_block_and_footnotes(annex_xlsx):
     ward_row = _find_row(sheet, 3, "– Phường")
     assert [sheet.cell(row=ward_row, column=c).value for c in (4, 5)] == [5, 2]
     share_row = _find_row(sheet, 3, "Tỷ lệ số phường (%)")
-    assert sheet.cell(row=share_row, column=5).value == pytest.approx(66.667, abs=1e-3)
+    assert sheet.cell(row=share_row, column=5).value == 66.7
     assert sheet.cell(row=share_row, column=5).number_format == "0.0"
-    population_row = _find_row(sheet, 3, "Dân số (người)")
+    population_row = _find_row(sheet, 3, "Quy mô dân số (người)")
     assert [sheet.cell(row=population_row, column=c).value for c in range(5, 10)] == [
-        42100, 150000, 28.1, "Không đạt", "Res. 1211/2016/UBTVQH13, Art. 5"]
+        42100, 150000, 28.1, "Không đạt", "Nghị quyết 1211/2016/UBTVQH13, Điều 5"]
 
     notes = [sheet.cell(row=r, column=1).value or "" for r in range(population_row, sheet.max_row + 1)]
     assert any("trắc địa trên ellipsoid WGS 84" in note for note in notes)
-    assert any("(ward_2025.population): " + R76 in note for note in notes)
-    assert any("Điều 5 khoản 2" in note for note in notes) and any("Điều 5 khoản 3" in note for note in notes)
-    assert notes[-1].endswith("Cảnh báo: n3 is not contiguous: 2 parts")
+    assert any(note.endswith("Tiêu chuẩn quy mô dân số: " + R76["vi"]) for note in notes)
+    assert any("Điều 5 khoản 2" in note for note in notes)
+    assert notes[-1].endswith("Cảnh báo: Phường Bắc Kạn: không liền một dải — 2 phần rời: 01843, 01849 | 01852")
 
 
 def test_annex_xlsx_print_setup_is_landscape_a4_fit_to_width(annex_xlsx):
@@ -367,16 +379,16 @@ def test_annex_xlsx_print_setup_is_landscape_a4_fit_to_width(annex_xlsx):
     assert int(sheet.page_setup.paperSize) == 9  # A4
     assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
     assert (int(sheet.page_setup.fitToWidth), int(sheet.page_setup.fitToHeight)) == (1, 0)
-    assert sheet.column_dimensions["F"].width == 34
+    assert sheet.column_dimensions["E"].width == 34
 
 
 def test_annex_xlsx_crosswalk_sheet_keeps_leading_zeros(annex_xlsx):
     sheet = annex_xlsx["Bảng chuyển đổi"]
 
-    assert [c.value for c in sheet[1]][:7] == ["Mã đơn vị cũ", "Tên đơn vị cũ", "Loại đơn vị cũ",
-                                              "Quận/huyện cũ", "Mã đơn vị mới", "Tên đơn vị mới", "Loại đơn vị mới"]
-    assert [c.value for c in sheet[2]] == ["01840", "Đức Xuân", "Phường", "Thành phố Bắc Kạn", "n1",
-                                          "Phường Đức Xuân", "Phường", "toàn bộ", 1, 1]
+    assert [c.value for c in sheet[1]][:6] == ["Mã đơn vị cũ", "Tên đơn vị cũ", "Loại đơn vị cũ", "Quận/huyện cũ",
+                                              "Tên đơn vị mới", "Loại đơn vị mới"]
+    assert [c.value for c in sheet[2]] == ["01840", "Đức Xuân", "Phường", "Thành phố Bắc Kạn", "Phường Đức Xuân",
+                                          "Phường", "toàn bộ", 100, 100]
     assert sheet["A2"].data_type == "s" and sheet["A2"].number_format == "@"
     assert sheet.max_row == 7
 
@@ -388,8 +400,8 @@ def test_annex_xlsx_accepts_crosswalk_rows_named_like_evaluation_crosswalk(evalu
     write_annex_xlsx(evaluation, path, lang="en", units_crosswalk=rows)
 
     sheet = openpyxl.load_workbook(path)["Crosswalk"]
-    assert [c.value for c in sheet[2]] == ["01864", "Nông Thượng", "Commune", None, "n2", "Xã Nông Thượng",
-                                          "Commune", None, None, None]
+    assert [c.value for c in sheet[2]] == ["01864", "Nông Thượng", "Commune", None, "Xã Nông Thượng", "Commune",
+                                          None, None, None]
 
 
 def test_annex_xlsx_in_english_warns_about_an_unconfirmed_regime(evaluation):
@@ -406,7 +418,7 @@ def test_annex_xlsx_in_english_warns_about_an_unconfirmed_regime(evaluation):
     headers = _headers(sheet, _find_row(sheet, 1, "No."))
     assert "Natural area (km²) – Computed (geodesic, WGS 84)" in headers
     first = _find_row(sheet, 1, "No.") + 2
-    assert sheet.cell(row=first + 2, column=headers["Conclusion"]).value == "Exempt"  # no Art. 5 cl. 2 outside R76
+    assert sheet.cell(row=first + 2, column=headers["Conclusion"]).value == "Exempt (Res. 76/2025/UBTVQH15, Art. 5 cl. 2)"
 
 
 # ----------------------------------------------------------------------------------------------- GIS files

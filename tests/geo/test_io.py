@@ -158,6 +158,33 @@ def test_version_changes_with_the_data(tmp_path, grid_path):
     assert read_units(grid_path).version != first
 
 
+@pytest.mark.parametrize("column, value", [
+    ("ethnic_minority_share", 0.6), ("mountainous", True), ("border", True), ("island", True),
+    ("red_river_delta", True), ("district", "Huyện Khác"), ("province", "Tỉnh Khác"), ("area_km2_official", 1.5),
+    ("name", "Ô Mới"), ("kind", "phuong"),
+])
+def test_every_column_that_changes_a_figure_changes_the_version(tmp_path, column, value):
+    """Two layers that differ in one value of one unit get different versions (issue 9: identity covers the data)."""
+    frame = grid_frame("EPSG:4326")
+    frame["ethnic_minority_share"] = 0.1
+    for flag in ("mountainous", "border", "island", "red_river_delta"):
+        frame[flag] = False
+    frame.to_file(tmp_path / "a.geojson", driver="GeoJSON")
+    frame.loc[0, column] = value
+    frame.to_file(tmp_path / "b.geojson", driver="GeoJSON")
+    assert read_units(tmp_path / "a.geojson").version != read_units(tmp_path / "b.geojson").version
+
+
+def test_the_same_content_in_another_column_order_has_the_same_version(tmp_path):
+    """(Same file name: the name is part of each figure's recorded source, ``population_source``.)"""
+    frame = grid_frame("EPSG:4326")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    frame.to_file(tmp_path / "a" / "units.geojson", driver="GeoJSON")
+    frame[list(reversed(frame.columns))].to_file(tmp_path / "b" / "units.geojson", driver="GeoJSON")
+    assert read_units(tmp_path / "a" / "units.geojson").version == read_units(tmp_path / "b" / "units.geojson").version
+
+
 @pytest.mark.parametrize("encoding", ["tcvn3", "vni", "cp1258"])
 def test_shapefile_in_a_legacy_vietnamese_encoding_is_detected(tmp_path, encoding):
     from diagioi.geo.encoding import RAW_READ_ENCODING, encode_text
@@ -173,3 +200,11 @@ def test_shapefile_in_a_legacy_vietnamese_encoding_is_detected(tmp_path, encodin
     units = read_units(path)
     assert units.gdf["name"].tolist() == names
     assert units.gdf.at["00001", "population"] == 1000
+
+
+def test_unit_search_ignores_diacritics_case_and_administrative_prefixes(grid_units):
+    assert len(grid_units.search(district="mau")) == 9
+    assert len(grid_units.search(district="H. Mẫu", province="tinh mau")) == 9
+    assert len(grid_units.search(province="Tỉnh Khác")) == 0
+    assert list(grid_units.search(q="o 5").index) == ["00005"]
+    assert list(grid_units.search(q="0000", district="Huyện Mẫu").index) == grid_units.codes

@@ -26,6 +26,7 @@ from shapely.geometry import LineString, box
 
 from diagioi.geo.area import geodesic_areas_km2
 from diagioi.geo.errors import InputError, MissingCRSError
+from diagioi.geo.i18n import Message
 from diagioi.geo.population import PopulationEstimate, estimate_population, zonal_population
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -70,9 +71,10 @@ def test_half_covered_cell_gives_half_its_value(raster):
 
     assert estimate.value == pytest.approx(250.0)
     assert estimate.method == "raster_exact_coverage"
-    assert estimate.source == "population.tif"
+    assert estimate.source.text() == "population.tif"
     assert estimate.is_estimate is True
-    assert "ước tính" in estimate.note and "estimate" in estimate.note
+    assert estimate.note.text("vi").startswith("Số liệu ước tính, không phải dân số chính thức")
+    assert estimate.note.text("en").startswith("estimate, not official population")
     assert estimate.warnings == ()
 
 
@@ -81,9 +83,12 @@ def test_nodata_and_outside_parts_add_nothing_and_are_reported(raster):
     half_outside = estimate_population(box(105.99, 21.0, 106.01, 21.01), raster_path=raster)
 
     assert whole.value == pytest.approx(3600.0)
-    assert whole.warnings == ("11% of the polygon lies on nodata cells or outside the raster and adds no population",)
+    assert [w.text("en") for w in whole.warnings] == [
+        "11 % of the polygon lies on nodata cells or outside the raster and adds no population"]
+    assert whole.warnings[0].text("vi") == ("11 % vùng vẽ nằm trên ô không có số liệu hoặc ngoài lưới dân số, "
+                                            "không được tính dân số")
     assert half_outside.value == pytest.approx(700.0)
-    assert half_outside.warnings[0].startswith("50% of the polygon")
+    assert half_outside.warnings[0].to_dict() == {"code": "population.nodata", "params": {"pct": 50}}
 
 
 def test_raster_in_a_projected_crs_is_read_through_reprojection(tmp_path):
@@ -109,15 +114,16 @@ def test_raster_is_rescaled_to_unit_populations(raster, top_row_units):
     assert estimate.value == pytest.approx(600.0)            # 900 people × 200 / (100 + 200)
     assert estimate.raster_sum == pytest.approx(200.0)
     assert estimate.method == "raster_rescaled_to_units"
-    assert estimate.source == "population.tif rescaled to units layer population"
+    assert estimate.source.text("en") == "population.tif rescaled to units layer population"
+    assert estimate.source.text("vi") == "population.tif, hiệu chỉnh theo dân số của lớp đơn vị hành chính"
 
 
 def test_units_without_population_keep_the_raw_raster_figure(raster, top_row_units):
     estimate = estimate_population(box(106.01, 21.02, 106.03, 21.03), raster_path=raster, units=top_row_units)
 
     assert estimate.value == pytest.approx(600.0 + 300.0)
-    assert estimate.warnings == ("1 units have no population (or an empty raster): raw raster figure used "
-                                 "for their part: 00002",)
+    assert [w.text("en") for w in estimate.warnings] == [
+        "1 units have no population (or an empty raster): raw raster figure used for their part: 00002"]
 
 
 def test_rescaling_can_be_switched_off(raster, top_row_units):
@@ -141,7 +147,8 @@ def test_area_weighted_estimate_shares_each_unit_by_area():
 
     assert estimate.value == pytest.approx(0.3 * 1000 + 0.3 * 3000, rel=1e-4)
     assert estimate.method == "area_weighted_units"
-    assert estimate.source == "units layer population (2024)"
+    assert estimate.source.text("en") == "units layer population (2024)"   # a year, not "2,024"
+    assert estimate.to_dict()["source"] == "dân số của lớp đơn vị hành chính (2024)"
     assert estimate.to_dict()["is_estimate"] is True
 
 
@@ -160,9 +167,13 @@ def test_estimate_needs_a_polygon_and_a_source(raster):
 
 
 def test_population_estimate_serialises_with_its_method():
-    estimate = PopulationEstimate(value=12.5, method="area_weighted_units", source="units layer population")
-    assert estimate.to_dict() == {"value": 12.5, "method": "area_weighted_units", "source": "units layer population",
-                                  "is_estimate": True, "note": estimate.note, "raster_sum": None, "warnings": []}
+    source = Message("population.units_label")
+    estimate = PopulationEstimate(value=12.5, method="area_weighted_units", source=source)
+    assert estimate.to_dict("en") == {
+        "value": 12.5, "method": "area_weighted_units", "source": "units layer population", "is_estimate": True,
+        "note": "estimate, not official population", "raster_sum": None, "warnings": [],
+        "source_message": {"code": "population.units_label", "params": {}},
+        "note_message": {"code": "population.note", "params": {}}, "warning_messages": []}
 
 
 @pytest.fixture

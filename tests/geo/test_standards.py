@@ -15,7 +15,7 @@ import yaml
 
 from diagioi.geo.errors import RuleSetError
 from diagioi.geo.kinds import ParentKind, UnitKind
-from diagioi.geo.standards import ParentFigures, RuleResult, RuleSet, UnitFigures, overall_status
+from diagioi.geo.standards import RULES_DIR, ParentFigures, RuleResult, RuleSet, UnitFigures, overall_status
 
 PEOPLE = "người"
 
@@ -640,11 +640,47 @@ def test_figures_accept_vietnamese_kind_names():
 def test_result_to_dict_has_the_contract_keys():
     result = result_of(RuleSet.load("R76").check_unit(UnitFigures(kind=UnitKind.ward, area_km2=6.0,
                                                                   population=23_000)), "r76.ward.population")
-    assert result.to_dict() == {
+    citation = {"en": "Res. 76/2025/UBTVQH15, Art. 5 cl. 1 pt. c",
+                "vi": "Nghị quyết 76/2025/UBTVQH15, Điều 5 khoản 1 điểm c"}
+    assert result.to_dict("en") == {
         "rule": "r76.ward.population", "criterion": "population", "passed": True, "value": 23000.0,
         "threshold": 21000.0, "unit": PEOPLE, "comparison": ">=", "margin": 2000.0, "percent_of_standard": 109.5,
-        "citation": "Res. 76/2025/UBTVQH15, Art. 5 cl. 1 pt. c", "confirmed": True, "exempt": False,
-        "note": None, "variant": None}
+        "citation": citation["en"], "confirmed": True, "exempt": False, "note": None, "variant": None,
+        "citation_message": {"code": "note.text", "params": {"text": citation}}, "note_messages": []}
+    # Vietnamese by default: the legal basis as the annex cites it
+    assert result.to_dict()["citation"] == citation["vi"]
+
+
+def test_notes_are_typed_messages_rendered_in_either_language():
+    results = RuleSet.load("R76").check_unit(UnitFigures(kind=UnitKind.commune, area_km2=20.0, population=9_000,
+                                                         n_members=3))
+    population = result_of(results, "r76.commune.population")
+    assert [m.code for m in population.notes] == ["note.derivation", "note.exempt_with"]
+    assert population.note_text("vi") == (
+        "ngưỡng = 200 % × 8.000 người (tiêu chuẩn xã theo Nghị quyết 1211); miễn: hợp nhất 3 đơn vị (≥ 3) — "
+        "sắp xếp từ 3 đơn vị hành chính cấp xã trở lên: không bắt buộc đạt tiêu chuẩn tại khoản 1 Điều 5 "
+        "(số liệu chỉ để tham khảo)")
+    assert population.citation_text("vi") == ("Nghị quyết 76/2025/UBTVQH15, Điều 5 khoản 1 điểm b "
+                                              "(miễn: Nghị quyết 76/2025/UBTVQH15, Điều 5 khoản 2)")
+
+
+def test_every_text_of_the_builtin_rule_files_has_its_vietnamese_text():
+    missing = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("citation", "note", "fail_note", "unconfirmed_note", "derivation", "period",
+                           "assume_if_missing") and f"{key}_vi" not in node:
+                    missing.append(f"{where}.{key}")
+                walk(value, f"{where}.{node.get('id', key)}")
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, f"{where}[{index}]")
+
+    for path in sorted(RULES_DIR.glob("*.yaml")):
+        walk(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+    assert missing == []
 
 
 def test_ruleset_to_dict_round_trips_through_yaml():
@@ -657,7 +693,7 @@ def test_ruleset_to_dict_round_trips_through_yaml():
 
 def _result(passed, exempt=False) -> RuleResult:
     return RuleResult(rule="x", criterion="population", passed=passed, value=1.0, threshold=1.0, unit=PEOPLE,
-                      comparison=">=", margin=0.0, percent_of_standard=100.0, citation="c", confirmed=True,
+                      comparison=">=", margin=0.0, percent_of_standard=100.0, cite={"vi": "c", "en": "c"}, confirmed=True,
                       exempt=exempt)
 
 

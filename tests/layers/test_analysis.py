@@ -69,7 +69,10 @@ def test_part_outside_every_unit_is_warned(units):
 
     assert result["population"]["value"] == pytest.approx(0.3 * 3000, rel=1e-4)
     assert [u["code"] for u in result["units"]] == ["01843"]
-    assert result["warnings"][0].startswith("0.30 km² (50%) of the drawn area lies outside every unit")
+    assert result["warnings"][0] == "0,3 km² (50 %) vùng vẽ nằm ngoài mọi đơn vị của lớp dữ liệu"
+    assert result["warning_messages"][0] == {"code": "analysis.outside_units", "params": {"outside_km2": 0.3, "pct": 50}}
+    english = analyse_polygon(mapping(km(box(1.5, 0.2, 2.5, 0.8))), units=units, lang="en")
+    assert english["warnings"][0] == "0.3 km² (50 %) of the drawn area lies outside every unit of the layer"
 
 
 def test_zoning_layers_give_indicators_for_the_drawn_area(units):
@@ -81,12 +84,15 @@ def test_zoning_layers_give_indicators_for_the_drawn_area(units):
     assert result["indicators"]["industrial_cluster_area_km2"] == pytest.approx(0.09, rel=1e-3)
     assert result["indicators"]["industrial_cluster_share_pct"] == pytest.approx(15.0, rel=1e-3)
     assert result["indicators"]["tourism_site_count"] == 0
+    assert result["indicators"]["source"] == ("lớp quy hoạch, đo trắc địa trên WGS 84; Cụm công nghiệp: 1 đối tượng, "
+                                              "Điểm du lịch: chưa nạp lớp (tính bằng 0), Tuyến phố đêm: chưa nạp lớp (tính bằng 0)")
 
 
 def test_units_without_population_and_no_raster_give_no_estimate(units):
     result = analyse_polygon(DRAWN, units=units.drop(columns="population"))
     assert (result["population"]["value"], result["population"]["method"], result["density"]) == (None, None, None)
-    assert result["warnings"] == ["no population source: the units carry no population and no raster is configured"]
+    assert [w["code"] for w in result["warning_messages"]] == ["analysis.no_population"]
+    assert result["warnings"] == ["không có nguồn dân số: các đơn vị không có số dân và chưa cấu hình lưới dân số"]
 
 
 @pytest.mark.parametrize("geometry, error, message", [

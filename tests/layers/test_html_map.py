@@ -57,12 +57,42 @@ def test_html_map_carries_the_new_units_figures_and_old_unit_names(new_units, ol
     assert [f["properties"]["code"] for f in old_layer["features"]] == ["01840", "01834"]
     (merged,) = new_layer["features"]
     assert merged["properties"]["name"] == "Phường Đức Xuân"
-    assert merged["properties"]["population"] == 8744.0
-    assert merged["properties"]["density"] == 1243.3
+    assert merged["properties"]["population"] == "8.744"   # numbers as a Vietnamese reader writes them
+    assert merged["properties"]["density"] == "1.243"
+    assert merged["properties"]["area_km2"] == "7,03"
+    assert merged["properties"]["kind"] == "Phường"         # never "ward"
     assert merged["properties"]["official_area_km2"] == "–"   # missing, shown as such, not 0
     assert merged["properties"]["members"] == "01840, 01834"
     assert merged["properties"]["status"] == "Không đạt"
     assert merged["properties"]["_outline"] == "#b2182b"   # red outline: fails a standard
+
+
+def test_html_map_speaks_english_on_request(new_units, old_units, tmp_path):
+    text = write_html_map(new_units, old_units, tmp_path / "map.html", lang="en").read_text(encoding="utf-8")
+    (merged,) = embedded_feature_collections(text)[1]["features"]
+
+    assert (merged["properties"]["population"], merged["properties"]["kind"]) == ("8,744", "Ward")
+    assert merged["properties"]["status"] == "Fails"
+
+
+def test_html_map_scale_bar_is_metric_only(new_units, old_units, tmp_path):
+    text = write_html_map(new_units, old_units, tmp_path / "map.html").read_text(encoding="utf-8")
+
+    assert re.findall(r"L\.control\.scale\(([^)]*)\)", text) == ["{metric: true, imperial: false}"]
+
+
+def test_new_units_have_the_colours_of_the_web_map_and_the_tiles(old_units, tmp_path):
+    from diagioi.layers.styles import NEW_UNIT_COLOURS, style_for
+
+    squares = [box(105.80 + 0.01 * i, 22.10, 105.81 + 0.01 * i, 22.11) for i in range(13)]
+    many = gpd.GeoDataFrame({"id": [f"n{i + 1}" for i in range(13)], "name": [f"Xã {i + 1}" for i in range(13)],
+                             "status": ["pass"] * 13}, geometry=squares, crs="EPSG:4326")
+    text = write_html_map(many, old_units, tmp_path / "map.html").read_text(encoding="utf-8")
+    fills = [f["properties"]["_fill"] for f in embedded_feature_collections(text)[1]["features"]]
+
+    tiles = style_for("scenario-s1").with_categories(list(many["id"]))  # the PNG/vector tile style
+    assert fills == [tiles.colour_for(new_unit_id) for new_unit_id in many["id"]]
+    assert fills[:12] == list(NEW_UNIT_COLOURS[:12]) and len(set(fills[:12])) == 12
 
 
 def test_html_map_without_crs_is_refused(new_units, old_units, tmp_path):

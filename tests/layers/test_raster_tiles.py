@@ -11,7 +11,7 @@ from tile_fixtures import jagged_grid, lnglat_to_tile_pixel
 from diagioi.geo.errors import NotFoundError, TileOutsideBoundsError
 from diagioi.layers.raster_tiles import MEDIA_TYPE_PNG, TILE_SIZE_PX
 from diagioi.layers.sources import units_tile_source, zoning_tile_source
-from diagioi.layers.styles import DENSITY_BREAKS_PER_KM2, StyleKind, hex_to_rgba, style_for
+from diagioi.layers.styles import DENSITY_BREAKS_PER_KM2, NEW_UNIT_COLOURS, StyleKind, hex_to_rgba, style_for
 from diagioi.layers.tile_cache import TileCache
 
 Z12_TILE = (12, 3251, 1796)  # holds the whole 3×3 grid
@@ -128,7 +128,7 @@ def test_scenario_style_gives_each_new_unit_a_stable_colour():
     style = style_for("scenario-7").with_categories(["n1", "n2"])
 
     assert style.layer_id == "scenario-7"
-    assert [style.colour_for("n1"), style.colour_for("n2")] == ["#1f78b4", "#33a02c"]
+    assert [style.colour_for("n1"), style.colour_for("n2")] == list(NEW_UNIT_COLOURS[:2])  # as on the web map
     assert style.colour_for("n99") == style.colour_for("n99")
     assert [item["value"] for item in style.legend()["items"]] == ["n1", "n2"]
 

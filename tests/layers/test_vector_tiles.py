@@ -14,6 +14,7 @@ from tile_fixtures import jagged_grid, lnglat_to_tile_pixel
 from diagioi.geo.errors import MissingCRSError, NotFoundError, TileOutsideBoundsError
 from diagioi.layers.sources import (GeoDataFrameTileSource, TileSource, mvt_value, scenario_tile_source,
                             units_tile_source, zoning_tile_source)
+from diagioi.layers.styles import NEW_UNIT_COLOURS
 from diagioi.layers.tile_cache import TileCache
 from diagioi.layers.tms import WEB_MERCATOR_TMS, tile_bounds, tile_for_lnglat
 from diagioi.layers.vector_tiles import MEDIA_TYPE_MVT, MVT_BUFFER, MVT_EXTENT
@@ -196,7 +197,7 @@ def test_scenario_tiles_carry_the_new_unit_id_and_its_colour():
     layer = decode(source.tile(*Z10_TILE, "mvt").content)["scenario-42"]
 
     colours = {f["properties"]["new_unit_id"]: f["properties"]["color"] for f in layer["features"]}
-    assert colours == {"n1": "#1f78b4", "n2": "#33a02c"}  # first two colours of ColorBrewer Paired
+    assert colours == {"n1": NEW_UNIT_COLOURS[0], "n2": NEW_UNIT_COLOURS[1]}  # the web map's colours (layers.styles)
 
 
 def test_version_is_in_the_tile_url_and_changes_the_etag():

@@ -288,5 +288,6 @@ def test_a_browser_save_keeps_the_fields_the_page_does_not_edit(page, server):
         page.evaluate("() => window.__diagioi.state.session.renameNewUnit('n1', 'Xã Đổi Tên')")
         stored = client.get(f"api/scenarios/{scenario['id']}").json()
     assert stored["version"] == scenario["version"] + 1
-    expected = {**body, "new_units": [{**body["new_units"][0], "name": "Xã Đổi Tên"}]}
+    expected = {**body, "new_units": [{**body["new_units"][0], "name": "Xã Đổi Tên"}],
+                "dataset": scenario["units_version"]}  # recorded by the service on the first save
     assert stored["scenario"] == expected

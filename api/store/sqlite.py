@@ -1,8 +1,7 @@
-"""Persistence of the service: unit datasets, scenarios, zoning layers and the audit log.
+"""The embedded store: one SQLite file (``<data_dir>/diagioi.sqlite``).
 
-The service talks to storage only through the small :class:`Store` protocol, so a PostGIS
-store can be added later. :class:`SqliteStore` is the embedded default: one SQLite file in
-the data directory, in WAL mode with ``synchronous=FULL``. Every write is one
+:class:`SqliteStore` implements :class:`~.records.Store`. The file is in WAL mode with
+``synchronous=FULL``. Every write is one
 ``BEGIN IMMEDIATE`` transaction that also appends its audit row, so a crash (even
 ``kill -9``) leaves either the whole change or none of it.
 
@@ -13,34 +12,46 @@ write names the version it was based on, and a stale write raises
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from diagioi.geo.errors import ConflictError, InputError, NotFoundError
+from diagioi.geo.errors import ConflictError, NotFoundError
+from diagioi.geo.units import UnitSet
 
-SCHEMA_VERSION = 1
+from .codec import UnitRow, decode_units, encode_units
+
+from .records import (AuditEntry, FeatureRecord, NewFeature, ScenarioRecord, UnitsDatasetRecord, diff_after,
+                      diff_before, new_id, now_text, stale_error)
+
+#: Version 1 kept copies of unit files in <data_dir>/units/ named by a hash of 5 columns;
+#: version 2 keeps the units themselves (unit_rows), named by the full content hash.
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS unit_datasets (
+CREATE TABLE IF NOT EXISTS units_datasets (
     version TEXT PRIMARY KEY,          -- content hash of the dataset (UnitSet.version)
     name TEXT NOT NULL,
-    file_name TEXT NOT NULL,           -- copy inside <data_dir>/units/
-    source_path TEXT NOT NULL,         -- where it was imported from
+    source TEXT NOT NULL,              -- where it came from, as text (file name, upload, sample…)
+    data_date TEXT,                    -- date of the figures, when given
     unit_count INTEGER NOT NULL,
     imported_at TEXT NOT NULL,
-    active INTEGER NOT NULL DEFAULT 0
+    active INTEGER NOT NULL DEFAULT 0,
+    meta TEXT NOT NULL                 -- columns, dtypes, source CRS, field mapping, load issues (JSON)
+);
+CREATE TABLE IF NOT EXISTS unit_rows (
+    dataset_version TEXT NOT NULL REFERENCES units_datasets (version),
+    position INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    properties TEXT NOT NULL,          -- JSON object of the unit's attributes
+    geometry BLOB NOT NULL,            -- WKB, EPSG:4326
+    PRIMARY KEY (dataset_version, position)
 );
 CREATE TABLE IF NOT EXISTS scenarios (
     scenario_id TEXT PRIMARY KEY,
@@ -80,140 +91,40 @@ CREATE INDEX IF NOT EXISTS audit_object ON audit_log (object_type, object_id);
 """
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def _new_id() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-@dataclass(frozen=True)
-class UnitsDatasetRecord:
-    """A unit dataset imported into the store (a file copy plus its content-hash version)."""
-
-    version: str
-    name: str
-    path: Path
-    source_path: str
-    unit_count: int
-    imported_at: str
-    active: bool
-
-
-@dataclass(frozen=True)
-class ScenarioRecord:
-    """A stored scenario: its contract JSON (``body``) and its optimistic-concurrency ``version``."""
-
-    scenario_id: str
-    name: str
-    version: int
-    body: dict[str, Any]
-    units_version: str | None
-    created_at: str
-    updated_at: str
-
-
-@dataclass(frozen=True)
-class FeatureRecord:
-    """One feature of a zoning layer."""
-
-    kind: str
-    feature_id: str
-    version: int
-    geometry: dict[str, Any]
-    properties: dict[str, Any]
-    created_at: str
-    updated_at: str
-
-    def to_geojson(self) -> dict[str, Any]:
-        """GeoJSON Feature with ``id`` and the version in ``properties._version``-free form."""
-        return {"type": "Feature", "id": self.feature_id, "geometry": self.geometry,
-                "properties": dict(self.properties), "version": self.version}
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One change: who, when, what (from → to), and against which unit data."""
-
-    entry_id: int
-    at: str
-    actor: str
-    action: str
-    object_type: str
-    object_id: str
-    before: Any
-    after: Any
-    base_data_version: str | None
-
-
-@dataclass(frozen=True)
-class NewFeature:
-    """A feature to add: geometry and attributes already validated by ``layers.models``."""
-
-    geometry: dict[str, Any]
-    properties: dict[str, Any] = field(default_factory=dict)
-    feature_id: str | None = None
-
-
-class Store(Protocol):
-    """What the service needs from storage. Implementations: :class:`SqliteStore` (PostGIS later)."""
-
-    # unit datasets
-    def import_units_dataset(self, source: Path, *, version: str, name: str, unit_count: int,
-                             actor: str) -> UnitsDatasetRecord: ...
-    def active_units_dataset(self) -> UnitsDatasetRecord | None: ...
-
-    # scenarios
-    def list_scenarios(self) -> list[ScenarioRecord]: ...
-    def get_scenario(self, scenario_id: str) -> ScenarioRecord: ...
-    def create_scenario(self, body: dict[str, Any], *, actor: str,
-                        base_data_version: str | None) -> ScenarioRecord: ...
-    def update_scenario(self, scenario_id: str, body: dict[str, Any], *, expected_version: int, actor: str,
-                        base_data_version: str | None) -> ScenarioRecord: ...
-    def delete_scenario(self, scenario_id: str, *, expected_version: int | None, actor: str,
-                        base_data_version: str | None) -> None: ...
-
-    # zoning layers
-    def layer_version(self, kind: str) -> int: ...
-    def list_features(self, kind: str) -> list[FeatureRecord]: ...
-    def get_feature(self, kind: str, feature_id: str) -> FeatureRecord: ...
-    def add_features(self, kind: str, features: list[NewFeature], *, actor: str,
-                     base_data_version: str | None) -> list[FeatureRecord]: ...
-    def update_feature(self, kind: str, feature_id: str, feature: NewFeature, *, expected_version: int | None,
-                       actor: str, base_data_version: str | None) -> FeatureRecord: ...
-    def delete_feature(self, kind: str, feature_id: str, *, expected_version: int | None, actor: str,
-                       base_data_version: str | None) -> None: ...
-
-    # audit
-    def audit_log(self, *, object_type: str | None = None, object_id: str | None = None,
-                  limit: int = 100) -> list[AuditEntry]: ...
-
-
 class SqliteStore:
-    """The embedded store: ``<data_dir>/diagioi.sqlite`` plus unit dataset copies in ``<data_dir>/units/``.
+    """The embedded store: ``<data_dir>/diagioi.sqlite``.
 
     Safe to share between threads: each operation opens its own connection, and SQLite's
     WAL lets readers run while one writer holds the ``BEGIN IMMEDIATE`` lock.
     """
 
     def __init__(self, data_dir: Path | str):
-        self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / "units").mkdir(exist_ok=True)
-        self.path = self.data_dir / "diagioi.sqlite"
+        data_dir = Path(data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._data_dir = data_dir
+        self._file = data_dir / "diagioi.sqlite"
         with self._connect() as connection:
             # WAL is a property of the file; set once, it stays.
             connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
-            connection.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-                               (str(SCHEMA_VERSION),))
+        with self._write() as connection:
+            _create_schema(connection)
+            _migrate(connection, data_dir)
+
+    def describe(self) -> str:
+        """Which store this is, for /api/health and logs."""
+        return f"sqlite:{self._file}"
+
+    def schema_version(self) -> int:
+        """The schema version written in the store (read back, not assumed)."""
+        with self._connect() as connection:
+            row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row["value"])
 
     # ------------------------------------------------------------------ plumbing
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # isolation_level=None: we issue BEGIN ourselves so the write lock is taken up front.
-        connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        connection = sqlite3.connect(self._file, timeout=30.0, isolation_level=None)
         try:
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute("PRAGMA busy_timeout=30000")
@@ -240,59 +151,94 @@ class SqliteStore:
         connection.execute(
             "INSERT INTO audit_log (at, actor, action, object_type, object_id, before, after, base_data_version)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (_now(), actor, action, object_type, object_id,
+            (now_text(), actor, action, object_type, object_id,
              None if before is None else json.dumps(before, ensure_ascii=False),
              None if after is None else json.dumps(after, ensure_ascii=False),
              base_data_version),
         )
 
-    # ------------------------------------------------------------------ unit datasets
-    def import_units_dataset(self, source: Path, *, version: str, name: str, unit_count: int,
-                             actor: str) -> UnitsDatasetRecord:
-        """Copy a unit file into the store (if this version is new) and make it the active dataset."""
-        source = Path(source)
-        file_name = f"{version}{source.suffix.lower() or '.geojson'}"
-        target = self.data_dir / "units" / file_name
-        if not target.exists():
-            _copy_atomically(source, target)
-            if source.suffix.lower() == ".shp":
-                # A shapefile is several files; copy its sidecars under the same stem.
-                for sidecar in source.parent.glob(source.stem + ".*"):
-                    if sidecar != source:
-                        _copy_atomically(sidecar, target.with_suffix(sidecar.suffix))
+    # ------------------------------------------------------------------ units datasets
+    @staticmethod
+    def _dataset(row: sqlite3.Row) -> UnitsDatasetRecord:
+        return UnitsDatasetRecord(version=row["version"], name=row["name"], source=row["source"],
+                                  unit_count=row["unit_count"], imported_at=row["imported_at"],
+                                  active=bool(row["active"]), data_date=row["data_date"])
+
+    def put_units_dataset(self, units: UnitSet, *, name: str, source: str, actor: str,
+                          data_date: str | None = None, activate: bool = True) -> UnitsDatasetRecord:
+        """Keep a units dataset under its content hash (once) and, by default, make it the active one.
+
+        The rows, the dataset record, the switch of the active dataset and the audit row are
+        one transaction. Putting content that is already stored only (re)activates it.
+        """
+        version = units.version
+        meta, rows = encode_units(units)
         with self._write() as connection:
-            existing = connection.execute("SELECT version FROM unit_datasets WHERE version = ?",
-                                          (version,)).fetchone()
-            previous = connection.execute("SELECT version FROM unit_datasets WHERE active = 1").fetchone()
-            connection.execute("UPDATE unit_datasets SET active = 0 WHERE active = 1")
+            existing = connection.execute("SELECT * FROM units_datasets WHERE version = ?", (version,)).fetchone()
+            previous = connection.execute("SELECT version FROM units_datasets WHERE active = 1").fetchone()
             if existing is None:
                 connection.execute(
-                    "INSERT INTO unit_datasets (version, name, file_name, source_path, unit_count, imported_at, active)"
-                    " VALUES (?, ?, ?, ?, ?, ?, 1)",
-                    (version, name, file_name, str(source), unit_count, _now()),
-                )
-            else:
-                connection.execute("UPDATE unit_datasets SET active = 1 WHERE version = ?", (version,))
-            if existing is None or previous is None or previous["version"] != version:
-                self._audit(connection, actor=actor, action="import" if existing is None else "activate",
-                            object_type="unit_dataset", object_id=version,
-                            before=None if previous is None else {"version": previous["version"]},
-                            after={"version": version, "name": name, "source_path": str(source),
-                                   "unit_count": unit_count},
+                    "INSERT INTO units_datasets (version, name, source, data_date, unit_count, imported_at, active,"
+                    " meta) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                    (version, name, source, data_date, len(rows), now_text(), json.dumps(meta, ensure_ascii=False)))
+                connection.executemany(
+                    "INSERT INTO unit_rows (dataset_version, position, code, properties, geometry)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(version, row.position, row.code, row.properties, row.geometry) for row in rows])
+                self._audit(connection, actor=actor, action="import", object_type="unit_dataset", object_id=version,
+                            before=None, after={"version": version, "name": name, "source": source,
+                                                "data_date": data_date, "unit_count": len(rows)},
                             base_data_version=version)
-        record = self.active_units_dataset()
-        assert record is not None  # just written in the transaction above
-        return record
+            if activate and (previous is None or previous["version"] != version):
+                connection.execute("UPDATE units_datasets SET active = (version = ?)", (version,))
+                self._audit(connection, actor=actor, action="activate", object_type="unit_dataset",
+                            object_id=version, before=None if previous is None else {"version": previous["version"]},
+                            after={"version": version}, base_data_version=version)
+        return self.get_units_dataset(version)
+
+    def list_units_datasets(self) -> list[UnitsDatasetRecord]:
+        """Every stored units dataset, oldest first."""
+        with self._connect() as connection:
+            rows = connection.execute("SELECT * FROM units_datasets ORDER BY imported_at, version").fetchall()
+        return [self._dataset(row) for row in rows]
+
+    def get_units_dataset(self, version: str) -> UnitsDatasetRecord:
+        with self._connect() as connection:
+            row = connection.execute("SELECT * FROM units_datasets WHERE version = ?", (version,)).fetchone()
+        if row is None:
+            raise _no_dataset(version)
+        return self._dataset(row)
+
+    def load_units(self, version: str) -> UnitSet:
+        """The stored units of a dataset version (same figures and content hash as when stored)."""
+        with self._connect() as connection:
+            record = connection.execute("SELECT meta FROM units_datasets WHERE version = ?", (version,)).fetchone()
+            if record is None:
+                raise _no_dataset(version)
+            rows = connection.execute(
+                "SELECT position, code, properties, geometry FROM unit_rows WHERE dataset_version = ?"
+                " ORDER BY position", (version,)).fetchall()
+        return decode_units(json.loads(record["meta"]),
+                            [UnitRow(r["position"], r["code"], r["properties"], bytes(r["geometry"])) for r in rows])
 
     def active_units_dataset(self) -> UnitsDatasetRecord | None:
-        """The dataset the service serves, or None in a fresh store."""
+        """The dataset the service serves by default, or None in a fresh store."""
         with self._connect() as connection:
-            row = connection.execute("SELECT * FROM unit_datasets WHERE active = 1").fetchone()
-        if row is None:
-            return None
-        return UnitsDatasetRecord(version=row["version"], name=row["name"],
-                                  path=self.data_dir / "units" / row["file_name"], source_path=row["source_path"],
-                                  unit_count=row["unit_count"], imported_at=row["imported_at"], active=True)
+            row = connection.execute("SELECT * FROM units_datasets WHERE active = 1").fetchone()
+        return None if row is None else self._dataset(row)
+
+    def activate_units_dataset(self, version: str, *, actor: str) -> UnitsDatasetRecord:
+        """Make a stored dataset the default one (audited)."""
+        with self._write() as connection:
+            if connection.execute("SELECT 1 FROM units_datasets WHERE version = ?", (version,)).fetchone() is None:
+                raise _no_dataset(version)
+            previous = connection.execute("SELECT version FROM units_datasets WHERE active = 1").fetchone()
+            if previous is None or previous["version"] != version:
+                connection.execute("UPDATE units_datasets SET active = (version = ?)", (version,))
+                self._audit(connection, actor=actor, action="activate", object_type="unit_dataset",
+                            object_id=version, before=None if previous is None else {"version": previous["version"]},
+                            after={"version": version}, base_data_version=version)
+        return self.get_units_dataset(version)
 
     # ------------------------------------------------------------------ scenarios
     @staticmethod
@@ -317,8 +263,8 @@ class SqliteStore:
     def create_scenario(self, body: dict[str, Any], *, actor: str,
                         base_data_version: str | None) -> ScenarioRecord:
         """Store a new scenario at version 1."""
-        scenario_id = _new_id()
-        now = _now()
+        scenario_id = new_id()
+        now = now_text()
         with self._write() as connection:
             connection.execute(
                 "INSERT INTO scenarios (scenario_id, name, version, body, units_version, created_at, updated_at)"
@@ -340,15 +286,15 @@ class SqliteStore:
                                     context={"scenario_id": scenario_id})
             current = self._scenario(row)
             if current.version != expected_version:
-                raise _stale("scenario", scenario_id, expected_version, current.version, current.body)
+                raise stale_error("scenario", scenario_id, expected_version, current.version, current.body)
             connection.execute(
                 "UPDATE scenarios SET name = ?, version = version + 1, body = ?, units_version = ?, updated_at = ?"
                 " WHERE scenario_id = ? AND version = ?",
-                (str(body.get("name", "")), json.dumps(body, ensure_ascii=False), base_data_version, _now(),
+                (str(body.get("name", "")), json.dumps(body, ensure_ascii=False), base_data_version, now_text(),
                  scenario_id, expected_version),
             )
             self._audit(connection, actor=actor, action="update", object_type="scenario", object_id=scenario_id,
-                        before=_diff_before(current.body, body), after=_diff_after(current.body, body),
+                        before=diff_before(current.body, body), after=diff_after(current.body, body),
                         base_data_version=base_data_version)
         return self.get_scenario(scenario_id)
 
@@ -362,7 +308,7 @@ class SqliteStore:
                                     context={"scenario_id": scenario_id})
             current = self._scenario(row)
             if expected_version is not None and current.version != expected_version:
-                raise _stale("scenario", scenario_id, expected_version, current.version, current.body)
+                raise stale_error("scenario", scenario_id, expected_version, current.version, current.body)
             connection.execute("DELETE FROM scenarios WHERE scenario_id = ?", (scenario_id,))
             self._audit(connection, actor=actor, action="delete", object_type="scenario", object_id=scenario_id,
                         before=current.body, after=None, base_data_version=base_data_version)
@@ -405,11 +351,11 @@ class SqliteStore:
     def add_features(self, kind: str, features: list[NewFeature], *, actor: str,
                      base_data_version: str | None) -> list[FeatureRecord]:
         """Add features in one transaction: all are stored, or none (e.g. on a duplicate id)."""
-        now = _now()
+        now = now_text()
         ids: list[str] = []
         with self._write() as connection:
             for feature in features:
-                feature_id = str(feature.feature_id) if feature.feature_id not in (None, "") else _new_id()
+                feature_id = str(feature.feature_id) if feature.feature_id not in (None, "") else new_id()
                 existing = connection.execute("SELECT * FROM layer_features WHERE kind = ? AND feature_id = ?",
                                               (kind, feature_id)).fetchone()
                 if existing is not None or feature_id in ids:
@@ -446,18 +392,18 @@ class SqliteStore:
                                     context={"kind": kind, "feature_id": feature_id})
             current = self._feature(row)
             if expected_version is not None and current.version != expected_version:
-                raise _stale("feature", feature_id, expected_version, current.version, current.to_geojson())
+                raise stale_error("feature", feature_id, expected_version, current.version, current.to_geojson())
             connection.execute(
                 "UPDATE layer_features SET version = version + 1, geometry = ?, properties = ?, updated_at = ?"
                 " WHERE kind = ? AND feature_id = ?",
-                (json.dumps(feature.geometry), json.dumps(feature.properties, ensure_ascii=False), _now(),
+                (json.dumps(feature.geometry), json.dumps(feature.properties, ensure_ascii=False), now_text(),
                  kind, feature_id),
             )
             before = {"geometry": current.geometry, "properties": current.properties}
             after = {"geometry": feature.geometry, "properties": feature.properties}
             self._audit(connection, actor=actor, action="update", object_type="layer_feature",
-                        object_id=f"{kind}/{feature_id}", before=_diff_before(before, after),
-                        after=_diff_after(before, after), base_data_version=base_data_version)
+                        object_id=f"{kind}/{feature_id}", before=diff_before(before, after),
+                        after=diff_after(before, after), base_data_version=base_data_version)
             self._bump_layer(connection, kind)
         return self.get_feature(kind, feature_id)
 
@@ -472,7 +418,7 @@ class SqliteStore:
                                     context={"kind": kind, "feature_id": feature_id})
             current = self._feature(row)
             if expected_version is not None and current.version != expected_version:
-                raise _stale("feature", feature_id, expected_version, current.version, current.to_geojson())
+                raise stale_error("feature", feature_id, expected_version, current.version, current.to_geojson())
             connection.execute("DELETE FROM layer_features WHERE kind = ? AND feature_id = ?", (kind, feature_id))
             self._audit(connection, actor=actor, action="delete", object_type="layer_feature",
                         object_id=f"{kind}/{feature_id}",
@@ -502,32 +448,54 @@ class SqliteStore:
                            base_data_version=row["base_data_version"]) for row in rows]
 
 
-def _stale(what: str, object_id: str, expected: int, current_version: int, current: Any) -> ConflictError:
-    return ConflictError(
-        f"{what} {object_id!r} was changed by someone else: you edited version {expected}, "
-        f"the stored one is version {current_version}",
-        current_version=current_version, current=current,
-        hint="reload it (the current version is in this response), re-apply your change and save again",
-        context={f"{what}_id": object_id, "your_version": expected, "current_version": current_version},
-    )
+def _no_dataset(version: str) -> NotFoundError:
+    return NotFoundError(f"no units dataset {version!r} in the store", hint="list the datasets with GET /api/datasets",
+                         context={"dataset": version})
 
 
-def _diff_before(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """The top-level keys that changed, with their old values (keeps the audit log small)."""
-    return {k: before.get(k) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+def _create_schema(connection: sqlite3.Connection) -> None:
+    """Create missing tables inside the caller's transaction (``executescript`` would commit)."""
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            connection.execute(statement)
+    connection.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                       (str(SCHEMA_VERSION),))
 
 
-def _diff_after(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    return {k: after.get(k) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+def _migrate(connection: sqlite3.Connection, data_dir: Path) -> None:
+    """Bring a store written by an older diagioi to :data:`SCHEMA_VERSION` (in the caller's transaction).
 
+    1 → 2: each unit file copy of ``<data_dir>/units/`` is read again and kept as rows under its
+    full content hash; scenarios and the audit log are re-pointed from the old short hash to it.
+    A copy that can no longer be read is dropped from the list (scenarios on it keep the old
+    version and are reported as on a dataset the store no longer has).
+    """
+    current = int(connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()["value"])
+    has_v1 = connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'unit_datasets'").fetchone() is not None
+    if current >= SCHEMA_VERSION and not has_v1:
+        return
+    if has_v1:
+        from diagioi.geo.errors import DiagioiError
+        from diagioi.geo.io import read_units
 
-def _copy_atomically(source: Path, target: Path) -> None:
-    """Copy via a temporary file, fsync, then rename: the target is complete or absent."""
-    if not source.exists():
-        raise InputError(f"file not found: {source}", hint="check the path of the unit dataset",
-                         context={"file": str(source)})
-    temporary = target.with_name(target.name + ".part")
-    shutil.copyfile(source, temporary)
-    with open(temporary, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temporary, target)
+        old_rows = connection.execute("SELECT * FROM unit_datasets ORDER BY imported_at").fetchall()
+        for old in old_rows:
+            try:
+                units = read_units(data_dir / "units" / old["file_name"])
+            except (DiagioiError, OSError):
+                continue
+            meta, rows = encode_units(units)
+            version = units.version
+            connection.execute(
+                "INSERT OR IGNORE INTO units_datasets (version, name, source, data_date, unit_count, imported_at,"
+                " active, meta) VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
+                (version, old["name"], old["source_path"], len(rows), old["imported_at"], int(old["active"]),
+                 json.dumps(meta, ensure_ascii=False)))
+            connection.executemany(
+                "INSERT OR IGNORE INTO unit_rows (dataset_version, position, code, properties, geometry)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(version, row.position, row.code, row.properties, row.geometry) for row in rows])
+            connection.execute("UPDATE scenarios SET units_version = ? WHERE units_version = ?",
+                               (version, old["version"]))
+        connection.execute("DROP TABLE unit_datasets")
+    connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))

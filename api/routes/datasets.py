@@ -1,0 +1,92 @@
+"""Units datasets side by side: list them, upload one, make one the default.
+
+Each dataset is kept by the store under its content hash (``version``) with a name, the date
+of its figures and its source. Scenarios record the dataset they were built on and stay on it
+until they are moved with ``POST /api/scenarios/{id}/migrate``.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from diagioi.geo.errors import InputError
+
+from ..deps import ServiceDep, WriterDep
+from ..errors import responses
+
+router = APIRouter(prefix="/api/datasets", tags=["datasets"])
+
+_UPLOAD_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip"}
+
+
+@router.get("", summary="The units datasets the service keeps")
+def list_datasets(service: ServiceDep) -> dict[str, Any]:
+    """Every stored units dataset (oldest first) with the number of scenarios built on it."""
+    data = service.datasets()
+    return {"data": data, "count": len(data), "default": service.units.version}
+
+
+@router.get("/{version}", summary="One units dataset", responses=responses(404))
+def read_dataset(version: str, service: ServiceDep) -> dict[str, Any]:
+    return service.dataset(version)
+
+
+@router.post("", summary="Upload a units dataset (multipart, field 'file')", status_code=201,
+             responses=responses(401, 403, 413, 422))
+async def upload_dataset(request: Request, service: ServiceDep, actor: WriterDep) -> dict[str, Any]:
+    """Read a units layer (GeoJSON, GeoPackage or a zipped shapefile) and keep it beside the others.
+
+    Form fields: ``file`` (required), ``name``, ``data_date`` (e.g. 2024-12-31), ``activate``
+    (true: serve it by default; scenarios already stored stay on their own dataset).
+    """
+    try:
+        form = await request.form()
+    except (AssertionError, StarletteHTTPException, ValueError) as error:
+        raise InputError("the upload is not a readable multipart/form-data body",
+                         hint="send the layer as multipart/form-data with the file in field 'file' "
+                              "(curl -F file=@units.geojson)") from error
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InputError("the upload has no file field named 'file'",
+                         hint="send the layer as multipart/form-data with the file in field 'file'")
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in _UPLOAD_SUFFIXES:
+        raise InputError(f"cannot import {upload.filename!r}: GeoJSON (.geojson, .json), GeoPackage (.gpkg) or a "
+                         "zipped shapefile (.zip) is needed", hint="convert the layer to one of these formats",
+                         context={"file": upload.filename})
+    name = _text_field(form, "name", 200) or Path(upload.filename or "upload").name
+    data_date = _text_field(form, "data_date", 40)
+    activate = (_text_field(form, "activate", 10) or "false").lower() in ("1", "true", "yes", "on")
+    content = await upload.read()
+    with tempfile.TemporaryDirectory(prefix="diagioi-units-") as folder:
+        # Keep the user's file name (errors name it), reduced to safe characters.
+        safe_stem = "".join(ch for ch in Path(upload.filename or "units").stem if ch.isalnum() or ch in "-_.")
+        path = Path(folder) / f"{safe_stem.lstrip('.') or 'units'}{suffix}"
+        path.write_bytes(content)
+        return await run_in_threadpool(service.import_dataset, path, name=name, data_date=data_date,
+                                       source=f"upload: {upload.filename}", activate=activate, actor=actor)
+
+
+@router.post("/{version}/activate", summary="Serve this dataset by default",
+             responses=responses(401, 403, 404))
+def activate_dataset(version: str, service: ServiceDep, actor: WriterDep) -> dict[str, Any]:
+    """New scenarios are built on it; stored scenarios stay on theirs (shown as on an older dataset)."""
+    return service.activate_dataset(version, actor=actor)
+
+
+def _text_field(form, key: str, limit: int) -> str | None:
+    value = form.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"form field {key!r} must be text", hint=f"send {key} as a plain form field")
+    value = value.strip()
+    if len(value) > limit:
+        raise InputError(f"form field {key!r} is longer than {limit} characters", context={"field": key})
+    return value or None

@@ -1,0 +1,423 @@
+"""The PostgreSQL/PostGIS store: the same :class:`~.records.Store` contract on a database server.
+
+``diagioi serve --store postgresql://user@host/db`` (or ``DIAGIOI_STORE``) selects it. Several
+service processes — on one machine or several — can share one database: every write is one
+transaction that also appends its audit row; optimistic concurrency takes the row lock
+(``SELECT … FOR UPDATE``) before comparing versions, so of two writers on one version exactly
+one wins and the other gets :class:`~geo.errors.ConflictError` (HTTP 409).
+
+The program creates and migrates its own schema (default ``diagioi``; tables only in it) and
+records the schema version in ``meta``, read back by :meth:`PostgisStore.schema_version`.
+Units are rows with a PostGIS geometry (EPSG:4326) beside their exact WKB, so the figures read
+back are bit-identical while the database can index and query the boundaries.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from diagioi.geo.errors import ConflictError, DiagioiError, InputError, NotFoundError
+from diagioi.geo.units import UnitSet
+
+from .codec import UnitRow, decode_units, encode_units
+from .records import (AuditEntry, FeatureRecord, NewFeature, ScenarioRecord, UnitsDatasetRecord, diff_after,
+                      diff_before, new_id, now_text, stale_error)
+
+SCHEMA_VERSION = 2
+_LOCK_KEY = 7_401_126  # advisory lock taken while the schema is created or migrated
+
+_TABLES = [
+    """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS units_datasets (
+        version TEXT PRIMARY KEY, name TEXT NOT NULL, source TEXT NOT NULL, data_date TEXT,
+        unit_count INTEGER NOT NULL, imported_at TEXT NOT NULL, active BOOLEAN NOT NULL DEFAULT FALSE,
+        meta JSON NOT NULL)""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS units_datasets_one_active ON units_datasets (active) WHERE active""",
+    """CREATE TABLE IF NOT EXISTS unit_rows (
+        dataset_version TEXT NOT NULL REFERENCES units_datasets (version), position INTEGER NOT NULL,
+        code TEXT NOT NULL, properties JSON NOT NULL, wkb BYTEA NOT NULL,
+        geom public.geometry(Geometry, 4326),
+        PRIMARY KEY (dataset_version, position))""",
+    """CREATE INDEX IF NOT EXISTS unit_rows_geom ON unit_rows USING GIST (geom)""",
+    """CREATE TABLE IF NOT EXISTS scenarios (
+        scenario_id TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL, body JSON NOT NULL,
+        units_version TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS layer_features (
+        kind TEXT NOT NULL, feature_id TEXT NOT NULL, version INTEGER NOT NULL, geometry JSON NOT NULL,
+        properties JSON NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, seq BIGSERIAL,
+        geom public.geometry(Geometry, 4326),
+        PRIMARY KEY (kind, feature_id))""",
+    """CREATE INDEX IF NOT EXISTS layer_features_geom ON layer_features USING GIST (geom)""",
+    """CREATE TABLE IF NOT EXISTS layer_versions (kind TEXT PRIMARY KEY, version INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS audit_log (
+        entry_id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        object_type TEXT NOT NULL, object_id TEXT NOT NULL, before JSON, after JSON, base_data_version TEXT)""",
+    """CREATE INDEX IF NOT EXISTS audit_object ON audit_log (object_type, object_id)""",
+]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class PostgisStore:
+    """Store on PostgreSQL with PostGIS. ``dsn``: ``postgresql://user@host:port/db``; ``schema``: its tables."""
+
+    def __init__(self, dsn: str, *, schema: str = "diagioi"):
+        try:
+            import psycopg  # noqa: F401
+        except ImportError as error:
+            raise InputError("the PostGIS store needs the psycopg package",
+                             hint="pip install 'diagioi[postgis]' (or pip install 'psycopg[binary]')") from error
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+            raise InputError(f"invalid schema name {schema!r}", hint="use lower-case letters, digits and _")
+        self._dsn = dsn
+        self._schema = schema
+        with self._write() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            cursor.execute(f'SET LOCAL search_path TO "{schema}", public')
+            for statement in _TABLES:
+                cursor.execute(statement)
+            cursor.execute("INSERT INTO meta (key, value) VALUES ('schema_version', %s) ON CONFLICT DO NOTHING",
+                           (str(SCHEMA_VERSION),))
+            row = cursor.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if int(row[0]) > SCHEMA_VERSION:
+                raise DiagioiError(
+                    f"the database schema is version {row[0]}, newer than this diagioi ({SCHEMA_VERSION})",
+                    hint="upgrade diagioi on this machine (every worker must run the same version)")
+            # Later schema versions migrate here, inside this locked transaction.
+
+    # ------------------------------------------------------------------ plumbing
+    def describe(self) -> str:
+        """The server and schema, without the password."""
+        shown = re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", self._dsn)
+        return f"postgis:{shown}#{self._schema}"
+
+    @contextmanager
+    def _connect(self):
+        import psycopg
+
+        try:
+            connection = psycopg.connect(self._dsn, connect_timeout=10)
+        except psycopg.OperationalError as error:
+            raise DiagioiError(f"cannot reach the PostGIS store: {str(error).strip().splitlines()[0]}",
+                               hint="check that the database server runs and the DSN (--store) is right",
+                               context={"store": self.describe()}) from None
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        with self._connect() as connection:
+            with connection.transaction():
+                cursor = connection.cursor()
+                cursor.execute(f'SET LOCAL search_path TO "{self._schema}", public')
+                yield cursor
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        """One transaction: committed when the block ends, rolled back on any error."""
+        with self._connect() as connection:
+            with connection.transaction():
+                cursor = connection.cursor()
+                cursor.execute(f'SET LOCAL search_path TO "{self._schema}", public')
+                yield cursor
+
+    @staticmethod
+    def _audit(cursor, *, actor: str, action: str, object_type: str, object_id: str, before: Any, after: Any,
+               base_data_version: str | None) -> None:
+        cursor.execute(
+            "INSERT INTO audit_log (at, actor, action, object_type, object_id, before, after, base_data_version)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (now_text(), actor, action, object_type, object_id,
+             None if before is None else _dumps(before), None if after is None else _dumps(after),
+             base_data_version))
+
+    def schema_version(self) -> int:
+        with self._read() as cursor:
+            return int(cursor.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+
+    # ------------------------------------------------------------------ units datasets
+    @staticmethod
+    def _dataset(row) -> UnitsDatasetRecord:
+        version, name, source, data_date, unit_count, imported_at, active = row
+        return UnitsDatasetRecord(version=version, name=name, source=source, unit_count=unit_count,
+                                  imported_at=imported_at, active=bool(active), data_date=data_date)
+
+    _DATASET_COLUMNS = "version, name, source, data_date, unit_count, imported_at, active"
+
+    def put_units_dataset(self, units: UnitSet, *, name: str, source: str, actor: str,
+                          data_date: str | None = None, activate: bool = True) -> UnitsDatasetRecord:
+        version = units.version
+        meta, rows = encode_units(units)
+        with self._write() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('units_datasets'))")
+            inserted = cursor.execute(
+                "INSERT INTO units_datasets (version, name, source, data_date, unit_count, imported_at, active, meta)"
+                " VALUES (%s, %s, %s, %s, %s, %s, FALSE, %s) ON CONFLICT (version) DO NOTHING RETURNING version",
+                (version, name, source, data_date, len(rows), now_text(), _dumps(meta))).fetchone()
+            if inserted is not None:
+                cursor.executemany(
+                    "INSERT INTO unit_rows (dataset_version, position, code, properties, wkb, geom)"
+                    " VALUES (%s, %s, %s, %s, %s, public.ST_SetSRID(public.ST_GeomFromWKB(%s), 4326))",
+                    [(version, row.position, row.code, row.properties, row.geometry, row.geometry) for row in rows])
+                self._audit(cursor, actor=actor, action="import", object_type="unit_dataset", object_id=version,
+                            before=None, after={"version": version, "name": name, "source": source,
+                                                "data_date": data_date, "unit_count": len(rows)},
+                            base_data_version=version)
+            if activate:
+                self._activate(cursor, version, actor)
+        return self.get_units_dataset(version)
+
+    def _activate(self, cursor, version: str, actor: str) -> None:
+        previous = cursor.execute("SELECT version FROM units_datasets WHERE active").fetchone()
+        if previous is not None and previous[0] == version:
+            return
+        cursor.execute("UPDATE units_datasets SET active = FALSE WHERE active")
+        cursor.execute("UPDATE units_datasets SET active = TRUE WHERE version = %s", (version,))
+        self._audit(cursor, actor=actor, action="activate", object_type="unit_dataset", object_id=version,
+                    before=None if previous is None else {"version": previous[0]}, after={"version": version},
+                    base_data_version=version)
+
+    def list_units_datasets(self) -> list[UnitsDatasetRecord]:
+        with self._read() as cursor:
+            rows = cursor.execute(f"SELECT {self._DATASET_COLUMNS} FROM units_datasets"
+                                  " ORDER BY imported_at, version").fetchall()
+        return [self._dataset(row) for row in rows]
+
+    def get_units_dataset(self, version: str) -> UnitsDatasetRecord:
+        with self._read() as cursor:
+            row = cursor.execute(f"SELECT {self._DATASET_COLUMNS} FROM units_datasets WHERE version = %s",
+                                 (version,)).fetchone()
+        if row is None:
+            raise _no_dataset(version)
+        return self._dataset(row)
+
+    def load_units(self, version: str) -> UnitSet:
+        with self._read() as cursor:
+            record = cursor.execute("SELECT meta::text FROM units_datasets WHERE version = %s", (version,)).fetchone()
+            if record is None:
+                raise _no_dataset(version)
+            rows = cursor.execute("SELECT position, code, properties::text, wkb FROM unit_rows"
+                                  " WHERE dataset_version = %s ORDER BY position", (version,)).fetchall()
+        return decode_units(json.loads(record[0]), [UnitRow(r[0], r[1], r[2], bytes(r[3])) for r in rows])
+
+    def active_units_dataset(self) -> UnitsDatasetRecord | None:
+        with self._read() as cursor:
+            row = cursor.execute(f"SELECT {self._DATASET_COLUMNS} FROM units_datasets WHERE active").fetchone()
+        return None if row is None else self._dataset(row)
+
+    def activate_units_dataset(self, version: str, *, actor: str) -> UnitsDatasetRecord:
+        with self._write() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('units_datasets'))")
+            if cursor.execute("SELECT 1 FROM units_datasets WHERE version = %s", (version,)).fetchone() is None:
+                raise _no_dataset(version)
+            self._activate(cursor, version, actor)
+        return self.get_units_dataset(version)
+
+    # ------------------------------------------------------------------ scenarios
+    _SCENARIO_COLUMNS = "scenario_id, name, version, body::text, units_version, created_at, updated_at"
+
+    @staticmethod
+    def _scenario(row) -> ScenarioRecord:
+        return ScenarioRecord(scenario_id=row[0], name=row[1], version=row[2], body=json.loads(row[3]),
+                              units_version=row[4], created_at=row[5], updated_at=row[6])
+
+    def list_scenarios(self) -> list[ScenarioRecord]:
+        with self._read() as cursor:
+            rows = cursor.execute(f"SELECT {self._SCENARIO_COLUMNS} FROM scenarios"
+                                  " ORDER BY created_at, scenario_id").fetchall()
+        return [self._scenario(row) for row in rows]
+
+    def get_scenario(self, scenario_id: str) -> ScenarioRecord:
+        with self._read() as cursor:
+            row = cursor.execute(f"SELECT {self._SCENARIO_COLUMNS} FROM scenarios WHERE scenario_id = %s",
+                                 (scenario_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no scenario {scenario_id!r}", hint="list scenarios with GET /api/scenarios",
+                                context={"scenario_id": scenario_id})
+        return self._scenario(row)
+
+    def create_scenario(self, body: dict[str, Any], *, actor: str,
+                        base_data_version: str | None) -> ScenarioRecord:
+        scenario_id = new_id()
+        now = now_text()
+        with self._write() as cursor:
+            cursor.execute("INSERT INTO scenarios (scenario_id, name, version, body, units_version, created_at,"
+                           " updated_at) VALUES (%s, %s, 1, %s, %s, %s, %s)",
+                           (scenario_id, str(body.get("name", "")), _dumps(body), base_data_version, now, now))
+            self._audit(cursor, actor=actor, action="create", object_type="scenario", object_id=scenario_id,
+                        before=None, after=body, base_data_version=base_data_version)
+        return self.get_scenario(scenario_id)
+
+    def _locked_scenario(self, cursor, scenario_id: str, hint: str) -> ScenarioRecord:
+        row = cursor.execute(f"SELECT {self._SCENARIO_COLUMNS} FROM scenarios WHERE scenario_id = %s FOR UPDATE",
+                             (scenario_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no scenario {scenario_id!r}", hint=hint, context={"scenario_id": scenario_id})
+        return self._scenario(row)
+
+    def update_scenario(self, scenario_id: str, body: dict[str, Any], *, expected_version: int, actor: str,
+                        base_data_version: str | None) -> ScenarioRecord:
+        with self._write() as cursor:
+            current = self._locked_scenario(cursor, scenario_id, "it may have been deleted; reload the list")
+            if current.version != expected_version:
+                raise stale_error("scenario", scenario_id, expected_version, current.version, current.body)
+            cursor.execute("UPDATE scenarios SET name = %s, version = version + 1, body = %s, units_version = %s,"
+                           " updated_at = %s WHERE scenario_id = %s",
+                           (str(body.get("name", "")), _dumps(body), base_data_version, now_text(), scenario_id))
+            self._audit(cursor, actor=actor, action="update", object_type="scenario", object_id=scenario_id,
+                        before=diff_before(current.body, body), after=diff_after(current.body, body),
+                        base_data_version=base_data_version)
+        return self.get_scenario(scenario_id)
+
+    def delete_scenario(self, scenario_id: str, *, expected_version: int | None, actor: str,
+                        base_data_version: str | None) -> None:
+        with self._write() as cursor:
+            current = self._locked_scenario(cursor, scenario_id, "it may already have been deleted")
+            if expected_version is not None and current.version != expected_version:
+                raise stale_error("scenario", scenario_id, expected_version, current.version, current.body)
+            cursor.execute("DELETE FROM scenarios WHERE scenario_id = %s", (scenario_id,))
+            self._audit(cursor, actor=actor, action="delete", object_type="scenario", object_id=scenario_id,
+                        before=current.body, after=None, base_data_version=base_data_version)
+
+    # ------------------------------------------------------------------ zoning layers
+    _FEATURE_COLUMNS = "kind, feature_id, version, geometry::text, properties::text, created_at, updated_at"
+
+    @staticmethod
+    def _feature(row) -> FeatureRecord:
+        return FeatureRecord(kind=row[0], feature_id=row[1], version=row[2], geometry=json.loads(row[3]),
+                             properties=json.loads(row[4]), created_at=row[5], updated_at=row[6])
+
+    @staticmethod
+    def _bump_layer(cursor, kind: str) -> None:
+        cursor.execute("INSERT INTO layer_versions (kind, version) VALUES (%s, 1)"
+                       " ON CONFLICT (kind) DO UPDATE SET version = layer_versions.version + 1", (kind,))
+
+    def layer_version(self, kind: str) -> int:
+        with self._read() as cursor:
+            row = cursor.execute("SELECT version FROM layer_versions WHERE kind = %s", (kind,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def list_features(self, kind: str) -> list[FeatureRecord]:
+        with self._read() as cursor:
+            rows = cursor.execute(f"SELECT {self._FEATURE_COLUMNS} FROM layer_features WHERE kind = %s"
+                                  " ORDER BY created_at, seq", (kind,)).fetchall()
+        return [self._feature(row) for row in rows]
+
+    def get_feature(self, kind: str, feature_id: str) -> FeatureRecord:
+        with self._read() as cursor:
+            row = cursor.execute(f"SELECT {self._FEATURE_COLUMNS} FROM layer_features"
+                                 " WHERE kind = %s AND feature_id = %s", (kind, feature_id)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no feature {feature_id!r} in layer {kind}",
+                                hint=f"list the layer with GET /api/layers/{kind}",
+                                context={"kind": kind, "feature_id": feature_id})
+        return self._feature(row)
+
+    def add_features(self, kind: str, features: list[NewFeature], *, actor: str,
+                     base_data_version: str | None) -> list[FeatureRecord]:
+        now = now_text()
+        ids: list[str] = []
+        with self._write() as cursor:
+            # One writer per layer at a time, so ids are checked and the version bumped in order.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"layer:{kind}",))
+            for feature in features:
+                feature_id = str(feature.feature_id) if feature.feature_id not in (None, "") else new_id()
+                existing = cursor.execute("SELECT version FROM layer_features WHERE kind = %s AND feature_id = %s",
+                                          (kind, feature_id)).fetchone()
+                if existing is not None or feature_id in ids:
+                    raise ConflictError(
+                        f"layer {kind} already has a feature with id {feature_id!r}",
+                        current_version=None if existing is None else existing[0],
+                        hint="give the feature another id, leave the id out to get a new one, "
+                             f"or edit it with PUT /api/layers/{kind}/{feature_id}",
+                        context={"kind": kind, "feature_id": feature_id})
+                geometry = _dumps(feature.geometry)
+                cursor.execute(
+                    "INSERT INTO layer_features (kind, feature_id, version, geometry, properties, created_at,"
+                    " updated_at, geom) VALUES (%s, %s, 1, %s, %s, %s, %s,"
+                    " public.ST_SetSRID(public.ST_GeomFromGeoJSON(%s), 4326))",
+                    (kind, feature_id, geometry, _dumps(feature.properties), now, now, geometry))
+                self._audit(cursor, actor=actor, action="create", object_type="layer_feature",
+                            object_id=f"{kind}/{feature_id}", before=None,
+                            after={"geometry": feature.geometry, "properties": feature.properties},
+                            base_data_version=base_data_version)
+                ids.append(feature_id)
+            if ids:
+                self._bump_layer(cursor, kind)
+        return [self.get_feature(kind, feature_id) for feature_id in ids]
+
+    def _locked_feature(self, cursor, kind: str, feature_id: str, hint: str) -> FeatureRecord:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"layer:{kind}",))
+        row = cursor.execute(f"SELECT {self._FEATURE_COLUMNS} FROM layer_features"
+                             " WHERE kind = %s AND feature_id = %s FOR UPDATE", (kind, feature_id)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no feature {feature_id!r} in layer {kind}", hint=hint,
+                                context={"kind": kind, "feature_id": feature_id})
+        return self._feature(row)
+
+    def update_feature(self, kind: str, feature_id: str, feature: NewFeature, *, expected_version: int | None,
+                       actor: str, base_data_version: str | None) -> FeatureRecord:
+        with self._write() as cursor:
+            current = self._locked_feature(cursor, kind, feature_id, f"create it with POST /api/layers/{kind}")
+            if expected_version is not None and current.version != expected_version:
+                raise stale_error("feature", feature_id, expected_version, current.version, current.to_geojson())
+            geometry = _dumps(feature.geometry)
+            cursor.execute(
+                "UPDATE layer_features SET version = version + 1, geometry = %s, properties = %s, updated_at = %s,"
+                " geom = public.ST_SetSRID(public.ST_GeomFromGeoJSON(%s), 4326) WHERE kind = %s AND feature_id = %s",
+                (geometry, _dumps(feature.properties), now_text(), geometry, kind, feature_id))
+            before = {"geometry": current.geometry, "properties": current.properties}
+            after = {"geometry": feature.geometry, "properties": feature.properties}
+            self._audit(cursor, actor=actor, action="update", object_type="layer_feature",
+                        object_id=f"{kind}/{feature_id}", before=diff_before(before, after),
+                        after=diff_after(before, after), base_data_version=base_data_version)
+            self._bump_layer(cursor, kind)
+        return self.get_feature(kind, feature_id)
+
+    def delete_feature(self, kind: str, feature_id: str, *, expected_version: int | None, actor: str,
+                       base_data_version: str | None) -> None:
+        with self._write() as cursor:
+            current = self._locked_feature(cursor, kind, feature_id, "it may already have been deleted")
+            if expected_version is not None and current.version != expected_version:
+                raise stale_error("feature", feature_id, expected_version, current.version, current.to_geojson())
+            cursor.execute("DELETE FROM layer_features WHERE kind = %s AND feature_id = %s", (kind, feature_id))
+            self._audit(cursor, actor=actor, action="delete", object_type="layer_feature",
+                        object_id=f"{kind}/{feature_id}",
+                        before={"geometry": current.geometry, "properties": current.properties}, after=None,
+                        base_data_version=base_data_version)
+            self._bump_layer(cursor, kind)
+
+    # ------------------------------------------------------------------ audit
+    def audit_log(self, *, object_type: str | None = None, object_id: str | None = None,
+                  limit: int = 100) -> list[AuditEntry]:
+        clauses, params = [], []
+        if object_type is not None:
+            clauses.append("object_type = %s")
+            params.append(object_type)
+        if object_id is not None:
+            clauses.append("object_id = %s")
+            params.append(object_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._read() as cursor:
+            rows = cursor.execute(
+                "SELECT entry_id, at, actor, action, object_type, object_id, before::text, after::text,"
+                f" base_data_version FROM audit_log {where} ORDER BY entry_id DESC LIMIT %s",
+                (*params, int(limit))).fetchall()
+        return [AuditEntry(entry_id=r[0], at=r[1], actor=r[2], action=r[3], object_type=r[4], object_id=r[5],
+                           before=None if r[6] is None else json.loads(r[6]),
+                           after=None if r[7] is None else json.loads(r[7]), base_data_version=r[8])
+                for r in rows]
+
+
+def _no_dataset(version: str) -> NotFoundError:
+    return NotFoundError(f"no units dataset {version!r} in the store", hint="list the datasets with GET /api/datasets",
+                         context={"dataset": version})

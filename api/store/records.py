@@ -1,0 +1,166 @@
+"""Records and the Store protocol (see the package docstring).
+
+Persistence of the service: units datasets, scenarios, zoning layers and the audit log.
+
+The service talks to storage only through the :class:`Store` protocol: plain records in,
+plain records out, no file paths. Implementations:
+
+* :class:`~.sqlite.SqliteStore` — the embedded default, one SQLite file;
+* a PostGIS store (``postgresql://…``), when available (see :func:`open_store`).
+
+Every implementation passes the same contract suite (``tests/store/``): CRUD, optimistic
+concurrency (a stale write raises :class:`geo.errors.ConflictError` → HTTP 409), each write
+atomic together with its audit row, no half-written batch, and units datasets kept by their
+content hash and read back with the same figures.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from diagioi.geo.errors import ConflictError
+from diagioi.geo.units import UnitSet
+
+@dataclass(frozen=True)
+class UnitsDatasetRecord:
+    """A units dataset kept by the store, named by its content hash (:attr:`geo.units.UnitSet.version`).
+
+    ``source`` says where it came from (a file name, "upload", the sample region…) as text;
+    ``data_date`` is the date of the figures when the importer gave one (e.g. "2009-04-01").
+    """
+
+    version: str
+    name: str
+    source: str
+    unit_count: int
+    imported_at: str
+    active: bool
+    data_date: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": self.version, "name": self.name, "source": self.source, "data_date": self.data_date,
+                "unit_count": self.unit_count, "imported_at": self.imported_at, "active": self.active}
+
+
+@dataclass(frozen=True)
+class ScenarioRecord:
+    """A stored scenario: its contract JSON (``body``) and its optimistic-concurrency ``version``."""
+
+    scenario_id: str
+    name: str
+    version: int
+    body: dict[str, Any]
+    units_version: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class FeatureRecord:
+    """One feature of a zoning layer."""
+
+    kind: str
+    feature_id: str
+    version: int
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+    def to_geojson(self) -> dict[str, Any]:
+        """GeoJSON Feature with ``id`` and the version in ``properties._version``-free form."""
+        return {"type": "Feature", "id": self.feature_id, "geometry": self.geometry,
+                "properties": dict(self.properties), "version": self.version}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change: who, when, what (from → to), and against which unit data."""
+
+    entry_id: int
+    at: str
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    before: Any
+    after: Any
+    base_data_version: str | None
+
+
+@dataclass(frozen=True)
+class NewFeature:
+    """A feature to add: geometry and attributes already validated by ``layers.models``."""
+
+    geometry: dict[str, Any]
+    properties: dict[str, Any] = field(default_factory=dict)
+    feature_id: str | None = None
+
+
+class Store(Protocol):
+    """What the service needs from storage."""
+
+    # units datasets, keyed by content hash
+    def put_units_dataset(self, units: UnitSet, *, name: str, source: str, actor: str,
+                          data_date: str | None = None, activate: bool = True) -> UnitsDatasetRecord: ...
+    def list_units_datasets(self) -> list[UnitsDatasetRecord]: ...
+    def get_units_dataset(self, version: str) -> UnitsDatasetRecord: ...
+    def load_units(self, version: str) -> UnitSet: ...
+    def active_units_dataset(self) -> UnitsDatasetRecord | None: ...
+    def activate_units_dataset(self, version: str, *, actor: str) -> UnitsDatasetRecord: ...
+
+    # scenarios
+    def list_scenarios(self) -> list[ScenarioRecord]: ...
+    def get_scenario(self, scenario_id: str) -> ScenarioRecord: ...
+    def create_scenario(self, body: dict[str, Any], *, actor: str,
+                        base_data_version: str | None) -> ScenarioRecord: ...
+    def update_scenario(self, scenario_id: str, body: dict[str, Any], *, expected_version: int, actor: str,
+                        base_data_version: str | None) -> ScenarioRecord: ...
+    def delete_scenario(self, scenario_id: str, *, expected_version: int | None, actor: str,
+                        base_data_version: str | None) -> None: ...
+
+    # zoning layers
+    def layer_version(self, kind: str) -> int: ...
+    def list_features(self, kind: str) -> list[FeatureRecord]: ...
+    def get_feature(self, kind: str, feature_id: str) -> FeatureRecord: ...
+    def add_features(self, kind: str, features: list[NewFeature], *, actor: str,
+                     base_data_version: str | None) -> list[FeatureRecord]: ...
+    def update_feature(self, kind: str, feature_id: str, feature: NewFeature, *, expected_version: int | None,
+                       actor: str, base_data_version: str | None) -> FeatureRecord: ...
+    def delete_feature(self, kind: str, feature_id: str, *, expected_version: int | None, actor: str,
+                       base_data_version: str | None) -> None: ...
+
+    # audit and identity
+    def audit_log(self, *, object_type: str | None = None, object_id: str | None = None,
+                  limit: int = 100) -> list[AuditEntry]: ...
+    def schema_version(self) -> int: ...
+    def describe(self) -> str: ...
+
+
+def now_text() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def stale_error(what: str, object_id: str, expected: int, current_version: int, current: Any) -> ConflictError:
+    return ConflictError(
+        f"{what} {object_id!r} was changed by someone else: you edited version {expected}, "
+        f"the stored one is version {current_version}",
+        current_version=current_version, current=current,
+        hint="reload it (the current version is in this response), re-apply your change and save again",
+        context={f"{what}_id": object_id, "your_version": expected, "current_version": current_version},
+    )
+
+
+def diff_before(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The top-level keys that changed, with their old values (keeps the audit log small)."""
+    return {k: before.get(k) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+
+
+def diff_after(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {k: after.get(k) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}

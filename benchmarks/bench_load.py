@@ -1,0 +1,248 @@
+"""Mixed load over real HTTP on SQLite (1 process) and PostGIS (N workers): the Districtr-style stress mix.
+
+Run:  python benchmarks/bench_load.py [--users 50 200] [--seconds 20] [--workers 2] [--postgres DSN]
+
+For each store and each user count, a fresh server on 127.0.0.1 (``diagioi serve``; temporary data
+directory or PostGIS schema) gets, from that many client threads for a bounded time:
+
+* viewers (70 %): a units or scenario vector tile at zoom 9–13, or the light units list;
+* evaluators (20 %): the scenario's evaluation or its CSV table;
+* editors (10 %): a reassign (one unit moved between two new units, with the version they read;
+  a 409 is a lost race, re-read and retried — not an error) or a zoning point added.
+
+Printed per store × users: requests/s, p50/p95/p99 per request type, errors (any non-2xx/304
+other than an editor's 409), acknowledged writes lost (acknowledged reassigns + 1 must equal the
+final scenario version, acknowledged points must all be in the layer), and edit → visible tile
+latency (a reassign acknowledged by one worker until the scenario's TileJSON names the new version
+at another request). Without ``--postgres`` a throw-away cluster is started with
+``.ci/start-postgis`` when PostgreSQL is installed. Loops are bounded in time; figures on a shared
+machine are noisy.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+TOKEN = "bench-load-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(port: int, data_dir: Path, units: Path, store: str | None, workers: int) -> subprocess.Popen:
+    command = [sys.executable, "-m", "diagioi.api.cli", "serve", "--port", str(port), "--data-dir", str(data_dir),
+               "--units", str(units), "--token", TOKEN, "--workers", str(workers)]
+    if store:
+        command += ["--store", store]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DIAGIOI_SEED_DEMO": "false"}
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                time.sleep(2.0 if workers > 1 else 0.0)  # let every worker finish starting
+                return process
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError("the server exited during start-up")
+        time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("the server did not start within 180 s")
+
+
+def _tiles(bounds: list[float], zooms=range(9, 14)) -> list[tuple[int, int, int]]:
+    import morecantile
+
+    tms = morecantile.tms.get("WebMercatorQuad")
+    return [(t.z, t.x, t.y) for z in zooms for t in tms.tiles(*bounds, zooms=[z])]
+
+
+def run_mix(base: str, users: int, seconds: float, scenario: dict, tiles: list, units: list[str]) -> dict:
+    samples: dict[str, list[float]] = {k: [] for k in ("tile", "units", "evaluation", "export", "reassign", "point")}
+    errors: list[str] = []
+    acked_reassigns = [0]
+    acked_points: list[str] = []
+    visible_s: list[float] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+    sid = scenario["id"]
+
+    def timed(kind: str, call) -> httpx.Response | None:
+        start = time.perf_counter()
+        try:
+            response = call()
+        except httpx.HTTPError as error:
+            with lock:
+                errors.append(f"{kind}: {type(error).__name__}")
+            return None
+        with lock:
+            samples[kind].append(time.perf_counter() - start)
+        return response
+
+    def user(seed: int) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(base_url=base, timeout=60) as client:
+            while time.monotonic() < stop_at:
+                roll = rng.random()
+                if roll < 0.7:
+                    if rng.random() < 0.85:
+                        z, x, y = rng.choice(tiles)
+                        layer = "units" if rng.random() < 0.5 else f"scenario-{sid}"
+                        response = timed("tile", lambda: client.get(f"/api/tiles/{layer}/{z}/{x}/{y}.mvt"))
+                    else:
+                        response = timed("units", lambda: client.get("/api/units", params={"geometry": "false"}))
+                    ok = (200, 204, 304)
+                elif roll < 0.9:
+                    if rng.random() < 0.7:
+                        response = timed("evaluation", lambda: client.get(f"/api/scenarios/{sid}/evaluation"))
+                    else:
+                        response = timed("export", lambda: client.get(f"/api/scenarios/{sid}/export.csv"))
+                    ok = (200,)
+                elif rng.random() < 0.7:
+                    response = None
+                    for _ in range(20):  # re-read and retry after a lost race (409)
+                        current = client.get(f"/api/scenarios/{sid}").json()
+                        code = rng.choice(units)
+                        target = rng.choice([u["id"] for u in current["scenario"]["new_units"]])
+                        response = timed("reassign", lambda: client.post(
+                            f"/api/scenarios/{sid}/reassign", headers=AUTH,
+                            json={"assignments": {code: target}, "version": current["version"]}))
+                        if response is None or response.status_code != 409:
+                            break
+                    if response is not None and response.status_code == 200:
+                        new_version = response.json()["version"]
+                        with lock:
+                            acked_reassigns[0] += 1
+                        start = time.perf_counter()
+                        while time.perf_counter() - start < 10:
+                            tilejson = client.get(f"/api/tiles/scenario-{sid}.json").json()
+                            if str(tilejson.get("data_version", "")).startswith(f"{new_version}.") or \
+                                    client.get(f"/api/scenarios/{sid}").json()["version"] > new_version:
+                                break
+                        with lock:
+                            visible_s.append(time.perf_counter() - start)
+                    ok = (200,)
+                else:
+                    point_id = uuid.uuid4().hex[:12]
+                    lon, lat = rng.uniform(bounds_box[0], bounds_box[2]), rng.uniform(bounds_box[1], bounds_box[3])
+                    response = timed("point", lambda: client.post("/api/layers/tourism_sites", headers=AUTH, json={
+                        "type": "Feature", "id": point_id, "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                        "properties": {"name": f"Điểm {point_id}"}}))
+                    if response is not None and response.status_code in (200, 201):
+                        with lock:
+                            acked_points.append(point_id)
+                    ok = (200, 201)
+                if response is not None and response.status_code not in ok:
+                    with lock:
+                        errors.append(f"{response.request.method} {response.request.url.path}: {response.status_code}")
+
+    bounds_box = scenario["bounds"]
+    started = time.monotonic()
+    threads = [threading.Thread(target=user, args=(seed,), daemon=True) for seed in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+    elapsed = time.monotonic() - started
+    with httpx.Client(base_url=base, timeout=60) as client:
+        final_version = client.get(f"/api/scenarios/{sid}").json()["version"]
+        stored_points = {f["id"] for f in client.get("/api/layers/tourism_sites").json()["features"]}
+    lost = (acked_reassigns[0] + 1 - final_version) + len(set(acked_points) - stored_points)
+    return {"samples": samples, "errors": errors, "elapsed": elapsed, "lost": lost,
+            "acked": acked_reassigns[0] + len(acked_points), "visible": visible_s}
+
+
+def _pct(values: list[float]) -> str:
+    if not values:
+        return "—"
+    ms = np.asarray(values) * 1000
+    return f"{np.percentile(ms, 50):.0f}/{np.percentile(ms, 95):.0f}/{np.percentile(ms, 99):.0f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes on PostGIS")
+    parser.add_argument("--postgres", help="PostGIS DSN (default: start a throw-away cluster)")
+    parser.add_argument("--no-postgis", action="store_true")
+    args = parser.parse_args()
+
+    from benchmarks.bench_api import _dataset
+
+    work = Path(tempfile.mkdtemp(prefix="diagioi-load-"))
+    units_path, body, label = _dataset(work)
+    from diagioi.geo.io import read_units
+
+    units = read_units(units_path)
+    west, south, east, north = units.gdf.total_bounds.tolist()
+    tiles = _tiles([west, south, east, north])
+    member_codes = [code for unit in body["new_units"] for code in unit["members"]]
+
+    stores: list[tuple[str, str | None, int]] = [("SQLite, 1 process", None, 1)]
+    dsn = args.postgres
+    cluster = None
+    if not args.no_postgis and dsn is None and Path(REPO / ".ci/start-postgis").exists():
+        cluster = work / "pg"
+        dsn = subprocess.run(["bash", str(REPO / ".ci/start-postgis"), str(cluster), str(_free_port())],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    if not args.no_postgis and dsn:
+        stores.append((f"PostGIS, {args.workers} workers", dsn, args.workers))
+
+    rows = []
+    try:
+        for store_label, dsn_base, workers in stores:
+            for users in args.users:
+                port = _free_port()
+                store = None if dsn_base is None else f"{dsn_base}#load_{uuid.uuid4().hex[:8]}"
+                server = _start(port, work / f"data-{port}", units_path, store, workers)
+                try:
+                    base = f"http://127.0.0.1:{port}"
+                    with httpx.Client(base_url=base, timeout=120) as client:
+                        created = client.post("/api/scenarios", json=body, headers=AUTH).json()
+                    created["bounds"] = [west, south, east, north]
+                    result = run_mix(base, users, args.seconds, created, tiles, member_codes)
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
+                total = sum(len(v) for v in result["samples"].values())
+                rows.append((store_label, users, total / result["elapsed"], result))
+    finally:
+        if cluster is not None:
+            subprocess.run(["bash", "-c", f"runuser -u postgres -- $(ls /usr/lib/postgresql/*/bin/pg_ctl | tail -1) "
+                            f"-D {cluster}/data -m fast -w stop"], capture_output=True)
+
+    print(f"\nLoad test — {label}; {args.seconds:.0f} s per run; p50/p95/p99 in ms; shared 2-core machine (noisy)\n")
+    print("| store | users | req/s | tile | units list | evaluation | export | reassign | point | errors | "
+          "lost writes (of acked) | edit → visible p50/p95/p99 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for store_label, users, rate, r in rows:
+        s = r["samples"]
+        print(f"| {store_label} | {users} | {rate:.1f} | {_pct(s['tile'])} | {_pct(s['units'])} | "
+              f"{_pct(s['evaluation'])} | {_pct(s['export'])} | {_pct(s['reassign'])} | {_pct(s['point'])} | "
+              f"{len(r['errors'])} | {r['lost']} (of {r['acked']}) | {_pct(r['visible'])} |")
+        if r["errors"]:
+            print(f"|  | errors: {', '.join(sorted(set(r['errors']))[:5])} |")
+
+
+if __name__ == "__main__":
+    main()

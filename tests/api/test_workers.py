@@ -1,0 +1,64 @@
+"""Several workers on one store (``diagioi serve --workers N``, or N machines on one PostGIS).
+
+Each worker keeps its own caches; they are keyed by the versions read from the store on each
+request, so an edit acknowledged by one worker is what every other worker serves next — never
+a stale evaluation or tile. Two apps on the same store stand for two workers (run with
+``--api-store postgis`` for PostGIS).
+"""
+from __future__ import annotations
+
+import mapbox_vector_tile
+from api_helpers import AUTH, scenario_body
+from fastapi.testclient import TestClient
+
+from diagioi.api.app import create_app
+from diagioi.layers.tms import tile_for_lnglat
+
+
+def _tile_of_the_grid(client) -> tuple[int, int, int]:
+    west, south, east, north = client.get("/api/tiles/units.json").json()["bounds"]
+    for z in range(16, 0, -1):
+        corners = {tile_for_lnglat(lon, lat, z) for lon in (west, east) for lat in (south, north)}
+        if len(corners) == 1:
+            return corners.pop()
+    raise AssertionError("grid not inside one tile")
+
+
+def _scenario_tile_members(client, scenario_id: str) -> dict[str, str]:
+    tilejson = client.get(f"/api/tiles/scenario-{scenario_id}.json").json()
+    z, x, y = _tile_of_the_grid(client)
+    url = tilejson["tiles"][0].replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
+    layer = mapbox_vector_tile.decode(client.get(url).content)[f"scenario-{scenario_id}"]
+    return {f["properties"]["new_unit_id"]: f["properties"]["members"] for f in layer["features"]}
+
+
+def test_an_edit_through_one_worker_is_served_by_the_other_at_once(settings):
+    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+        created = first.post("/api/scenarios", json=scenario_body(), headers=AUTH).json()
+        # The second worker builds and caches version 1 (evaluation, tile source, tiles)...
+        assert second.get(f"/api/scenarios/{created['id']}/evaluation").json()["new_units"][0]["population"] == 6000
+        assert _scenario_tile_members(second, created["id"])["n1"] == "00001;00002;00003"
+
+        # ...the first acknowledges an edit...
+        moved = first.post(f"/api/scenarios/{created['id']}/reassign",
+                           json={"assignments": {"00004": "n1"}, "version": 1}, headers=AUTH)
+        assert moved.status_code == 200
+
+        # ...and the second serves the new version on its next requests.
+        assert second.get(f"/api/scenarios/{created['id']}").json()["version"] == 2
+        assert second.get(f"/api/scenarios/{created['id']}/evaluation").json()["new_units"][0]["population"] == 10000
+        assert _scenario_tile_members(second, created["id"])["n1"] == "00001;00002;00003;00004"
+
+        # A stale edit through the second worker is refused, whoever made the newer version.
+        stale = second.post(f"/api/scenarios/{created['id']}/reassign",
+                            json={"assignments": {"00005": "n1"}, "version": 1}, headers=AUTH)
+        assert stale.status_code == 409
+        assert stale.json()["context"]["current_version"] == 2
+
+        # Zoning layers too: a feature added through one worker is in the other's layer and tiles.
+        before = second.get("/api/tiles/tourism_sites.json").json()["data_version"]
+        first.post("/api/layers/tourism_sites", headers=AUTH, json={
+            "type": "Feature", "id": "s1", "geometry": {"type": "Point", "coordinates": [105.766, 21.619]},
+            "properties": {"name": "Đền"}})
+        assert [f["id"] for f in second.get("/api/layers/tourism_sites").json()["features"]] == ["s1"]
+        assert second.get("/api/tiles/tourism_sites.json").json()["data_version"] != before
