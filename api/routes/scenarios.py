@@ -115,7 +115,7 @@ async def upload_flags(scenario_id: str, request: Request, service: ServiceDep, 
         path.write_bytes(content)
         record, report = await run_in_threadpool(service.upload_flags, scenario_id, path, name=upload.filename,
                                                  expected_version=int(version), join_on=join_on, actor=actor)
-    return JSONResponse({**_public(record).model_dump(), "flags_join": report})
+    return JSONResponse({**_public(record, service).model_dump(), "flags_join": report})
 
 
 @router.delete("/{scenario_id}", summary="Delete a scenario", status_code=204,
