@@ -326,6 +326,22 @@ class Service:
         ScenarioCreate.from_dict(body, source="request body")
         return self.update_scenario(scenario_id, body, expected_version=expected_version, actor=actor)
 
+    def upload_flags(self, scenario_id: str, path: Path, *, name: str | None, expected_version: int,
+                     join_on: str, actor: str) -> tuple[ScenarioRecord, dict[str, Any]]:
+        """Join a flags table to the units and merge it into the scenario's ``unit_flags`` (a new version)."""
+        from diagioi.geo.flags import read_flags_table
+
+        table, report = read_flags_table(path, self.units, join_on=join_on)
+        body = self._require_version(scenario_id, expected_version).body
+        merged = {code: dict(values) for code, values in (body.get("unit_flags") or {}).items()}
+        for code, values in table.items():
+            merged.setdefault(code, {}).update(values)
+        record = self.patch_scenario(scenario_id, {"unit_flags": merged}, expected_version=expected_version,
+                                     actor=actor)
+        report_json = report.to_dict()
+        report_json["table"] = name or report_json.get("table")
+        return record, report_json
+
     def delete_scenario(self, scenario_id: str, *, expected_version: int | None, actor: str) -> None:
         with self._lock_for(scenario_id):
             record = self.store.get_scenario(scenario_id)

@@ -506,6 +506,9 @@ class Evaluation:
                 "population": data["population"], "density": data["density"],
                 "contiguous": r.contiguous, "status": r.status,
                 "overlap_km2": data["overlap_km2"],
+                # Units it takes a part of (một phần), with the share of their area; the geometry is the cut land.
+                "parts": [f"{p.code} ({p.area_share:.1%})" for p in r.parts],
+                "population_is_estimate": r.population_is_estimate,
             })
             geometries.append(self.new_unit_geometry(r.id))
             rows[-1]["sliver_closed_km2"] = round(self.sliver_km2(r.id), 6)
@@ -543,7 +546,7 @@ class Evaluation:
 
 
 _NEW_UNIT_COLUMNS = ("id", "name", "kind", "members", "area_km2", "official_area_km2", "population", "density",
-                     "contiguous", "status", "overlap_km2", "sliver_closed_km2")
+                     "contiguous", "status", "overlap_km2", "parts", "population_is_estimate", "sliver_closed_km2")
 
 _NANO = 1e9  # sums are kept as integers of 1e-9 km² / 1e-9 people: exact when added and taken away
 

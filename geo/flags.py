@@ -35,7 +35,7 @@ import math
 from dataclasses import dataclass
 
 from .contract.scenario import FLAG_NAMES
-from .errors import InputError, NotFoundError
+from .errors import InputError
 from .text import fold
 
 SHARE_FLAG = "ethnic_minority_share"
@@ -81,7 +81,7 @@ def read_flags_table(path, units, *, join_on: str = "code", sheet: str | None = 
     if report.unmatched_rows or report.ambiguous:
         rows = [r["row"] for r in report.unmatched_rows] + [r for a in report.ambiguous for r in a["rows"]]
         first = (report.unmatched_rows or [{}])[0]
-        raise NotFoundError(f"{table.label()}: {len(rows)} row(s) match no unit of the layer (or several): "
+        raise InputError(f"{table.label()}: {len(rows)} row(s) match no unit of the layer (or several): "
                             f"rows {', '.join(str(r) for r in rows[:10])}"
                             + (f" — e.g. {first.get('code') or first.get('name')!r}" if first else ""),
                             hint="use the GSO codes of the units layer (text, leading zeros) or --join-on name",

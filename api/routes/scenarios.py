@@ -1,10 +1,17 @@
 """Scenarios: CRUD with optimistic concurrency, evaluation, and incremental reassignment."""
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from diagioi.geo.errors import InputError
 
 from ..deps import LangDep, ScenarioDep, ServiceDep, WriterDep
 from ..errors import responses
@@ -78,6 +85,37 @@ def patch_scenario(scenario_id: str, payload: ScenarioPatch, service: ServiceDep
     """Change only the named fields (``null`` clears one); the new units stay as they are. Stale version → 409."""
     record = service.patch_scenario(scenario_id, payload.changes(), expected_version=payload.version, actor=actor)
     return _public(record, service)
+
+
+@router.post("/{scenario_id}/flags", summary="Upload a region-flags table (CSV/XLSX) into a scenario's unit_flags",
+             response_model=ScenarioPublic, responses=responses(401, 403, 404, 409, 413, 422))
+async def upload_flags(scenario_id: str, request: Request, service: ServiceDep, actor: WriterDep) -> JSONResponse:
+    """Multipart: ``file`` (code,mountainous,border,island,red_river_delta,ethnic_minority_share), ``version``
+    (the one you loaded) and optionally ``join_on`` (code|name). The rows join the scenario's ``unit_flags``
+    (a row's values replace that unit's); unknown codes or bad cells refuse the whole table."""
+    try:
+        form = await request.form()
+    except (AssertionError, StarletteHTTPException, ValueError) as error:
+        raise InputError("the upload is not a readable multipart/form-data body",
+                         hint="send the table as multipart/form-data: file=@flags.csv, version=N") from error
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InputError("the upload has no file field named 'file'", hint="curl -F file=@flags.csv -F version=1 …")
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError(f"cannot read {upload.filename!r} as a flags table", hint="upload a .csv or .xlsx file",
+                         context={"file": upload.filename})
+    version = str(form.get("version") or "")
+    if not version.isdigit() or int(version) < 1:
+        raise InputError("the upload needs the scenario 'version' you loaded", hint="add -F version=N")
+    join_on = str(form.get("join_on") or "code")
+    content = await upload.read()
+    with tempfile.TemporaryDirectory(prefix="diagioi-flags-") as folder:
+        path = Path(folder) / f"flags{suffix}"
+        path.write_bytes(content)
+        record, report = await run_in_threadpool(service.upload_flags, scenario_id, path, name=upload.filename,
+                                                 expected_version=int(version), join_on=join_on, actor=actor)
+    return JSONResponse({**_public(record, service).model_dump(), "flags_join": report})
 
 
 @router.delete("/{scenario_id}", summary="Delete a scenario", status_code=204,

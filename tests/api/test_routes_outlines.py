@@ -72,7 +72,7 @@ def test_a_flags_table_is_read_for_the_page_and_unknown_codes_are_refused(client
     assert body["unit_flags"]["00001"] == {"mountainous": True, "border": False, "ethnic_minority_share": 0.42}
 
     refused = client.post("/api/flags/table", content=b"code,island\n99999,1\n", headers={"content-type": "text/csv"})
-    assert refused.status_code == 404 and set(refused.json()) >= {"detail", "hint", "context"}
+    assert refused.status_code == 422 and set(refused.json()) >= {"detail", "hint", "context"}
     bad = client.post("/api/flags/table", content=b"code,island\n00001,maybe\n", headers={"content-type": "text/csv"})
     assert bad.status_code == 422 and set(bad.json()) >= {"detail", "hint", "context"}
     wrong = client.post("/api/flags/table?name=vung.pdf", content=b"%PDF", headers={"content-type": "text/csv"})

@@ -56,3 +56,34 @@ def test_bad_changes_are_refused_with_what_to_fix(client):
     assert bad_flag.status_code == 422 and bad_flag.json()["hint"]
     assert client.patch(url, json={"version": 1, "regime": "R76"}).status_code == 401
     assert client.get(url).json()["version"] == 1
+
+
+def test_a_flags_table_uploaded_into_a_scenario_changes_the_thresholds(client):
+    created = _create(client)
+    url = f"/api/scenarios/{created['id']}"
+    table = "Mã xã,Miền núi\n00004,có\n00005,1\n00006,x\n".encode("utf-8")
+    response = client.post(f"{url}/flags", headers=AUTH, data={"version": "1"},
+                           files={"file": ("vung-cao.csv", table, "text/csv")})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["version"] == 2 and body["flags_join"]["matched"] == 3
+    assert body["scenario"]["unit_flags"] == {code: {"mountainous": True} for code in ("00004", "00005", "00006")}
+    middle = next(u for u in client.get(f"{url}/evaluation").json()["new_units"] if u["id"] == "n2")
+    population = next(s for s in middle["standards"] if s["criterion"] == "population")
+    assert population["threshold"] == 15000          # 76/2025 ward floor for mountainous wards
+    assert "bảng cờ" in population["variant_reason"]
+
+
+def test_a_flags_table_with_an_unknown_unit_or_a_stale_version_is_refused(client):
+    created = _create(client)
+    url = f"/api/scenarios/{created['id']}/flags"
+    unknown = client.post(url, headers=AUTH, data={"version": "1"},
+                          files={"file": ("f.csv", b"code,mountainous\n99999,1\n", "text/csv")})
+    assert unknown.status_code == 422 and "match no unit" in unknown.json()["detail"]
+    stale = client.post(url, headers=AUTH, data={"version": "7"},
+                        files={"file": ("f.csv", b"code,mountainous\n00001,1\n", "text/csv")})
+    assert stale.status_code == 409
+    wrong_type = client.post(url, headers=AUTH, data={"version": "1"},
+                             files={"file": ("f.exe", b"MZ", "application/octet-stream")})
+    assert wrong_type.status_code == 422
+    assert client.get(f"/api/scenarios/{created['id']}").json()["version"] == 1

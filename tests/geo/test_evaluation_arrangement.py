@@ -105,3 +105,21 @@ def test_flags_per_unit_beat_the_context_and_each_variant_says_why(grid_units):
     assert threshold["Phường Năm"]["variant_reason"] == "miền núi, vùng cao — theo bối cảnh chung của phương án"
     assert threshold["Phường Bốn"]["threshold"] == 21000 and threshold["Phường Bốn"]["variant_reason"] is None
     assert five["flag_reasons"]["mountainous"].startswith("miền núi")
+
+
+def test_exports_carry_the_cut_land_and_name_the_parts(grid_units, grid_box, tmp_path):
+    from diagioi.geo.exports import write_new_units_geojson
+
+    drawn = shapely.geometry.mapping(grid_box(500, 0, 1500, 1000))   # halves of 00001 and 00002
+    evaluation = evaluate(grid_units, _plan([{"name": "Khu mới", "kind": "ward", "members": [], "geometry": drawn}]))
+    frame = evaluation.new_units_gdf()
+    assert frame.at[0, "parts"] == ["00001 (50.0%)", "00002 (50.0%)"]
+    assert bool(frame.at[0, "population_is_estimate"]) is True
+    path = tmp_path / "new.geojson"
+    write_new_units_geojson(frame, path)
+    import geopandas as gpd
+
+    written = gpd.read_file(path)
+    assert geodesic_area_km2(written.geometry.iat[0]) == pytest.approx(
+        geodesic_area_km2(shapely.geometry.shape(drawn)), rel=1e-3)
+    assert "00001" in str(written.at[0, "parts"])

@@ -1,7 +1,7 @@
 """Region flags: the flags table, precedence of sources, and the reason each variant applied."""
 import pytest
 
-from diagioi.geo.errors import InputError, NotFoundError
+from diagioi.geo.errors import InputError
 from diagioi.geo.flags import flags_to_csv, read_flags_table, resolve_flags, variant_reason
 from diagioi.geo.kinds import UnitKind
 from diagioi.geo.standards import RuleSet, UnitFigures
@@ -22,7 +22,7 @@ def test_a_flags_table_reads_yes_no_words_percentages_and_lost_leading_zeros(gri
 @pytest.mark.parametrize("text, error, message", [
     ("code,mountainous\n00001,maybe\n", InputError, "row 2, column mountainous"),
     ("code,ethnic_minority_share\n00001,140\n", InputError, "is not a share"),
-    ("code,mountainous\n99999,1\n", NotFoundError, "match no unit"),
+    ("code,mountainous\n99999,1\n", InputError, "match no unit"),
     ("code,altitude\n00001,1\n", InputError, "no header row"),
 ])
 def test_a_bad_flags_table_is_refused_naming_the_row(grid_units, tmp_path, text, error, message):
