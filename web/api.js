@@ -77,6 +77,7 @@ export const api = {
   listScenarios: () => request("GET", "api/scenarios"),
   getScenario: (id) => request("GET", `api/scenarios/${encodeURIComponent(id)}`),
   createScenario: (scenario) => request("POST", "api/scenarios", scenario),
+  suggestScenarios: (body) => request("POST", "api/scenarios/suggest", body),
   updateScenario: (id, scenario) => request("PUT", `api/scenarios/${encodeURIComponent(id)}`, scenario),
   deleteScenario: (id, version) => request("DELETE", `api/scenarios/${encodeURIComponent(id)}${version ? `?version=${encodeURIComponent(version)}` : ""}`),
   layers: () => request("GET", "api/layers"),

@@ -786,6 +786,35 @@ function refuseDuplicate(name, exceptId = null) {
   return Boolean(other);
 }
 
+// Gợi ý phương án: the server proposes whole plans for the open scenario's scope (its parent scope,
+// else its member units) and stores them as new scenarios; the first opens, the two go to Compare.
+async function suggestScenarios() {
+  const current = state.session.scenario;
+  if (!current) { toast(t("scenario.suggest_no_scope"), { error: true }); return; }
+  const scope = current.parent && current.parent.scope;
+  const members = current.new_units.flatMap((nu) => nu.members || []);
+  const hasScope = scope && ["provinces", "districts", "codes"].some((key) => (scope[key] || []).length);
+  if (!hasScope && !members.length) { toast(t("scenario.suggest_no_scope"), { error: true }); return; }
+  const answer = window.prompt(t("scenario.suggest_prompt"), members.length ? String(Math.max(1, Math.round(members.length / 3))) : "");
+  if (!answer) return;
+  const target = Number.parseInt(answer, 10);
+  if (!Number.isFinite(target) || target < 1) { toast(t("scenario.suggest_bad_target"), { error: true }); return; }
+  const body = { scope: hasScope ? scope : { codes: members }, target_units: target, regime: current.regime || "R76",
+                 alternatives: 2, save: true };
+  if (current.parent && current.parent.kind) body.parent = { name: current.parent.name || "", kind: current.parent.kind };
+  if (current.context && Object.keys(current.context).length) body.context = current.context;
+  if (current.unit_flags && Object.keys(current.unit_flags).length) body.unit_flags = current.unit_flags;
+  toast(t("scenario.suggest_running"));
+  const result = await api.suggestScenarios(body);
+  const saved = result.saved || [];
+  await refreshScenarioList(saved.length ? saved[0].id : undefined);
+  if (saved.length) await openScenario(saved[0].id);
+  if (saved.length > 1) { $("#compare-a").value = saved[0].id; $("#compare-b").value = saved[1].id; }
+  const plan = result.report.plans[0];
+  toast(t("scenario.suggest_done", { count: saved.length, failing: plan.failing_units,
+                                     seconds: Math.round(result.report.solve_s) }));
+}
+
 async function onPanelAction(action, newUnitId, value) {
   const nu = state.session.newUnit(newUnitId);
   if (!nu) return;
@@ -1467,6 +1496,7 @@ function wireUi() {
   });
   $("#btn-scenario-rename").addEventListener("click", () => guarded(renameScenario));
   $("#btn-scenario-copy").addEventListener("click", () => guarded(copyScenario));
+  $("#btn-scenario-suggest").addEventListener("click", () => guarded(suggestScenarios));
   $("#btn-token").addEventListener("click", askToken);
   $("#indicator-select").addEventListener("change", (e) => { state.indicator = e.target.value; applyColours(); });
   for (const input of document.querySelectorAll("[data-zoning]")) {
