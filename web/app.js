@@ -787,7 +787,7 @@ function refuseDuplicate(name, exceptId = null) {
 }
 
 // Gợi ý phương án: the server proposes whole plans for the open scenario's scope (its parent scope,
-// else its member units) and stores them as new scenarios; the first opens, the two go to Compare.
+// else its member units) and stores them as new scenarios; the first opens and the two are compared.
 async function suggestScenarios() {
   const current = state.session.scenario;
   if (!current) { toast(t("scenario.suggest_no_scope"), { error: true }); return; }
@@ -795,24 +795,37 @@ async function suggestScenarios() {
   const members = current.new_units.flatMap((nu) => nu.members || []);
   const hasScope = scope && ["provinces", "districts", "codes"].some((key) => (scope[key] || []).length);
   if (!hasScope && !members.length) { toast(t("scenario.suggest_no_scope"), { error: true }); return; }
-  const answer = window.prompt(t("scenario.suggest_prompt"), members.length ? String(Math.max(1, Math.round(members.length / 3))) : "");
-  if (!answer) return;
-  const target = Number.parseInt(answer, 10);
-  if (!Number.isFinite(target) || target < 1) { toast(t("scenario.suggest_bad_target"), { error: true }); return; }
-  const body = { scope: hasScope ? scope : { codes: members }, target_units: target, regime: current.regime || "R76",
-                 alternatives: 2, save: true };
+  const inScope = hasScope ? scopeCodes().size : new Set(members).size;
+  const answer = window.prompt(t("scenario.suggest_prompt", { count: inScope }), String(Math.max(1, Math.round(inScope / 3))));
+  if (answer === null || !answer.trim()) return;
+  const target = Number(answer.trim());
+  if (!Number.isInteger(target) || target < 1 || target > inScope) {
+    toast(t("scenario.suggest_bad_target", { count: inScope }), { error: true });
+    return;
+  }
+  const body = { scope: hasScope ? scope : { codes: [...new Set(members)] }, target_units: target,
+                 regime: current.regime || "R76", alternatives: 2, save: true,
+                 name: t("scenario.suggest_name", { name: current.name }) };
   if (current.parent && current.parent.kind) body.parent = { name: current.parent.name || "", kind: current.parent.kind };
   if (current.context && Object.keys(current.context).length) body.context = current.context;
   if (current.unit_flags && Object.keys(current.unit_flags).length) body.unit_flags = current.unit_flags;
+  const button = $("#btn-scenario-suggest");
+  button.disabled = true;
   toast(t("scenario.suggest_running"));
-  const result = await api.suggestScenarios(body);
-  const saved = result.saved || [];
-  await refreshScenarioList(saved.length ? saved[0].id : undefined);
-  if (saved.length) await openScenario(saved[0].id);
-  if (saved.length > 1) { $("#compare-a").value = saved[0].id; $("#compare-b").value = saved[1].id; }
+  let result;
+  try { result = await api.suggestScenarios(body); } finally { button.disabled = false; }
+  const saved = result.saved;
+  await refreshScenarioList(saved[0].id);
+  await openScenario(saved[0].id);
+  if (saved.length > 1) {
+    $("#compare-a").value = saved[0].id;
+    $("#compare-b").value = saved[1].id;
+    switchTab("compare");
+    await runCompare();
+  }
   const plan = result.report.plans[0];
-  toast(t("scenario.suggest_done", { count: saved.length, failing: plan.failing_units,
-                                     seconds: Math.round(result.report.solve_s) }));
+  toast(t(saved.length > 1 ? "scenario.suggest_done" : "scenario.suggest_one",
+          { count: saved.length, failing: plan.failing_units, seconds: formatNumber(result.report.time_s, 1) }));
 }
 
 async function onPanelAction(action, newUnitId, value) {
