@@ -70,7 +70,15 @@ async function request(method, path, body) {
 export const api = {
   health: () => request("GET", "api/health"),
   // The light list: figures and a bbox per unit; boundaries come from the vector tiles.
-  units: () => request("GET", "api/units?geometry=false"),
+  units: (dataset) => request("GET", `api/units?geometry=false${dataset ? `&dataset=${encodeURIComponent(dataset)}` : ""}`),
+  datasets: () => request("GET", "api/datasets"),
+  dataset: (version) => request("GET", `api/datasets/${encodeURIComponent(version)}`),
+  uploadDataset: (file, fields) => {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    for (const [key, value] of Object.entries(fields)) if (value) form.append(key, value);
+    return request("POST", "api/datasets", form);
+  },
   // District/province outlines, unit label points and the data attribution.
   outlines: () => request("GET", "api/outlines"),
   tileJson: (layer) => request("GET", `api/tiles/${encodeURIComponent(layer)}.json`),
