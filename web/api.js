@@ -108,21 +108,3 @@ export const api = {
   analysePolygon: (geometry) => request("POST", "api/analysis/polygon", geometry),
   exportUrl: (id, format) => `api/scenarios/${encodeURIComponent(id)}/export.${format}`,
 };
-
-/** The list endpoints may answer a bare array or a page object; accept both. */
-export function itemsOf(listBody) {
-  if (Array.isArray(listBody)) return listBody;
-  if (!listBody) return [];
-  return listBody.data || listBody.items || listBody.scenarios || listBody.features || [];
-}
-
-/** A scenario answer may wrap the scenario ({"id","version","scenario":{...}}) or be flat. */
-export function scenarioOf(body) {
-  if (!body) return null;
-  const inner = body.scenario && typeof body.scenario === "object" && body.scenario.new_units ? body.scenario : body;
-  const scenario = { ...inner };
-  scenario.id = body.id ?? inner.id;
-  scenario.version = body.version ?? inner.version;
-  scenario.new_units = (Array.isArray(inner.new_units) ? inner.new_units : []).map((nu) => ({ ...nu, members: [...(nu.members || [])] }));
-  return scenario;
-}

@@ -5,7 +5,7 @@
 import { formatNumber, t, tOptional } from "./i18n.js";
 import { escapeHtml } from "./text.js";
 
-function memberSet(nu) { return new Set((nu.members || []).map(String)); }
+function memberSet(nu) { return new Set(nu.members.map(String)); }
 
 function jaccard(a, b) {
   let common = 0;
@@ -61,7 +61,7 @@ export function standardState(standard) {
 
 /** Pure comparison of two evaluations: {pairs, moved, standardChanges, parentStandards, totals}. */
 export function compareEvaluations(evalA, evalB) {
-  const pairs = matchNewUnits(evalA.new_units || [], evalB.new_units || []);
+  const pairs = matchNewUnits(evalA.new_units, evalB.new_units);
   const partner = new Map();   // "A:<id>" -> pair
   for (const pair of pairs) {
     if (pair.a) partner.set(`A:${pair.a.id}`, pair);
@@ -70,11 +70,11 @@ export function compareEvaluations(evalA, evalB) {
   const placeA = new Map();
   const placeB = new Map();
   const names = new Map();
-  for (const nu of evalA.new_units || []) (nu.members || []).forEach((code, i) => {
-    placeA.set(String(code), nu); names.set(String(code), (nu.member_names || [])[i] || String(code));
+  for (const nu of evalA.new_units) nu.members.forEach((code, i) => {
+    placeA.set(String(code), nu); names.set(String(code), nu.member_names[i]);
   });
-  for (const nu of evalB.new_units || []) (nu.members || []).forEach((code, i) => {
-    placeB.set(String(code), nu); names.set(String(code), (nu.member_names || [])[i] || String(code));
+  for (const nu of evalB.new_units) nu.members.forEach((code, i) => {
+    placeB.set(String(code), nu); names.set(String(code), nu.member_names[i]);
   });
   const moved = [];
   for (const code of new Set([...placeA.keys(), ...placeB.keys()])) {
@@ -102,8 +102,8 @@ export function compareEvaluations(evalA, evalB) {
   return {
     pairs, moved, standardChanges,
     parent: { a: parentA, b: parentB, standards: matchStandards(parentA && parentA.standards, parentB && parentB.standards) },
-    totals: { a: evalA.totals || {}, b: evalB.totals || {} },
-    regime: { a: (evalA.scenario || {}).regime, b: (evalB.scenario || {}).regime },
+    totals: { a: evalA.totals, b: evalB.totals },
+    regime: { a: evalA.scenario.regime, b: evalB.scenario.regime },
   };
 }
 
@@ -122,13 +122,13 @@ function standardCell(standard, state) {
 export function comparisonHtml(result, nameA, nameB) {
   const { totals, parent } = result;
   const share = (x) => (Number.isFinite(x) ? `${formatNumber(x * 100, 1)} %` : "–");
-  const kinds = [...new Set([...Object.keys(totals.a.by_kind_after || {}), ...Object.keys(totals.b.by_kind_after || {})])];
+  const kinds = [...new Set([...Object.keys(totals.a.by_kind_after), ...Object.keys(totals.b.by_kind_after)])];
   const plan = `<table class="compare compare-plan"><thead><tr><th></th><th>A</th><th>B</th></tr></thead><tbody>
       <tr><th>${escapeHtml(t("settings.regime"))}</th><td>${escapeHtml(result.regime.a ? t(`regime.${result.regime.a}`) : "–")}</td>
         <td>${escapeHtml(result.regime.b ? t(`regime.${result.regime.b}`) : "–")}</td></tr>
       <tr><th>${escapeHtml(t("settings.parent"))}</th><td>${escapeHtml(parent.a ? parent.a.name || "" : "–")}</td><td>${escapeHtml(parent.b ? parent.b.name || "" : "–")}</td></tr>
       <tr><th>${escapeHtml(t("totals.units"))}</th>${num(totals.a.units_after)}${num(totals.b.units_after)}</tr>
-      ${kinds.map((kind) => `<tr><th>${escapeHtml(tOptional(`kind.${kind}`) || kind)}</th>${num((totals.a.by_kind_after || {})[kind] ?? 0)}${num((totals.b.by_kind_after || {})[kind] ?? 0)}</tr>`).join("")}
+      ${kinds.map((kind) => `<tr><th>${escapeHtml(tOptional(`kind.${kind}`) || kind)}</th>${num(totals.a.by_kind_after[kind] ?? 0)}${num(totals.b.by_kind_after[kind] ?? 0)}</tr>`).join("")}
       <tr><th>${escapeHtml(t("totals.ward_share"))}</th><td class="num">${share(totals.a.ward_share_after)}</td><td class="num">${share(totals.b.ward_share_after)}</td></tr>
       <tr><th>${escapeHtml(t("figure.area"))} (km²)</th>${num(totals.a.area_km2, 2)}${num(totals.b.area_km2, 2)}</tr>
       <tr><th>${escapeHtml(t("figure.population"))}</th>${num(totals.a.population)}${num(totals.b.population)}</tr>

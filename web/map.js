@@ -14,6 +14,8 @@ export const OUTLINE_MINZOOM = 8;
 
 // Colours come from layers/styles.py (the one source shared with the PNG tiles and the HTML export).
 import { NEW_UNIT_COLOURS, OUTSIDE_COLOUR, UNASSIGNED_COLOUR, ZONING_STYLES } from "./colours.js";
+import { t } from "./i18n.js";
+import { escapeHtml } from "./text.js";
 
 /** CIE76 colour difference (ΔE in CIELAB, D65) of two "#rrggbb" colours: below ~10 they look alike. */
 export function colourDistance(first, second) {
@@ -334,4 +336,34 @@ export function classesFor(indicator, values, densityLegend = null) {
     return colours[i];
   };
   return { breaks, colours, colourOf };
+}
+
+/** Bounds of a GeoJSON geometry, for lists served with geometry (the light list carries its bbox). */
+export function bboxOf(geometry) {
+  let minX = Infinity; let minY = Infinity; let maxX = -Infinity; let maxY = -Infinity;
+  const visit = (coords) => {
+    if (typeof coords[0] === "number") {
+      minX = Math.min(minX, coords[0]); maxX = Math.max(maxX, coords[0]);
+      minY = Math.min(minY, coords[1]); maxY = Math.max(maxY, coords[1]);
+    } else coords.forEach(visit);
+  };
+  if (geometry && geometry.coordinates) visit(geometry.coordinates);
+  return Number.isFinite(minX) ? [minX, minY, maxX, maxY] : null;
+}
+
+/** The map's attribution line: the unit layer's file, licence and population year (and the basemap's). */
+export function attributionHtml(attribution, basemapUrl) {
+  const parts = [];
+  if (attribution) {
+    parts.push(`${escapeHtml(t("attribution.data"))}: ${escapeHtml(attribution.source || "–")}`);
+    parts.push(attribution.licence ? `${escapeHtml(t("attribution.licence"))}: ${escapeHtml(attribution.licence)}`
+      : escapeHtml(t("attribution.licence_unknown")));
+    if (attribution.population_year) parts.push(`${escapeHtml(t("attribution.population_year"))} ${escapeHtml(attribution.population_year)}`);
+  }
+  if (basemapUrl) {
+    let host = basemapUrl;
+    try { host = new URL(basemapUrl.replace(/[{}]/g, "")).host; } catch (error) { /* a relative template */ }
+    parts.push(`${escapeHtml(t("attribution.basemap"))}: ${escapeHtml(host)}`);
+  }
+  return parts.join(" · ");
 }

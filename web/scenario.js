@@ -2,8 +2,19 @@
 // each new unit (evaluation JSON), which new unit every old unit belongs to, and undo/redo.
 // Every change goes through the API; a 409 (someone else saved first) reloads and reports.
 
-import { api, ApiError, scenarioOf } from "./api.js";
+import { api, ApiError } from "./api.js";
 import { fold } from "./text.js";
+
+/**
+ * The scenario of GET /api/scenarios/{id} (ScenarioPublic: the contract body in "scenario", with the
+ * stored id and version beside it), with copies of the member lists the session edits.
+ */
+export function scenarioFromPublic(body) {
+  return {
+    ...body.scenario, id: body.id, version: body.version,
+    new_units: body.scenario.new_units.map((nu) => ({ ...nu, members: [...nu.members] })),
+  };
+}
 
 export class ConflictReloaded extends Error {
   constructor() { super("scenario changed elsewhere; reloaded"); }
@@ -43,7 +54,7 @@ export class ScenarioSession {
       if (ticket === this.openTicket) this.opening = false;
     }
     if (ticket !== this.openTicket) throw new SupersededOpen();
-    this.scenario = scenarioOf(scenarioBody);
+    this.scenario = scenarioFromPublic(scenarioBody);
     // The units dataset it is built on (the map shows that one) and the server's default.
     this.unitsVersion = scenarioBody.units_version;
     this.defaultUnitsVersion = scenarioBody.default_units_version;
@@ -62,7 +73,7 @@ export class ScenarioSession {
   applyEvaluation(evaluation) {
     this.figures = new Map((evaluation.new_units || []).map((nu) => [nu.id, nu]));
     this.totals = evaluation.totals || null;
-    this.warnings = evaluation.warning_messages || evaluation.warnings || [];  // typed: shown by tMessage
+    this.warnings = evaluation.warning_messages;  // typed: shown by tMessage
     this.applyArrangement(evaluation);
     this.rebuildAssignment();
   }
@@ -121,12 +132,12 @@ export class ScenarioSession {
     }
     this.scenario.version = result.version;
     const changedIds = [];
-    for (const nu of result.changed || []) {
+    for (const nu of result.changed) {
       this.figures.set(nu.id, nu);
       changedIds.push(nu.id);
     }
-    if (result.totals) this.totals = result.totals;
-    if (result.warning_messages || result.warnings) this.warnings = result.warning_messages || result.warnings;
+    this.totals = result.totals;
+    this.warnings = result.warning_messages;
     this.rebuildAssignment();
     if (record) {
       this.undoStack.push({ type: "reassign", before, after: effective });

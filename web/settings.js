@@ -2,6 +2,8 @@
 // region flags of the scenario (context). Pure functions: app.js reads the form and saves
 // through the session; a per-unit flags CSV is read by the server (POST /api/flags/table).
 
+import { fold } from "./text.js";
+
 export const FLAGS = ["mountainous", "border", "island", "red_river_delta", "central_city", "coastal_poor"];
 /** Provinces of the unit layer and the districts of each, sorted in Vietnamese order. */
 export function scopeOptions(units) {
@@ -45,4 +47,13 @@ export function applySettings(body, values) {
   if (Number.isFinite(values.ethnicShare)) context.ethnic_minority_share = values.ethnicShare; else delete context.ethnic_minority_share;
   if (Object.keys(context).length) body.context = context; else delete body.context;
   return body;
+}
+
+/** The parent kind a district name implies ("Thành phố …" → provincial_city, "Huyện …" → district). */
+export function parentKindOf(districtName) {
+  const key = fold(districtName);
+  if (key.startsWith("thanh pho") || key.startsWith("tp ") || key.startsWith("tp.")) return "provincial_city";
+  if (key.startsWith("thi xa")) return "town";
+  if (key.startsWith("quan")) return "urban_district";
+  return "district";
 }

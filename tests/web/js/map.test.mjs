@@ -43,3 +43,18 @@ test("a new unit's label sits on the member label point nearest the group's midd
   assert.equal(groupLabelPoint([]), null);
   assert.equal(groupLabelPoint([undefined, [Number.NaN, 1]]), null);
 });
+
+test("the bounds of a geometry cover every ring and part; none for an empty one", async () => {
+  const { bboxOf } = await import("../../../web/map.js");
+  const multi = { type: "MultiPolygon", coordinates: [[[[105, 21], [106, 21], [106, 22], [105, 21]]], [[[107, 20], [108, 20], [107, 21], [107, 20]]]] };
+  assert.deepEqual(bboxOf(multi), [105, 20, 108, 22]);
+  assert.equal(bboxOf({ type: "Polygon", coordinates: [] }), null);
+});
+
+test("the attribution line names the data, its licence (or that it is unknown), the year and the basemap host", async () => {
+  const { attributionHtml } = await import("../../../web/map.js");
+  const line = attributionHtml({ source: "xã <2009>.geojson", licence: "MIT", population_year: 2009 }, "https://tiles.example.org/{z}/{x}/{y}.png");
+  assert.ok(line.includes("xã &lt;2009&gt;.geojson") && line.includes("MIT") && line.includes("2009") && line.includes("tiles.example.org"));
+  assert.ok(attributionHtml({ source: "a", licence: null, population_year: null }, null).includes("attribution.licence_unknown"));
+  assert.equal(attributionHtml(null, null), "");
+});

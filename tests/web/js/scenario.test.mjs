@@ -9,7 +9,8 @@ function fakeServer(initial) {
   let version = 1;
   const puts = [];
   api.getScenario = async (id) => ({ id, version, scenario: structuredClone(stored) });
-  api.evaluation = async () => ({ new_units: stored.new_units.map((nu) => ({ id: nu.id, members: nu.members })), totals: {} });
+  api.evaluation = async () => ({ new_units: stored.new_units.map((nu) => ({ id: nu.id, members: nu.members })), totals: {},
+    warning_messages: [] });
   api.updateScenario = async (id, body) => {
     puts.push(structuredClone(body));
     const { version: _sent, ...rest } = body;
@@ -72,4 +73,16 @@ test("duplicate new-unit names are found without regard to case or diacritics", 
   assert.equal(duplicateName(scenario, "phuong duc xuan").id, "n1");
   assert.equal(duplicateName(scenario, "Phường Đức Xuân", "n1"), null);   // renaming itself
   assert.equal(duplicateName(scenario, "Phường Sông Cầu"), null);
+});
+
+test("a scenario of the API (ScenarioPublic) opens with its id and version and copies of the member lists", async () => {
+  const { scenarioFromPublic } = await import("../../../web/scenario.js");
+  const body = { id: "abc", version: 3, units_version: "v1", scenario: { name: "P", regime: "R76",
+    new_units: [{ id: "n1", name: "Phường A", kind: "ward", members: ["01"] }] } };
+  const scenario = scenarioFromPublic(body);
+  assert.equal(scenario.id, "abc");
+  assert.equal(scenario.version, 3);
+  assert.equal(scenario.name, "P");
+  scenario.new_units[0].members.push("02");
+  assert.deepEqual(body.scenario.new_units[0].members, ["01"]);
 });

@@ -32,3 +32,12 @@ test("settings go into the body; what the form leaves empty is removed, other fi
   assert.equal(body.parent, undefined);
   assert.equal(body.context, undefined);
 });
+
+test("the parent kind follows the district's name, with or without diacritics", async () => {
+  const { parentKindOf } = await import("../../../web/settings.js");
+  assert.equal(parentKindOf("Thành phố Bắc Kạn"), "provincial_city");
+  assert.equal(parentKindOf("TP. Thái Nguyên"), "provincial_city");
+  assert.equal(parentKindOf("Thị xã Phổ Yên"), "town");
+  assert.equal(parentKindOf("Quận Ba Đình"), "urban_district");
+  assert.equal(parentKindOf("Huyện Chợ Mới"), "district");
+});
