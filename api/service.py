@@ -56,7 +56,8 @@ class Service:
 
     def __init__(self, settings: Settings, store: Store | None = None):
         self.settings = settings
-        self.store: Store = store if store is not None else open_store(settings.store, data_dir=settings.data_dir)
+        self.store: Store = store if store is not None else open_store(settings.store, data_dir=settings.data_dir,
+                                                                          pool_size=settings.db_pool_size)
         # The write key: DIAGIOI_TOKEN, else the one kept in <data dir>/token (created on first start).
         self.token_generated = not settings.token
         self.token: str = settings.token or load_or_create_token(settings.data_dir)[0]
