@@ -563,7 +563,9 @@ class Service:
         """Units with density (người/km²) and the per-unit zoning indicators as tile attributes."""
         from diagioi.layers.sources import units_tile_source
 
-        return units_tile_source(self.units.gdf, version=version, indicators=indicators)
+        units = self.units
+        # Versions that differ only in zoning indicators share the simplified geometries (keyed by content hash).
+        return units_tile_source(units.gdf, version=version, indicators=indicators, geometry_key=units.version)
 
     def _scenario_source(self, record: ScenarioRecord, version: str):
         """Dissolved new units with their figures, members and indicators as tile attributes."""
