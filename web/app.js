@@ -13,6 +13,7 @@ import { applyLabels, loadLanguage, t } from "./i18n.js";
 import { addOutlines, addUnits, addZoning, createMap, loadLabelFonts, setScenarioOutlines, UNITS_FILL } from "./map.js";
 import { guarded, setLoading, showError } from "./messages.js";
 import { Panel } from "./panel.js";
+import { openArchive, pmtilesUrlFromPage } from "./pmtiles-source.js";
 import { onPanelAction } from "./scenario-actions.js";
 import { onScenarioOpened, refreshScenarioList, showAttribution, showScenarioDataset } from "./scenario-list.js";
 import { $, debug, mapPadding, SCENARIO_KEY, state } from "./state.js";
@@ -134,6 +135,13 @@ export async function startMap() {
 export async function main() {
   adoptTokenFromUrl();  // first: the login URL's token leaves the address bar before anything else runs
   await loadLanguage();
+  const archiveUrl = pmtilesUrlFromPage();
+  if (archiveUrl) {  // ?pmtiles=URL: a static archive, read-only, no API (web/pmtiles-source.js)
+    const { map } = await openArchive(archiveUrl);
+    debug.map = map;
+    map.once("idle", () => { debug.ready = true; });
+    return;
+  }
   state.panel = new Panel({
     cardsEl: $("#new-units"), totalsEl: $("#totals"), warningsEl: $("#warnings"),
     colourOf: colourOfNewUnit, onAction: (action, id, value) => guarded(() => onPanelAction(action, id, value)),
