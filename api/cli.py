@@ -401,7 +401,7 @@ def _check_outputs(outputs: list[Path]) -> None:
 
 
 def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
-    data = evaluation.to_json(lang)
+    data = evaluation.report(lang)
     written = []
     for path in outputs:
         try:
@@ -414,7 +414,7 @@ def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
     return written
 
 
-def _write_output(evaluation, data: dict, path: Path, lang: str) -> None:
+def _write_output(evaluation, data, path: Path, lang: str) -> None:
     from diagioi.geo import exports
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -426,9 +426,9 @@ def _write_output(evaluation, data: dict, path: Path, lang: str) -> None:
     elif suffix == ".csv":
         exports.write_table_csv(data, path, lang=lang)
     elif suffix == ".gpkg":
-        exports.write_new_units_gpkg(evaluation.new_units_gdf(), path)
+        exports.write_new_units_gpkg(evaluation.new_units_gdf(), path, lang=lang)
     elif suffix in (".geojson", ".json"):
-        exports.write_new_units_geojson(evaluation.new_units_gdf(), path)
+        exports.write_new_units_geojson(evaluation.new_units_gdf(), path, lang=lang)
     else:  # ".html" (the suffix was checked by _check_outputs)
         from diagioi.layers.html_map import write_html_map
 

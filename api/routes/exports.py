@@ -91,7 +91,7 @@ async def export_scenario(
 
 def _build(fmt: ExportFormat, record, service, lang: str, table: str) -> bytes:
     evaluation = service.evaluation(record)
-    result = evaluation.to_json()
+    result = evaluation.report(lang)
     if fmt is ExportFormat.csv:
         buffer = io.BytesIO()
         if table == "crosswalk":
@@ -107,9 +107,9 @@ def _build(fmt: ExportFormat, record, service, lang: str, table: str) -> bytes:
     new_units = evaluation.new_units_gdf()
     if fmt is ExportFormat.geojson:
         buffer = io.BytesIO()
-        exports.write_new_units_geojson(new_units, buffer)
+        exports.write_new_units_geojson(new_units, buffer, lang=lang)
         return buffer.getvalue()
     with tempfile.TemporaryDirectory(prefix="diagioi-export-") as folder:
         path = Path(folder) / "new_units.gpkg"
-        exports.write_new_units_gpkg(new_units, path)
+        exports.write_new_units_gpkg(new_units, path, lang=lang)
         return path.read_bytes()
