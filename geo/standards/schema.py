@@ -74,7 +74,8 @@ def problem(text: str, *, field: str | None = None, hint: str | None = None,
 def _check_kinds(kinds: list[str], allowed: tuple[str, ...], level: str, field: str = "kinds") -> None:
     bad = [k for k in kinds if k not in allowed]
     if bad:
-        raise problem(f"unknown {level} kind(s) {bad}", field=field, hint=f"{level} kinds: " + ", ".join(sorted(allowed)))
+        raise problem(f"unknown {level} kind(s) {bad}", field=field,
+                      hint=f"{level} kinds: " + ", ".join(sorted(allowed)))
 
 
 class _Element(BaseModel):

@@ -76,7 +76,9 @@ def test_the_demo_outputs_are_all_vietnamese(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
 
-    check_texts(xlsx_texts(tmp_path / "bang-dien-tich-mat-do.xlsx"), "the demo XLSX annex")
+    annex = xlsx_texts(tmp_path / "bang-dien-tich-mat-do.xlsx")
+    check_texts(annex, "the demo XLSX annex")
+    assert "Chỉ tiêu quy hoạch" in annex  # the sample zoning's sheet is checked too
     check_texts(csv_texts(tmp_path / "bang-dien-tich-mat-do.csv"), "the demo CSV annex")
     check_texts(csv_texts(tmp_path / "crosswalk.csv"), "the demo crosswalk")
     check_texts(html_texts(tmp_path / "ban-do.html"), "the demo HTML map")

@@ -519,3 +519,45 @@ def test_geojson_to_a_text_buffer(new_units):
     assert [f["properties"]["id"] for f in document["features"]] == ["n1", "n2", "n3"]
     assert document["features"][1]["properties"]["official_area_km2"] is None
     assert len(document["features"][1]["geometry"]["coordinates"]) == 2  # outer ring and hole
+
+
+# ----------------------------------------------------------------------------------------------- zoning sheet
+
+
+@pytest.fixture
+def zoning() -> pd.DataFrame:
+    """Zoning indicators per new unit, as layers.indicators.new_unit_indicators gives them (n3 has none)."""
+    from diagioi.geo.i18n import Message
+
+    table = pd.DataFrame({"industrial_cluster_count": [1, 0], "industrial_cluster_area_km2": [0.4567, 0.0],
+                          "industrial_cluster_share_pct": [3.7131, 0.0], "tourism_site_count": [0, 2],
+                          "night_street_length_km": [1.23456, 0.0], "source": ["…", "…"]},
+                         index=pd.Index(["n1", "n2"], name="id"))
+    table.attrs["source_message"] = Message("indicators.source", {"layers": [Message(
+        "indicators.layer_features", {"layer": Message("zoning.industrial_clusters"), "n": 1})]})
+    return table
+
+
+def test_annex_xlsx_zoning_sheet_has_one_row_per_new_unit_with_headers_and_units(evaluation, zoning, tmp_path):
+    path = tmp_path / "annex.xlsx"
+    write_annex_xlsx(evaluation, path, zoning=zoning)
+
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["Phụ lục", "Chỉ tiêu quy hoạch"]
+    sheet = workbook["Chỉ tiêu quy hoạch"]
+    assert [c.value for c in sheet[1]] == ["STT", "Tên đơn vị hành chính", "Loại", "Số cụm công nghiệp",
+                                          "Diện tích cụm công nghiệp (km²)", "Tỉ lệ diện tích cụm công nghiệp (%)",
+                                          "Số điểm du lịch", "Chiều dài phố đêm (km)"]
+    assert [c.value for c in sheet[2]] == [1, "Phường Đức Xuân", "Phường", 1, 0.46, 3.7, 0, 1.23]
+    assert [c.value for c in sheet[4]] == [3, "Phường Bắc Kạn", "Phường", None, None, None, None, None]
+    assert [sheet.cell(row=2, column=c).number_format for c in (4, 5, 6)] == ["0", "#,##0.00", "0.0"]
+    assert sheet["A6"].value == "Nguồn: lớp quy hoạch, đo trắc địa trên WGS 84; Cụm công nghiệp: 1 đối tượng"
+
+
+def test_annex_xlsx_zoning_sheet_in_english(evaluation, zoning):
+    buffer = io.BytesIO()
+    write_annex_xlsx(evaluation, buffer, lang="en", zoning=zoning)
+
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))["Zoning indicators"]
+    assert [c.value for c in sheet[1]][3:5] == ["Industrial clusters", "Industrial cluster area (km²)"]
+    assert sheet["C3"].value == "Commune"

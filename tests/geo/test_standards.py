@@ -664,7 +664,7 @@ def test_a_reduction_of_another_criterion_is_refused(tmp_path: Path):
     path = tmp_path / "t1.yaml"
     path.write_text(_MINIMAL_RULE + "    reductions: [t1.factor.ethnic]\n"
                     + _FACTOR.replace("criterion: area_km2", "criterion: population"), encoding="utf-8")
-    with pytest.raises(RuleSetError, match="special factor 't1.factor.ethnic' reduces population, not area_km2") as info:
+    with pytest.raises(RuleSetError, match="'t1.factor.ethnic' reduces population, not area_km2") as info:
         RuleSet.load(path)
     assert (info.value.context["rule"], info.value.context["field"]) == ("t1.ward.area_km2", "reductions")
 
