@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -23,10 +24,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str   # http://127.0.0.1:P/
+    pid: int   # the `diagioi serve` process (with --workers N, its workers are its children)
+
+    def worker_pids(self) -> list[int]:
+        """The live worker processes of the server (children started by multiprocessing's spawn; Linux /proc)."""
+        workers = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                command = (stat.parent / "cmdline").read_bytes()
+            except OSError:
+                continue
+            # fields[0]: state (Z for a dead child not reaped yet), fields[1]: parent pid
+            if int(fields[1]) == self.pid and fields[0] != "Z" and b"spawn_main" in command:
+                workers.append(int(stat.parent.name))
+        return sorted(workers)
+
+
 @contextmanager
 def serving(*arguments: str, log_path: Path, env: dict[str, str] | None = None,
-            start_timeout_s: float = 120.0) -> Iterator[str]:
-    """``diagioi serve ARGUMENTS --port P`` until the block ends; yields its base URL (``http://127.0.0.1:P/``).
+            start_timeout_s: float = 120.0) -> Iterator[Server]:
+    """``diagioi serve ARGUMENTS --port P`` until the block ends; yields the :class:`Server`.
 
     The process is stopped with SIGTERM (SIGKILL after 15 s); a server that does not answer
     ``/api/health`` fails the test with the end of its log.
@@ -52,7 +73,7 @@ def serving(*arguments: str, log_path: Path, env: dict[str, str] | None = None,
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"diagioi serve did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.3)
-        yield base
+        yield Server(base, process.pid)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)  # the server and its uvicorn workers
