@@ -10,7 +10,7 @@ import logging
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -24,7 +24,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 console = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 180)
 
-FieldOpt = Annotated[Optional[str], typer.Option(help="source column for this field")]
+FieldOpt = Annotated[str | None, typer.Option(help="source column for this field")]
 LangOpt = Annotated[str, typer.Option("--lang", help="language of what is printed and written: vi | en")]
 
 
@@ -68,15 +68,15 @@ def _read(path: Path, **fields):
         return read_units(path, **fields)
 
 
-TableOpt = Annotated[Optional[Path], typer.Option("--table", help="population/area table (.xlsx or .csv) to join")]
-SheetOpt = Annotated[Optional[str], typer.Option("--sheet", help="sheet of the --table workbook (default: the first)")]
+TableOpt = Annotated[Path | None, typer.Option("--table", help="population/area table (.xlsx or .csv) to join")]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="sheet of the --table workbook (default: the first)")]
 JoinOnOpt = Annotated[str, typer.Option("--join-on", help="join the table by code or by name (within district/province)")]
-TableColumnOpt = Annotated[Optional[list[str]], typer.Option(
+TableColumnOpt = Annotated[list[str] | None, typer.Option(
     "--table-column", help="FIELD=HEADER for a table column not found by its header, e.g. population='Dân số 2024'")]
-FlagsOpt = Annotated[Optional[Path], typer.Option("--flags", help="table of region flags (miền núi, biên giới, hải đảo, "
+FlagsOpt = Annotated[Path | None, typer.Option("--flags", help="table of region flags (miền núi, biên giới, hải đảo, "
                                                                   "ĐBSH, tỷ lệ DTTS) joined like --table")]
-YearOpt = Annotated[Optional[int], typer.Option("--population-year", help="year of the table's population figures")]
-FlagsJoinOpt = Annotated[Optional[str], typer.Option("--flags-join-on", help="join the flags table by code or name "
+YearOpt = Annotated[int | None, typer.Option("--population-year", help="year of the table's population figures")]
+FlagsJoinOpt = Annotated[str | None, typer.Option("--flags-join-on", help="join the flags table by code or name "
                                                                              "(default: as --join-on)")]
 
 
@@ -146,20 +146,20 @@ def units(
     as_json: Annotated[bool, typer.Option("--json", help="print the stable JSON form")] = False,
     code_field: FieldOpt = None, name_field: FieldOpt = None, kind_field: FieldOpt = None,
     population_field: FieldOpt = None, area_field: FieldOpt = None,
-    crs: Annotated[Optional[str], typer.Option(help="CRS to assume when the file declares none, e.g. EPSG:3405")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
-    layer: Annotated[Optional[str], typer.Option(help="layer name in a GeoPackage")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS to assume when the file declares none, e.g. EPSG:3405")] = None,
+    encoding: Annotated[str | None, typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
+    layer: Annotated[str | None, typer.Option(help="layer name in a GeoPackage")] = None,
     no_repair: Annotated[bool, typer.Option("--no-repair", help="refuse invalid geometries instead of repairing")] = False,
     plane_area: Annotated[bool, typer.Option("--plane-area", help="also give the area in the VN-2000 TM-3 plane")] = False,
-    plane_crs: Annotated[Optional[str], typer.Option(
+    plane_crs: Annotated[str | None, typer.Option(
         "--plane-crs", help="measure the plane area in this projected CRS instead of each province's TM-3 zone")] = None,
     table_path: TableOpt = None, sheet: SheetOpt = None, join_on: JoinOnOpt = "code",
     table_column: TableColumnOpt = None, flags: FlagsOpt = None, population_year: YearOpt = None,
     flags_join_on: FlagsJoinOpt = None,
-    level: Annotated[Optional[str], typer.Option("--level", help="commune|district|province (default: detected)")] = None,
-    out_path: Annotated[Optional[Path], typer.Option("--out", help="write the units with the joined figures (.gpkg), "
+    level: Annotated[str | None, typer.Option("--level", help="commune|district|province (default: detected)")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="write the units with the joined figures (.gpkg), "
                                                                    "to use with evaluate --units or serve --units")] = None,
-    parents: Annotated[Optional[Path], typer.Option("--parents", help="a district/province layer: fill missing "
+    parents: Annotated[Path | None, typer.Option("--parents", help="a district/province layer: fill missing "
                                                                       "districts/provinces, list disagreements")] = None,
     strict: StrictOpt = False,
     lang: LangOpt = "vi",
@@ -258,17 +258,17 @@ def units(
 def topology(
     file: Annotated[Path, typer.Argument(help="ward/commune layer: GeoJSON, GeoPackage or Shapefile")],
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
-    out_path: Annotated[Optional[Path], typer.Option("--out", help="write the problems to a GeoPackage (.gpkg)")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="write the problems to a GeoPackage (.gpkg)")] = None,
     repair: Annotated[bool, typer.Option("--repair", help="snap and make a valid coverage (only when asked)")] = False,
     tolerance: Annotated[float, typer.Option("--tolerance", help="repair: widest gap filled, in metres")] = 5.0,
-    snap: Annotated[Optional[float], typer.Option("--snap", help="repair: snap vertices closer than this, metres (default: automatic, tiny)")] = None,
-    out_fixed: Annotated[Optional[Path], typer.Option("--out-fixed", help="repair: write the repaired layer (.gpkg)")] = None,
+    snap: Annotated[float | None, typer.Option("--snap", help="repair: snap vertices closer than this, metres (default: automatic, tiny)")] = None,
+    out_fixed: Annotated[Path | None, typer.Option("--out-fixed", help="repair: write the repaired layer (.gpkg)")] = None,
     min_area: Annotated[float, typer.Option("--min-area", help="smallest overlap/gap reported, m²")] = 1.0,
     sliver_width: Annotated[float, typer.Option("--sliver-width", help="overlaps/gaps narrower than this (m) are slivers")] = 50.0,
     code_field: FieldOpt = None, name_field: FieldOpt = None, area_field: FieldOpt = None,
-    crs: Annotated[Optional[str], typer.Option(help="CRS to assume when the file declares none, e.g. EPSG:3405")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
-    layer: Annotated[Optional[str], typer.Option(help="layer name in a GeoPackage")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS to assume when the file declares none, e.g. EPSG:3405")] = None,
+    encoding: Annotated[str | None, typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
+    layer: Annotated[str | None, typer.Option(help="layer name in a GeoPackage")] = None,
 ) -> None:
     """Gaps, overlaps, slivers, self-intersections, duplicates and area mismatches of a layer; optional repair."""
     from diagioi.geo.io import write_units
@@ -333,11 +333,11 @@ def topology(
 def crosswalk(
     old_file: Annotated[Path, typer.Argument(help="the old units layer (before the arrangement)")],
     new_file: Annotated[Path, typer.Argument(help="the new units layer (after the arrangement)")],
-    mapping: Annotated[Optional[Path], typer.Option("--mapping", help="a mapping CSV old_code,new_code[,merge_type] to compare with")] = None,
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="a mapping CSV old_code,new_code[,merge_type] to compare with")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the crosswalk as JSON")] = False,
-    out_path: Annotated[Optional[Path], typer.Option("--out", help="write the crosswalk as CSV")] = None,
-    crs: Annotated[Optional[str], typer.Option(help="CRS to assume for a layer that declares none, e.g. EPSG:9213")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="write the crosswalk as CSV")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS to assume for a layer that declares none, e.g. EPSG:9213")] = None,
+    encoding: Annotated[str | None, typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
 ) -> None:
     """Derive old → new (toàn bộ / một phần, area and population shares) from the geometry; compare with a mapping."""
     from diagioi.geo.crosswalk import compare_with_mapping, derive_crosswalk, read_mapping
@@ -503,18 +503,18 @@ def _print_evaluation(data: dict, lang: str = "vi") -> None:
 def evaluate(
     scenario: Annotated[Path, typer.Argument(help="scenario file (.json or .yaml)")],
     units_file: Annotated[Path, typer.Option("--units", help="ward/commune layer the scenario refers to")],
-    out_paths: Annotated[Optional[list[Path]], typer.Option("--out", help="write .xlsx, .csv, *crosswalk.csv, .gpkg, .geojson or .html (repeatable)")] = None,
+    out_paths: Annotated[list[Path] | None, typer.Option("--out", help="write .xlsx, .csv, *crosswalk.csv, .gpkg, .geojson or .html (repeatable)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the stable JSON form")] = False,
-    regime: Annotated[Optional[str], typer.Option(help="R76 | R1211 | R112 (default: the scenario's)")] = None,
-    rules: Annotated[Optional[Path], typer.Option(help="a rules YAML file with your own thresholds")] = None,
-    raster: Annotated[Optional[Path], typer.Option(help="population raster for drawn boundaries")] = None,
+    regime: Annotated[str | None, typer.Option(help="R76 | R1211 | R112 (default: the scenario's)")] = None,
+    rules: Annotated[Path | None, typer.Option(help="a rules YAML file with your own thresholds")] = None,
+    raster: Annotated[Path | None, typer.Option(help="population raster for drawn boundaries")] = None,
     lang: LangOpt = "vi",
     code_field: FieldOpt = None, name_field: FieldOpt = None, kind_field: FieldOpt = None,
     population_field: FieldOpt = None, area_field: FieldOpt = None,
-    crs: Annotated[Optional[str], typer.Option(help="CRS to assume when the units file declares none")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS to assume when the units file declares none")] = None,
+    encoding: Annotated[str | None, typer.Option(help="DBF text encoding")] = None,
     flags: FlagsOpt = None, join_on: JoinOnOpt = "code",
-    layer: Annotated[Optional[str], typer.Option(help="layer name in a GeoPackage of several layers")] = None,
+    layer: Annotated[str | None, typer.Option(help="layer name in a GeoPackage of several layers")] = None,
     strict: StrictOpt = False,
 ) -> None:
     """Evaluate a merger scenario: figures and standards per new unit, totals, exports."""
@@ -566,22 +566,22 @@ def _scope_spec(provinces, districts, codes) -> dict:
 @app.command()
 def suggest(
     units_file: Annotated[Path, typer.Option("--units", help="ward/commune layer")],
-    scope_province: Annotated[Optional[list[str]], typer.Option("--scope-province", help="province of the scope (repeatable)")] = None,
-    scope_district: Annotated[Optional[list[str]], typer.Option("--scope-district", help="district of the scope (repeatable)")] = None,
-    scope_codes: Annotated[Optional[list[str]], typer.Option("--scope-codes", help="unit code(s) of the scope (repeatable)")] = None,
-    target_units: Annotated[Optional[int], typer.Option("--target-units", help="number of new units wanted")] = None,
-    target_reduction: Annotated[Optional[float], typer.Option("--target-reduction", help="reduction in % of the number of units")] = None,
+    scope_province: Annotated[list[str] | None, typer.Option("--scope-province", help="province of the scope (repeatable)")] = None,
+    scope_district: Annotated[list[str] | None, typer.Option("--scope-district", help="district of the scope (repeatable)")] = None,
+    scope_codes: Annotated[list[str] | None, typer.Option("--scope-codes", help="unit code(s) of the scope (repeatable)")] = None,
+    target_units: Annotated[int | None, typer.Option("--target-units", help="number of new units wanted")] = None,
+    target_reduction: Annotated[float | None, typer.Option("--target-reduction", help="reduction in % of the number of units")] = None,
     regime: Annotated[str, typer.Option(help="R76 | R1211 | R112")] = "R76",
     flags: FlagsOpt = None, join_on: JoinOnOpt = "code",
-    lock: Annotated[Optional[list[str]], typer.Option("--lock", help="unit kept as it is, alone (repeatable)")] = None,
+    lock: Annotated[list[str] | None, typer.Option("--lock", help="unit kept as it is, alone (repeatable)")] = None,
     keep_districts: Annotated[bool, typer.Option("--keep-districts", help="new units do not cross old district boundaries")] = False,
     alternatives: Annotated[int, typer.Option("--alternatives", help="number of diverse plans (1–10)")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="seed of the search (same seed, same plans)")] = 0,
     kind_rule: Annotated[str, typer.Option("--kind-rule", help="a new unit is a ward when all | any | the majority "
                                                               "(by population) of its members are wards")] = "all",
-    parent_kind: Annotated[Optional[str], typer.Option("--parent-kind", help="the scope's parent kind (province, "
+    parent_kind: Annotated[str | None, typer.Option("--parent-kind", help="the scope's parent kind (province, "
                                                                              "provincial_city…), checked by evaluate")] = None,
-    parent_name: Annotated[Optional[str], typer.Option("--parent-name", help="name of the parent")] = None,
+    parent_name: Annotated[str | None, typer.Option("--parent-name", help="name of the parent")] = None,
     parent_targets: Annotated[bool, typer.Option("--parent-targets", help="instead of plans: annexations of whole "
                                                                           "neighbouring units and kind changes that "
                                                                           "close the parent's failing standards")] = False,
@@ -683,7 +683,7 @@ def demo(
 
 @app.command(name="rules")
 def rules_command(
-    regime: Annotated[Optional[str], typer.Argument(help="R76 | R1211 | R112 | R35; omit to list regimes")] = None,
+    regime: Annotated[str | None, typer.Argument(help="R76 | R1211 | R112 | R35; omit to list regimes")] = None,
 ) -> None:
     """List the legal regimes, or the rules of one regime with thresholds and citations."""
     from diagioi.geo.standards import RuleSet
@@ -701,21 +701,21 @@ def rules_command(
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    data_dir: Annotated[Optional[Path], typer.Option(help="folder of the embedded store (default ./diagioi-data)")] = None,
-    units_file: Annotated[Optional[Path], typer.Option("--units", help="ward/commune layer to serve (default: the sample demo)")] = None,
-    token: Annotated[Optional[str], typer.Option(help="write token (default: $DIAGIOI_TOKEN, else the one kept in "
+    data_dir: Annotated[Path | None, typer.Option(help="folder of the embedded store (default ./diagioi-data)")] = None,
+    units_file: Annotated[Path | None, typer.Option("--units", help="ward/commune layer to serve (default: the sample demo)")] = None,
+    token: Annotated[str | None, typer.Option(help="write token (default: $DIAGIOI_TOKEN, else the one kept in "
                                                       "<data dir>/token, created on first start)")] = None,
     open_browser: Annotated[bool, typer.Option("--open", help="open the login URL in a web browser")] = False,
-    allowed_host: Annotated[Optional[list[str]], typer.Option(
+    allowed_host: Annotated[list[str] | None, typer.Option(
         "--allowed-host", help="another host name clients may use (repeatable; also DIAGIOI_ALLOWED_HOSTS); "
                                "127.0.0.1, localhost, [::1] and --host are always accepted")] = None,
-    public_url: Annotated[Optional[str], typer.Option(
+    public_url: Annotated[str | None, typer.Option(
         "--public-url", help="public base URL behind a reverse proxy, e.g. https://diagioi.example.org "
                              "(absolute links are built from it; also DIAGIOI_PUBLIC_URL)")] = None,
-    proxy: Annotated[Optional[list[str]], typer.Option(
+    proxy: Annotated[list[str] | None, typer.Option(
         "--proxy", help="address of a reverse proxy whose X-Forwarded-For is trusted (repeatable; also "
                         "DIAGIOI_PROXY); without it that header is ignored")] = None,
-    store: Annotated[Optional[str], typer.Option(help="where data is kept: sqlite (default, in --data-dir) or "
+    store: Annotated[str | None, typer.Option(help="where data is kept: sqlite (default, in --data-dir) or "
                                                       "postgresql://user@host/db (PostGIS); also $DIAGIOI_STORE")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes on the same store (caches follow "
                                                              "the store's versions)")] = 1,

@@ -266,8 +266,8 @@ class Service:
         if current is not None and requested not in (None, current):
             raise ScenarioError(
                 f"this scenario is built on dataset {current}; a save cannot move it to {requested}",
-                hint=f"move it explicitly with POST /api/scenarios/{{id}}/migrate (it reports units that no "
-                     f"longer exist), or leave \"dataset\" out",
+                hint="move it explicitly with POST /api/scenarios/{id}/migrate (it reports units that no "
+                     "longer exist), or leave \"dataset\" out",
                 context={"dataset": current, "requested_dataset": requested})
         version = current or requested
         if version is None:

@@ -65,7 +65,7 @@ class InvalidGeometryError(InputError):
 
     def to_dict(self) -> dict[str, Any]:
         body = super().to_dict()
-        body["context"] = {**body["context"], "issues": [getattr(i, "to_dict", lambda: i)() for i in self.issues]}
+        body["context"] = {**body["context"], "issues": [i.to_dict() if hasattr(i, "to_dict") else i for i in self.issues]}
         return body
 
 

@@ -8,7 +8,6 @@ The dissolved boundary is built lazily, only when geometry is asked for (exports
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -23,7 +22,7 @@ from .contract.evaluation import EvaluationReport
 from .crs import from_wgs84, local_equal_area_crs, to_wgs84
 from .errors import ScenarioError
 from .i18n import Message, translate
-from .kinds import ParentKind, Status, UnitKind
+from .kinds import Status, UnitKind
 from .scenario import NewUnit, Scenario
 from .candidates import annexation_candidates
 from .parts import PARTIAL, WHOLE
@@ -349,7 +348,7 @@ class Evaluation:
 
     def candidates(self) -> list[dict]:
         """Bordering units whose whole annexation closes a failing parent standard (scope only)."""
-        self.totals
+        _ = self.totals  # computing the totals records the parent's inputs
         inputs = getattr(self, "_parent_inputs", None)
         if inputs is None:
             return []

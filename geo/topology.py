@@ -19,7 +19,7 @@ one neighbour, gaps narrower than the tolerance are filled; it reports what it c
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np

@@ -555,7 +555,7 @@ def _features_from_frame(gdf: gpd.GeoDataFrame, kind: LayerKind, *, allow_marker
                          skip_missing_geometry: list[dict] | None = None) -> list[ZoningFeature]:
     features: list[ZoningFeature] = []
     attribute_columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    for position, (index, row) in enumerate(gdf.iterrows()):
+    for position, (_index, row) in enumerate(gdf.iterrows()):
         properties = _clean_properties({c: row[c] for c in attribute_columns})
         # A file's columns are the union over its features: a null in a column the schema does
         # not name is an absent property, not a value.

@@ -116,7 +116,7 @@ def test_malformed_json_is_a_422_with_a_hint(client):
 
 
 def test_missing_field_is_a_422_naming_the_field(client):
-    response = client.post(f"/api/scenarios/abc/reassign", json={"assignments": {}}, headers=AUTH)
+    response = client.post("/api/scenarios/abc/reassign", json={"assignments": {}}, headers=AUTH)
     assert response.status_code == 422
     assert response.json()["context"]["errors"][0]["location"] == "version"
 

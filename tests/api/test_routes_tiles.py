@@ -64,7 +64,8 @@ def test_png_tile_paints_units_and_leaves_the_outside_transparent(client):
     def pixel(lon: float, lat: float) -> np.ndarray:
         # Linear in lon; Mercator in lat (the grid is small, so linear in lat is close enough here).
         col = int((lon - west) / (east - west) * width)
-        merc = lambda phi: np.log(np.tan(np.pi / 4 + np.radians(phi) / 2))
+        def merc(phi):
+            return np.log(np.tan(np.pi / 4 + np.radians(phi) / 2))
         row = int((merc(north) - merc(lat)) / (merc(north) - merc(south)) * height)
         return rgba[row, col]
 

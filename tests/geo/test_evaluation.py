@@ -1,7 +1,6 @@
 """Evaluating scenarios: merged figures, contiguity, standards, totals, and incremental = full."""
 import random
 
-import numpy as np
 import pytest
 import shapely
 

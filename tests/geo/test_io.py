@@ -1,7 +1,6 @@
 """Reading unit layers: any CRS, field mapping, codes as text, every problem reported per unit."""
 import json
 
-import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
