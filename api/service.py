@@ -21,8 +21,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
-from pyproj import CRS
 
+from diagioi.geo.crs import WGS84
 from diagioi.geo.errors import ConflictError, NotFoundError, ScenarioError
 from diagioi.geo.io import read_units
 from diagioi.geo.scenario import Scenario
@@ -36,7 +36,6 @@ from .store import FeatureRecord, NewFeature, ScenarioRecord, Store, open_store
 
 logger = logging.getLogger(__name__)
 
-WGS84 = CRS.from_epsg(4326)
 SCENARIO_LAYER_PREFIX = "scenario-"
 UNITS_LAYER_PREFIX = "units-"          # units-{dataset version}: the units of another stored dataset
 SYSTEM_ACTOR = "system"

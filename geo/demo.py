@@ -43,6 +43,7 @@ from pyproj import Transformer
 from rasterio.transform import Affine
 
 from .area import geodesic_area_km2, geodesic_areas_km2
+from .crs import WGS84
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -372,8 +373,8 @@ def _wiggle(seed: int) -> Callable[[np.ndarray], np.ndarray]:
 
 def _plane_to_lonlat(centre_lonlat: tuple[float, float], seed: int):
     """Function (n, 2) local metres → (n, 2) lon/lat rounded; a pure function of each coordinate."""
-    to_plane = Transformer.from_crs("EPSG:4326", PLANE_CRS, always_xy=True)
-    to_lonlat = Transformer.from_crs(PLANE_CRS, "EPSG:4326", always_xy=True)
+    to_plane = Transformer.from_crs(WGS84, PLANE_CRS, always_xy=True)
+    to_lonlat = Transformer.from_crs(PLANE_CRS, WGS84, always_xy=True)
     origin = np.array(to_plane.transform(*centre_lonlat))
     displace = _wiggle(seed)
 
@@ -483,7 +484,7 @@ def _build(n_units: int, n_provinces: int, seed: int, *, centre_lonlat, aspect: 
         "mountainous": layout.is_mountain[order],
         "sample": np.ones(n_units, dtype=bool),
     })
-    return gpd.GeoDataFrame(frame, geometry=geometry[order], crs="EPSG:4326")[_UNIT_COLUMNS]
+    return gpd.GeoDataFrame(frame, geometry=geometry[order], crs=WGS84)[_UNIT_COLUMNS]
 
 
 def build_region(seed: int = 2025) -> gpd.GeoDataFrame:
@@ -542,7 +543,7 @@ def build_population_raster(units: gpd.GeoDataFrame, path, *, resolution_deg: fl
     from exactextract import exact_extract
 
     path = Path(path)
-    if units.crs is None or units.crs.to_epsg() != 4326:
+    if units.crs is None or not units.crs.equals(WGS84, ignore_axis_order=True):
         raise InputError("the population raster is built from units in EPSG:4326",
                          hint="pass the GeoDataFrame from build_region()/build_country() or reproject it")
     population = units["population"].to_numpy(dtype=float)
@@ -635,7 +636,7 @@ def build_zoning(units: gpd.GeoDataFrame, seed: int = 2025) -> dict[str, gpd.Geo
     """
     rng = _rng(seed, "zoning")
     plane = units.to_crs(PLANE_CRS).reset_index(drop=True)
-    to_lonlat = Transformer.from_crs(PLANE_CRS, "EPSG:4326", always_xy=True)
+    to_lonlat = Transformer.from_crs(PLANE_CRS, WGS84, always_xy=True)
 
     def lonlat(geometries):
         moved = shapely.transform(np.asarray(geometries, dtype=object),
@@ -684,7 +685,7 @@ def build_zoning(units: gpd.GeoDataFrame, seed: int = 2025) -> dict[str, gpd.Geo
         "occupancy_pct": occupancy,
         "investor": [_INVESTORS[i % len(_INVESTORS)] for i in range(len(clusters))],
         "sample": True,
-    }, geometry=cluster_geometry, crs="EPSG:4326")
+    }, geometry=cluster_geometry, crs=WGS84)
 
     # Tourism: points in a ward, lowland and mountain communes; one lake area in the mountains.
     point_hosts = [wards[0], mountain[0], mountain[-1], lowland[-1], lowland[len(lowland) // 2]]
@@ -705,7 +706,7 @@ def build_zoning(units: gpd.GeoDataFrame, seed: int = 2025) -> dict[str, gpd.Geo
         "category": [row[1] for row in site_rows],
         "rank": ranks,
         "sample": True,
-    }, geometry=lonlat(sites), crs="EPSG:4326")
+    }, geometry=lonlat(sites), crs=WGS84)
 
     # Night streets: short bent lines inside three wards.
     streets, street_rows = [], []
@@ -731,7 +732,7 @@ def build_zoning(units: gpd.GeoDataFrame, seed: int = 2025) -> dict[str, gpd.Geo
         "ward_code": [row[1] for row in street_rows],
         "hours": [row[2] for row in street_rows],
         "sample": True,
-    }, geometry=lonlat(streets), crs="EPSG:4326")
+    }, geometry=lonlat(streets), crs=WGS84)
     return {"industrial_clusters": industrial, "tourism_sites": tourism, "night_streets": night}
 
 

@@ -14,6 +14,7 @@ import shapely
 
 from .area import plane_areas_km2
 from .errors import UnknownUnitError
+from .population import density_per_km2
 from .validity import GeometryIssue
 
 UNIT_COLUMNS = [
@@ -121,7 +122,7 @@ class UnitSet:
     def density(self) -> pd.Series:
         """People per km² on the official area where known, else the computed one."""
         area = self.gdf["official_area_km2"].where(self.gdf["official_area_km2"] > 0, self.gdf["area_km2"])
-        return self.gdf["population"] / area
+        return density_per_km2(self.gdf["population"], area)
 
     def plane_crs(self) -> pd.DataFrame:
         """Per unit: ``plane_crs`` ("EPSG:9213"), the official TM-3 zone of its province, and ``plane_crs_basis``.

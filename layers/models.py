@@ -36,18 +36,16 @@ import numpy as np
 import pandas as pd
 import shapely
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pyproj import CRS
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from diagioi.geo.errors import (EncodingError, InputError, InvalidGeometryError, MissingColumnError, MissingCRSError,
-                        UnknownCRSError)
+from diagioi.geo.crs import WGS84, to_lonlat
+from diagioi.geo.errors import (EncodingError, InputError, InvalidGeometryError, MissingColumnError, UnknownCRSError)
 from diagioi.geo.i18n import catalogue
 from diagioi.geo.safe_open import VectorFormat, open_vector, read_frame
 
 logger = logging.getLogger(__name__)
 
-WGS84 = CRS.from_epsg(4326)
 
 
 class LayerKind(StrEnum):
@@ -530,15 +528,10 @@ def _read_vector(path: str | Path, *, layer: str | None = None, name: str | None
         raise InputError(f"cannot read {name} as a vector layer: {type(exc).__name__}",
                          hint="use GeoJSON (.geojson), GeoPackage (.gpkg) or a zipped Shapefile (.zip)",
                          context={"file": name}) from exc
-    if gdf.crs is None:
-        raise MissingCRSError(
-            f"{name} has no coordinate reference system",
-            hint="save the file with its CRS (e.g. EPSG:4326 or a VN-2000 EPSG code such as EPSG:9210)",
-            context={"file": name},
-        )
-    if not gdf.crs.equals(WGS84, ignore_axis_order=True):
-        gdf = gdf.to_crs(WGS84)
-    elif len(gdf) and gdf.geometry.notna().any():
+    declared_lonlat = gdf.crs is not None and gdf.crs.equals(WGS84, ignore_axis_order=True)
+    gdf = to_lonlat(gdf, name, context={"file": name},
+                    hint="save the file with its CRS (e.g. EPSG:4326 or a VN-2000 EPSG code such as EPSG:9210)")
+    if declared_lonlat and len(gdf) and gdf.geometry.notna().any():
         # GeoJSON without a "crs" member is read as lon/lat; metres in it mean an undeclared CRS.
         min_x, min_y, max_x, max_y = gdf.total_bounds
         if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
