@@ -654,7 +654,7 @@ def demo(
 ) -> None:
     """Run the main job on the embedded sample region: evaluate the example merger and export everything."""
     _check_lang(lang)
-    from diagioi.geo.demo import demo_dir
+    from diagioi.demo import demo_dir
     from diagioi.geo.evaluation import EvaluationContext
     from diagioi.geo.io import read_units
     from diagioi.geo.scenario import Scenario

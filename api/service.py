@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 SCENARIO_LAYER_PREFIX = "scenario-"
 UNITS_LAYER_PREFIX = "units-"          # units-{dataset version}: the units of another stored dataset
 SYSTEM_ACTOR = "system"
-SAMPLE_SOURCE = "geo.demo"
+SAMPLE_SOURCE = "geo.demo"  # stored in existing data stores: kept although the generator is now diagioi.demo
 
 
 
@@ -588,6 +588,6 @@ def _features_frame(kind: LayerKind, records: list[FeatureRecord]) -> gpd.GeoDat
 
 
 def _demo_dir() -> Path:
-    from diagioi.geo.demo import demo_dir
+    from diagioi.demo import demo_dir
 
     return Path(demo_dir())

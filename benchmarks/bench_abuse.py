@@ -3,7 +3,7 @@
 Run:  python benchmarks/bench_abuse.py [--clients 8] [--seconds 20]
 
 Starts ``uvicorn`` on 127.0.0.1 in a subprocess (temporary data directory, the sample region of
-``geo.demo`` or the real old communes of ``../shared/data`` when present), then measures the
+``diagioi.demo`` or the real old communes of ``../shared/data`` when present), then measures the
 latency of ``GET /api/health`` — sequential requests, one at a time:
 
 1. idle;

@@ -12,7 +12,7 @@ Starts ``uvicorn`` on 127.0.0.1 in a subprocess (temporary data directory), then
   then concurrent load from client threads on cached tiles, and ETag revalidations (304).
 
 Data: the real old communes of Thái Nguyên with the 2025 merger as scenario when
-``../shared/data`` is present, else the sample region of ``geo.demo``. Loops are bounded in
+``../shared/data`` is present, else the sample region of ``diagioi.demo``. Loops are bounded in
 count and time; the table is printed at the end.
 """
 from __future__ import annotations
@@ -74,11 +74,11 @@ def _dataset(work: Path) -> tuple[Path, dict, str]:
         body = {"name": "Thái Nguyên 2025 (benchmark)", "regime": "R76", "new_units": new_units}
         label = f"real: Thái Nguyên old communes ({len(mapping)} units → {len(new_units)} new)"
         return OLD_UNITS, body, label
-    from diagioi.geo.demo import demo_dir
+    from diagioi.demo import demo_dir
 
     folder = Path(demo_dir())
     body = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
-    return folder / "units.geojson", body, "sample region (geo.demo; ../shared/data absent)"
+    return folder / "units.geojson", body, "sample region (diagioi.demo; ../shared/data absent)"
 
 
 def _start_server(port: int, data_dir: Path, units: Path) -> subprocess.Popen:

@@ -152,7 +152,7 @@ def main() -> None:
     else:
         ROWS.append(("real data", "skipped", f"{SHARED} not found", ""))
 
-    from diagioi.geo.demo import build_country
+    from diagioi.demo import build_country
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

@@ -48,7 +48,8 @@ def test_the_wheel_installs_under_the_diagioi_namespace_only(wheel):
     top_level = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert top_level == {"diagioi"}
     for asset in ("diagioi/web/index.html", "diagioi/web/vendor/maplibre-gl/maplibre-gl.js",
-                  "diagioi/web/vendor/leaflet/leaflet.js", "diagioi/web/i18n/vi.json", "diagioi/geo/rules/r76.yaml"):
+                  "diagioi/web/vendor/leaflet/leaflet.js", "diagioi/web/i18n/vi.json", "diagioi/geo/rules/r76.yaml",
+                  "diagioi/demo/__init__.py"):
         assert asset in names
 
 
@@ -56,7 +57,7 @@ def test_every_package_and_data_file_of_the_checkout_is_in_the_wheel(wheel):
     """pyproject.toml lists the packages by hand (package-dir maps them under ``diagioi``): a new sub-package or
     data file that is not listed would work in a checkout and be missing from an installed copy."""
     names = set(zipfile.ZipFile(wheel).namelist())
-    for folder in ("geo", "layers", "api"):
+    for folder in ("geo", "layers", "api", "demo"):
         for path in (REPO / folder).rglob("*"):
             if "__pycache__" in path.parts or not path.is_file():
                 continue
