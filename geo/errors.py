@@ -114,18 +114,6 @@ class TileOutsideBoundsError(NotFoundError):
     """A tile index is outside the tile matrix."""
 
 
-class DiagioiWarning(UserWarning):
-    """Root of non-fatal data-quality notes."""
-
-
-class AreaMismatchWarning(DiagioiWarning):
-    """Official and computed area differ by more than the tolerance (1 %)."""
-
-
-class GeometryRepairedWarning(DiagioiWarning):
-    """An invalid geometry was repaired; the repair is reported per unit."""
-
-
 def _restore_error(cls: type[DiagioiError], message: str) -> DiagioiError:
     error = cls.__new__(cls)
     Exception.__init__(error, message)

@@ -197,16 +197,6 @@ class UnitSet:
             })
         return records
 
-    def subset(self, codes) -> "UnitSet":
-        return UnitSet(self.gdf.loc[list(codes)].copy(), source=self.source, issues=list(self.issues),
-                       field_mapping=dict(self.field_mapping), source_crs=self.source_crs, level=self.level,
-                       level_reason=self.level_reason)
-
-    @staticmethod
-    def empty_geometry_array(n: int) -> np.ndarray:
-        return np.array([shapely.Polygon()] * n, dtype=object)
-
-
 @dataclass(frozen=True)
 class UnitLookup:
     """Plain dicts of per-unit figures, for fast scenario tallies (no pandas in the hot path)."""

@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 
 from diagioi.geo.area import geodesic_areas_km2, geodesic_lengths_km
-from diagioi.geo.crs import WGS84, to_lonlat
+from diagioi.geo.crs import to_lonlat
 from diagioi.geo.errors import InputError
 from diagioi.geo.exports import spreadsheet_text
 from diagioi.geo.i18n import Message
@@ -141,10 +141,6 @@ def _layer_counts_and_areas(area_geoms: np.ndarray, tree: shapely.STRtree, layer
     feature_rows = np.concatenate([point_rows[f_pt], polygon_rows[f_pg]]).astype(int)
     area_rows = np.concatenate([a_pt, a_pg]).astype(int)
     return area_rows, feature_rows, _union_area_by_area(a_pg, pieces, n_areas)
-
-
-def _empty_layer() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"name": []}, geometry=[], crs=WGS84)
 
 
 def compute_indicators(areas: gpd.GeoDataFrame, layers: Mapping[LayerKind | str, gpd.GeoDataFrame]
