@@ -16,8 +16,10 @@ _bearer = HTTPBearer(auto_error=False, description="The write token printed at s
 
 
 def get_service(request: Request) -> Service:
-    """The app's :class:`~api.service.Service`."""
-    return request.app.state.service
+    """The app's :class:`~api.service.Service`, on the store's current default dataset."""
+    service = request.app.state.service
+    service.follow_store_default()  # another worker may have activated a dataset
+    return service
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]

@@ -71,6 +71,7 @@ class Service:
         self._units_geojson = BoundedCache(8)
         self._units_bboxes = BoundedCache(2)
         self._unit_sets = BoundedCache(4)   # datasets other than the default, by content hash
+        self._default_lock = threading.Lock()
 
     # ------------------------------------------------------------------ start-up
     def _load_units(self) -> UnitSet:
@@ -218,6 +219,19 @@ class Service:
         record = self.store.activate_units_dataset(version, actor=actor)
         self._switch_default(units, record.source)
         return self.dataset(version)
+
+    def follow_store_default(self) -> None:
+        """Serve the store's default dataset, whichever worker activated it (called once per request).
+
+        The store's ``active`` row is read on every request, so a dataset activated through another
+        worker (or machine) is the one this request is served on; the other caches are keyed by versions.
+        """
+        active = self.store.active_units_dataset()
+        if active is None or active.version == self.units.version:
+            return
+        with self._default_lock:  # one request loads the dataset, the others wait for it
+            if active.version != self.units.version:
+                self._switch_default(self.units_for(active.version), active.source)
 
     def _switch_default(self, units: UnitSet, source: str) -> None:
         previous = self.units

@@ -62,3 +62,45 @@ def test_an_edit_through_one_worker_is_served_by_the_other_at_once(settings):
             "properties": {"name": "Đền"}})
         assert [f["id"] for f in second.get("/api/layers/tourism_sites").json()["features"]] == ["s1"]
         assert second.get("/api/tiles/tourism_sites.json").json()["data_version"] != before
+
+
+def _units_tile_populations(client) -> dict[str, int]:
+    tilejson = client.get("/api/tiles/units.json").json()
+    z, x, y = _tile_of_the_grid(client)
+    url = tilejson["tiles"][0].replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
+    layer = mapbox_vector_tile.decode(client.get(url).content)["units"]
+    return {f["properties"]["code"]: f["properties"]["population"] for f in layer["features"]}
+
+
+def test_a_dataset_activated_through_one_worker_is_the_default_of_the_other(settings, tmp_path):
+    from tests.conftest import grid_frame
+
+    newer = grid_frame("EPSG:4326")
+    newer["population"] = newer["population"] * 2
+    newer = newer[newer["code"] != "00009"]
+    path = tmp_path / "grid-2024.geojson"
+    newer.to_file(path, driver="GeoJSON")
+
+    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+        old_version = second.get("/api/health").json()["units_version"]
+        # The second worker has the old default in its caches (units, units tiles).
+        assert _units_tile_populations(second)["00001"] == 1000
+        assert len(second.get("/api/units").json()["features"]) == 9
+
+        uploaded = first.post("/api/datasets", headers=AUTH, data={"name": "Lưới 2024", "activate": "true"},
+                              files={"file": (path.name, path.read_bytes(), "application/geo+json")})
+        assert uploaded.status_code == 201, uploaded.text
+        new_version = uploaded.json()["version"]
+        assert new_version != old_version
+
+        # The other worker serves the new default on its next request: health, units, tiles, listing.
+        assert second.get("/api/health").json()["units_version"] == new_version
+        assert len(second.get("/api/units").json()["features"]) == 8
+        assert _units_tile_populations(second)["00001"] == 2000
+        assert "00009" not in _units_tile_populations(second)
+        assert second.get("/api/datasets").json()["default"] == new_version
+
+        # And back: activating the old dataset through the second worker switches the first.
+        assert second.post(f"/api/datasets/{old_version}/activate", headers=AUTH).status_code == 200
+        assert first.get("/api/health").json()["units_version"] == old_version
+        assert _units_tile_populations(first)["00001"] == 1000
