@@ -56,7 +56,7 @@ def test_unknown_output_format_fails_before_any_work(grid_path, tmp_path):
 
 
 def test_missing_crs_is_one_clear_line(tmp_path):
-    from tests.conftest import grid_frame
+    from helpers.grid import grid_frame
 
     path = tmp_path / "noprj.shp"
     grid_frame()[["code", "name", "population", "geometry"]].to_file(path)

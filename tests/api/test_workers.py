@@ -73,7 +73,7 @@ def _units_tile_populations(client) -> dict[str, int]:
 
 
 def test_a_dataset_activated_through_one_worker_is_the_default_of_the_other(settings, tmp_path):
-    from tests.conftest import grid_frame
+    from helpers.grid import grid_frame
 
     newer = grid_frame("EPSG:4326")
     newer["population"] = newer["population"] * 2

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import venv
 import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
+from helpers.server import running_server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -87,36 +86,15 @@ def test_the_installed_demo_writes_an_offline_html_map(installed, tmp_path):
     assert "https://unpkg.com" not in text and "cdn.jsdelivr.net" not in text
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_the_installed_server_serves_the_web_app(installed, tmp_path):
-    port = _free_port()
-    server = subprocess.Popen([str(installed / "diagioi"), "serve", "--port", str(port),
-                               "--data-dir", str(tmp_path / "data")],
-                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env={**os.environ, "HOME": str(tmp_path)})
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = httpx.get(f"{base}/api/health", timeout=2)
-                if health.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not start: {server.stdout.read() if server.stdout else ''}")
-            time.sleep(0.3)
+    def command(port: int) -> list[str]:
+        return [str(installed / "diagioi"), "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")]
+
+    with running_server(command, log_path=tmp_path / "server.log", cwd=tmp_path, env={"HOME": str(tmp_path)},
+                        start_timeout_s=60) as url:
+        base = url.rstrip("/")
         index = httpx.get(f"{base}/", timeout=10)
         assert index.status_code == 200
         assert "maplibre-gl.js" in index.text  # the real app, not the placeholder page
         assert httpx.get(f"{base}/vendor/maplibre-gl/maplibre-gl.js", timeout=10).status_code == 200
         assert json.loads(httpx.get(f"{base}/api/health", timeout=10).text)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
