@@ -11,6 +11,7 @@ from diagioi.geo.contract import contract_problem
 
 from ..deps import ServiceDep, WriterDep
 from ..errors import responses
+from ..schemas import builtin_regime
 
 router = APIRouter(prefix="/api/scenarios", tags=["scenarios"])
 
@@ -55,20 +56,7 @@ class SuggestRequest(BaseModel):
     time_limit_s: float = Field(20.0, gt=0, le=MAX_TIME_S)
     save: bool = Field(False, description="store each suggested plan as a new scenario")
 
-    @field_validator("regime")
-    @classmethod
-    def _builtin(cls, regime: str) -> str:
-        from diagioi.geo.errors import RuleSetError
-        from diagioi.geo.standards import RuleSet
-
-        names = ", ".join(entry["id"] for entry in RuleSet.available())
-        if regime.strip().lower().endswith((".yaml", ".yml")):
-            raise contract_problem("rules files cannot be named over the API", f"use one of {names}")
-        try:
-            RuleSet.load(regime)
-        except RuleSetError:
-            raise contract_problem(f"unknown standards regime {regime!r}", f"use one of {names}") from None
-        return regime
+    _builtin = field_validator("regime")(builtin_regime)
 
     @model_validator(mode="after")
     def _target(self) -> "SuggestRequest":
