@@ -210,8 +210,12 @@ class Service:
         self._unit_sets.put(units.version, units)
         if activate:
             self._switch_default(units, record.source)
-        return {**self.dataset(record.version),
-                "issues": [issue.to_dict() for issue in units.issues]}
+        from diagioi.geo.topology import check_topology
+
+        # The import report the browser shows: the level read, the per-unit issues, gaps and overlaps.
+        return {**self.dataset(record.version), "level": units.level, "level_reason": units.level_reason,
+                "issues": [issue.to_dict() for issue in units.issues],
+                "topology": check_topology(units).summary}
 
     def activate_dataset(self, version: str, *, actor: str) -> dict[str, Any]:
         """Serve a stored dataset by default; stored scenarios stay on the dataset they were built on."""

@@ -67,3 +67,32 @@ def submit_analysis(service, workers: int, geojson: dict, max_area_km2: float, m
     frames, _versions = service.layer_frames()
     return analysis_pool(service, workers).submit(_analyse_in_worker, geojson, frames, max_area_km2, max_vertices,
                                                   lang)
+
+
+# Suggested plans (gợi ý phương án) run in the same pool: the solver is pure CPU for up to
+# ``time_limit_s`` and would otherwise hold the server's interpreter for that long.
+_worker_unit_set = None
+
+
+def _suggest_in_worker(version: str, attributes: dict, scope_codes: list[str], regime: str, options: dict) -> dict:
+    from diagioi.geo.standards import RuleSet
+    from diagioi.geo.suggest import suggest_plans
+    from diagioi.geo.units import UnitSet
+
+    global _worker_unit_set
+    if _worker_unit_set is None or _worker_unit_set.gdf is not _worker_units:
+        # The same unit set as the server's: its attributes say e.g. which region-flag columns the layer has.
+        _worker_unit_set = UnitSet(_worker_units, **attributes)
+    if _worker_unit_set.version != version:  # the pool is keyed by dataset, so this is a bug, not an input
+        raise RuntimeError(f"the worker holds dataset {_worker_unit_set.version}, not {version}")
+    return suggest_plans(_worker_unit_set, scope_codes, RuleSet.load(regime), **options)
+
+
+def submit_suggest(service, workers: int, scope_codes: list[str], regime: str, options: dict) -> Any:
+    """Start one ``geo.suggest.suggest_plans`` run on the service's current units in the pool; returns a
+    ``concurrent.futures.Future`` of its ``{"scenarios", "report"}``."""
+    units = service.context.units
+    attributes = {"source": units.source, "field_mapping": dict(units.field_mapping), "source_crs": units.source_crs,
+                  "level": units.level, "level_reason": units.level_reason}
+    return analysis_pool(service, workers).submit(_suggest_in_worker, units.version, attributes, list(scope_codes),
+                                                  regime, options)

@@ -70,13 +70,22 @@ async function request(method, path, body) {
 export const api = {
   health: () => request("GET", "api/health"),
   // The light list: figures and a bbox per unit; boundaries come from the vector tiles.
-  units: () => request("GET", "api/units?geometry=false"),
+  units: (dataset) => request("GET", `api/units?geometry=false${dataset ? `&dataset=${encodeURIComponent(dataset)}` : ""}`),
+  datasets: () => request("GET", "api/datasets"),
+  dataset: (version) => request("GET", `api/datasets/${encodeURIComponent(version)}`),
+  uploadDataset: (file, fields) => {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    for (const [key, value] of Object.entries(fields)) if (value) form.append(key, value);
+    return request("POST", "api/datasets", form);
+  },
   // District/province outlines, unit label points and the data attribution.
   outlines: () => request("GET", "api/outlines"),
   tileJson: (layer) => request("GET", `api/tiles/${encodeURIComponent(layer)}.json`),
   listScenarios: () => request("GET", "api/scenarios"),
   getScenario: (id) => request("GET", `api/scenarios/${encodeURIComponent(id)}`),
   createScenario: (scenario) => request("POST", "api/scenarios", scenario),
+  suggestScenarios: (body) => request("POST", "api/scenarios/suggest", body),
   updateScenario: (id, scenario) => request("PUT", `api/scenarios/${encodeURIComponent(id)}`, scenario),
   deleteScenario: (id, version) => request("DELETE", `api/scenarios/${encodeURIComponent(id)}${version ? `?version=${encodeURIComponent(version)}` : ""}`),
   layers: () => request("GET", "api/layers"),

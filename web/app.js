@@ -6,8 +6,10 @@ import { adoptTokenFromUrl, api, ApiError, getToken, itemsOf, scenarioOf, setTok
 import { applyLabels, formatNumber, lang, loadLanguage, t, tMessage, tOptional } from "./i18n.js";
 import {
   addOutlines, addUnits, addZoning, classesFor, clearScenarioOutlines, createMap, groupLabelPoint, loadLabelFonts, NEW_UNIT_COLOURS,
-  setDrawnUnitColours, setNewUnitLabels, setScenarioOutlines, setZoningVisible, UNASSIGNED_COLOUR, UNITS_FILL, UNITS_SOURCE,
+  replaceUnits, setAdminVisible, setDrawnUnitColours, setNewUnitLabels, setScenarioOutlines, setZoningVisible, UNASSIGNED_COLOUR,
+  UNITS_FILL, UNITS_SOURCE,
 } from "./map.js";
+import { datasetLabel, importReportHtml } from "./datasets.js";
 import {
   BusyError, ConflictReloaded, duplicateName, LockedError, ScenarioSession, SupersededOpen,
 } from "./scenario.js";
@@ -30,6 +32,7 @@ if (new URLSearchParams(window.location.search).has("debug")) window.__diagioi =
 const state = {
   map: null,
   sourceLayer: null,
+  unitsVersion: null,        // the units dataset the map shows (the open scenario's)
   session: new ScenarioSession(),
   panel: null,
   draw: null,
@@ -297,8 +300,8 @@ function bboxOf(geometry) {
 
 const toNumber = (v) => (v === null || v === undefined || v === "" ? null : Number(v));
 
-async function loadUnits() {
-  const collection = await api.units();
+async function loadUnits(dataset = undefined) {
+  const collection = await api.units(dataset);
   state.units.clear();
   for (const feature of collection.features || []) {
     const p = feature.properties || {};
@@ -561,8 +564,52 @@ async function openScenario(id) {
   }
   localStorage.setItem(SCENARIO_KEY, id);
   $("#scenario-select").value = id;
+  await showScenarioDataset();
   renderExports();
   await loadScenarioOutlines({ fit: true });
+}
+
+/** The map's data line for a stored dataset that is not the default: its name and population year. */
+async function datasetAttribution(version) {
+  const dataset = await api.dataset(version);
+  const years = new Map();
+  for (const unit of state.units.values()) {
+    if (unit.population_year) years.set(unit.population_year, (years.get(unit.population_year) || 0) + 1);
+  }
+  const year = [...years.entries()].sort((a, b) => b[1] - a[1])[0];
+  return { source: dataset.name, licence: null, population_year: year ? year[0] : null };
+}
+
+/** The attribution control with the data line of the units shown (and the basemap's host). */
+async function showAttribution(attribution) {
+  if (!state.map) return;
+  if (state.attributionControl) state.map.removeControl(state.attributionControl);
+  state.attributionControl = new maplibregl.AttributionControl({
+    compact: window.innerWidth < 700, customAttribution: attributionHtml(attribution, state.basemapUrl),
+  });
+  state.map.addControl(state.attributionControl);
+}
+
+/**
+ * The map shows the units dataset the open scenario is built on: another dataset's units (list and
+ * tiles units-{version}) replace the ones shown; the district outlines and unit labels, drawn from
+ * the default dataset, are hidden meanwhile.
+ */
+async function showScenarioDataset() {
+  const wanted = state.session.unitsVersion;
+  if (!wanted || !state.map || wanted === state.unitsVersion) return;
+  const isDefault = wanted === state.session.defaultUnitsVersion;
+  const [tilejson] = await Promise.all([api.tileJson(isDefault ? "units" : `units-${wanted}`), loadUnits(wanted)]);
+  state.sourceLayer = replaceUnits(state.map, tilejson);
+  state.unitsVersion = wanted;
+  debug.unitsVersion = wanted;
+  setAdminVisible(state.map, isDefault);
+  state.fills.clear();
+  state.unassigned.clear();
+  onScenarioOpened();             // counters, scope and colours of the units now shown
+  await showAttribution(isDefault ? state.defaultAttribution : await datasetAttribution(wanted));
+  const b = tilejson.bounds;
+  if (b) state.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: mapPadding(), maxZoom: 13, duration: 0 });
 }
 
 function onScenarioOpened() {
@@ -722,24 +769,39 @@ function parentKindOf(districtName) {
   return "district";
 }
 
-/** "Mới": a dialog with the scope (a district of the layer), name, regime and mountainous flag. */
-function createScenario() {
+/**
+ * "Mới": a dialog with the units dataset (the one the map shows, or another stored one), the scope (a
+ * district of that dataset), name, regime and mountainous flag.
+ */
+async function createScenario(dataset = state.unitsVersion) {
   const dialog = $("#new-scenario-dialog");
-  const options = scopeOptions([...state.units.values()]);
-  $("#ns-district").innerHTML = `<option value="">${escapeHtml(t("newscenario.no_scope"))}</option>${options.map((o) =>
-    `<optgroup label="${escapeHtml(o.province)}">${o.districts.map((d) =>
-      `<option value="${escapeHtml(`${o.province}|${d}`)}">${escapeHtml(d)}</option>`).join("")}</optgroup>`).join("")}`;
+  const listing = await api.datasets();
+  const wanted = listing.data.some((d) => d.version === dataset) ? dataset : listing.default;
+  $("#ns-dataset").innerHTML = listing.data.map((d) => `<option value="${escapeHtml(d.version)}">${escapeHtml(datasetLabel(d))}${
+    d.version === listing.default ? ` ${escapeHtml(t("dataset.default"))}` : ""}</option>`).join("");
+  $("#ns-dataset").value = wanted;
+  await fillScopeChoices(wanted);
   $("#ns-name").value = t("scenario.default_name");
   $("#ns-regime").value = "R76";
   $("#ns-mountainous").checked = false;
   dialog.showModal();
 }
 
+/** The districts of a dataset as scope choices of the "Mới" dialog (the shown units, or fetched). */
+async function fillScopeChoices(dataset) {
+  const units = dataset === state.unitsVersion ? [...state.units.values()]
+    : ((await api.units(dataset)).features).map((feature) => feature.properties);
+  const options = scopeOptions(units);
+  $("#ns-district").innerHTML = `<option value="">${escapeHtml(t("newscenario.no_scope"))}</option>${options.map((o) =>
+    `<optgroup label="${escapeHtml(o.province)}">${o.districts.map((d) =>
+      `<option value="${escapeHtml(`${o.province}|${d}`)}">${escapeHtml(d)}</option>`).join("")}</optgroup>`).join("")}`;
+}
+
 async function submitNewScenario() {
   const name = $("#ns-name").value.trim();
   if (!name) return;
   const [province, district] = $("#ns-district").value ? $("#ns-district").value.split("|") : [null, null];
-  const body = { name, regime: $("#ns-regime").value, new_units: [] };
+  const body = { name, regime: $("#ns-regime").value, new_units: [], dataset: $("#ns-dataset").value };
   if (district) {
     body.parent = { name: district, kind: parentKindOf(district), scope: { provinces: [province], districts: [district] } };
   }
@@ -784,6 +846,48 @@ function refuseDuplicate(name, exceptId = null) {
   const other = duplicateName(state.session.scenario, name, exceptId);
   if (other) toast(t("newunit.duplicate", { name: other.name }), { error: true });
   return Boolean(other);
+}
+
+// Gợi ý phương án: the server proposes whole plans for the open scenario's scope (its parent scope,
+// else its member units) and stores them as new scenarios; the first opens and the two are compared.
+async function suggestScenarios() {
+  const current = state.session.scenario;
+  if (!current) { toast(t("scenario.suggest_no_scope"), { error: true }); return; }
+  const scope = current.parent && current.parent.scope;
+  const members = current.new_units.flatMap((nu) => nu.members || []);
+  const hasScope = scope && ["provinces", "districts", "codes"].some((key) => (scope[key] || []).length);
+  if (!hasScope && !members.length) { toast(t("scenario.suggest_no_scope"), { error: true }); return; }
+  const inScope = hasScope ? scopeCodes().size : new Set(members).size;
+  const answer = window.prompt(t("scenario.suggest_prompt", { count: inScope }), String(Math.max(1, Math.round(inScope / 3))));
+  if (answer === null || !answer.trim()) return;
+  const target = Number(answer.trim());
+  if (!Number.isInteger(target) || target < 1 || target > inScope) {
+    toast(t("scenario.suggest_bad_target", { count: inScope }), { error: true });
+    return;
+  }
+  const body = { scope: hasScope ? scope : { codes: [...new Set(members)] }, target_units: target,
+                 regime: current.regime || "R76", alternatives: 2, save: true,
+                 name: t("scenario.suggest_name", { name: current.name }) };
+  if (current.parent && current.parent.kind) body.parent = { name: current.parent.name || "", kind: current.parent.kind };
+  if (current.context && Object.keys(current.context).length) body.context = current.context;
+  if (current.unit_flags && Object.keys(current.unit_flags).length) body.unit_flags = current.unit_flags;
+  const button = $("#btn-scenario-suggest");
+  button.disabled = true;
+  toast(t("scenario.suggest_running"));
+  let result;
+  try { result = await api.suggestScenarios(body); } finally { button.disabled = false; }
+  const saved = result.saved;
+  await refreshScenarioList(saved[0].id);
+  await openScenario(saved[0].id);
+  if (saved.length > 1) {
+    $("#compare-a").value = saved[0].id;
+    $("#compare-b").value = saved[1].id;
+    switchTab("compare");
+    await runCompare();
+  }
+  const plan = result.report.plans[0];
+  toast(t(saved.length > 1 ? "scenario.suggest_done" : "scenario.suggest_one",
+          { count: saved.length, failing: plan.failing_units, seconds: formatNumber(result.report.time_s, 1) }));
 }
 
 async function onPanelAction(action, newUnitId, value) {
@@ -1212,6 +1316,55 @@ export function analysisHtml(result) {
     ${(result.warning_messages || result.warnings || []).map((w) => `<p class="warn">⚠ ${escapeHtml(tMessage(w))}</p>`).join("")}`;
 }
 
+// ---- datasets: upload a units layer, read its import report, build a scenario on it ------------
+
+let uploadedDataset = null;
+
+async function openDatasets() {
+  $("#dataset-report").hidden = true;
+  $("#btn-dataset-scenario").hidden = true;
+  $("#dataset-dialog").showModal();
+  await renderDatasetList();
+}
+
+async function renderDatasetList() {
+  const listing = await api.datasets();
+  $("#dataset-list").innerHTML = listing.data.map((d) => `<li data-version="${escapeHtml(d.version)}">${escapeHtml(datasetLabel(d))}${
+    d.version === listing.default ? ` <em>${escapeHtml(t("dataset.default"))}</em>` : ""}<br><small>${escapeHtml(t("dataset.source_of", { source: d.source }))}</small></li>`).join("");
+}
+
+/** The upload's refusal in the dialog itself (a toast would sit under the modal dialog). */
+function errorText(error) {
+  if (error instanceof ApiError && error.isNetwork) return t("network.unreachable");
+  if (error instanceof ApiError && error.isAuth) return t("token.needed");
+  return `${error.message || error}${error instanceof ApiError && error.hint ? ` — ${error.hint}` : ""}`;
+}
+
+async function uploadDataset() {
+  const file = $("#dataset-file").files[0];
+  const report = $("#dataset-report");
+  report.hidden = false;
+  report.classList.remove("error");
+  $("#btn-dataset-scenario").hidden = true;
+  if (!file) { report.textContent = t("dataset.no_file"); report.classList.add("error"); return; }
+  report.textContent = t("dataset.uploading");
+  $("#btn-dataset-upload").disabled = true;
+  try {
+    uploadedDataset = await api.uploadDataset(file, {
+      name: $("#dataset-name").value.trim(), data_date: $("#dataset-date").value, source: $("#dataset-source").value.trim(),
+    });
+    report.innerHTML = importReportHtml(uploadedDataset);
+    // A district or province layer names scopes, it is not a layer of communes to arrange.
+    $("#btn-dataset-scenario").hidden = uploadedDataset.level !== "commune";
+    await renderDatasetList();
+  } catch (error) {
+    report.classList.add("error");
+    report.textContent = t("dataset.refused", { reason: errorText(error) });
+  } finally {
+    $("#btn-dataset-upload").disabled = false;
+  }
+}
+
 // ---- compare & exports ----------------------------------------------------------------------
 
 async function runCompare() {
@@ -1457,7 +1610,15 @@ function wireUi() {
   $("#basemap-toggle").addEventListener("change", (e) => {
     if (state.map && state.map.getLayer("basemap")) state.map.setLayoutProperty("basemap", "visibility", e.target.checked ? "visible" : "none");
   });
-  $("#btn-scenario-new").addEventListener("click", () => createScenario());
+  $("#btn-scenario-new").addEventListener("click", () => guarded(() => createScenario()));
+  $("#ns-dataset").addEventListener("change", () => guarded(() => fillScopeChoices($("#ns-dataset").value)));
+  $("#btn-datasets").addEventListener("click", () => guarded(openDatasets));
+  $("#dataset-form").addEventListener("submit", (e) => { e.preventDefault(); uploadDataset(); });
+  $("#btn-dataset-close").addEventListener("click", () => $("#dataset-dialog").close());
+  $("#btn-dataset-scenario").addEventListener("click", () => {
+    $("#dataset-dialog").close();
+    guarded(() => createScenario(uploadedDataset.version));
+  });
   $("#ns-district").addEventListener("change", () => {
     const district = $("#ns-district").value.split("|")[1];
     if (district) $("#ns-name").value = t("newscenario.default_name", { district });
@@ -1467,6 +1628,7 @@ function wireUi() {
   });
   $("#btn-scenario-rename").addEventListener("click", () => guarded(renameScenario));
   $("#btn-scenario-copy").addEventListener("click", () => guarded(copyScenario));
+  $("#btn-scenario-suggest").addEventListener("click", () => guarded(suggestScenarios));
   $("#btn-token").addEventListener("click", askToken);
   $("#indicator-select").addEventListener("change", (e) => { state.indicator = e.target.value; applyColours(); });
   for (const input of document.querySelectorAll("[data-zoning]")) {
@@ -1609,8 +1771,11 @@ async function startMap() {
       return { wanted: null, outlines: null };
     }),
   ]);
+  state.unitsVersion = health.units_version || null;
+  debug.unitsVersion = state.unitsVersion;
   state.densityLegend = unitsTileJson.legend && unitsTileJson.legend.property === "density_per_km2" ? unitsTileJson.legend : null;
   const basemapUrl = health.basemap_url || (health.basemap && health.basemap.url) || null;
+  state.basemapUrl = basemapUrl;
   $("#basemap-note").hidden = Boolean(basemapUrl);
   $("#basemap-note").title = t("map.no_basemap_title");
   $("#basemap-control").hidden = !basemapUrl;
@@ -1631,9 +1796,9 @@ async function startMap() {
     map.once("idle", () => { debug.timings.firstPaintMs = performance.now(); });
     const outlinesAdded = Promise.all([outlinesPromise, fontsPromise]).then(([adminOutlines]) => {
       if (state.map !== map) return;
-      map.addControl(new maplibregl.AttributionControl({
-        compact: window.innerWidth < 700, customAttribution: attributionHtml(adminOutlines && adminOutlines.attribution, basemapUrl),
-      }));
+      state.defaultAttribution = adminOutlines && adminOutlines.attribution;
+      state.attributionControl = null;
+      showAttribution(state.defaultAttribution);
       if (!adminOutlines) return;
       for (const feature of adminOutlines.features || []) {
         if (feature.properties.level === "unit") state.labelPoints.set(String(feature.properties.code), feature.geometry.coordinates);
@@ -1685,6 +1850,8 @@ async function startMap() {
     map.triggerRepaint();
     // Ready for tests: figures, colours, outlines and labels in place.
     await outlinesAdded;
+    // A scenario built on another units dataset: the map shows that one.
+    await guarded(showScenarioDataset);
     map.once("idle", () => { debug.ready = true; });
     map.triggerRepaint();
   });

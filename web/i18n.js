@@ -1,5 +1,5 @@
 // Labels in Vietnamese (first) and English. Elements carry data-i18n="key" (text) or
-// data-i18n-placeholder="key"; code calls t("key", {param}) for dynamic text.
+// data-i18n-placeholder="key" / data-i18n-title="key"; code calls t("key", {param}) for dynamic text.
 
 const LANG_KEY = "diagioi.lang";
 let labels = {};
@@ -68,6 +68,7 @@ export function tOptional(key) { return labels[key] ?? fallback[key] ?? null; }
 export function applyLabels(root) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
 }
 
 const numberFormats = {};

@@ -167,8 +167,27 @@ function sourceLayerOf(tilejson, fallback) {
   return layers.length ? layers[0].id : fallback;
 }
 
-/** Units as vector tiles; returns the source-layer name needed for feature-state. */
-export function addUnits(map, tilejson) {
+/**
+ * The units of another dataset (TileJSON of units-{version}) in place of the ones shown, at the same
+ * place in the layer order; returns the new source-layer name. Feature-state goes with the old source.
+ */
+export function replaceUnits(map, tilejson) {
+  const order = map.getStyle().layers.map((layer) => layer.id);
+  const beforeId = order[order.indexOf(UNITS_LINE) + 1];
+  for (const id of [UNITS_LINE, UNITS_FILL]) if (map.getLayer(id)) map.removeLayer(id);
+  if (map.getSource(UNITS_SOURCE)) map.removeSource(UNITS_SOURCE);
+  return addUnits(map, tilejson, beforeId);
+}
+
+/** District/province outlines and unit labels (GET /api/outlines: the default dataset's) shown or hidden. */
+export function setAdminVisible(map, visible) {
+  for (const id of ["admin-district-line", "admin-province-line", "unit-labels", "district-labels", "province-labels"]) {
+    if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", visible ? "visible" : "none");
+  }
+}
+
+/** Units as vector tiles (below ``beforeId`` when given); returns the source-layer name needed for feature-state. */
+export function addUnits(map, tilejson, beforeId = undefined) {
   const sourceLayer = sourceLayerOf(tilejson, "units");
   map.addSource(UNITS_SOURCE, vectorSourceFrom(tilejson, { promoteId: "code" }));
   const selected = ["boolean", ["feature-state", "selected"], false];
@@ -188,7 +207,7 @@ export function addUnits(map, tilejson) {
       // about as much as the fill at a whole-country zoom in software rendering.
       "fill-outline-color": edgeColour,
     },
-  });
+  }, beforeId);
   // One line layer for all unit outlines from OUTLINE_MINZOOM; selected and unassigned units
   // are told apart by feature-state (fewer layers to draw per frame than separate, mostly
   // invisible ones).
@@ -200,7 +219,7 @@ export function addUnits(map, tilejson) {
         OUTLINE_MINZOOM, ["case", preview, 3, selected, 3, unassigned, 1.4, 0.6],
         12, ["case", preview, 3.5, selected, 3.5, unassigned, 2, 1]],
     },
-  });
+  }, beforeId);
   return sourceLayer;
 }
 

@@ -44,6 +44,9 @@ export class ScenarioSession {
     }
     if (ticket !== this.openTicket) throw new SupersededOpen();
     this.scenario = scenarioOf(scenarioBody);
+    // The units dataset it is built on (the map shows that one) and the server's default.
+    this.unitsVersion = scenarioBody.units_version;
+    this.defaultUnitsVersion = scenarioBody.default_units_version;
     this.undoStack = [];
     this.redoStack = [];
     this.applyEvaluation(evaluation);

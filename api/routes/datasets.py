@@ -39,17 +39,22 @@ def read_dataset(version: str, service: ServiceDep) -> dict[str, Any]:
 async def upload_dataset(request: Request, service: ServiceDep, actor: WriterDep) -> dict[str, Any]:
     """Read a units layer (GeoJSON, GeoPackage or a zipped shapefile) and keep it beside the others.
 
-    Form fields: ``file`` (required), ``name``, ``data_date`` (e.g. 2024-12-31), ``activate``
-    (true: serve it by default; scenarios already stored stay on their own dataset).
+    Form fields: ``file`` (required), ``name``, ``data_date`` (e.g. 2024-12-31), ``source`` (where the
+    figures come from), ``activate``
+    (true: serve it by default; scenarios already stored stay on their own dataset). The answer is the
+    dataset with its import report: ``level``, ``issues`` (per unit, typed) and ``topology`` (the summary
+    of ``diagioi topology``: gaps, overlaps, slivers…).
     """
     form, upload, suffix = await read_upload(request)
     name = _text_field(form, "name", 200) or Path(upload.filename or "upload").name
     data_date = _text_field(form, "data_date", 40)
+    given_source = _text_field(form, "source", 300)   # e.g. "Sở TN&MT, bản đồ địa giới 2024"
     activate = (_text_field(form, "activate", 10) or "false").lower() in ("1", "true", "yes", "on")
     content = await upload.read()
     with saved_upload(upload, content, suffix) as path:
         return await run_in_threadpool(service.import_dataset, path, name=name, data_date=data_date,
-                                       source=f"upload: {upload.filename}", activate=activate, actor=actor)
+                                       source=f"{given_source} (upload: {upload.filename})" if given_source
+                                       else f"upload: {upload.filename}", activate=activate, actor=actor)
 
 
 @router.post("/{version}/activate", summary="Serve this dataset by default",

@@ -1,17 +1,22 @@
 """Suggested plans (gợi ý phương án): ``POST /api/scenarios/suggest`` — thin, the work is in geo.suggest."""
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
-from fastapi import APIRouter
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from diagioi.geo.contract import contract_problem
 
 from ..deps import ServiceDep, WriterDep
-from ..errors import responses
+from ..errors import ServerBusyError, responses
 from ..schemas import builtin_regime
+from ..workers import submit_suggest
+from .analysis import _slots as analysis_slots
 
 router = APIRouter(prefix="/api/scenarios", tags=["scenarios"])
 
@@ -55,6 +60,8 @@ class SuggestRequest(BaseModel):
     max_annex: int = Field(2, ge=0, le=3)
     time_limit_s: float = Field(20.0, gt=0, le=MAX_TIME_S)
     save: bool = Field(False, description="store each suggested plan as a new scenario")
+    name: str = Field("Gợi ý", min_length=1, max_length=150,
+                      description="name of the plans (numbered when there are several)")
 
     _builtin = field_validator("regime")(builtin_regime)
 
@@ -71,31 +78,47 @@ class SuggestRequest(BaseModel):
 
 
 @router.post("/suggest", summary="Suggest whole merger plans (gợi ý phương án) or a parent's annexations",
-             responses=responses(401, 403, 404, 413, 422))
-def suggest(payload: SuggestRequest, service: ServiceDep, actor: WriterDep) -> JSONResponse:
+             responses=responses(401, 403, 404, 413, 422, 503))
+async def suggest(payload: SuggestRequest, request: Request, service: ServiceDep, actor: WriterDep) -> JSONResponse:
     """``{"scenarios": [...], "report": {...}}`` as ``diagioi suggest --json`` (with ``"saved"`` ids when
     ``save`` is true); ``mode=parent_targets``: the ranked annexations. A write: it may run for
-    ``time_limit_s`` (≤ 30 s) of CPU and may store scenarios."""
+    ``time_limit_s`` (≤ 30 s) of CPU and may store scenarios. The solver runs in the analysis worker
+    pool (:mod:`api.workers`), one turn among the polygon analyses, so the server keeps answering."""
     from diagioi.geo.candidates import parent_target_candidates
     from diagioi.geo.scope import resolve_scope
     from diagioi.geo.standards import RuleSet
-    from diagioi.geo.suggest import suggest_plans
 
     units = service.units
     spec = {k: v for k, v in payload.scope.model_dump().items() if v}
-    scope = resolve_scope(units, spec, source="scope")
-    ruleset = RuleSet.load(payload.regime)
+    scope = await run_in_threadpool(resolve_scope, units, spec, source="scope")
     units.require_codes(sorted(payload.unit_flags))
     parent = payload.parent.model_dump() if payload.parent else None
     if payload.mode == "parent_targets":
-        return JSONResponse(parent_target_candidates(units, ruleset, list(scope.codes), parent,
-                                                     unit_flags=payload.unit_flags, max_annex=payload.max_annex))
-    result = suggest_plans(units, scope.codes, ruleset, target_units=payload.target_units,
-                           target_reduction=payload.target_reduction, unit_flags=payload.unit_flags,
-                           context=payload.context, locks=payload.locks, keep_districts=payload.keep_districts,
-                           alternatives=payload.alternatives, seed=payload.seed, kind_rule=payload.kind_rule,
-                           parent=parent, scope=spec, time_limit_s=payload.time_limit_s)
+        return JSONResponse(await run_in_threadpool(
+            lambda: parent_target_candidates(units, RuleSet.load(payload.regime), list(scope.codes), parent,
+                                             unit_flags=payload.unit_flags, max_annex=payload.max_annex)))
+    options = {"target_units": payload.target_units, "target_reduction": payload.target_reduction,
+               "unit_flags": payload.unit_flags, "context": payload.context, "locks": payload.locks,
+               "keep_districts": payload.keep_districts, "alternatives": payload.alternatives, "seed": payload.seed,
+               "kind_rule": payload.kind_rule, "parent": parent, "scope": spec, "time_limit_s": payload.time_limit_s,
+               "name": payload.name}
+    workers = service.settings.analysis_workers
+    slots = analysis_slots(request.app, workers)
+    try:
+        with anyio.fail_after(service.settings.analysis_wait_s):
+            await slots.acquire()
+    except TimeoutError:
+        raise ServerBusyError(
+            f"the server is busy with other analyses (waited {service.settings.analysis_wait_s:g} s for a turn)",
+            hint="try again in a few seconds", context={"analysis_workers": workers}) from None
+    try:
+        future = submit_suggest(service, workers, list(scope.codes), payload.regime, options)
+        result = await asyncio.wrap_future(future)
+    finally:
+        slots.release()
     if payload.save:
+        records = await run_in_threadpool(
+            lambda: [service.create_scenario(body, actor=actor) for body in result["scenarios"]])
         result["saved"] = [{"id": record.scenario_id, "name": record.name, "version": record.version}
-                           for record in (service.create_scenario(body, actor=actor) for body in result["scenarios"])]
+                           for record in records]
     return JSONResponse(result)

@@ -49,6 +49,21 @@ def test_upload_a_second_dataset_and_list_both(client, newer_units):
     assert client.get("/api/health").json()["units_version"] == default
 
 
+def test_an_upload_answers_with_its_import_report_level_issues_and_topology(client, tmp_path):
+    frame = grid_frame("EPSG:4326")
+    frame.loc[frame["code"] == "00002", "population"] = 0           # reported per unit, typed
+    frame.loc[frame["code"] == "00003", "geometry"] = frame.loc[frame["code"] == "00003", "geometry"].translate(
+        xoff=-0.001)                                                    # overlaps 00002 by a strip
+    path = tmp_path / "grid-overlap.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    report = upload(client, path, name="Lưới chồng lấn", source="Sở TN&MT (thử)").json()
+    assert report["source"] == "Sở TN&MT (thử) (upload: grid-overlap.geojson)"
+    assert report["level"] == "commune" and report["level_reason"]
+    assert [(i["code"], i["type"]) for i in report["issues"] if i["type"] == "zero_population"] == [("00002", "zero_population")]
+    assert report["topology"]["n_units"] == 9
+    assert report["topology"]["n_overlaps"] >= 1 and report["topology"]["overlap_km2"] > 0
+
+
 def test_uploads_need_the_write_token_and_a_units_file(client, newer_units):
     anonymous = client.post("/api/datasets", files={"file": ("a.geojson", newer_units.read_bytes())})
     assert anonymous.status_code == 401
