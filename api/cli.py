@@ -18,6 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from diagioi.geo.errors import DiagioiError
+from diagioi.geo.i18n import LANGUAGES, Message
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="diagioi — merging Vietnamese wards and communes: areas, populations, standards, exports.")
@@ -33,10 +34,13 @@ def _progress():
                     transient=True, disable=not console.is_terminal)
 
 
-def _fail(error: DiagioiError) -> None:
-    console.print(f"[bold red]error:[/] {error.message}", highlight=False)
-    if error.hint:
-        console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
+def _fail(error: DiagioiError, lang: str = "vi") -> None:
+    """One ``error:`` line and one ``hint:`` line (the stable prefixes scripts read), in the reader's language."""
+    lang = lang if lang in LANGUAGES else "vi"
+    console.print(f"[bold red]error:[/] {error.detail_in(lang)}", highlight=False)
+    hint = error.hint_in(lang)
+    if hint:
+        console.print(f"[yellow]hint:[/] {hint}", highlight=False)
     issues = getattr(error, "issues", None)
     for issue in (issues or [])[:20]:
         console.print(f"  - {issue}", highlight=False)
@@ -48,15 +52,14 @@ StrictOpt = Annotated[bool, typer.Option(
                      "population, repaired geometry…)")]
 
 
-def _check_strict(unit_set, strict: bool) -> None:
+def _check_strict(unit_set, strict: bool, lang: str = "vi") -> None:
     """With --strict, reported data problems end the command with exit code 1 (after its output)."""
     if not strict or not unit_set.issues:
         return
     kinds = sorted({issue.problem for issue in unit_set.issues})
-    console.print(f"[bold red]error:[/] {len(unit_set.issues)} data problem(s) reported ({'; '.join(kinds[:6])})"
-                  " and --strict is set", highlight=False)
-    console.print("[yellow]hint:[/] fix them in the source layer (they are listed above or under \"issues\" in "
-                  "--json), or run without --strict to accept them", highlight=False)
+    console.print(f"[bold red]error:[/] {_t('error.strict', lang, n=len(unit_set.issues), kinds='; '.join(kinds[:6]))}",
+                  highlight=False)
+    console.print(f"[yellow]hint:[/] {_t('hint.strict', lang)}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -134,10 +137,8 @@ def _t(key: str, lang: str, **params) -> str:
 
 
 def _check_lang(lang: str) -> None:
-    from diagioi.geo.i18n import LANGUAGES
-
     if lang not in LANGUAGES:
-        _fail(DiagioiError(f"unknown language {lang!r}", hint="use --lang vi or --lang en"))
+        _fail(DiagioiError(Message("error.unknown_language", {"lang": repr(lang)}), hint=Message("hint.cli_language")))
 
 
 @app.command()
@@ -199,7 +200,7 @@ def units(
             if plane is not None:
                 record["plane_area_km2"] = round(float(plane[record["code"]]), 4)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
     if as_json:
         payload = {"source": str(file), "crs": unit_set.source_crs, "level": unit_set.level,
                    "level_reason": unit_set.level_reason,
@@ -209,7 +210,7 @@ def units(
         if parents_report is not None:
             payload["parents"] = parents_report
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
-        _check_strict(unit_set, strict)
+        _check_strict(unit_set, strict, lang)
         return
     table = Table(title=_t("cli.units_title", lang, file=file.name, n=len(records)))
     for key in ("code", "name", "kind"):
@@ -251,7 +252,7 @@ def units(
         console.print(_t("cli.issues", lang, n=len(unit_set.issues)), highlight=False)
         for issue in unit_set.issues[:30]:
             console.print(f"  - {issue}", highlight=False)
-    _check_strict(unit_set, strict)
+    _check_strict(unit_set, strict, lang)
 
 
 @app.command()
@@ -269,8 +270,10 @@ def topology(
     crs: Annotated[str | None, typer.Option(help="CRS to assume when the file declares none, e.g. EPSG:3405")] = None,
     encoding: Annotated[str | None, typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
     layer: Annotated[str | None, typer.Option(help="layer name in a GeoPackage")] = None,
+    lang: LangOpt = "vi",
 ) -> None:
     """Gaps, overlaps, slivers, self-intersections, duplicates and area mismatches of a layer; optional repair."""
+    _check_lang(lang)
     from diagioi.geo.io import write_units
     from diagioi.geo.topology import PROBLEM_LABEL_VI, check_topology, repair_coverage, write_problems_gpkg
 
@@ -297,7 +300,7 @@ def topology(
                 out_path.parent.mkdir(parents=True, exist_ok=True)
                 write_problems_gpkg(report, out_path)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     else:
@@ -338,8 +341,10 @@ def crosswalk(
     out_path: Annotated[Path | None, typer.Option("--out", help="write the crosswalk as CSV")] = None,
     crs: Annotated[str | None, typer.Option(help="CRS to assume for a layer that declares none, e.g. EPSG:9213")] = None,
     encoding: Annotated[str | None, typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
+    lang: LangOpt = "vi",
 ) -> None:
     """Derive old → new (toàn bộ / một phần, area and population shares) from the geometry; compare with a mapping."""
+    _check_lang(lang)
     from diagioi.geo.crosswalk import compare_with_mapping, derive_crosswalk, read_mapping
 
     try:
@@ -359,7 +364,7 @@ def crosswalk(
             out_path.parent.mkdir(parents=True, exist_ok=True)
             result.write_csv(out_path)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
     data = result.to_dict()
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
@@ -396,8 +401,8 @@ def _check_outputs(outputs: list[Path]) -> None:
     """Refuse an unknown output format before any heavy work is done."""
     for path in outputs:
         if path.suffix.lower() not in OUTPUT_SUFFIXES:
-            raise DiagioiError(f"cannot write {path.name}: unknown output format {path.suffix!r}",
-                               hint="use .xlsx, .csv, *crosswalk.csv, .gpkg, .geojson or .html")
+            raise DiagioiError(Message("error.output_format", {"file": path.name, "suffix": repr(path.suffix)}),
+                               hint=Message("hint.output_format"))
 
 
 def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
@@ -407,9 +412,9 @@ def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
         try:
             _write_output(evaluation, data, path, lang)
         except OSError as exc:
-            raise DiagioiError(f"cannot write {path}: {exc.strerror or exc}",
-                               hint="choose an --out path in a folder that exists or can be created and that "
-                                    "you may write to", context={"path": str(path)}) from None
+            raise DiagioiError(Message("error.cannot_write", {"path": str(path), "reason": exc.strerror or str(exc)}),
+                               hint=Message("hint.cannot_write"),
+                               context={"path": str(path), "reason": exc.strerror or str(exc)}) from None
         written.append(path)
     return written
 
@@ -548,14 +553,14 @@ def evaluate(
                 data["flags_join"] = flags_report.to_dict()
             written = _write_outputs(evaluation, list(out_paths or []), lang)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     else:
         _print_evaluation(data, lang)
     for path in written:
         console.print(_t("cli.wrote", lang, path=str(path)), highlight=False)
-    _check_strict(unit_set, strict)
+    _check_strict(unit_set, strict, lang)
 
 
 def _scope_spec(provinces, districts, codes) -> dict:
@@ -588,8 +593,10 @@ def suggest(
     max_annex: Annotated[int, typer.Option("--max-annex", help="--parent-targets: at most this many units annexed")] = 2,
     time_limit: Annotated[float, typer.Option("--time-limit", help="seconds for the search")] = 50.0,
     as_json: Annotated[bool, typer.Option("--json", help="print the stable JSON form")] = False,
+    lang: LangOpt = "vi",
 ) -> None:
     """Suggest whole merger plans for a scope (gợi ý phương án), or annexations that close a parent's gap."""
+    _check_lang(lang)
     from diagioi.geo.scope import resolve_scope
     from diagioi.geo.standards import RuleSet
 
@@ -627,7 +634,7 @@ def suggest(
                                         keep_districts=keep_districts, alternatives=alternatives, seed=seed,
                                         kind_rule=kind_rule, parent=parent, scope=spec, time_limit_s=time_limit)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
     if as_json:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         return
@@ -669,7 +676,7 @@ def demo(
                    out_dir / "ban-do.html"]
         written = _write_outputs(evaluation, outputs, lang)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
     data = evaluation.to_json(lang)
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
@@ -684,8 +691,10 @@ def demo(
 @app.command(name="rules")
 def rules_command(
     regime: Annotated[str | None, typer.Argument(help="R76 | R1211 | R112 | R35; omit to list regimes")] = None,
+    lang: LangOpt = "vi",
 ) -> None:
     """List the legal regimes, or the rules of one regime with thresholds and citations."""
+    _check_lang(lang)
     from diagioi.geo.standards import RuleSet
 
     try:
@@ -694,7 +703,7 @@ def rules_command(
         else:
             sys.stdout.write(json.dumps(RuleSet.load(regime).to_dict(), ensure_ascii=False, indent=2) + "\n")
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
 
 
 @app.command()
@@ -719,8 +728,10 @@ def serve(
                                                       "postgresql://user@host/db (PostGIS); also $DIAGIOI_STORE")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes on the same store (caches follow "
                                                              "the store's versions)")] = 1,
+    lang: LangOpt = "vi",
 ) -> None:
     """Serve the API and the browser app (SQLite store by default, or PostGIS); prints the login URL."""
+    _check_lang(lang)
     from diagioi.api.server import run_server
 
     try:
@@ -728,7 +739,7 @@ def serve(
                    allowed_hosts=allowed_host or (), public_url=public_url, proxy=proxy or (),
                    open_browser=open_browser, store=store, workers=workers)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
 
 
 def main() -> None:

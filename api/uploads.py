@@ -14,6 +14,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from diagioi.geo.errors import InputError
+from diagioi.geo.i18n import Message
 
 UPLOAD_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip"}
 
@@ -24,19 +25,15 @@ async def read_upload(request: Request) -> tuple[FormData, UploadFile, str]:
         form = await request.form()
     except (AssertionError, StarletteHTTPException, ValueError) as exc:  # Starlette's 400 for a body it cannot split
         reason = getattr(exc, "detail", None) or str(exc)
-        raise InputError(f"the multipart upload cannot be read: {reason}",
-                         hint="let the HTTP client build the body (e.g. curl -F file=@layer.geojson); "
-                              "the Content-Type must carry the boundary") from None
+        raise InputError(Message("error.upload_unreadable", {"reason": reason}), hint=Message("hint.upload_unreadable"),
+                         context={"reason": reason}) from None
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
-        raise InputError("the upload has no file field named 'file'",
-                         hint="send the layer as multipart/form-data with the file in field 'file'")
+        raise InputError(Message("error.upload_no_file"), hint=Message("hint.upload_no_file"))
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise InputError(f"cannot import {upload.filename!r}: only GeoJSON (.geojson, .json), GeoPackage "
-                         "(.gpkg) and zipped Shapefile (.zip) files are accepted",
-                         hint="convert the layer to GeoJSON or GeoPackage, or zip its .shp/.shx/.dbf/.prj",
-                         context={"file": upload.filename})
+        raise InputError(Message("error.upload_format", {"file": repr(upload.filename)}),
+                         hint=Message("hint.upload_format"), context={"file": upload.filename})
     return form, upload, suffix
 
 

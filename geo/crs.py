@@ -14,6 +14,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from .errors import MissingCRSError, UnknownCRSError
+from .i18n import Message
 
 WGS84 = CRS.from_epsg(4326)
 VN2000_GEOGRAPHIC = CRS.from_epsg(4756)
@@ -48,11 +49,8 @@ def to_lonlat(frame, what: str = "layer", *, hint: str | None = None, context: d
 def require_crs(crs, *, source: str = "layer") -> CRS:
     """Return the CRS as a pyproj CRS, or raise MissingCRSError naming the source."""
     if crs is None:
-        raise MissingCRSError(
-            f"{source} has no coordinate reference system (no .prj / crs member)",
-            hint="declare it, e.g. --crs EPSG:4756 (VN-2000), EPSG:3405 (VN-2000 UTM 48N) or EPSG:9210 (TM-3 105°45')",
-            context={"file": source},
-        )
+        raise MissingCRSError(Message("error.missing_crs", {"layer": source}), hint=Message("hint.missing_crs"),
+                              context={"file": source})
     try:
         return CRS.from_user_input(crs)
     except Exception as exc:  # pyproj raises CRSError with a long text; keep it as context

@@ -14,6 +14,7 @@ import shapely
 
 from .area import plane_areas_km2
 from .errors import UnknownUnitError
+from .i18n import Message
 from .population import density_per_km2
 from .validity import GeometryIssue
 
@@ -90,11 +91,12 @@ class UnitSet:
         index = self.gdf.index
         missing = list(dict.fromkeys(str(c) for c in codes if c not in index))
         if missing:
+            layer = os.path.basename(self.source)
+            codes = ", ".join(missing[:10]) + ("…" if len(missing) > 10 else "")
             raise UnknownUnitError(
-                f"{len(missing)} unit code(s) not in {os.path.basename(self.source) or 'the units layer'}: "
-                + ", ".join(missing[:10]) + ("…" if len(missing) > 10 else ""),
-                hint="use unit codes of this dataset (GET /api/units or `diagioi units FILE`; "
-                     "text, leading zeros kept)",
+                Message("error.unknown_units" if layer else "error.unknown_units_layer",
+                        {"n": len(missing), "layer": layer, "codes": codes}),
+                hint=Message("hint.unknown_units"),
                 context={"unknown_codes": missing, "units_version": self.version})
 
     def search(self, *, province: str | None = None, district: str | None = None,

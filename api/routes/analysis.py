@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from diagioi.geo.errors import OversizeInputError
+from diagioi.geo.i18n import Message
 from diagioi.layers.analysis import _count_positions
 
 from ..auth import bearer_value
@@ -73,9 +74,8 @@ async def analyse_drawn_polygon(payload: PolygonAnalysisRequest, request: Reques
         with anyio.fail_after(settings.analysis_wait_s):
             await slots.acquire()
     except TimeoutError:
-        raise ServerBusyError(
-            f"the server is busy with other polygon analyses (waited {settings.analysis_wait_s:g} s for a turn)",
-            hint="try again in a few seconds", context={"analysis_workers": settings.analysis_workers}) from None
+        raise ServerBusyError(Message("error.busy", {"seconds": settings.analysis_wait_s}), hint=Message("hint.retry"),
+                              context={"analysis_workers": settings.analysis_workers}) from None
     try:
         result = await _run_analysis(service, geojson, max_area_km2, max_vertices, lang)
     except OversizeInputError as error:

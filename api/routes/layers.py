@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from diagioi.geo.errors import EncodingError, InputError
+from diagioi.geo.i18n import Message
 from diagioi.layers.models import LayerKind, read_layer_file, refuse_crs_member, validate_feature
 
 from ..deps import ServiceDep, WriterDep
@@ -126,9 +127,9 @@ async def _json_body(request: Request) -> Any:
     try:
         return json.loads(raw)
     except UnicodeDecodeError as exc:
-        raise EncodingError(f"the request body is not UTF-8 text: byte {exc.start} "
-                            f"({exc.object[exc.start:exc.start + 1]!r}) cannot be decoded",
-                            hint="send the GeoJSON as UTF-8 (convert TCVN3/VNI/Windows-1258 text first)") from None
+        raise EncodingError(Message("error.body_not_utf8", {"position": str(exc.start),
+                                                            "byte": repr(exc.object[exc.start:exc.start + 1])}),
+                            hint=Message("hint.body_not_utf8")) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"the request body is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                          hint="send a GeoJSON Feature or FeatureCollection, or upload a file as multipart "

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from diagioi.geo.contract import contract_problem
+from diagioi.geo.i18n import Message
 
 from ..deps import ServiceDep, WriterDep
 from ..errors import ServerBusyError, responses
@@ -108,9 +109,8 @@ async def suggest(payload: SuggestRequest, request: Request, service: ServiceDep
         with anyio.fail_after(service.settings.analysis_wait_s):
             await slots.acquire()
     except TimeoutError:
-        raise ServerBusyError(
-            f"the server is busy with other analyses (waited {service.settings.analysis_wait_s:g} s for a turn)",
-            hint="try again in a few seconds", context={"analysis_workers": workers}) from None
+        raise ServerBusyError(Message("error.busy", {"seconds": service.settings.analysis_wait_s}),
+                              hint=Message("hint.retry"), context={"analysis_workers": workers}) from None
     try:
         future = submit_suggest(service, workers, list(scope.codes), payload.regime, options)
         result = await asyncio.wrap_future(future)
