@@ -706,6 +706,45 @@ def rules_command(
         _fail(error, lang)
 
 
+tiles_app = typer.Typer(no_args_is_help=True, help="Map tiles as static files (the live /api/tiles layers).")
+app.add_typer(tiles_app, name="tiles")
+
+
+@tiles_app.command("export")
+def tiles_export(
+    out_file: Annotated[Path, typer.Option("--out", help="archive to write, e.g. plan.pmtiles")],
+    fmt: Annotated[str, typer.Option("--format", help="archive format: pmtiles")] = "pmtiles",
+    scenario: Annotated[str | None, typer.Option(help="id of a stored scenario: its new units as a layer")] = None,
+    layers: Annotated[list[str] | None, typer.Option(
+        "--layers", help="layers to write (repeatable or comma-separated): units, scenario, units-{dataset}, "
+                         "industrial_clusters, tourism_sites, night_streets; default: units, the scenario and the "
+                         "zoning layers that have features")] = None,
+    minzoom: Annotated[int, typer.Option(min=0, max=20, help="lowest zoom written")] = 0,
+    maxzoom: Annotated[int, typer.Option(min=0, max=20, help="highest zoom written (maps over-zoom it)")] = 14,
+    store: Annotated[str | None, typer.Option(help="sqlite (default, in --data-dir) or "
+                                                      "postgresql://user@host/db; also $DIAGIOI_STORE")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="folder of the embedded store")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print what was written as JSON")] = False,
+    lang: LangOpt = "vi",
+) -> None:
+    """Write the store's units, a scenario and the zoning layers as one PMTiles archive (same attributes as
+    the live tiles), for static hosting; the web app opens it read-only with ?pmtiles=URL."""
+    from diagioi.api.tiles_export import export_tiles
+
+    _check_lang(lang)
+    try:
+        report = export_tiles(out_file, fmt=fmt, scenario=scenario, layers=layers or (), minzoom=minzoom,
+                              maxzoom=maxzoom, store=store, data_dir=data_dir)
+    except DiagioiError as error:
+        _fail(error, lang)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        console.print(_t("cli.wrote", lang, path=str(report.path)), highlight=False)
+        console.print(_t("cli.tiles_written", lang, tiles=report.tiles, minzoom=report.minzoom,
+                         maxzoom=report.maxzoom, layers=", ".join(report.layers)), highlight=False)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",

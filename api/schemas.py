@@ -21,6 +21,8 @@ class ErrorBody(BaseModel):
     detail: str = Field(description="What went wrong, in words a person can act on.")
     hint: str | None = Field(None, description="What to change to make the request succeed.")
     context: dict[str, Any] = Field(default_factory=dict, description="Where: file, unit_code, feature, errors…")
+    code: str = Field("error", description="Stable identifier of the error, the same in every language "
+                                           "(e.g. error.unknown_units, not_found, validation).")
 
 
 class ConflictBody(ErrorBody):

@@ -43,9 +43,11 @@ def run_server(host: str, port: int, data_dir: str | Path | None, units_path: st
         # The store (schema, units dataset, token) is prepared once here, so workers do not race to
         # import; each worker then builds the app from the environment, on the store's default units.
         service = create_app(settings).state.service
-        _export_settings(settings.model_copy(update={"units_path": None}))
+        pool_size = settings.db_pool_size or _default_pool_size(workers)
+        _export_settings(settings.model_copy(update={"units_path": None, "db_pool_size": pool_size}))
         _announce(url, settings, service.token, units=len(service.units), sample=service.sample_data,
                   open_browser=open_browser)
+        _close_pools()  # the workers open their own connections
         uvicorn.run("diagioi.api.server:app_from_environment", factory=True, host=host, port=port,
                     workers=workers, **uvicorn_options)
         return
@@ -66,6 +68,18 @@ def run_server(host: str, port: int, data_dir: str | Path | None, units_path: st
 
 
 _WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def _default_pool_size(workers: int) -> int:
+    from .store.postgis import default_pool_size
+
+    return default_pool_size(workers)
+
+
+def _close_pools() -> None:
+    module = sys.modules.get("diagioi.api.store.postgis")
+    if module is not None:  # only when a PostGIS store was opened
+        module.close_pools()
 
 
 def serve_settings(host: str, *, data_dir: str | Path | None = None, units_path: str | Path | None = None,

@@ -55,7 +55,8 @@ class Service:
 
     def __init__(self, settings: Settings, store: Store | None = None):
         self.settings = settings
-        self.store: Store = store if store is not None else open_store(settings.store, data_dir=settings.data_dir)
+        self.store: Store = store if store is not None else open_store(settings.store, data_dir=settings.data_dir,
+                                                                          pool_size=settings.db_pool_size)
         # The write key: DIAGIOI_TOKEN, else the one kept in <data dir>/token (created on first start).
         self.token_generated = not settings.token
         self.token: str = settings.token or load_or_create_token(settings.data_dir)[0]
@@ -565,7 +566,9 @@ class Service:
         """Units with density (người/km²) and the per-unit zoning indicators as tile attributes."""
         from diagioi.layers.sources import units_tile_source
 
-        return units_tile_source(self.units.gdf, version=version, indicators=indicators)
+        units = self.units
+        # Versions that differ only in zoning indicators share the simplified geometries (keyed by content hash).
+        return units_tile_source(units.gdf, version=version, indicators=indicators, geometry_key=units.version)
 
     def _scenario_source(self, record: ScenarioRecord, version: str):
         """Dissolved new units with their figures, members and indicators as tile attributes."""

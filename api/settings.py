@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     store: str | None = Field(default=None,
                               description="Where the service keeps its data: sqlite (default, one file in data_dir) "
                                           "or postgresql://user@host/db (PostGIS).")
+    db_pool_size: int | None = Field(default=None, ge=1,
+                                     description="PostGIS connections per worker process (default: shared out of "
+                                                 "60 between the --workers processes, 2 to 16 each).")
     token: str | None = Field(default=None,
                               description="Write token (Authorization: Bearer ...); generated at start-up if unset.")
     units_path: Path | None = Field(default=None,

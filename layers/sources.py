@@ -27,6 +27,7 @@ import pandas as pd
 from diagioi.geo.crs import to_lonlat
 from diagioi.geo.errors import InputError, MissingColumnError, MissingCRSError, NotFoundError
 from diagioi.geo.population import density_per_km2
+from diagioi.layers.caches import BoundedCache
 from diagioi.layers.raster_tiles import MEDIA_TYPE_PNG, PNG_SIMPLIFY_ZOOM_OFFSET, render_png
 from diagioi.layers.styles import LayerStyle, default_style, style_for
 from diagioi.layers.tile_cache import SHARED_TILE_CACHE, TileCache
@@ -37,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 BBox = tuple[float, float, float, float]
 WORLD_BOUNDS: BBox = (-180.0, -MAX_LATITUDE, 180.0, MAX_LATITUDE)
+
+#: Geometry indexes shared by the versions of a source whose geometries did not change (see ``geometry_key``).
+_GEOMETRY_INDEXES = BoundedCache(8)
 
 
 class TileFormat(StrEnum):
@@ -143,12 +147,17 @@ class GeoDataFrameTileSource:
         attribution: data credit for TileJSON.
         description: TileJSON description.
         cache: tile cache (default: the process-wide shared cache).
+        geometry_key: a key that names the geometries exactly (e.g. a units dataset's content hash).
+            Sources with the same ``source_id`` and key share one :class:`TileGeometryIndex` — its
+            Web Mercator copy, tree and per-zoom simplifications — so a new version that changes only
+            attributes (a zoning edit changes the units' indicators) is not simplified again.
     """
 
     def __init__(self, source_id: str, gdf: gpd.GeoDataFrame, *, version: str,
                  properties: list[str] | None = None, id_column: str | None = None,
                  style: LayerStyle | None = None, minzoom: int = 0, maxzoom: int = 16,
-                 attribution: str = "", description: str = "", cache: TileCache | None = None):
+                 attribution: str = "", description: str = "", cache: TileCache | None = None,
+                 geometry_key: str | None = None):
         if gdf.crs is None:
             raise MissingCRSError(f"Layer {source_id!r} has no coordinate reference system.",
                                   hint="Set the CRS of the data (EPSG:4326 for lon/lat).",
@@ -171,12 +180,19 @@ class GeoDataFrameTileSource:
                         source_id, int((~drawable).sum()), len(gdf))
         data = gdf.loc[drawable]
         self.feature_count = len(data)
-        self.index = TileGeometryIndex(data.geometry.to_crs(3857).to_numpy(), name=source_id)
-        self.geometry_kind = self.index.kind
-        if len(data):
-            self.bounds: BBox = clamp_lnglat_bounds(tuple(float(v) for v in to_lonlat(data.geometry).total_bounds))
+
+        def geometry_index() -> tuple[TileGeometryIndex, BBox]:
+            index = TileGeometryIndex(data.geometry.to_crs(3857).to_numpy(), name=source_id)
+            if len(data):
+                return index, clamp_lnglat_bounds(tuple(float(v) for v in to_lonlat(data.geometry).total_bounds))
+            return index, WORLD_BOUNDS
+
+        if geometry_key is None:
+            self.index, self.bounds = geometry_index()
         else:
-            self.bounds = WORLD_BOUNDS
+            self.index, self.bounds = _GEOMETRY_INDEXES.get_or_build((source_id, geometry_key, len(data)),
+                                                                     geometry_index)
+        self.geometry_kind = self.index.kind
 
         if style is None:
             try:

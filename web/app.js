@@ -18,6 +18,7 @@ import { DrawTool } from "./draw.js";
 import { compareEvaluations, comparisonHtml } from "./compare.js";
 import { escapeHtml, fold } from "./text.js";
 import { applySettings, FLAGS, scopeOptions, unitsInScope } from "./settings.js";
+import { openArchive, pmtilesUrlFromPage } from "./pmtiles-source.js";
 
 const $ = (selector) => document.querySelector(selector);
 const SCENARIO_KEY = "diagioi.scenario";
@@ -1865,6 +1866,13 @@ function mapPadding() {
 async function main() {
   adoptTokenFromUrl();  // first: the login URL's token leaves the address bar before anything else runs
   await loadLanguage();
+  const archiveUrl = pmtilesUrlFromPage();
+  if (archiveUrl) {  // ?pmtiles=URL: a static archive, read-only, no API (web/pmtiles-source.js)
+    const { map } = await openArchive(archiveUrl);
+    debug.map = map;
+    map.once("idle", () => { debug.ready = true; });
+    return;
+  }
   state.panel = new Panel({
     cardsEl: $("#new-units"), totalsEl: $("#totals"), warningsEl: $("#warnings"),
     colourOf: colourOfNewUnit, onAction: (action, id, value) => guarded(() => onPanelAction(action, id, value)),

@@ -17,12 +17,13 @@ from .records import (AuditEntry, FeatureRecord, NewFeature, ScenarioRecord, Sto
 from .sqlite import SqliteStore
 
 
-def open_store(location: str | None, *, data_dir) -> Store:
+def open_store(location: str | None, *, data_dir, pool_size: int | None = None) -> Store:
     """The store named by ``location`` (``--store`` / ``DIAGIOI_STORE``).
 
     * ``None``, ``""`` or ``sqlite``: the embedded SQLite store in ``data_dir`` (default);
     * ``sqlite:/folder``: the embedded store in another folder;
-    * ``postgresql://user@host:port/db`` (``#schema`` optional, default ``diagioi``): PostGIS.
+    * ``postgresql://user@host:port/db`` (``#schema`` optional, default ``diagioi``): PostGIS, with
+      ``pool_size`` connections per process (default: :func:`~.postgis.default_pool_size`).
     """
     from diagioi.geo.errors import InputError
 
@@ -34,7 +35,7 @@ def open_store(location: str | None, *, data_dir) -> Store:
         from .postgis import PostgisStore
 
         dsn, _, schema = location.partition("#")
-        return PostgisStore(dsn, schema=schema or "diagioi")
+        return PostgisStore(dsn, schema=schema or "diagioi", pool_size=pool_size)
     raise InputError(f"unknown store {location.split('://')[0]!r}",
                      hint="use sqlite (default, in --data-dir), sqlite:/path/to/folder or "
                           "postgresql://user@host/db",

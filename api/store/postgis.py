@@ -10,11 +10,17 @@ The program creates and migrates its own schema (default ``diagioi``; tables onl
 records the schema version in ``meta``, read back by :meth:`PostgisStore.schema_version`.
 Units are rows with a PostGIS geometry (EPSG:4326) beside their exact WKB, so the figures read
 back are bit-identical while the database can index and query the boundaries.
+
+Connections come from one pool per server and process (``psycopg_pool``), shared by the stores
+of that process (each transaction sets its schema), sized by :func:`default_pool_size` for the
+number of worker processes so N workers stay within the server's connection limit.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,6 +34,49 @@ from .records import (AuditEntry, FeatureRecord, NewFeature, ScenarioRecord, Uni
 
 SCHEMA_VERSION = 2
 _LOCK_KEY = 7_401_126  # advisory lock taken while the schema is created or migrated
+
+#: Connections all the workers of one machine may hold (PostgreSQL allows 100 by default; some stay
+#: free for administration and for other machines' workers).
+CONNECTION_BUDGET = 60
+#: Longest wait for a free connection (or for the server to answer) before a request gets 503.
+CONNECTION_WAIT_S = 20.0
+
+_pools: dict[tuple[str, int], Any] = {}
+_pools_lock = threading.Lock()
+
+
+def default_pool_size(workers: int = 1) -> int:
+    """Connections per worker process: the budget shared by ``workers`` processes (2 to 16 each)."""
+    return max(2, min(16, CONNECTION_BUDGET // max(int(workers), 1)))
+
+
+def _pool_for(dsn: str, size: int):
+    """The process's pool of connections to ``dsn`` (opened on first use; several stores share it)."""
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+    with _pools_lock:
+        pool = _pools.get((dsn, size))
+        if pool is None:
+            # One plain connection first: a wrong DSN or a stopped server fails at once, with its reason.
+            psycopg.connect(dsn, connect_timeout=10).close()
+            pool = ConnectionPool(dsn, min_size=1, max_size=size, open=False, timeout=CONNECTION_WAIT_S,
+                                  kwargs={"connect_timeout": 10}, name=f"diagioi-{len(_pools) + 1}")
+            _pools[(dsn, size)] = pool
+            pool.open(wait=False)
+        return pool
+
+
+def close_pools() -> None:
+    """Close every pool of this process (at exit, and before ``--workers`` hands over to its workers)."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.close()
+
+
+atexit.register(close_pools)
 
 _TABLES = [
     """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -66,16 +115,24 @@ def _dumps(value: Any) -> str:
 class PostgisStore:
     """Store on PostgreSQL with PostGIS. ``dsn``: ``postgresql://user@host:port/db``; ``schema``: its tables."""
 
-    def __init__(self, dsn: str, *, schema: str = "diagioi"):
+    def __init__(self, dsn: str, *, schema: str = "diagioi", pool_size: int | None = None):
         try:
-            import psycopg  # noqa: F401
+            import psycopg
+            import psycopg_pool  # noqa: F401
         except ImportError as error:
-            raise InputError("the PostGIS store needs the psycopg package",
-                             hint="pip install 'diagioi[postgis]' (or pip install 'psycopg[binary]')") from error
+            raise InputError("the PostGIS store needs the psycopg and psycopg_pool packages",
+                             hint="pip install 'diagioi[postgis]' (or pip install 'psycopg[binary,pool]')") from error
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
             raise InputError(f"invalid schema name {schema!r}", hint="use lower-case letters, digits and _")
+        if pool_size is not None and pool_size < 1:
+            raise InputError(f"invalid connection pool size {pool_size}", hint="use 1 or more")
         self._dsn = dsn
         self._schema = schema
+        self.pool_size = pool_size or default_pool_size()
+        try:
+            self._pool = _pool_for(dsn, self.pool_size)
+        except psycopg.OperationalError as error:
+            raise _unreachable(error, self.describe()) from None
         with self._write() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
             cursor.execute("CREATE EXTENSION IF NOT EXISTS postgis")
@@ -100,18 +157,15 @@ class PostgisStore:
 
     @contextmanager
     def _connect(self):
+        """A connection of the pool for one transaction; returned (or discarded if broken) afterwards."""
         import psycopg
+        from psycopg_pool import PoolTimeout
 
         try:
-            connection = psycopg.connect(self._dsn, connect_timeout=10)
-        except psycopg.OperationalError as error:
-            raise DiagioiError(f"cannot reach the PostGIS store: {str(error).strip().splitlines()[0]}",
-                               hint="check that the database server runs and the DSN (--store) is right",
-                               context={"store": self.describe()}) from None
-        try:
-            yield connection
-        finally:
-            connection.close()
+            with self._pool.connection() as connection:
+                yield connection
+        except (PoolTimeout, psycopg.OperationalError) as error:
+            raise _unreachable(error, self.describe()) from None
 
     @contextmanager
     def _read(self) -> Iterator[Any]:
@@ -416,6 +470,17 @@ class PostgisStore:
                            before=None if r[6] is None else json.loads(r[6]),
                            after=None if r[7] is None else json.loads(r[7]), base_data_version=r[8])
                 for r in rows]
+
+
+def _unreachable(error: Exception, store: str) -> DiagioiError:
+    """503: the server cannot be reached, or every pooled connection stayed busy for the whole wait."""
+    from ..errors import ServerBusyError
+
+    first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return ServerBusyError(f"cannot reach the PostGIS store: {first_line}",
+                           hint="check that the database server runs and the DSN (--store) is right; "
+                                "if it does, every connection was busy: retry in a few seconds",
+                           context={"store": store})
 
 
 def _no_dataset(version: str) -> NotFoundError:

@@ -6,6 +6,11 @@ Runs when DIAGIOI_TEST_POSTGRES names a PostGIS server (``.ci/run`` starts one),
 """
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
+
 import httpx
 import mapbox_vector_tile
 import pytest
@@ -49,10 +54,10 @@ def test_two_processes_on_one_postgis_serve_each_others_acknowledged_edits(postg
     common = ["--store", postgis_store, "--token", TOKEN]
 
     with serving(*common, "--units", str(grid_path), "--data-dir", str(tmp_path / "a"),
-                 log_path=tmp_path / "a.log") as url_a, \
-            serving(*common, "--data-dir", str(tmp_path / "b"), log_path=tmp_path / "b.log") as url_b, \
-            httpx.Client(base_url=url_a, headers=AUTH, timeout=60) as a, \
-            httpx.Client(base_url=url_b, timeout=60) as b:
+                 log_path=tmp_path / "a.log") as server_a, \
+            serving(*common, "--data-dir", str(tmp_path / "b"), log_path=tmp_path / "b.log") as server_b, \
+            httpx.Client(base_url=server_a.url, headers=AUTH, timeout=60) as a, \
+            httpx.Client(base_url=server_b.url, timeout=60) as b:
         created = a.post("/api/scenarios", json=scenario_body()).json()
         layer = f"scenario-{created['id']}"
         # B renders and caches version 1 of the scenario tile.
@@ -78,3 +83,66 @@ def test_two_processes_on_one_postgis_serve_each_others_acknowledged_edits(postg
         assert b.get("/api/health").json()["units_version"] == uploaded.json()["version"]
         assert {f["properties"]["code"]: f["properties"]["population"]
                 for f in _tile(b, "units")["features"]}["00001"] == 2000
+
+
+def test_kill_9_of_one_worker_in_the_middle_of_writes_loses_no_acknowledged_write(postgis_store, grid_path,
+                                                                                    tmp_path):
+    with serving("--store", postgis_store, "--token", TOKEN, "--units", str(grid_path), "--workers", "2",
+                 "--data-dir", str(tmp_path / "data"), log_path=tmp_path / "server.log") as server, \
+            httpx.Client(base_url=server.url, headers=AUTH, timeout=60) as client:
+        deadline = time.monotonic() + 60
+        while len(server.worker_pids()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        victim = server.worker_pids()[0]
+        scenario_ids = [client.post("/api/scenarios", json=scenario_body(name=f"Phương án {i}")).json()["id"]
+                        for i in range(4)]
+        acknowledged: dict[str, list[tuple[int, str]]] = {sid: [] for sid in scenario_ids}
+        failed_requests = []
+        stop = threading.Event()
+
+        def editor(scenario_id: str) -> None:
+            # Moves unit 00007 back and forth between the two new units, one acknowledged version after another.
+            with httpx.Client(base_url=server.url, headers=AUTH, timeout=60) as own:
+                version, target = 1, "n1"
+                while not stop.is_set():
+                    try:
+                        response = own.post(f"/api/scenarios/{scenario_id}/reassign",
+                                            json={"assignments": {"00007": target}, "version": version})
+                    except httpx.HTTPError as error:  # the worker died under this request: not acknowledged
+                        failed_requests.append(type(error).__name__)
+                        response = None
+                    if response is not None and response.status_code == 200:
+                        version = response.json()["version"]
+                        acknowledged[scenario_id].append((version, target))
+                        target = "n2" if target == "n1" else "n1"
+                    else:  # re-read the stored version (a write may have committed without its answer)
+                        try:
+                            version = own.get(f"/api/scenarios/{scenario_id}").json()["version"]
+                        except httpx.HTTPError:
+                            time.sleep(0.05)
+
+        threads = [threading.Thread(target=editor, args=(sid,)) for sid in scenario_ids]
+        for thread in threads:
+            thread.start()
+        time.sleep(2.0)
+        before_kill = sum(len(v) for v in acknowledged.values())
+        os.kill(victim, signal.SIGKILL)
+        time.sleep(3.0)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+
+        assert before_kill > 0
+        assert victim not in server.worker_pids()
+        assert sum(len(v) for v in acknowledged.values()) > before_kill  # the other worker went on serving
+        for scenario_id, writes in acknowledged.items():
+            stored = client.get(f"/api/scenarios/{scenario_id}").json()
+            last_version, last_target = writes[-1]
+            # Every acknowledged version is stored; nothing after it was acknowledged, so it is the last one.
+            assert stored["version"] == last_version
+            where = {u["id"]: u["members"] for u in stored["scenario"]["new_units"]}
+            assert "00007" in where[last_target]
+            # Each stored version has its audit row (creation + one per write): nothing half-written.
+            audit = client.get("/api/audit", params={"object_type": "scenario", "object_id": scenario_id,
+                                                     "limit": 1000}).json()
+            assert len(audit) == stored["version"]

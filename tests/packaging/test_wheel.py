@@ -91,8 +91,8 @@ def test_the_installed_server_serves_the_web_app(installed, tmp_path):
         return [str(installed / "diagioi"), "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")]
 
     with running_server(command, log_path=tmp_path / "server.log", cwd=tmp_path, env={"HOME": str(tmp_path)},
-                        start_timeout_s=60) as url:
-        base = url.rstrip("/")
+                        start_timeout_s=60) as server:
+        base = server.url.rstrip("/")
         index = httpx.get(f"{base}/", timeout=10)
         assert index.status_code == 200
         assert "maplibre-gl.js" in index.text  # the real app, not the placeholder page

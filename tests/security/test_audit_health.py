@@ -84,8 +84,8 @@ def access_log_of_a_request_with_forged_address(tmp_path: Path, units: Path, pro
 
     log_path = tmp_path / "server.log"
     with running_server(command, log_path=log_path, cwd=tmp_path,
-                        env={"PYTHONPATH": str(REPO), "DIAGIOI_PROXY": None}) as base:
-        forged = httpx.get(base + "api/units?forged=1", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10)
+                        env={"PYTHONPATH": str(REPO), "DIAGIOI_PROXY": None}) as server:
+        forged = httpx.get(server.url + "api/units?forged=1", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10)
         assert forged.status_code == 200
     return log_path.read_text()
 

@@ -25,8 +25,8 @@ if not CHROMIUM.exists():
 def web_server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("data")
     env = {"DIAGIOI_TOKEN": TOKEN, "DIAGIOI_HOME": str(tmp_path_factory.mktemp("home"))}
-    with serving("--data-dir", str(data_dir), log_path=data_dir / "server.log", env=env) as base:
-        yield base
+    with serving("--data-dir", str(data_dir), log_path=data_dir / "server.log", env=env) as server:
+        yield server.url
 
 
 def test_hostile_names_are_shown_as_text_not_run(web_server):

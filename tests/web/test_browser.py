@@ -37,8 +37,8 @@ def server(tmp_path_factory):
     """Base URL of a diagioi server on the sample region, with its own data directory."""
     data_dir = tmp_path_factory.mktemp("data")
     env = {"DIAGIOI_TOKEN": TOKEN, "DIAGIOI_HOME": str(tmp_path_factory.mktemp("home"))}
-    with serving("--data-dir", str(data_dir), log_path=data_dir / "server.log", env=env) as base:
-        yield base
+    with serving("--data-dir", str(data_dir), log_path=data_dir / "server.log", env=env) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

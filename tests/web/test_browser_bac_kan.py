@@ -21,8 +21,8 @@ def real_server(shared_data, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("data-real")
     env = {"DIAGIOI_TOKEN": TOKEN, "DIAGIOI_HOME": str(tmp_path_factory.mktemp("home"))}
     with serving("--data-dir", str(data_dir), "--units", str(shared_data / OLD_LAYER),
-                 log_path=data_dir / "server.log", env=env, start_timeout_s=180) as base:
-        yield base
+                 log_path=data_dir / "server.log", env=env, start_timeout_s=180) as server:
+        yield server.url
 
 
 class Actions:
