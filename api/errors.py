@@ -146,6 +146,8 @@ def _problem_text(item: dict, lang: str) -> str:
         return translate(f"validation.{kind}", lang, **{k: v for k, v in ctx.items() if isinstance(v, (int, float))})
     if kind.startswith("string_too_"):
         return translate(f"validation.{kind.removeprefix('string_')}", lang, **ctx)
+    if kind in ("diagioi", "value_error", "assertion_error"):  # the model's own words (e.g. the contract's)
+        return item.get("msg", "")
     return translate("validation.other", lang, type=kind)
 
 
