@@ -516,16 +516,13 @@ class Service:
 
     def scenario_indicators(self, record: ScenarioRecord) -> tuple[pd.DataFrame, str]:
         """Indicators per new unit of a scenario version."""
-        from diagioi.layers.indicators import compute_indicators
+        from diagioi.layers.indicators import new_unit_indicators
 
         frames, versions = self.layer_frames()
         version = f"{record.scenario_id}.{record.version}.{self.dataset_of(record)}.{_layers_token(versions)}"
 
         def build() -> pd.DataFrame:
-            areas = self.evaluation(record).new_units_gdf()
-            if "id" in areas.columns:
-                areas = areas.set_index("id")
-            return compute_indicators(areas, frames)
+            return new_unit_indicators(self.evaluation(record).new_units_gdf(), frames)
 
         return self._indicators.get_or_build(("scenario", version), build), version
 
