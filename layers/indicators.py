@@ -27,17 +27,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
 from diagioi.geo.area import geodesic_areas_km2, geodesic_lengths_km
-from diagioi.geo.errors import InputError, MissingCRSError
+from diagioi.geo.crs import to_lonlat
+from diagioi.geo.errors import InputError
 from diagioi.geo.exports import spreadsheet_text
 from diagioi.geo.i18n import DEFAULT_LANGUAGE, Message, translate
 from diagioi.geo.validity import polygonal_part
 
 from .models import LayerKind, TourismRank
 
-WGS84 = CRS.from_epsg(4326)
 
 #: Pieces smaller than this (1 m²) are edge contacts or slivers, not shared territory.
 MIN_PIECE_AREA_KM2 = 1e-6
@@ -77,13 +76,7 @@ _COUNT_FIELDS = [name for name, f in INDICATOR_FIELDS.items() if f.unit == "coun
 
 
 def _require_wgs84(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
-    if gdf.crs is None and len(gdf) == 0:
-        return gdf  # an empty layer has nothing to place
-    if gdf.crs is None:
-        raise MissingCRSError(f"{what} has no CRS", hint="set the CRS (EPSG:4326 for lon/lat) before computing")
-    if not gdf.crs.equals(WGS84, ignore_axis_order=True):
-        return gdf.to_crs(WGS84)
-    return gdf
+    return to_lonlat(gdf, what, hint="set the CRS (EPSG:4326 for lon/lat) before computing")
 
 
 def _pairs(tree: shapely.STRtree, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -150,10 +143,6 @@ def _layer_counts_and_areas(area_geoms: np.ndarray, tree: shapely.STRtree, layer
     feature_rows = np.concatenate([point_rows[f_pt], polygon_rows[f_pg]]).astype(int)
     area_rows = np.concatenate([a_pt, a_pg]).astype(int)
     return area_rows, feature_rows, _union_area_by_area(a_pg, pieces, n_areas)
-
-
-def _empty_layer() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"name": []}, geometry=[], crs=WGS84)
 
 
 def compute_indicators(areas: gpd.GeoDataFrame, layers: Mapping[LayerKind | str, gpd.GeoDataFrame]

@@ -118,7 +118,7 @@ def test_areas_in_a_projected_crs_are_reprojected_and_missing_crs_refused(strip,
     table = compute_indicators(projected, zoning)
     assert table["industrial_cluster_area_km2"].to_numpy() == pytest.approx([0.20, 0.20, 0.10], rel=1e-3)
 
-    with pytest.raises(MissingCRSError, match="areas layer has no CRS"):
+    with pytest.raises(MissingCRSError, match="areas layer has no coordinate reference system"):
         compute_indicators(strip.set_crs(None, allow_override=True), zoning)
 
 
