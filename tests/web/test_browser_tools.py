@@ -14,8 +14,9 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
+from helpers.server import free_port
 from test_browser import (  # noqa: F401 - fixtures
-    REPO, TOKEN, _free_port, api_client, browser, map_point, open_page, page, server,
+    REPO, TOKEN, api_client, browser, map_point, open_page, page, server,
 )
 
 pytestmark = pytest.mark.browser
@@ -183,7 +184,7 @@ def test_the_compare_map_shows_the_moved_units_in_red(page, server):
 @pytest.fixture()
 def restartable_server(tmp_path):
     """A server the test stops and starts again on the same port, data directory and key."""
-    data_dir, port = tmp_path / "data", _free_port()
+    data_dir, port = tmp_path / "data", free_port()
     env = {**os.environ, "DIAGIOI_TOKEN": TOKEN, "DIAGIOI_HOME": str(tmp_path / "home"), "PYTHONPATH": str(REPO)}
     code = f"from diagioi.api.server import run_server; run_server('127.0.0.1', {port}, {str(data_dir)!r}, None, None)"
     base = f"http://127.0.0.1:{port}/"
