@@ -31,22 +31,21 @@ export function hideToast() {
   $("#toast").hidden = true;
 }
 
-// After a failed request: ask /api/health every few seconds. If the server was really down, say
-// when it is back, take a restarted server's new key, reload the scenario and offer the retry.
+// After a request that could not reach the server: ask /api/health every few seconds; once it
+// answers, say so, reload the scenario (a restarted server may hold a newer version) and offer the
+// retry. The failed request is the proof that the server was unreachable: a server that restarts
+// within one polling interval must still be announced, or the retry is never offered.
 export let reconnectTimer = null;
 export function watchReconnect(retry) {
   clearInterval(reconnectTimer);
-  let wasDown = false;
   const check = async () => {
     try {
       await api.health();
     } catch (error) {
-      wasDown = true;
       return;
     }
     clearInterval(reconnectTimer);
     reconnectTimer = null;
-    if (!wasDown) return;                  // only that request failed; its message stays
     if (state.session.id) await guarded(() => state.session.reload());
     toast(t("network.back"), { action: retry ? { label: t("action.retry"), run: retry } : null });
   };
