@@ -5,7 +5,7 @@ Run:  python benchmarks/bench_load.py [--users 50 200] [--seconds 20] [--workers
 For each store and each user count, a fresh server on 127.0.0.1 (``diagioi serve``; temporary data
 directory or PostGIS schema) gets, from that many client threads for a bounded time:
 
-* viewers (70 %): a units or scenario vector tile at zoom 9–13, or the light units list;
+* viewers (70 %): a units or scenario vector tile at zoom 9–13 (half each), or the light units list;
 * evaluators (20 %): the scenario's evaluation or its CSV table;
 * editors (10 %): a reassign (one unit moved between two new units, with the version they read;
   a 409 is a lost race, re-read and retried — not an error) or a zoning point added.
@@ -77,7 +77,8 @@ def _tiles(bounds: list[float], zooms=range(9, 14)) -> list[tuple[int, int, int]
 
 
 def run_mix(base: str, users: int, seconds: float, scenario: dict, tiles: list, units: list[str]) -> dict:
-    samples: dict[str, list[float]] = {k: [] for k in ("tile", "units", "evaluation", "export", "reassign", "point")}
+    samples: dict[str, list[float]] = {k: [] for k in ("units_tile", "scenario_tile", "units", "evaluation", "export",
+                                                         "reassign", "point")}
     errors: list[str] = []
     acked_reassigns = [0]
     acked_points: list[str] = []
@@ -106,8 +107,10 @@ def run_mix(base: str, users: int, seconds: float, scenario: dict, tiles: list, 
                 if roll < 0.7:
                     if rng.random() < 0.85:
                         z, x, y = rng.choice(tiles)
-                        layer = "units" if rng.random() < 0.5 else f"scenario-{sid}"
-                        response = timed("tile", lambda: client.get(f"/api/tiles/{layer}/{z}/{x}/{y}.mvt"))
+                        scenario_tile = rng.random() >= 0.5
+                        layer = f"scenario-{sid}" if scenario_tile else "units"
+                        response = timed("scenario_tile" if scenario_tile else "units_tile",
+                                         lambda: client.get(f"/api/tiles/{layer}/{z}/{x}/{y}.mvt"))
                     else:
                         response = timed("units", lambda: client.get("/api/units", params={"geometry": "false"}))
                     ok = (200, 204, 304)
@@ -220,7 +223,9 @@ def main() -> None:
                     with httpx.Client(base_url=base, timeout=120) as client:
                         created = client.post("/api/scenarios", json=body, headers=AUTH).json()
                     created["bounds"] = [west, south, east, north]
+                    load_before = os.getloadavg()[0]
                     result = run_mix(base, users, args.seconds, created, tiles, member_codes)
+                    result["load"] = (load_before, os.getloadavg()[0])
                 finally:
                     server.terminate()
                     server.wait(timeout=30)
@@ -231,15 +236,18 @@ def main() -> None:
             subprocess.run(["bash", "-c", f"runuser -u postgres -- $(ls /usr/lib/postgresql/*/bin/pg_ctl | tail -1) "
                             f"-D {cluster}/data -m fast -w stop"], capture_output=True)
 
-    print(f"\nLoad test — {label}; {args.seconds:.0f} s per run; p50/p95/p99 in ms; shared 2-core machine (noisy)\n")
-    print("| store | users | req/s | tile | units list | evaluation | export | reassign | point | errors | "
-          "lost writes (of acked) | edit → visible p50/p95/p99 |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"\nLoad test — {label}; {args.seconds:.0f} s per run; p50/p95/p99 in ms; {os.cpu_count()} CPUs; "
+          "the load average (1 min, before → after each run) says how busy the machine was\n")
+    print("| store | users | req/s | units tile | scenario tile | units list | evaluation | export | reassign | point | "
+          "errors | lost writes (of acked) | edit → visible p50/p95/p99 | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for store_label, users, rate, r in rows:
         s = r["samples"]
-        print(f"| {store_label} | {users} | {rate:.1f} | {_pct(s['tile'])} | {_pct(s['units'])} | "
+        print(f"| {store_label} | {users} | {rate:.1f} | {_pct(s['units_tile'])} | {_pct(s['scenario_tile'])} | "
+              f"{_pct(s['units'])} | "
               f"{_pct(s['evaluation'])} | {_pct(s['export'])} | {_pct(s['reassign'])} | {_pct(s['point'])} | "
-              f"{len(r['errors'])} | {r['lost']} (of {r['acked']}) | {_pct(r['visible'])} |")
+              f"{len(r['errors'])} | {r['lost']} (of {r['acked']}) | {_pct(r['visible'])} | "
+              f"{r['load'][0]:.1f} → {r['load'][1]:.1f} |")
         if r["errors"]:
             print(f"|  | errors: {', '.join(sorted(set(r['errors']))[:5])} |")
 
