@@ -400,12 +400,12 @@ def _check_outputs(outputs: list[Path]) -> None:
                                hint="use .xlsx, .csv, *crosswalk.csv, .gpkg, .geojson or .html")
 
 
-def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
-    data = evaluation.to_json(lang)
+def _write_outputs(evaluation, outputs: list[Path], lang: str, zoning=None) -> list[Path]:
+    data = evaluation.report(lang)
     written = []
     for path in outputs:
         try:
-            _write_output(evaluation, data, path, lang)
+            _write_output(evaluation, data, path, lang, zoning)
         except OSError as exc:
             raise DiagioiError(f"cannot write {path}: {exc.strerror or exc}",
                                hint="choose an --out path in a folder that exists or can be created and that "
@@ -414,26 +414,26 @@ def _write_outputs(evaluation, outputs: list[Path], lang: str) -> list[Path]:
     return written
 
 
-def _write_output(evaluation, data: dict, path: Path, lang: str) -> None:
+def _write_output(evaluation, data, path: Path, lang: str, zoning=None) -> None:
     from diagioi.geo import exports
 
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        exports.write_annex_xlsx(data, path, lang=lang, units_crosswalk=evaluation.crosswalk())
+        exports.write_annex_xlsx(data, path, lang=lang, units_crosswalk=evaluation.crosswalk(), zoning=zoning)
     elif suffix == ".csv" and path.stem.endswith("crosswalk"):
         exports.write_crosswalk_csv(data, evaluation.units.gdf, path, lang=lang)
     elif suffix == ".csv":
         exports.write_table_csv(data, path, lang=lang)
     elif suffix == ".gpkg":
-        exports.write_new_units_gpkg(evaluation.new_units_gdf(), path)
+        exports.write_new_units_gpkg(evaluation.new_units_gdf(), path, lang=lang)
     elif suffix in (".geojson", ".json"):
-        exports.write_new_units_geojson(evaluation.new_units_gdf(), path)
+        exports.write_new_units_geojson(evaluation.new_units_gdf(), path, lang=lang)
     else:  # ".html" (the suffix was checked by _check_outputs)
         from diagioi.layers.html_map import write_html_map
 
         write_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, path, title=evaluation.scenario.name,
-                       lang=lang)
+                       lang=lang, zoning=zoning)
 
 
 def _kind_text(kind, lang: str) -> str:
@@ -664,10 +664,14 @@ def demo(
         unit_set = read_units(folder / "units.geojson")
         plan = Scenario.read(folder / "scenario.json")
         evaluation = EvaluationContext(unit_set, folder / "population.tif").evaluate(plan)
+        from diagioi.layers.indicators import has_features, new_unit_indicators, read_zoning_layers
+
+        layers = read_zoning_layers(folder)
+        zoning = new_unit_indicators(evaluation.new_units_gdf(), layers) if has_features(layers) else None
         outputs = [out_dir / "bang-dien-tich-mat-do.xlsx", out_dir / "bang-dien-tich-mat-do.csv",
                    out_dir / "crosswalk.csv", out_dir / "don-vi-moi.gpkg", out_dir / "don-vi-moi.geojson",
                    out_dir / "ban-do.html"]
-        written = _write_outputs(evaluation, outputs, lang)
+        written = _write_outputs(evaluation, outputs, lang, zoning)
     except DiagioiError as error:
         _fail(error)
     data = evaluation.to_json(lang)

@@ -523,16 +523,13 @@ class Service:
 
     def scenario_indicators(self, record: ScenarioRecord, layers=None) -> tuple[pd.DataFrame, str]:
         """Indicators per new unit of a scenario version (``layers``: the ``layer_frames()`` to use)."""
-        from diagioi.layers.indicators import compute_indicators
+        from diagioi.layers.indicators import new_unit_indicators
 
         frames, versions = layers or self.layer_frames()
         version = f"{record.scenario_id}.{record.version}.{self.dataset_of(record)}.{_layers_token(versions)}"
 
         def build() -> pd.DataFrame:
-            areas = self.scenario_new_units(record)
-            if "id" in areas.columns:
-                areas = areas.set_index("id")
-            return compute_indicators(areas, frames)
+            return new_unit_indicators(self.scenario_new_units(record), frames)
 
         return self._indicators.get_or_build(("scenario", version), build), version
 

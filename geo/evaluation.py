@@ -32,7 +32,9 @@ from .standards import ParentFigures, RuleResult, RuleSet, UnitFigures, overall_
 from .units import AREA_MISMATCH_PCT, UnitSet
 from .validity import polygonal_part
 
-AREA_SOURCE_COMPUTED = "computed: geodesic area on the WGS 84 ellipsoid (pyproj Geod)"
+#: Provenance of the figures (``area_source``, ``official_area_source`` …): catalogue keys, rendered in the reader's
+#: language like every other text of the evaluation JSON.
+AREA_SOURCE_COMPUTED = "source.area_computed"
 SLIVER_TOLERANCE_M = 25.0        # gaps narrower than 2× this between members are closed when dissolving
 SLIVER_HOLE_MAX_KM2 = 0.05       # interior holes smaller than this are slivers, not enclaves
 
@@ -130,9 +132,10 @@ class NewUnitResult:
             "n_members": len(self.members),
             "drawn": self.drawn,
             "area_km2": _round(self.area_km2, 4),
-            "area_source": AREA_SOURCE_COMPUTED,
+            "area_source": translate(AREA_SOURCE_COMPUTED, lang),
             "official_area_km2": _round(self.official_area_km2, 4),
-            "official_area_source": "sum of the members' official areas" if self.official_area_km2 is not None else None,
+            "official_area_source": translate("source.official_sum", lang) if self.official_area_km2 is not None
+            else None,
             "area_for_standards_km2": _round(self.area_for_standards_km2, 4),
             "area_basis": self.area_basis,
             "area_difference_pct": _round(diff, 2),
@@ -162,6 +165,11 @@ class NewUnitResult:
             "status": self.status,
             "status_reasons": self.status_reasons,
         }
+
+
+#: The parent's provenance texts (catalogue keys): area over a scope / over the new units only; population.
+_PARENT_SOURCES = {"area_source": ("source.parent_area_scope", "source.parent_area_new_units"),
+                   "population_source": "source.parent_population_exact"}
 
 
 def _standards_json(results, reasons, lang: str = "vi") -> list[dict]:
@@ -282,10 +290,9 @@ class Evaluation:
                 "area_km2": _round(after.area_km2, 4), "official_area_km2": _round(after.official_area_km2, 4),
                 "area_for_standards_km2": _round(after.area_for_standards_km2, 4),
                 "area_basis": "official" if after.official_area_km2 is not None else "computed",
-                "area_source": "computed: geodesic area (WGS 84) of the union of the parent's land, "
-                               "overlaps between neighbours counted once",
+                "area_source": translate(_PARENT_SOURCES["area_source"][0], "vi"),
                 "population": _int(after.population),
-                "population_source": "exact sum of the populations of its units and parts",
+                "population_source": translate(_PARENT_SOURCES["population_source"], "vi"),
                 "missing_population": list(after.missing_population),
                 "zero_population": list(after.zero_population),
                 "density": _round(after.density, 1),
@@ -309,8 +316,7 @@ class Evaluation:
                            else list(self.units.gdf.geometry.loc[list(r.members)].values))]
                 cache[key] = union_area_km2(pieces)
             figures["area_km2"] = _round(cache[key], 4)
-            figures["area_source"] = ("computed: geodesic area of the union of the new units' land (no scope: "
-                                      "units no new unit takes are not counted)")
+            figures["area_source"] = translate(_PARENT_SOURCES["area_source"][1], "vi")
             area_for_standards = totals["official_area_km2"] if totals["official_area_km2"] is not None \
                 else cache[key]
             population, n_units = totals["population"], totals["units_after"]
@@ -452,7 +458,13 @@ class Evaluation:
         """
         totals = self.totals
         if totals.get("parent") and lang != "vi":
-            totals = {**totals, "parent": {**totals["parent"],
+            parent = totals["parent"]
+            sources = {}  # the provenance texts, stored in Vietnamese, in the reader's language
+            for field, keys in _PARENT_SOURCES.items():
+                for key in (keys,) if isinstance(keys, str) else keys:
+                    if parent.get(field) == translate(key, "vi"):
+                        sources[field] = translate(key, lang)
+            totals = {**totals, "parent": {**parent, **sources,
                                            "standards": _standards_json(*self._parent_standards, lang)}}
         return {
             "scenario": {"name": self.scenario.name, "description": self.scenario.description,

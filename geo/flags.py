@@ -259,8 +259,7 @@ def variant_reason(ruleset, result, flags: ResolvedFlags) -> str | None:
     if variant is None:
         keys = [f for f in ALL_FLAGS if f in variant_name]
     else:
-        conditions = list(variant.condition.all_of) + [kv for sub in variant.condition.any_of for kv in sub.all_of]
-        keys = [key for key, expected in conditions if expected is True or key == "parent_kind"]
+        keys = [key for key, expected in variant.condition_tests() if expected is True or key == "parent_kind"]
     texts = []
     for key in dict.fromkeys(keys):
         if key == "parent_kind":

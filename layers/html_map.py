@@ -8,6 +8,8 @@ put on a USB stick and still shows the new units over the old ones.
 Everything the reader sees is in the reader's language (Vietnamese by default) from the language
 catalogue: labels, kinds, statuses, and numbers written the Vietnamese way (1.234,5); the scale bar
 is metric only. Colours come from :mod:`layers.styles`, as on the web map and the PNG tiles.
+With the zoning indicators of the new units (``zoning``), each new unit's popup also gives its
+industrial clusters, tourism sites and night streets (the figures of ``GET /api/indicators``).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from jinja2 import Template
 from diagioi.geo.errors import DiagioiError, MissingCRSError
 from diagioi.geo.i18n import LANGUAGES, catalogue, format_number
 from diagioi.geo.kinds import Status, UnitKind
+from diagioi.layers.indicators import INDICATOR_FIELDS
 from diagioi.layers.styles import NEW_UNIT_COLOURS, STATUS_COLOURS, new_unit_colour
 from diagioi.web import web_dir
 
@@ -115,8 +118,27 @@ def _display_frame(frame: gpd.GeoDataFrame, columns: list[str], lang: str) -> gp
     return shown
 
 
+# Decimals shown for an indicator, by its unit of measure.
+_INDICATOR_DIGITS = {"count": 0, "km²": 2, "%": 1, "km": 2}
+
+
+def _zoning_columns(new_units: gpd.GeoDataFrame, zoning: pd.DataFrame, lang: str) -> dict[str, tuple[str, list]]:
+    """Indicator name → (label, value of each new unit as the reader reads it), matched by new-unit id."""
+    ids = [str(i) for i in new_units["id"]] if "id" in new_units.columns else [None] * len(new_units)
+    table = zoning.set_axis([str(i) for i in zoning.index])
+    words = catalogue(lang)
+    columns = {}
+    for name, field in INDICATOR_FIELDS.items():
+        if name not in table.columns:
+            continue
+        values = [format_number(table.at[i, name], _INDICATOR_DIGITS[field.unit], lang) if i in table.index
+                  else "–" for i in ids]
+        columns[name] = (words.get(f"metric.{name}", name), values)
+    return columns
+
+
 def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame, *,
-                    title: str = "diagioi", lang: str = "vi") -> str:
+                    title: str = "diagioi", lang: str = "vi", zoning: pd.DataFrame | None = None) -> str:
     """The HTML text of the map (see :func:`write_html_map`)."""
     labels = _labels(lang)
     new_units = _in_wgs84(new_units_gdf, "the new units")
@@ -151,6 +173,12 @@ def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame
     raw_status = list(new_units["status"]) if "status" in new_units.columns else [None] * len(shown)
     shown["_outline"] = [STATUS_COLOURS.get(str(s), "#222222") for s in raw_status]
     fields = [c for c in new_columns if c in shown.columns]
+    aliases = [labels[c] for c in fields]
+    if zoning is not None:
+        for name, (label, values) in _zoning_columns(new_units, zoning, lang).items():
+            shown[name] = values
+            fields.append(name)
+            aliases.append(label)
     # A scenario without new units yet has no layer to add (folium refuses tooltips on no features).
     if len(shown):
         folium.GeoJson(
@@ -158,7 +186,7 @@ def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame
             style_function=lambda f: {"color": f["properties"]["_outline"], "weight": 3,
                                       "fillColor": f["properties"]["_fill"], "fillOpacity": 0.6},
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[labels["name"]]),
-            popup=folium.GeoJsonPopup(fields=fields, aliases=[labels[c] for c in fields]),
+            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
         ).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
 
@@ -179,15 +207,16 @@ def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame
 
 
 def write_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame, path: str | Path, *,
-                   title: str = "diagioi", lang: str = "vi") -> Path:
+                   title: str = "diagioi", lang: str = "vi", zoning: pd.DataFrame | None = None) -> Path:
     """Write a standalone HTML map: new units (coloured, outlined by pass/fail, popups with their
     figures) over the old units. Leaflet is inlined, no basemap: it opens with no network.
 
     ``new_units_gdf`` is ``Evaluation.new_units_gdf()`` (columns name, kind, members, population,
     area_km2, official_area_km2, density, status; missing columns are skipped); ``units_gdf`` is
-    ``UnitSet.gdf``. Both need a CRS. Returns the path written.
+    ``UnitSet.gdf``. Both need a CRS. ``zoning``: the zoning indicators per new unit (indexed by new-unit
+    id, :func:`layers.indicators.new_unit_indicators`), shown in the popups. Returns the path written.
     """
-    text = render_html_map(new_units_gdf, units_gdf, title=title, lang=lang)
+    text = render_html_map(new_units_gdf, units_gdf, title=title, lang=lang, zoning=zoning)
     path = Path(path)
     path.write_text(text, encoding="utf-8")
     return path

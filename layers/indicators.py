@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 import geopandas as gpd
@@ -245,6 +246,32 @@ def compute_indicators(areas: gpd.GeoDataFrame, layers: Mapping[LayerKind | str,
     result["source"] = "zoning layers, geodesic on WGS 84 (geo.area); " + "; ".join(notes)
     result.attrs["source_message"] = Message("indicators.source", {"layers": messages})
     return result
+
+
+def new_unit_indicators(new_units: gpd.GeoDataFrame, layers: Mapping[LayerKind | str, gpd.GeoDataFrame]
+                        ) -> pd.DataFrame:
+    """Indicators per new unit of a scenario (``Evaluation.new_units_gdf()``), indexed by the new-unit id:
+    the figures of ``GET /api/indicators?scenario=…``, the annex's zoning sheet and the HTML map's popups."""
+    areas = new_units.set_index("id") if "id" in new_units.columns else new_units
+    return compute_indicators(areas, layers)
+
+
+def has_features(layers: Mapping[LayerKind | str, gpd.GeoDataFrame]) -> bool:
+    """Whether any zoning layer holds a feature (else exports carry no zoning figures: all would be 0)."""
+    return any(len(frame) for frame in layers.values())
+
+
+def read_zoning_layers(folder: str | Path) -> dict[LayerKind, gpd.GeoDataFrame]:
+    """The zoning layers of a folder written like the sample data (``<layer kind>.geojson``), validated as
+    on upload (:func:`layers.models.read_layer_file`)."""
+    from .models import features_to_gdf, read_layer_file
+
+    layers = {}
+    for kind in LayerKind:
+        path = Path(folder) / f"{kind.value}.geojson"
+        if path.exists():
+            layers[kind] = features_to_gdf(read_layer_file(path, kind, allow_markers=True))
+    return layers
 
 
 def _layer_message(kind: LayerKind, n_features: int | None, n_points: int = 0) -> Message:

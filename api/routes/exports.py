@@ -61,7 +61,8 @@ async def export_scenario_html(
 
     def build() -> bytes:
         evaluation = service.evaluation(record)
-        return render_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, title=record.name, lang=lang).encode()
+        return render_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, title=record.name, lang=lang,
+                               zoning=_zoning(service, record)).encode()
 
     content = await run_in_threadpool(build)
     return Response(content, media_type="text/html; charset=utf-8",
@@ -89,9 +90,17 @@ async def export_scenario(
                     headers={**attachment(name, suffix), "X-Scenario-Version": str(record.version)})
 
 
+def _zoning(service, record):
+    """The zoning indicators per new unit (as GET /api/indicators?scenario=…) when a zoning layer has features."""
+    from diagioi.layers.indicators import has_features
+
+    layers, _versions = service.layer_frames()
+    return service.scenario_indicators(record)[0] if has_features(layers) else None
+
+
 def _build(fmt: ExportFormat, record, service, lang: str, table: str) -> bytes:
     evaluation = service.evaluation(record)
-    result = evaluation.to_json()
+    result = evaluation.report(lang)
     if fmt is ExportFormat.csv:
         buffer = io.BytesIO()
         if table == "crosswalk":
@@ -102,14 +111,15 @@ def _build(fmt: ExportFormat, record, service, lang: str, table: str) -> bytes:
     if fmt is ExportFormat.xlsx:
         buffer = io.BytesIO()
         exports.write_annex_xlsx(result, buffer, lang=lang,
-                                 units_crosswalk=exports.crosswalk_rows(result, evaluation.units.gdf))
+                                 units_crosswalk=exports.crosswalk_rows(result, evaluation.units.gdf),
+                                 zoning=_zoning(service, record))
         return buffer.getvalue()
     new_units = evaluation.new_units_gdf()
     if fmt is ExportFormat.geojson:
         buffer = io.BytesIO()
-        exports.write_new_units_geojson(new_units, buffer)
+        exports.write_new_units_geojson(new_units, buffer, lang=lang)
         return buffer.getvalue()
     with tempfile.TemporaryDirectory(prefix="diagioi-export-") as folder:
         path = Path(folder) / "new_units.gpkg"
-        exports.write_new_units_gpkg(new_units, path)
+        exports.write_new_units_gpkg(new_units, path, lang=lang)
         return path.read_bytes()

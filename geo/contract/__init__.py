@@ -1,7 +1,8 @@
 """The typed contract of diagioi: a scenario (file/API body) and its evaluation, with JSON Schemas.
 
-``python -m diagioi.geo.contract`` writes ``docs/contract/scenario.schema.json`` and
-``docs/contract/evaluation.schema.json`` from these models.
+``python -m diagioi.geo.contract`` writes ``docs/contract/scenario.schema.json``,
+``docs/contract/evaluation.schema.json`` and ``docs/contract/rules.schema.json`` (the rules files
+``geo/rules/*.yaml``, from :class:`geo.standards.RulesFile`) from these models.
 """
 from __future__ import annotations
 
@@ -19,12 +20,17 @@ SCHEMA_BASE = "https://github.com/diagioi/diagioi/docs/contract/"
 
 
 def json_schemas() -> dict[str, dict]:
-    """File name → JSON Schema (draft 2020-12) of the scenario (input) and the evaluation (output)."""
+    """File name → JSON Schema (draft 2020-12) of the scenario (input), the evaluation (output) and a
+    rules file (``geo/rules/*.yaml``)."""
+    from ..standards import RulesFile
+
     scenario = Scenario.model_json_schema(mode="validation")
     evaluation = EvaluationReport.model_json_schema(mode="serialization")
+    rules = RulesFile.model_json_schema(mode="validation")
     out = {}
     for name, schema, title in (("scenario.schema.json", scenario, "diagioi scenario"),
-                                ("evaluation.schema.json", evaluation, "diagioi evaluation")):
+                                ("evaluation.schema.json", evaluation, "diagioi evaluation"),
+                                ("rules.schema.json", rules, "diagioi rules file")):
         out[name] = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_BASE + name,
                      **schema, "title": title}
     return out

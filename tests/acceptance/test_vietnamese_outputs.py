@@ -53,6 +53,18 @@ def html_texts(path) -> list[str]:
     return texts
 
 
+def gis_texts(path) -> list[str]:
+    """The text attribute values of a GeoPackage / GeoJSON layer as QGIS shows them. Column names are
+    identifiers, figures and yes/no values are typed; ``id`` is the key that joins a feature to the
+    evaluation JSON (the annex, which a person reads, names units only)."""
+    import geopandas as gpd
+
+    frame = gpd.read_file(path)
+    assert len(frame)
+    return [value for column in frame.columns if column not in ("geometry", "id")
+            for value in frame[column] if isinstance(value, str) and value]
+
+
 def test_english_words_are_found_and_vietnamese_passes():
     assert english_words("threshold = 100 % × 30 km² (sum of members)") == ["threshold", "sum", "of", "members"]
     assert english_words("Loại: ward") == ["ward"]
@@ -64,10 +76,16 @@ def test_the_demo_outputs_are_all_vietnamese(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
 
-    check_texts(xlsx_texts(tmp_path / "bang-dien-tich-mat-do.xlsx"), "the demo XLSX annex")
+    annex = xlsx_texts(tmp_path / "bang-dien-tich-mat-do.xlsx")
+    check_texts(annex, "the demo XLSX annex")
+    assert "Chỉ tiêu quy hoạch" in annex  # the sample zoning's sheet is checked too
     check_texts(csv_texts(tmp_path / "bang-dien-tich-mat-do.csv"), "the demo CSV annex")
     check_texts(csv_texts(tmp_path / "crosswalk.csv"), "the demo crosswalk")
     check_texts(html_texts(tmp_path / "ban-do.html"), "the demo HTML map")
+    for name in ("don-vi-moi.gpkg", "don-vi-moi.geojson"):
+        texts = gis_texts(tmp_path / name)
+        check_texts(texts, f"the demo {name}")
+        assert {"Phường", "Xã"} <= set(texts)  # kinds as words, not codes
 
 
 BAC_KAN_CITY = {
@@ -86,7 +104,8 @@ BAC_KAN_CITY = {
 def test_the_annex_of_a_real_province_is_all_vietnamese(shared_data, tmp_path):
     scenario = tmp_path / "bac-kan.json"
     scenario.write_text(json.dumps(BAC_KAN_CITY, ensure_ascii=False), encoding="utf-8")
-    outputs = [tmp_path / "phu-luc.xlsx", tmp_path / "phu-luc.csv", tmp_path / "ban-do.html"]
+    outputs = [tmp_path / "phu-luc.xlsx", tmp_path / "phu-luc.csv", tmp_path / "ban-do.html",
+               tmp_path / "don-vi-moi.gpkg", tmp_path / "don-vi-moi.geojson"]
     result = runner.invoke(app, ["evaluate", str(scenario), "--units",
                                  str(shared_data / "pre2025_communes_census2009_bk_tn_bg_bn.geojson"),
                                  *[arg for path in outputs for arg in ("--out", str(path))]])
@@ -97,3 +116,22 @@ def test_the_annex_of_a_real_province_is_all_vietnamese(shared_data, tmp_path):
     assert "Miễn (Nghị quyết 76/2025/UBTVQH15, Điều 5 khoản 2)" in annex  # 4 units merged: Art. 5 cl. 2
     check_texts(csv_texts(outputs[1]), "the CSV annex of Bắc Kạn")
     check_texts(html_texts(outputs[2]), "the HTML map of Bắc Kạn")
+    check_texts(gis_texts(outputs[3]), "the GeoPackage of Bắc Kạn")
+    geojson = gis_texts(outputs[4])
+    check_texts(geojson, "the GeoJSON of Bắc Kạn")
+    assert "Phường" in geojson and "Miễn" in geojson
+
+
+def test_the_provenance_of_the_demo_figures_is_said_in_the_readers_language(tmp_path):
+    result = runner.invoke(app, ["demo", "--json", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    units = data["new_units"]
+    provenance = [u[field] for u in units for field in ("area_source", "official_area_source", "population_source")
+                  if u[field]] + [data["totals"]["parent"]["area_source"]]
+    check_texts(provenance, "the provenance of the demo figures")
+    assert units[0]["area_source"] == "tính toán: diện tích trắc địa trên ellipsoid WGS 84 (pyproj Geod)"
+
+    english = json.loads(runner.invoke(app, ["demo", "--json", "--lang", "en", "--out", str(tmp_path)]).stdout)
+    assert english["new_units"][0]["area_source"] == "computed: geodesic area on the WGS 84 ellipsoid (pyproj Geod)"
+    assert english["totals"]["parent"]["area_source"].startswith("computed: geodesic area of the union")

@@ -48,13 +48,23 @@ def _standard(rule, criterion, value, threshold, unit, *, passed, exempt=False, 
             "note_messages": []}
 
 
+def _new_unit(**figures) -> dict:
+    """A new unit of the evaluation JSON: the figures given, the other contract fields as for a merger of
+    whole, non-mountainous units with no estimate."""
+    return {"n_members": len(figures["members"]), "drawn": False, "area_source": "geodesic (WGS 84)",
+            "official_area_source": "units.geojson:area", "population_is_estimate": False,
+            "missing_population": [], "mountainous": False, "border": False, "island": False, **figures}
+
+
 @pytest.fixture
 def evaluation() -> dict:
+    """The evaluation JSON (docs/contract/evaluation.schema.json): the writers validate it into the typed model."""
     return {
-        "scenario": {"name": "Bắc Kạn city 2025", "regime": "R76", "regime_name": "76/2025/UBTVQH15",
-                     "confirmed": True},
+        "scenario": {"name": "Bắc Kạn city 2025", "description": None, "regime": "R76",
+                     "regime_name": "76/2025/UBTVQH15", "confirmed": True},
+        "units_source": "units.geojson", "units_version": "test",
         "new_units": [
-            {"id": "n1", "name": "Phường Đức Xuân", "kind": "ward", "kind_vi": "Phường",
+            _new_unit(**{"id": "n1", "name": "Phường Đức Xuân", "kind": "ward", "kind_vi": "Phường",
              "members": ["01840", "01834"], "member_names": ["Đức Xuân", "Nguyễn Thị Minh Khai"],
              "area_km2": 12.3, "official_area_km2": 12.1, "area_for_standards_km2": 12.1, "area_basis": "official",
              "area_difference_pct": 1.65, "area_differs": True,
@@ -62,18 +72,18 @@ def evaluation() -> dict:
              "contiguous": True, "components": [["01840", "01834"]], "overlap_km2": 0.01,
              "standards": [_standard("ward_2025.area", "area_km2", 12.1, 5.5, "km²", passed=True),
                            _standard("ward_2025.population", "population", 23000, 21000, "người", passed=True)],
-             "status": "pass"},
-            {"id": "n2", "name": "Xã Nông Thượng", "kind": "commune", "kind_vi": "Xã",
+             "status": "pass"}),
+            _new_unit(**{"id": "n2", "name": "Xã Nông Thượng", "kind": "commune", "kind_vi": "Xã",
              "members": ["01864"], "member_names": ["Nông Thượng"],
              "area_km2": 60.2, "official_area_km2": None, "area_for_standards_km2": 60.2, "area_basis": "computed",
              "area_difference_pct": None, "area_differs": False,
-             "population": 4100, "population_source": None, "density": 4100 / 60.2,
+             "population": 4100, "population_source": "", "density": 4100 / 60.2,
              "contiguous": True, "components": [["01864"]], "overlap_km2": 0.0,
              "standards": [_standard("commune_2025_mountain.area", "area_km2", 60.2, 100.0, "km²", passed=False),
                            _standard("commune_2025_mountain.population", "population", 4100, 5000, "người",
                                      passed=False)],
-             "status": "fail"},
-            {"id": "n3", "name": "Phường Bắc Kạn", "kind": "ward", "kind_vi": "Phường",
+             "status": "fail"}),
+            _new_unit(**{"id": "n3", "name": "Phường Bắc Kạn", "kind": "ward", "kind_vi": "Phường",
              "members": ["01843", "01849", "01852"], "member_names": ["Phùng Chí Kiên", "Sông Cầu", "Huyền Tụng"],
              "area_km2": 8.0, "official_area_km2": 7.9, "area_for_standards_km2": 7.9, "area_basis": "official",
              "area_difference_pct": 1.27, "area_differs": True,
@@ -82,13 +92,16 @@ def evaluation() -> dict:
              "standards": [_standard("ward_2025.area", "area_km2", 7.9, 5.5, "km²", passed=True, exempt=True),
                            _standard("ward_2025.population", "population", 15000, 21000, "người", passed=False,
                                      exempt=True)],
-             "status": "exempt"},
+             "status": "exempt"}),
         ],
         "totals": {
             "units_before": 6, "units_after": 3, "by_kind_before": {"ward": 5, "commune": 1},
             "by_kind_after": {"ward": 2, "commune": 1}, "ward_share_before": 5 / 6, "ward_share_after": 2 / 3,
+            "wards_before": 5, "wards_after": 2, "reduction_pct": 50.0,
             "area_km2": 80.5, "official_area_km2": None, "population": 42100, "density": 42100 / 80.2,
-            "parent": {"name": "Thành phố Bắc Kạn", "kind": "provincial_city", "standards": [
+            "passing": 1, "failing": 1, "exempt": 1, "unknown": 0,
+            "parent": {"name": "Thành phố Bắc Kạn", "kind": "provincial_city", "kind_vi": "Thành phố thuộc tỉnh",
+                       "status": "fail", "standards": [
                 _standard("provincial_city.population", "population", 42100, 150000, "người", passed=False,
                           citation=R1211),
                 _standard("provincial_city.area", "area_km2", 80.2, 150.0, "km²", passed=False, citation=R1211),
@@ -252,7 +265,7 @@ def test_crosswalk_rows_without_units_use_member_names(evaluation):
 
 
 def test_crosswalk_refuses_a_member_missing_from_units(evaluation, units):
-    with pytest.raises(MissingColumnError, match="01864 of new unit 'n2' is not in the units table"):
+    with pytest.raises(MissingColumnError, match="01864 of new unit 'Xã Nông Thượng' is not in the units table"):
         crosswalk_rows(evaluation, units.drop(index="01864"))
 
 
@@ -448,8 +461,22 @@ def test_gpkg_summarises_standards_column(new_units, evaluation, tmp_path):
     write_new_units_gpkg(new_units, path)
 
     back = gpd.read_file(path)
-    assert back["standards"][1] == "area_km2: fail 60.2%; population: fail 82.0%"
-    assert back["standards"][2] == "area_km2: exempt 143.6%; population: exempt 71.4%"
+    assert back["standards"][1] == "Diện tích tự nhiên: Không đạt 60,2 %; Quy mô dân số: Không đạt 82,0 %"
+    assert back["standards"][2] == "Diện tích tự nhiên: Miễn 143,6 %; Quy mô dân số: Miễn 71,4 %"
+    # kinds and statuses are words in the reader's language too; figures stay numbers
+    assert list(back["kind"]) == ["Phường", "Xã", "Phường"]
+    assert list(back["status"]) == ["Đạt", "Không đạt", "Miễn"]
+    assert back["population"].tolist() == [23000.0, 4100.0, 15000.0]
+
+
+def test_gpkg_in_english(new_units, evaluation, tmp_path):
+    new_units["standards"] = [unit["standards"] for unit in evaluation["new_units"]]
+    path = tmp_path / "new_units.gpkg"
+    write_new_units_gpkg(new_units, path, lang="en")
+
+    back = gpd.read_file(path)
+    assert back["standards"][1] == "Natural area: Fails 60.2 %; Population: Fails 82.0 %"
+    assert list(back["kind"]) == ["Ward", "Commune", "Ward"]
 
 
 def test_gpkg_overwrites_an_existing_file(new_units, tmp_path):
@@ -492,3 +519,45 @@ def test_geojson_to_a_text_buffer(new_units):
     assert [f["properties"]["id"] for f in document["features"]] == ["n1", "n2", "n3"]
     assert document["features"][1]["properties"]["official_area_km2"] is None
     assert len(document["features"][1]["geometry"]["coordinates"]) == 2  # outer ring and hole
+
+
+# ----------------------------------------------------------------------------------------------- zoning sheet
+
+
+@pytest.fixture
+def zoning() -> pd.DataFrame:
+    """Zoning indicators per new unit, as layers.indicators.new_unit_indicators gives them (n3 has none)."""
+    from diagioi.geo.i18n import Message
+
+    table = pd.DataFrame({"industrial_cluster_count": [1, 0], "industrial_cluster_area_km2": [0.4567, 0.0],
+                          "industrial_cluster_share_pct": [3.7131, 0.0], "tourism_site_count": [0, 2],
+                          "night_street_length_km": [1.23456, 0.0], "source": ["…", "…"]},
+                         index=pd.Index(["n1", "n2"], name="id"))
+    table.attrs["source_message"] = Message("indicators.source", {"layers": [Message(
+        "indicators.layer_features", {"layer": Message("zoning.industrial_clusters"), "n": 1})]})
+    return table
+
+
+def test_annex_xlsx_zoning_sheet_has_one_row_per_new_unit_with_headers_and_units(evaluation, zoning, tmp_path):
+    path = tmp_path / "annex.xlsx"
+    write_annex_xlsx(evaluation, path, zoning=zoning)
+
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["Phụ lục", "Chỉ tiêu quy hoạch"]
+    sheet = workbook["Chỉ tiêu quy hoạch"]
+    assert [c.value for c in sheet[1]] == ["STT", "Tên đơn vị hành chính", "Loại", "Số cụm công nghiệp",
+                                          "Diện tích cụm công nghiệp (km²)", "Tỉ lệ diện tích cụm công nghiệp (%)",
+                                          "Số điểm du lịch", "Chiều dài phố đêm (km)"]
+    assert [c.value for c in sheet[2]] == [1, "Phường Đức Xuân", "Phường", 1, 0.46, 3.7, 0, 1.23]
+    assert [c.value for c in sheet[4]] == [3, "Phường Bắc Kạn", "Phường", None, None, None, None, None]
+    assert [sheet.cell(row=2, column=c).number_format for c in (4, 5, 6)] == ["0", "#,##0.00", "0.0"]
+    assert sheet["A6"].value == "Nguồn: lớp quy hoạch, đo trắc địa trên WGS 84; Cụm công nghiệp: 1 đối tượng"
+
+
+def test_annex_xlsx_zoning_sheet_in_english(evaluation, zoning):
+    buffer = io.BytesIO()
+    write_annex_xlsx(evaluation, buffer, lang="en", zoning=zoning)
+
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))["Zoning indicators"]
+    assert [c.value for c in sheet[1]][3:5] == ["Industrial clusters", "Industrial cluster area (km²)"]
+    assert sheet["C3"].value == "Commune"

@@ -615,6 +615,101 @@ def test_malformed_rules_file_names_the_file_and_the_rule(tmp_path: Path, broken
     assert info.value.hint
 
 
+_FACTOR = """\
+special_factors:
+  - id: t1.factor.ethnic
+    criterion: area_km2
+    when: {ethnic_minority_share_min: 0.3}
+    pct_of_standard: 70
+    citation: "Art. 3a"
+    confirmed: true
+"""
+
+
+@pytest.mark.parametrize("broken, rule, field, message", [
+    (_MINIMAL_RULE + "    variants:\n      - {name: hilly, when: {mountainous: true}, threshold: 4, thresold: 3}\n",
+     "t1.ward.area_km2", "thresold", "unknown key(s) ['thresold'] in a variant"),
+    (_MINIMAL_RULE + "    when: {mountainous: 'yes'}\n", "t1.ward.area_km2", "mountainous",
+     "'mountainous' must be true or false, got 'yes'"),
+    (_MINIMAL_RULE + "    when: {parent_kind: [village]}\n", "t1.ward.area_km2", "parent_kind",
+     "unknown parent kind(s) ['village']"),
+    (_MINIMAL_RULE + _FACTOR.replace("0.3", "30"), "t1.factor.ethnic", "ethnic_minority_share_min",
+     "must be a share between 0 and 1, got 30"),
+    (_MINIMAL_RULE + _FACTOR.replace("pct_of_standard: 70", "pct_of_standard: 120"), "t1.factor.ethnic",
+     "pct_of_standard", "would raise the standard"),
+    (_MINIMAL_RULE + "    reductions: [t1.factor.ethnic]\n" + _FACTOR, None, None, None),
+    (_MINIMAL_RULE + "    note_vi: \"ghi chú\"\n", "t1.ward.area_km2", "note_vi",
+     "'note_vi' is given without 'note'"),
+    (_MINIMAL_RULE.replace("kinds: [ward]", "kinds: [province]"), "t1.ward.area_km2", "kinds",
+     "unknown unit kind(s) ['province']"),
+    (_MINIMAL_RULE.replace("level: unit", "level: parent").replace("kinds: [ward]", "kinds: [province]")
+     .replace("criterion: area_km2", "criterion: subunits").replace("comparison: \">=\"", "comparison: \">=\"\n"
+                                                                    "    count: everything"),
+     "t1.ward.area_km2", "count", "'count' must be one of 'units' or 'wards'"),
+])
+def test_a_rules_file_error_names_the_rule_and_the_field(tmp_path: Path, broken, rule, field, message):
+    path = tmp_path / "broken.yaml"
+    path.write_text(broken, encoding="utf-8")
+    if message is None:  # a well-formed file (the control case of the table)
+        assert RuleSet.load(path).id == "T1"
+        return
+    with pytest.raises(RuleSetError) as info:
+        RuleSet.load(path)
+    assert message in info.value.message
+    assert info.value.context == {"file": str(path), "rule": rule, "field": field}
+    assert info.value.hint
+
+
+def test_a_reduction_of_another_criterion_is_refused(tmp_path: Path):
+    path = tmp_path / "t1.yaml"
+    path.write_text(_MINIMAL_RULE + "    reductions: [t1.factor.ethnic]\n"
+                    + _FACTOR.replace("criterion: area_km2", "criterion: population"), encoding="utf-8")
+    with pytest.raises(RuleSetError, match="'t1.factor.ethnic' reduces population, not area_km2") as info:
+        RuleSet.load(path)
+    assert (info.value.context["rule"], info.value.context["field"]) == ("t1.ward.area_km2", "reductions")
+
+
+def test_an_extends_file_with_an_unknown_key_is_refused(tmp_path: Path):
+    path = tmp_path / "ours.yaml"
+    path.write_text("extends: R76\nrules: []\noverrides: {r76.ward.population: 20000}\n", encoding="utf-8")
+    with pytest.raises(RuleSetError, match=r"unknown key\(s\) \['rules'\] in an 'extends' file") as info:
+        RuleSet.load(path)
+    assert "overrides" in info.value.hint
+
+
+def test_triggers_without_a_baseline_are_refused(tmp_path: Path):
+    data = yaml.safe_load((RULES_DIR / "r35.yaml").read_text(encoding="utf-8"))
+    del data["baseline"]
+    path = tmp_path / "r35-copy.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RuleSetError, match="needs 'baseline'") as info:
+        RuleSet.load(path)
+    assert info.value.hint == "add baseline: R1211"
+
+
+def _rules_schema():
+    import json
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[2] / "docs" / "contract" / "rules.schema.json").read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.mark.parametrize("path", sorted(RULES_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_builtin_rules_file_validates_against_the_published_schema(path: Path):
+    _rules_schema().validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def test_the_published_schema_refuses_a_misspelt_key():
+    data = yaml.safe_load((RULES_DIR / "r76.yaml").read_text(encoding="utf-8"))
+    data["rules"][0]["treshold"] = 30
+    errors = list(_rules_schema().iter_errors(data))
+    assert [list(e.absolute_path) for e in errors] == [["rules", 0]]
+    assert "treshold" in errors[0].message
+
+
 def test_missing_rules_file_is_a_rule_set_error(tmp_path: Path):
     with pytest.raises(RuleSetError, match="rules file not found"):
         RuleSet.load(tmp_path / "nope.yaml")

@@ -119,3 +119,17 @@ def test_html_map_opens_in_chromium_with_no_network(new_units, old_units, tmp_pa
         browser.close()
     assert drawn_shapes == 3   # two old units and one new unit
     assert [url for url in requested if not url.startswith(("file:", "data:"))] == []
+
+
+def test_html_map_popups_give_the_zoning_indicators_of_each_new_unit(new_units, old_units, tmp_path):
+    import pandas as pd
+
+    zoning = pd.DataFrame({"tourism_site_count": [2], "industrial_cluster_share_pct": [12.345],
+                           "night_street_length_km": [1.5]}, index=pd.Index(["n1"], name="id"))
+    text = write_html_map(new_units, old_units, tmp_path / "map.html", zoning=zoning).read_text(encoding="utf-8")
+    (merged,) = embedded_feature_collections(text)[1]["features"]
+
+    assert (merged["properties"]["tourism_site_count"], merged["properties"]["industrial_cluster_share_pct"],
+            merged["properties"]["night_street_length_km"]) == ("2", "12,3", "1,50")
+    aliases = json.loads(re.findall(r"let aliases = (\[.*?\]);", text)[-1])  # the popup of the new units
+    assert aliases[-3:] == ["Tỉ lệ diện tích cụm công nghiệp (%)", "Số điểm du lịch", "Chiều dài phố đêm (km)"]
