@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from diagioi.geo.errors import DiagioiError
+from diagioi.geo.i18n import Message
 
 TOKEN_FILE = "token"
 _MIN_LENGTH = 16
@@ -91,11 +92,12 @@ def _token_file_error(path: Path, problem: str) -> DiagioiError:
 class WriteKeyRefused(Exception):
     """A write without the token (401) or with a wrong one (403), with what to do in ``hint``."""
 
-    def __init__(self, status_code: int, detail: str, hint: str):
+    def __init__(self, status_code: int, detail, hint):
         super().__init__(detail)
         self.status_code = status_code
-        self.detail = detail
+        self.detail = detail  # catalogue messages, rendered in the reader's language (``lang``)
         self.hint = hint
+        self.lang = "vi"
         self.headers = {"Cache-Control": "no-store"}
         if status_code == 401:
             self.headers["WWW-Authenticate"] = "Bearer"
@@ -114,13 +116,7 @@ def bearer_value(authorization: str | None) -> str | None:
 def writer_identity(presented: str | None, token: str) -> str:
     """Who is writing (the audit actor) for a presented token; raises :class:`WriteKeyRefused`."""
     if not presented:
-        raise WriteKeyRefused(
-            401, "this change needs the write token",
-            "open the login URL printed by 'diagioi serve' (http://127.0.0.1:8000/#token=…), "
-            "or send 'Authorization: Bearer <token>'")
+        raise WriteKeyRefused(401, Message("error.write_key_missing"), Message("hint.write_key_missing"))
     if not tokens_match(presented, token):
-        raise WriteKeyRefused(
-            403, "the write token is wrong",
-            "use the token of this server's data directory (printed by 'diagioi serve', or DIAGIOI_TOKEN); "
-            "a token from another data directory does not work here")
+        raise WriteKeyRefused(403, Message("error.write_key_wrong"), Message("hint.write_key_wrong"))
     return key_identity(token)

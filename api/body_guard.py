@@ -126,21 +126,25 @@ class JsonBodyGuard:
         problem = json_body_problem(body)
         if problem is not None:
             detail, hint, context = problem
-            await error_response(422, detail, hint, context)(scope, _drained(), send)
+            await error_response(422, detail, hint, context)(scope, disconnected, send)
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
 
-def _drained() -> Receive:
-    async def receive() -> Message:
-        return {"type": "http.disconnect"}
-    return receive
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """An ASGI ``receive`` that gives the already-read ``body`` once, then whatever the client sends next."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def disconnected() -> Message:
+    """An ASGI ``receive`` for an answer sent before the body was read: the client is gone."""
+    return {"type": "http.disconnect"}

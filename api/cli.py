@@ -10,7 +10,7 @@ import logging
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,13 +18,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from diagioi.geo.errors import DiagioiError
+from diagioi.geo.i18n import LANGUAGES, Message
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="diagioi — merging Vietnamese wards and communes: areas, populations, standards, exports.")
 console = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 180)
 
-FieldOpt = Annotated[Optional[str], typer.Option(help="source column for this field")]
+FieldOpt = Annotated[str | None, typer.Option(help="source column for this field")]
 LangOpt = Annotated[str, typer.Option("--lang", help="language of what is printed and written: vi | en")]
 
 
@@ -33,10 +34,13 @@ def _progress():
                     transient=True, disable=not console.is_terminal)
 
 
-def _fail(error: DiagioiError) -> None:
-    console.print(f"[bold red]error:[/] {error.message}", highlight=False)
-    if error.hint:
-        console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
+def _fail(error: DiagioiError, lang: str = "vi") -> None:
+    """One ``error:`` line and one ``hint:`` line (the stable prefixes scripts read), in the reader's language."""
+    lang = lang if lang in LANGUAGES else "vi"
+    console.print(f"[bold red]error:[/] {error.detail_in(lang)}", highlight=False)
+    hint = error.hint_in(lang)
+    if hint:
+        console.print(f"[yellow]hint:[/] {hint}", highlight=False)
     issues = getattr(error, "issues", None)
     for issue in (issues or [])[:20]:
         console.print(f"  - {issue}", highlight=False)
@@ -48,15 +52,14 @@ StrictOpt = Annotated[bool, typer.Option(
                      "population, repaired geometry…)")]
 
 
-def _check_strict(unit_set, strict: bool) -> None:
+def _check_strict(unit_set, strict: bool, lang: str = "vi") -> None:
     """With --strict, reported data problems end the command with exit code 1 (after its output)."""
     if not strict or not unit_set.issues:
         return
     kinds = sorted({issue.problem for issue in unit_set.issues})
-    console.print(f"[bold red]error:[/] {len(unit_set.issues)} data problem(s) reported ({'; '.join(kinds[:6])})"
-                  " and --strict is set", highlight=False)
-    console.print("[yellow]hint:[/] fix them in the source layer (they are listed above or under \"issues\" in "
-                  "--json), or run without --strict to accept them", highlight=False)
+    console.print(f"[bold red]error:[/] {_t('error.strict', lang, n=len(unit_set.issues), kinds='; '.join(kinds[:6]))}",
+                  highlight=False)
+    console.print(f"[yellow]hint:[/] {_t('hint.strict', lang)}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -68,15 +71,15 @@ def _read(path: Path, **fields):
         return read_units(path, **fields)
 
 
-TableOpt = Annotated[Optional[Path], typer.Option("--table", help="population/area table (.xlsx or .csv) to join")]
-SheetOpt = Annotated[Optional[str], typer.Option("--sheet", help="sheet of the --table workbook (default: the first)")]
+TableOpt = Annotated[Path | None, typer.Option("--table", help="population/area table (.xlsx or .csv) to join")]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="sheet of the --table workbook (default: the first)")]
 JoinOnOpt = Annotated[str, typer.Option("--join-on", help="join the table by code or by name (within district/province)")]
-TableColumnOpt = Annotated[Optional[list[str]], typer.Option(
+TableColumnOpt = Annotated[list[str] | None, typer.Option(
     "--table-column", help="FIELD=HEADER for a table column not found by its header, e.g. population='Dân số 2024'")]
-FlagsOpt = Annotated[Optional[Path], typer.Option("--flags", help="table of region flags (miền núi, biên giới, hải đảo, "
+FlagsOpt = Annotated[Path | None, typer.Option("--flags", help="table of region flags (miền núi, biên giới, hải đảo, "
                                                                   "ĐBSH, tỷ lệ DTTS) joined like --table")]
-YearOpt = Annotated[Optional[int], typer.Option("--population-year", help="year of the table's population figures")]
-FlagsJoinOpt = Annotated[Optional[str], typer.Option("--flags-join-on", help="join the flags table by code or name "
+YearOpt = Annotated[int | None, typer.Option("--population-year", help="year of the table's population figures")]
+FlagsJoinOpt = Annotated[str | None, typer.Option("--flags-join-on", help="join the flags table by code or name "
                                                                              "(default: as --join-on)")]
 
 
@@ -134,10 +137,8 @@ def _t(key: str, lang: str, **params) -> str:
 
 
 def _check_lang(lang: str) -> None:
-    from diagioi.geo.i18n import LANGUAGES
-
     if lang not in LANGUAGES:
-        _fail(DiagioiError(f"unknown language {lang!r}", hint="use --lang vi or --lang en"))
+        _fail(DiagioiError(Message("error.unknown_language", {"lang": repr(lang)}), hint=Message("hint.cli_language")))
 
 
 @app.command()
@@ -146,20 +147,20 @@ def units(
     as_json: Annotated[bool, typer.Option("--json", help="print the stable JSON form")] = False,
     code_field: FieldOpt = None, name_field: FieldOpt = None, kind_field: FieldOpt = None,
     population_field: FieldOpt = None, area_field: FieldOpt = None,
-    crs: Annotated[Optional[str], typer.Option(help="CRS to assume when the file declares none, e.g. EPSG:3405")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
-    layer: Annotated[Optional[str], typer.Option(help="layer name in a GeoPackage")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS to assume when the file declares none, e.g. EPSG:3405")] = None,
+    encoding: Annotated[str | None, typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
+    layer: Annotated[str | None, typer.Option(help="layer name in a GeoPackage")] = None,
     no_repair: Annotated[bool, typer.Option("--no-repair", help="refuse invalid geometries instead of repairing")] = False,
     plane_area: Annotated[bool, typer.Option("--plane-area", help="also give the area in the VN-2000 TM-3 plane")] = False,
-    plane_crs: Annotated[Optional[str], typer.Option(
+    plane_crs: Annotated[str | None, typer.Option(
         "--plane-crs", help="measure the plane area in this projected CRS instead of each province's TM-3 zone")] = None,
     table_path: TableOpt = None, sheet: SheetOpt = None, join_on: JoinOnOpt = "code",
     table_column: TableColumnOpt = None, flags: FlagsOpt = None, population_year: YearOpt = None,
     flags_join_on: FlagsJoinOpt = None,
-    level: Annotated[Optional[str], typer.Option("--level", help="commune|district|province (default: detected)")] = None,
-    out_path: Annotated[Optional[Path], typer.Option("--out", help="write the units with the joined figures (.gpkg), "
+    level: Annotated[str | None, typer.Option("--level", help="commune|district|province (default: detected)")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="write the units with the joined figures (.gpkg), "
                                                                    "to use with evaluate --units or serve --units")] = None,
-    parents: Annotated[Optional[Path], typer.Option("--parents", help="a district/province layer: fill missing "
+    parents: Annotated[Path | None, typer.Option("--parents", help="a district/province layer: fill missing "
                                                                       "districts/provinces, list disagreements")] = None,
     strict: StrictOpt = False,
     lang: LangOpt = "vi",
@@ -199,7 +200,7 @@ def units(
             if plane is not None:
                 record["plane_area_km2"] = round(float(plane[record["code"]]), 4)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
     if as_json:
         payload = {"source": str(file), "crs": unit_set.source_crs, "level": unit_set.level,
                    "level_reason": unit_set.level_reason,
@@ -209,7 +210,7 @@ def units(
         if parents_report is not None:
             payload["parents"] = parents_report
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
-        _check_strict(unit_set, strict)
+        _check_strict(unit_set, strict, lang)
         return
     table = Table(title=_t("cli.units_title", lang, file=file.name, n=len(records)))
     for key in ("code", "name", "kind"):
@@ -251,26 +252,28 @@ def units(
         console.print(_t("cli.issues", lang, n=len(unit_set.issues)), highlight=False)
         for issue in unit_set.issues[:30]:
             console.print(f"  - {issue}", highlight=False)
-    _check_strict(unit_set, strict)
+    _check_strict(unit_set, strict, lang)
 
 
 @app.command()
 def topology(
     file: Annotated[Path, typer.Argument(help="ward/commune layer: GeoJSON, GeoPackage or Shapefile")],
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
-    out_path: Annotated[Optional[Path], typer.Option("--out", help="write the problems to a GeoPackage (.gpkg)")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="write the problems to a GeoPackage (.gpkg)")] = None,
     repair: Annotated[bool, typer.Option("--repair", help="snap and make a valid coverage (only when asked)")] = False,
     tolerance: Annotated[float, typer.Option("--tolerance", help="repair: widest gap filled, in metres")] = 5.0,
-    snap: Annotated[Optional[float], typer.Option("--snap", help="repair: snap vertices closer than this, metres (default: automatic, tiny)")] = None,
-    out_fixed: Annotated[Optional[Path], typer.Option("--out-fixed", help="repair: write the repaired layer (.gpkg)")] = None,
+    snap: Annotated[float | None, typer.Option("--snap", help="repair: snap vertices closer than this, metres (default: automatic, tiny)")] = None,
+    out_fixed: Annotated[Path | None, typer.Option("--out-fixed", help="repair: write the repaired layer (.gpkg)")] = None,
     min_area: Annotated[float, typer.Option("--min-area", help="smallest overlap/gap reported, m²")] = 1.0,
     sliver_width: Annotated[float, typer.Option("--sliver-width", help="overlaps/gaps narrower than this (m) are slivers")] = 50.0,
     code_field: FieldOpt = None, name_field: FieldOpt = None, area_field: FieldOpt = None,
-    crs: Annotated[Optional[str], typer.Option(help="CRS to assume when the file declares none, e.g. EPSG:3405")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
-    layer: Annotated[Optional[str], typer.Option(help="layer name in a GeoPackage")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS to assume when the file declares none, e.g. EPSG:3405")] = None,
+    encoding: Annotated[str | None, typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
+    layer: Annotated[str | None, typer.Option(help="layer name in a GeoPackage")] = None,
+    lang: LangOpt = "vi",
 ) -> None:
     """Gaps, overlaps, slivers, self-intersections, duplicates and area mismatches of a layer; optional repair."""
+    _check_lang(lang)
     from diagioi.geo.io import write_units
     from diagioi.geo.topology import PROBLEM_LABEL_VI, check_topology, repair_coverage, write_problems_gpkg
 
@@ -297,7 +300,7 @@ def topology(
                 out_path.parent.mkdir(parents=True, exist_ok=True)
                 write_problems_gpkg(report, out_path)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     else:
@@ -333,13 +336,15 @@ def topology(
 def crosswalk(
     old_file: Annotated[Path, typer.Argument(help="the old units layer (before the arrangement)")],
     new_file: Annotated[Path, typer.Argument(help="the new units layer (after the arrangement)")],
-    mapping: Annotated[Optional[Path], typer.Option("--mapping", help="a mapping CSV old_code,new_code[,merge_type] to compare with")] = None,
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="a mapping CSV old_code,new_code[,merge_type] to compare with")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the crosswalk as JSON")] = False,
-    out_path: Annotated[Optional[Path], typer.Option("--out", help="write the crosswalk as CSV")] = None,
-    crs: Annotated[Optional[str], typer.Option(help="CRS to assume for a layer that declares none, e.g. EPSG:9213")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="write the crosswalk as CSV")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS to assume for a layer that declares none, e.g. EPSG:9213")] = None,
+    encoding: Annotated[str | None, typer.Option(help="DBF text encoding: utf-8|cp1258|tcvn3|vni")] = None,
+    lang: LangOpt = "vi",
 ) -> None:
     """Derive old → new (toàn bộ / một phần, area and population shares) from the geometry; compare with a mapping."""
+    _check_lang(lang)
     from diagioi.geo.crosswalk import compare_with_mapping, derive_crosswalk, read_mapping
 
     try:
@@ -359,7 +364,7 @@ def crosswalk(
             out_path.parent.mkdir(parents=True, exist_ok=True)
             result.write_csv(out_path)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
     data = result.to_dict()
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
@@ -396,8 +401,8 @@ def _check_outputs(outputs: list[Path]) -> None:
     """Refuse an unknown output format before any heavy work is done."""
     for path in outputs:
         if path.suffix.lower() not in OUTPUT_SUFFIXES:
-            raise DiagioiError(f"cannot write {path.name}: unknown output format {path.suffix!r}",
-                               hint="use .xlsx, .csv, *crosswalk.csv, .gpkg, .geojson or .html")
+            raise DiagioiError(Message("error.output_format", {"file": path.name, "suffix": repr(path.suffix)}),
+                               hint=Message("hint.output_format"))
 
 
 def _write_outputs(evaluation, outputs: list[Path], lang: str, zoning=None) -> list[Path]:
@@ -407,9 +412,9 @@ def _write_outputs(evaluation, outputs: list[Path], lang: str, zoning=None) -> l
         try:
             _write_output(evaluation, data, path, lang, zoning)
         except OSError as exc:
-            raise DiagioiError(f"cannot write {path}: {exc.strerror or exc}",
-                               hint="choose an --out path in a folder that exists or can be created and that "
-                                    "you may write to", context={"path": str(path)}) from None
+            raise DiagioiError(Message("error.cannot_write", {"path": str(path), "reason": exc.strerror or str(exc)}),
+                               hint=Message("hint.cannot_write"),
+                               context={"path": str(path), "reason": exc.strerror or str(exc)}) from None
         written.append(path)
     return written
 
@@ -503,18 +508,18 @@ def _print_evaluation(data: dict, lang: str = "vi") -> None:
 def evaluate(
     scenario: Annotated[Path, typer.Argument(help="scenario file (.json or .yaml)")],
     units_file: Annotated[Path, typer.Option("--units", help="ward/commune layer the scenario refers to")],
-    out_paths: Annotated[Optional[list[Path]], typer.Option("--out", help="write .xlsx, .csv, *crosswalk.csv, .gpkg, .geojson or .html (repeatable)")] = None,
+    out_paths: Annotated[list[Path] | None, typer.Option("--out", help="write .xlsx, .csv, *crosswalk.csv, .gpkg, .geojson or .html (repeatable)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the stable JSON form")] = False,
-    regime: Annotated[Optional[str], typer.Option(help="R76 | R1211 | R112 (default: the scenario's)")] = None,
-    rules: Annotated[Optional[Path], typer.Option(help="a rules YAML file with your own thresholds")] = None,
-    raster: Annotated[Optional[Path], typer.Option(help="population raster for drawn boundaries")] = None,
+    regime: Annotated[str | None, typer.Option(help="R76 | R1211 | R112 (default: the scenario's)")] = None,
+    rules: Annotated[Path | None, typer.Option(help="a rules YAML file with your own thresholds")] = None,
+    raster: Annotated[Path | None, typer.Option(help="population raster for drawn boundaries")] = None,
     lang: LangOpt = "vi",
     code_field: FieldOpt = None, name_field: FieldOpt = None, kind_field: FieldOpt = None,
     population_field: FieldOpt = None, area_field: FieldOpt = None,
-    crs: Annotated[Optional[str], typer.Option(help="CRS to assume when the units file declares none")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="DBF text encoding")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS to assume when the units file declares none")] = None,
+    encoding: Annotated[str | None, typer.Option(help="DBF text encoding")] = None,
     flags: FlagsOpt = None, join_on: JoinOnOpt = "code",
-    layer: Annotated[Optional[str], typer.Option(help="layer name in a GeoPackage of several layers")] = None,
+    layer: Annotated[str | None, typer.Option(help="layer name in a GeoPackage of several layers")] = None,
     strict: StrictOpt = False,
 ) -> None:
     """Evaluate a merger scenario: figures and standards per new unit, totals, exports."""
@@ -548,14 +553,14 @@ def evaluate(
                 data["flags_join"] = flags_report.to_dict()
             written = _write_outputs(evaluation, list(out_paths or []), lang)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     else:
         _print_evaluation(data, lang)
     for path in written:
         console.print(_t("cli.wrote", lang, path=str(path)), highlight=False)
-    _check_strict(unit_set, strict)
+    _check_strict(unit_set, strict, lang)
 
 
 def _scope_spec(provinces, districts, codes) -> dict:
@@ -566,30 +571,32 @@ def _scope_spec(provinces, districts, codes) -> dict:
 @app.command()
 def suggest(
     units_file: Annotated[Path, typer.Option("--units", help="ward/commune layer")],
-    scope_province: Annotated[Optional[list[str]], typer.Option("--scope-province", help="province of the scope (repeatable)")] = None,
-    scope_district: Annotated[Optional[list[str]], typer.Option("--scope-district", help="district of the scope (repeatable)")] = None,
-    scope_codes: Annotated[Optional[list[str]], typer.Option("--scope-codes", help="unit code(s) of the scope (repeatable)")] = None,
-    target_units: Annotated[Optional[int], typer.Option("--target-units", help="number of new units wanted")] = None,
-    target_reduction: Annotated[Optional[float], typer.Option("--target-reduction", help="reduction in % of the number of units")] = None,
+    scope_province: Annotated[list[str] | None, typer.Option("--scope-province", help="province of the scope (repeatable)")] = None,
+    scope_district: Annotated[list[str] | None, typer.Option("--scope-district", help="district of the scope (repeatable)")] = None,
+    scope_codes: Annotated[list[str] | None, typer.Option("--scope-codes", help="unit code(s) of the scope (repeatable)")] = None,
+    target_units: Annotated[int | None, typer.Option("--target-units", help="number of new units wanted")] = None,
+    target_reduction: Annotated[float | None, typer.Option("--target-reduction", help="reduction in % of the number of units")] = None,
     regime: Annotated[str, typer.Option(help="R76 | R1211 | R112")] = "R76",
     flags: FlagsOpt = None, join_on: JoinOnOpt = "code",
-    lock: Annotated[Optional[list[str]], typer.Option("--lock", help="unit kept as it is, alone (repeatable)")] = None,
+    lock: Annotated[list[str] | None, typer.Option("--lock", help="unit kept as it is, alone (repeatable)")] = None,
     keep_districts: Annotated[bool, typer.Option("--keep-districts", help="new units do not cross old district boundaries")] = False,
     alternatives: Annotated[int, typer.Option("--alternatives", help="number of diverse plans (1–10)")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="seed of the search (same seed, same plans)")] = 0,
     kind_rule: Annotated[str, typer.Option("--kind-rule", help="a new unit is a ward when all | any | the majority "
                                                               "(by population) of its members are wards")] = "all",
-    parent_kind: Annotated[Optional[str], typer.Option("--parent-kind", help="the scope's parent kind (province, "
+    parent_kind: Annotated[str | None, typer.Option("--parent-kind", help="the scope's parent kind (province, "
                                                                              "provincial_city…), checked by evaluate")] = None,
-    parent_name: Annotated[Optional[str], typer.Option("--parent-name", help="name of the parent")] = None,
+    parent_name: Annotated[str | None, typer.Option("--parent-name", help="name of the parent")] = None,
     parent_targets: Annotated[bool, typer.Option("--parent-targets", help="instead of plans: annexations of whole "
                                                                           "neighbouring units and kind changes that "
                                                                           "close the parent's failing standards")] = False,
     max_annex: Annotated[int, typer.Option("--max-annex", help="--parent-targets: at most this many units annexed")] = 2,
     time_limit: Annotated[float, typer.Option("--time-limit", help="seconds for the search")] = 50.0,
     as_json: Annotated[bool, typer.Option("--json", help="print the stable JSON form")] = False,
+    lang: LangOpt = "vi",
 ) -> None:
     """Suggest whole merger plans for a scope (gợi ý phương án), or annexations that close a parent's gap."""
+    _check_lang(lang)
     from diagioi.geo.scope import resolve_scope
     from diagioi.geo.standards import RuleSet
 
@@ -627,7 +634,7 @@ def suggest(
                                         keep_districts=keep_districts, alternatives=alternatives, seed=seed,
                                         kind_rule=kind_rule, parent=parent, scope=spec, time_limit_s=time_limit)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
     if as_json:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         return
@@ -654,7 +661,7 @@ def demo(
 ) -> None:
     """Run the main job on the embedded sample region: evaluate the example merger and export everything."""
     _check_lang(lang)
-    from diagioi.geo.demo import demo_dir
+    from diagioi.demo import demo_dir
     from diagioi.geo.evaluation import EvaluationContext
     from diagioi.geo.io import read_units
     from diagioi.geo.scenario import Scenario
@@ -673,7 +680,7 @@ def demo(
                    out_dir / "ban-do.html"]
         written = _write_outputs(evaluation, outputs, lang, zoning)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
     data = evaluation.to_json(lang)
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
@@ -687,9 +694,11 @@ def demo(
 
 @app.command(name="rules")
 def rules_command(
-    regime: Annotated[Optional[str], typer.Argument(help="R76 | R1211 | R112 | R35; omit to list regimes")] = None,
+    regime: Annotated[str | None, typer.Argument(help="R76 | R1211 | R112 | R35; omit to list regimes")] = None,
+    lang: LangOpt = "vi",
 ) -> None:
     """List the legal regimes, or the rules of one regime with thresholds and citations."""
+    _check_lang(lang)
     from diagioi.geo.standards import RuleSet
 
     try:
@@ -698,7 +707,7 @@ def rules_command(
         else:
             sys.stdout.write(json.dumps(RuleSet.load(regime).to_dict(), ensure_ascii=False, indent=2) + "\n")
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
 
 
 tiles_app = typer.Typer(no_args_is_help=True, help="Map tiles as static files (the live /api/tiles layers).")
@@ -709,16 +718,16 @@ app.add_typer(tiles_app, name="tiles")
 def tiles_export(
     out_file: Annotated[Path, typer.Option("--out", help="archive to write, e.g. plan.pmtiles")],
     fmt: Annotated[str, typer.Option("--format", help="archive format: pmtiles")] = "pmtiles",
-    scenario: Annotated[Optional[str], typer.Option(help="id of a stored scenario: its new units as a layer")] = None,
-    layers: Annotated[Optional[list[str]], typer.Option(
+    scenario: Annotated[str | None, typer.Option(help="id of a stored scenario: its new units as a layer")] = None,
+    layers: Annotated[list[str] | None, typer.Option(
         "--layers", help="layers to write (repeatable or comma-separated): units, scenario, units-{dataset}, "
                          "industrial_clusters, tourism_sites, night_streets; default: units, the scenario and the "
                          "zoning layers that have features")] = None,
     minzoom: Annotated[int, typer.Option(min=0, max=20, help="lowest zoom written")] = 0,
     maxzoom: Annotated[int, typer.Option(min=0, max=20, help="highest zoom written (maps over-zoom it)")] = 14,
-    store: Annotated[Optional[str], typer.Option(help="sqlite (default, in --data-dir) or "
+    store: Annotated[str | None, typer.Option(help="sqlite (default, in --data-dir) or "
                                                       "postgresql://user@host/db; also $DIAGIOI_STORE")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option(help="folder of the embedded store")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="folder of the embedded store")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print what was written as JSON")] = False,
     lang: LangOpt = "vi",
 ) -> None:
@@ -731,7 +740,7 @@ def tiles_export(
         report = export_tiles(out_file, fmt=fmt, scenario=scenario, layers=layers or (), minzoom=minzoom,
                               maxzoom=maxzoom, store=store, data_dir=data_dir)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
     else:
@@ -744,26 +753,28 @@ def tiles_export(
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    data_dir: Annotated[Optional[Path], typer.Option(help="folder of the embedded store (default ./diagioi-data)")] = None,
-    units_file: Annotated[Optional[Path], typer.Option("--units", help="ward/commune layer to serve (default: the sample demo)")] = None,
-    token: Annotated[Optional[str], typer.Option(help="write token (default: $DIAGIOI_TOKEN, else the one kept in "
+    data_dir: Annotated[Path | None, typer.Option(help="folder of the embedded store (default ./diagioi-data)")] = None,
+    units_file: Annotated[Path | None, typer.Option("--units", help="ward/commune layer to serve (default: the sample demo)")] = None,
+    token: Annotated[str | None, typer.Option(help="write token (default: $DIAGIOI_TOKEN, else the one kept in "
                                                       "<data dir>/token, created on first start)")] = None,
     open_browser: Annotated[bool, typer.Option("--open", help="open the login URL in a web browser")] = False,
-    allowed_host: Annotated[Optional[list[str]], typer.Option(
+    allowed_host: Annotated[list[str] | None, typer.Option(
         "--allowed-host", help="another host name clients may use (repeatable; also DIAGIOI_ALLOWED_HOSTS); "
                                "127.0.0.1, localhost, [::1] and --host are always accepted")] = None,
-    public_url: Annotated[Optional[str], typer.Option(
+    public_url: Annotated[str | None, typer.Option(
         "--public-url", help="public base URL behind a reverse proxy, e.g. https://diagioi.example.org "
                              "(absolute links are built from it; also DIAGIOI_PUBLIC_URL)")] = None,
-    proxy: Annotated[Optional[list[str]], typer.Option(
+    proxy: Annotated[list[str] | None, typer.Option(
         "--proxy", help="address of a reverse proxy whose X-Forwarded-For is trusted (repeatable; also "
                         "DIAGIOI_PROXY); without it that header is ignored")] = None,
-    store: Annotated[Optional[str], typer.Option(help="where data is kept: sqlite (default, in --data-dir) or "
+    store: Annotated[str | None, typer.Option(help="where data is kept: sqlite (default, in --data-dir) or "
                                                       "postgresql://user@host/db (PostGIS); also $DIAGIOI_STORE")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes on the same store (caches follow "
                                                              "the store's versions)")] = 1,
+    lang: LangOpt = "vi",
 ) -> None:
     """Serve the API and the browser app (SQLite store by default, or PostGIS); prints the login URL."""
+    _check_lang(lang)
     from diagioi.api.server import run_server
 
     try:
@@ -771,7 +782,7 @@ def serve(
                    allowed_hosts=allowed_host or (), public_url=public_url, proxy=proxy or (),
                    open_browser=open_browser, store=store, workers=workers)
     except DiagioiError as error:
-        _fail(error)
+        _fail(error, lang)
 
 
 def main() -> None:

@@ -1,7 +1,9 @@
 """One table from error classes to HTTP status codes, and one JSON error shape.
 
-Every error body is ``{"detail": str, "hint": str | null, "context": {...}}``; a 409 also
-carries ``current_version`` (and ``current``, the stored object) so the client can merge.
+Every error body is ``{"detail": str, "hint": str | null, "context": {...}, "code": str}``; a 409
+also carries ``current_version`` (and ``current``, the stored object) so the client can merge.
+``detail`` and ``hint`` are in the reader's language (``?lang=``, else ``Accept-Language``, else
+Vietnamese) wherever the error is a catalogue message; ``code`` is stable across languages.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from diagioi.geo.i18n import DEFAULT_LANGUAGE, Message, translate
 from diagioi.geo.errors import (
     ConflictError,
     DiagioiError,
@@ -58,14 +61,37 @@ def status_for(error: DiagioiError) -> int:
     return 400
 
 
-def error_body(detail: str, hint: str | None = None, context: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The one JSON error shape."""
-    return {"detail": detail, "hint": hint, "context": dict(context or {})}
+def scope_language(scope) -> str:
+    """The reader's language of a request (``?lang=``, else ``Accept-Language``), Vietnamese by default.
+
+    Never raises: an error answer is given even to a request with an unknown ``?lang=``.
+    """
+    from urllib.parse import parse_qs
+
+    from diagioi.geo.i18n import language_from
+
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
+    accept = next((value.decode("latin-1") for name, value in scope.get("headers", []) if name == b"accept-language"),
+                  None)
+    try:
+        return language_from(query, accept)
+    except DiagioiError:
+        return language_from(None, accept)
 
 
-def error_response(status: int, detail: str, hint: str | None = None,
-                   context: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(error_body(detail, hint, context), status_code=status, headers=headers)
+def error_body(detail: str | Message, hint: str | Message | None = None, context: dict[str, Any] | None = None,
+               *, lang: str = DEFAULT_LANGUAGE, code: str | None = None) -> dict[str, Any]:
+    """The one JSON error shape; catalogue messages are rendered in ``lang`` and give the ``code``."""
+    return {"detail": translate(detail, lang) if isinstance(detail, Message) else detail,
+            "hint": translate(hint, lang) if isinstance(hint, Message) else hint,
+            "context": dict(context or {}),
+            "code": code or (detail.code if isinstance(detail, Message) else "error")}
+
+
+def error_response(status: int, detail: str | Message, hint: str | Message | None = None,
+                   context: dict[str, Any] | None = None, headers: dict[str, str] | None = None, *,
+                   lang: str = DEFAULT_LANGUAGE, code: str | None = None) -> JSONResponse:
+    return JSONResponse(error_body(detail, hint, context, lang=lang, code=code), status_code=status, headers=headers)
 
 
 def _location(loc: tuple | list) -> str:
@@ -77,7 +103,7 @@ async def _diagioi_error_handler(request: Request, error: DiagioiError) -> JSONR
     status = status_for(error)
     if status >= 500:
         logger.error("server-side error on %s %s: %s", request.method, request.url.path, error)
-    return JSONResponse(_jsonable(error.to_dict()), status_code=status)
+    return JSONResponse(_jsonable(error.to_dict(scope_language(request.scope))), status_code=status)
 
 
 def _scenario_body_problems(request: Request, error: RequestValidationError) -> JSONResponse | None:
@@ -94,49 +120,77 @@ def _scenario_body_problems(request: Request, error: RequestValidationError) -> 
     problems = describe_errors(stripped, error.body, source="request body")
     detail = "; ".join(p["problem"] for p in problems)
     return error_response(422, detail, problems[0]["hint"],
-                          {"errors": [{k: p[k] for k in ("location", "problem", "hint")} for p in problems]})
+                          {"errors": [{k: p[k] for k in ("location", "problem", "hint")} for p in problems]},
+                          code="scenario_body")
+
+
+_EXPECTED_TYPES = {"string": "string", "int": "int", "float": "float", "bool": "bool", "dict": "dict", "list": "list",
+                   "model": "dict"}
+
+
+def _problem_text(item: dict, lang: str) -> str:
+    """One validation problem in the reader's language: pydantic's own words in English, the catalogue's in Vietnamese."""
+    if lang == "en":
+        return item.get("msg", "")
+    kind = item.get("type", "")
+    ctx = item.get("ctx") or {}
+    prefix, _, suffix = kind.partition("_")
+    if kind == "missing":
+        return translate("validation.missing", lang)
+    if suffix in ("type", "parsing") and prefix in _EXPECTED_TYPES:
+        return translate("validation.type", lang, expected=Message(f"validation.expected.{_EXPECTED_TYPES[prefix]}"))
+    if kind in ("literal_error", "enum"):
+        return translate("validation.literal", lang, expected=str(ctx.get("expected", "")).replace(" or ", " hoặc "))
+    if kind in ("too_long", "too_short", "greater_than_equal", "greater_than", "less_than_equal", "less_than",
+                "extra_forbidden"):
+        return translate(f"validation.{kind}", lang, **{k: v for k, v in ctx.items() if isinstance(v, (int, float))})
+    if kind.startswith("string_too_"):
+        return translate(f"validation.{kind.removeprefix('string_')}", lang, **ctx)
+    if kind in ("diagioi", "value_error", "assertion_error"):  # the model's own words (e.g. the contract's)
+        return item.get("msg", "")
+    return translate("validation.other", lang, type=kind)
 
 
 async def _validation_error_handler(request: Request, error: RequestValidationError) -> JSONResponse:
     scenario_response = _scenario_body_problems(request, error)
     if scenario_response is not None:
         return scenario_response
+    lang = scope_language(request.scope)
     problems = []
     for item in error.errors():
         if item.get("type") == "json_invalid":  # loc is ("body", character offset)
             problems.append({"location": "body", "problem": (item.get("ctx") or {}).get("error") or item.get("msg", ""),
                              "type": "json_invalid", "position": item.get("loc", (None,))[-1]})
             continue
-        problems.append({"location": _location(item.get("loc", ())), "problem": item.get("msg", ""),
+        problems.append({"location": _location(item.get("loc", ())), "problem": _problem_text(item, lang),
                          "type": item.get("type", "")})
     invalid_json = [p for p in problems if p["type"] == "json_invalid"]
     if invalid_json:
-        position = invalid_json[0]["position"]
-        detail = f"the request body is not valid JSON: {invalid_json[0]['problem']}" + (
-            f" (at character {position})" if isinstance(position, int) else "")
-        hint = "send a JSON document with Content-Type: application/json (check quotes, commas and brackets)"
-    else:
-        detail = "; ".join(f"{p['location']}: {p['problem']}" for p in problems) or "invalid request"
-        hint = "fix the fields named in context.errors; the expected shapes are in /openapi.json"
-    return error_response(422, detail, hint, {"errors": problems})
+        position, problem = invalid_json[0]["position"], invalid_json[0]["problem"]
+        detail = (Message("error.json_invalid_at", {"problem": problem, "position": position})
+                  if isinstance(position, int) else Message("error.json_invalid", {"problem": problem}))
+        return error_response(422, detail, Message("hint.json_invalid"), {"errors": problems}, lang=lang)
+    detail = "; ".join(f"{p['location']}: {p['problem']}" for p in problems) or translate("error.invalid_request", lang)
+    return error_response(422, detail, Message("hint.validation"), {"errors": problems}, lang=lang,
+                          code="validation")
 
 
-_HINTS = {
-    401: "send the write token as 'Authorization: Bearer <token>' (printed when the server started)",
-    403: "use the token printed when the server started (or set in DIAGIOI_TOKEN)",
-    404: "check the address; the routes are listed at /docs",
-    405: "check the HTTP method; the routes are listed at /docs",
-}
+_HINTS = {404: "hint.check_route", 405: "hint.check_method"}
 
 
 async def _http_error_handler(request: Request, error: StarletteHTTPException) -> JSONResponse:
     if error.status_code == 400 and error.detail == _UNREADABLE_BODY:
         return _unreadable_body_response(request, error.__cause__)
+    where = {"method": request.method, "path": request.url.path}
     detail = error.detail if isinstance(error.detail, str) else "request failed"
     if detail == "Not Found":
-        detail = f"no route {request.method} {request.url.path}"
-    return error_response(error.status_code, detail, _HINTS.get(error.status_code),
-                          headers=getattr(error, "headers", None))
+        detail = Message("error.no_route", where)
+    elif error.status_code == 405:
+        detail = Message("error.method_not_allowed", where)
+    hint = Message(_HINTS[error.status_code]) if error.status_code in _HINTS else None
+    return error_response(error.status_code, detail, hint, headers=getattr(error, "headers", None),
+                          lang=scope_language(request.scope), code=None if isinstance(detail, Message) else
+                          f"http_{error.status_code}")
 
 
 # FastAPI's words when a body cannot be decoded at all (e.g. bytes that are not UTF-8 on a JSON route).
@@ -147,32 +201,33 @@ def _unreadable_body_response(request: Request, cause: BaseException | None) -> 
     """An unreadable body is invalid input like any other: 422 with what to fix, not a bare 400."""
     content_type = request.headers.get("content-type", "")
     if isinstance(cause, UnicodeDecodeError):
-        detail = (f"the request body is not UTF-8 text: byte {cause.start} "
-                  f"({cause.object[cause.start:cause.start + 1]!r}) cannot be decoded")
-        hint = ("save or send the JSON as UTF-8 (Vietnamese names in another encoding such as TCVN3 or "
-                "Windows-1258 must be converted first)")
+        detail = Message("error.body_not_utf8", {"position": str(cause.start),
+                                                 "byte": repr(cause.object[cause.start:cause.start + 1])})
+        hint = Message("hint.body_not_utf8")
     else:
-        detail = f"the request body could not be read as {content_type or 'the declared content type'}"
-        hint = "send a JSON document with Content-Type: application/json"
+        detail = Message("error.body_unreadable", {"content_type": content_type or "?"})
+        hint = Message("hint.send_json")
     return error_response(422, detail, hint, {"content_type": content_type,
-                                              "error": type(cause).__name__ if cause else None})
+                                              "error": type(cause).__name__ if cause else None},
+                          lang=scope_language(request.scope))
 
 
 def write_key_refused_response(refused: WriteKeyRefused) -> JSONResponse:
     """401 for a write without the right key (also sent by the middleware, before the body is read)."""
-    return error_response(refused.status_code, refused.detail, refused.hint, headers=refused.headers)
+    return error_response(refused.status_code, refused.detail, refused.hint, headers=refused.headers,
+                          lang=refused.lang)
 
 
 async def _write_key_refused_handler(request: Request, refused: WriteKeyRefused) -> JSONResponse:
+    refused.lang = scope_language(request.scope)
     return write_key_refused_response(refused)
 
 
 async def _unexpected_error_handler(request: Request, error: Exception) -> JSONResponse:
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
-    return error_response(500, f"internal error while handling {request.method} {request.url.path}: "
-                               f"{type(error).__name__}",
-                          "this is a bug in diagioi, not in your input; please report it with the request "
-                          "you sent (the server log has the details)")
+    return error_response(500, Message("error.internal", {"method": request.method, "path": request.url.path,
+                                                          "error": type(error).__name__}),
+                          Message("hint.internal"), lang=scope_language(request.scope))
 
 
 def _jsonable(value: Any) -> Any:

@@ -13,8 +13,10 @@ import re
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from diagioi.geo.i18n import Message as Text
+
 from .auth import WriteKeyRefused, bearer_value, writer_identity
-from .errors import RequestTooLargeError, error_body, error_response, write_key_refused_response
+from .errors import RequestTooLargeError, error_body, error_response, scope_language, write_key_refused_response
 
 
 class BodySizeLimitMiddleware:
@@ -30,7 +32,7 @@ class BodySizeLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await self._refuse(send, declared)
+            await self._refuse(send, declared, scope_language(scope))
             return
 
         received_bytes = 0
@@ -61,14 +63,12 @@ class BodySizeLimitMiddleware:
             if response_started:
                 raise
         if exceeded and not response_started:
-            await self._refuse(send, received_bytes)
+            await self._refuse(send, received_bytes, scope_language(scope))
 
-    async def _refuse(self, send: Send, size_bytes: int) -> None:
-        body = error_body(
-            f"request body too large: at least {size_bytes:,} bytes, the limit is {self.max_bytes:,} bytes",
-            "send a smaller file (simplify geometries or split the layer), or raise DIAGIOI_MAX_UPLOAD_BYTES",
-            {"size_bytes": size_bytes, "max_upload_bytes": self.max_bytes},
-        )
+    async def _refuse(self, send: Send, size_bytes: int, lang: str) -> None:
+        body = error_body(Text("error.body_too_large", {"size": size_bytes, "limit": self.max_bytes}),
+                          Text("hint.body_too_large"),
+                          {"size_bytes": size_bytes, "max_upload_bytes": self.max_bytes}, lang=lang)
         payload = json.dumps(body).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
@@ -121,15 +121,14 @@ class HostCheckMiddleware:
             await self.app(scope, receive, send)
             return
         shown = values[0].decode("latin-1")[:200] if len(values) == 1 else None
-        detail = ("the request has no Host header" if not values else
-                  "the request has several Host headers" if len(values) > 1 else
-                  f"this server does not answer to the host name {shown!r}")
-        hint = ("open the app at http://127.0.0.1:<port>/ (or localhost); to serve it under another name, "
-                "start it with --allowed-host NAME (or DIAGIOI_ALLOWED_HOSTS=NAME), and --public-url behind a proxy")
+        detail = (Text("error.host_missing") if not values else
+                  Text("error.host_several") if len(values) > 1 else
+                  Text("error.host_unknown", {"host": repr(shown)}))
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        await error_response(400, detail, hint, {"host": shown})(scope, receive, send)
+        await error_response(400, detail, Text("hint.host"), {"host": shown},
+                             lang=scope_language(scope))(scope, receive, send)
 
 
 def _bare_host(host: str) -> str:
@@ -187,6 +186,7 @@ class WriteAuthMiddleware:
                 writer_identity(bearer_value(header.decode("latin-1") if header else None),
                                 self.api.state.service.token)
             except WriteKeyRefused as refused:
+                refused.lang = scope_language(scope)
                 await write_key_refused_response(refused)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

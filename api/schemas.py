@@ -5,11 +5,13 @@ Units of measure are in the field names (``area_km2``) or descriptions (người
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from diagioi.geo.contract import EvaluationReport, NewUnitReport, Scenario, Totals, contract_problem
+
+from .store.records import AuditEntry
 
 
 # --------------------------------------------------------------------------- errors
@@ -19,6 +21,8 @@ class ErrorBody(BaseModel):
     detail: str = Field(description="What went wrong, in words a person can act on.")
     hint: str | None = Field(None, description="What to change to make the request succeed.")
     context: dict[str, Any] = Field(default_factory=dict, description="Where: file, unit_code, feature, errors…")
+    code: str = Field("error", description="Stable identifier of the error, the same in every language "
+                                           "(e.g. error.unknown_units, not_found, validation).")
 
 
 class ConflictBody(ErrorBody):
@@ -43,24 +47,25 @@ class HealthPublic(BaseModel):
 
 
 # --------------------------------------------------------------------------- scenarios
+def builtin_regime(regime: str) -> str:
+    """Only built-in regimes over HTTP: a rules-file path would make the server read its own files."""
+    from diagioi.geo.errors import RuleSetError
+    from diagioi.geo.standards import RuleSet
+
+    names = ", ".join(entry["id"] for entry in RuleSet.available())
+    if regime.strip().lower().endswith((".yaml", ".yml")):
+        raise contract_problem("rules files cannot be named over the API", f"use one of {names}")
+    try:
+        RuleSet.load(regime)
+    except RuleSetError:
+        raise contract_problem(f"unknown standards regime {regime!r}", f"use one of {names}") from None
+    return regime
+
+
 class ScenarioCreate(Scenario):
     """A scenario as in the contract (docs/contract/scenario.schema.json): the file JSON/YAML is the body."""
 
-    @field_validator("regime")
-    @classmethod
-    def _builtin_regime(cls, regime: str) -> str:
-        """Only built-in regimes over HTTP: a rules-file path would make the server read its own files."""
-        from diagioi.geo.errors import RuleSetError
-        from diagioi.geo.standards import RuleSet
-
-        names = ", ".join(entry["id"] for entry in RuleSet.available())
-        if regime.strip().lower().endswith((".yaml", ".yml")):
-            raise contract_problem("rules files cannot be named over the API", f"use one of {names}")
-        try:
-            RuleSet.load(regime)
-        except RuleSetError:
-            raise contract_problem(f"unknown standards regime {regime!r}", f"use one of {names}") from None
-        return regime
+    _builtin_regime = field_validator("regime")(builtin_regime)
 
 
 #: ``GET /api/scenarios/{id}/evaluation``: the same JSON as ``diagioi evaluate --json``.
@@ -236,16 +241,9 @@ class PolygonAnalysisRequest(BaseModel):
     properties: dict[str, Any] | None = None
 
 
-class AuditEntryPublic(BaseModel):
-    entry_id: int
-    at: str
-    actor: str
-    action: str
-    object_type: str
-    object_id: str
-    before: Any
-    after: Any
-    base_data_version: str | None
+#: One entry of ``GET /api/audit``: the fields of the store's :class:`~api.store.AuditEntry` record.
+AuditEntryPublic = create_model("AuditEntryPublic", __doc__=AuditEntry.__doc__,
+                                **{name: (hint, ...) for name, hint in get_type_hints(AuditEntry).items()})
 
 
 class PopulationEstimatePublic(BaseModel):

@@ -21,8 +21,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
-from pyproj import CRS
 
+from diagioi.geo.crs import WGS84
 from diagioi.geo.errors import ConflictError, NotFoundError, ScenarioError
 from diagioi.geo.io import read_units
 from diagioi.geo.scenario import Scenario
@@ -36,11 +36,10 @@ from .store import FeatureRecord, NewFeature, ScenarioRecord, Store, open_store
 
 logger = logging.getLogger(__name__)
 
-WGS84 = CRS.from_epsg(4326)
 SCENARIO_LAYER_PREFIX = "scenario-"
 UNITS_LAYER_PREFIX = "units-"          # units-{dataset version}: the units of another stored dataset
 SYSTEM_ACTOR = "system"
-SAMPLE_SOURCE = "geo.demo"
+SAMPLE_SOURCE = "geo.demo"  # stored in existing data stores: kept although the generator is now diagioi.demo
 
 
 
@@ -286,8 +285,8 @@ class Service:
         if current is not None and requested not in (None, current):
             raise ScenarioError(
                 f"this scenario is built on dataset {current}; a save cannot move it to {requested}",
-                hint=f"move it explicitly with POST /api/scenarios/{{id}}/migrate (it reports units that no "
-                     f"longer exist), or leave \"dataset\" out",
+                hint="move it explicitly with POST /api/scenarios/{id}/migrate (it reports units that no "
+                     "longer exist), or leave \"dataset\" out",
                 context={"dataset": current, "requested_dataset": requested})
         version = current or requested
         if version is None:
@@ -616,6 +615,6 @@ def _features_frame(kind: LayerKind, records: list[FeatureRecord]) -> gpd.GeoDat
 
 
 def _demo_dir() -> Path:
-    from diagioi.geo.demo import demo_dir
+    from diagioi.demo import demo_dir
 
     return Path(demo_dir())

@@ -3,7 +3,7 @@
 Run:  python benchmarks/bench_abuse.py [--clients 8] [--seconds 20]
 
 Starts ``uvicorn`` on 127.0.0.1 in a subprocess (temporary data directory, the sample region of
-``geo.demo`` or the real old communes of ``../shared/data`` when present), then measures the
+``diagioi.demo`` or the real old communes of ``../shared/data`` when present), then measures the
 latency of ``GET /api/health`` — sequential requests, one at a time:
 
 1. idle;
@@ -20,30 +20,16 @@ import argparse
 import json
 import math
 import multiprocessing
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from _server import free_port, python_command, start_server, stats
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_UNITS = REPO.parent / "shared" / "data" / "pre2025_communes_census2009_bk_tn_bg_bn.geojson"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _stats(samples_s: list[float]) -> str:
-    ms = np.asarray(samples_s) * 1000.0
-    return f"median {np.median(ms):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms, max {ms.max():.1f} ms (n={len(ms)})"
 
 
 def _ellipse(centre: tuple[float, float], area_km2: float, vertices: int) -> dict:
@@ -91,27 +77,19 @@ def main() -> None:
                         help="what the abusive clients send (default: the heavy and the over-cap polygon in turn)")
     args = parser.parse_args()
 
-    port = _free_port()
+    port = free_port()
     work = Path(tempfile.mkdtemp(prefix="diagioi-bench-abuse-"))
     units = SHARED_UNITS if SHARED_UNITS.exists() else None
     code = (f"from diagioi.api.server import run_server; run_server('127.0.0.1', {port}, {str(work / 'data')!r}, "
             f"{str(units) if units else None!r}, 'bench-token')")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log = (work / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        process = start_server(python_command(code), port, env={"PYTHONUNBUFFERED": "1"}, timeout_s=300, log=log)
+    except RuntimeError as error:
+        raise SystemExit(f"{error}; see {work / 'server.log'}") from None
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=120) as client:
-            deadline = time.monotonic() + 300
-            while True:
-                try:
-                    if client.get("/api/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise SystemExit(f"the server did not start; see {work / 'server.log'}")
-                time.sleep(0.5)
             from diagioi.api.settings import Settings
 
             defaults = Settings()
@@ -143,8 +121,8 @@ def main() -> None:
                 abuser.join(timeout=130)
             counts = dict(zip(("analysed", "refused", "busy", "errors"), counts[:]))
         p95_idle, p95_loaded = np.percentile(idle, 95), np.percentile(loaded, 95)
-        print(f"/api/health idle:                      {_stats(idle)}")
-        print(f"/api/health under {args.clients} abusive clients ({args.abuse}):  {_stats(loaded)}")
+        print(f"/api/health idle:                      {stats(idle)}")
+        print(f"/api/health under {args.clients} abusive clients ({args.abuse}):  {stats(loaded)}")
         print(f"p95 ratio loaded/idle: {p95_loaded / p95_idle:.2f}× (target ≤ 2×); abusive requests: {counts}")
     finally:
         process.terminate()

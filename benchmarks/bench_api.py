@@ -12,7 +12,7 @@ Starts ``uvicorn`` on 127.0.0.1 in a subprocess (temporary data directory), then
   then concurrent load from client threads on cached tiles, and ETag revalidations (304).
 
 Data: the real old communes of Thái Nguyên with the 2025 merger as scenario when
-``../shared/data`` is present, else the sample region of ``geo.demo``. Loops are bounded in
+``../shared/data`` is present, else the sample region of ``diagioi.demo``. Loops are bounded in
 count and time; the table is printed at the end.
 """
 from __future__ import annotations
@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,8 +29,8 @@ import time
 from pathlib import Path
 
 import httpx
+from _server import free_port, python_command, start_server, stats
 import morecantile
-import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,18 +42,6 @@ MAPPING = SHARED / "mapping_old_to_new_bk_tn_bg_bn.csv"
 TOKEN = "bench-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ROWS: list[tuple[str, str, str, str]] = []
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _stats(samples_s: list[float]) -> str:
-    ms = np.asarray(samples_s) * 1000.0
-    return (f"median {np.median(ms):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms, "
-            f"max {ms.max():.1f} ms (n={len(ms)})")
 
 
 def _dataset(work: Path) -> tuple[Path, dict, str]:
@@ -74,31 +61,18 @@ def _dataset(work: Path) -> tuple[Path, dict, str]:
         body = {"name": "Thái Nguyên 2025 (benchmark)", "regime": "R76", "new_units": new_units}
         label = f"real: Thái Nguyên old communes ({len(mapping)} units → {len(new_units)} new)"
         return OLD_UNITS, body, label
-    from diagioi.geo.demo import demo_dir
+    from diagioi.demo import demo_dir
 
     folder = Path(demo_dir())
     body = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
-    return folder / "units.geojson", body, "sample region (geo.demo; ../shared/data absent)"
+    return folder / "units.geojson", body, "sample region (diagioi.demo; ../shared/data absent)"
 
 
 def _start_server(port: int, data_dir: Path, units: Path) -> subprocess.Popen:
     code = ("import uvicorn; from diagioi.api.app import create_app; from diagioi.api.settings import Settings; "
             f"uvicorn.run(create_app(Settings(data_dir={str(data_dir)!r}, units_path={str(units)!r}, "
             f"token={TOKEN!r}, seed_demo=False)), host='127.0.0.1', port={port}, log_level='warning')")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError("the server exited during start-up")
-        time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("the server did not start within 120 s")
+    return start_server(python_command(code), port)
 
 
 def bench_reassign(client: httpx.Client, body: dict, n_requests: int, time_limit_s: float) -> str:
@@ -128,14 +102,14 @@ def bench_reassign(client: httpx.Client, body: dict, n_requests: int, time_limit
         members[source].remove(code)
         members[target].append(code)
         owner[code] = target
-    ROWS.append(("reassign (1 unit moved)", "POST …/reassign, sequential", _stats(samples), "≤ 30 ms p95"))
+    ROWS.append(("reassign (1 unit moved)", "POST …/reassign, sequential", stats(samples), "≤ 30 ms p95"))
 
     samples = []
     for _ in range(min(50, n_requests)):
         start = time.perf_counter()
         client.get(f"/api/scenarios/{scenario_id}/evaluation").raise_for_status()
         samples.append(time.perf_counter() - start)
-    ROWS.append(("evaluation (cached version)", "GET …/evaluation", _stats(samples), ""))
+    ROWS.append(("evaluation (cached version)", "GET …/evaluation", stats(samples), ""))
     return scenario_id
 
 
@@ -166,7 +140,7 @@ def bench_edit_visible(client: httpx.Client, scenario_id: str, body: dict, repea
         result = client.post(f"/api/scenarios/{scenario_id}/reassign",
                              json={"assignments": {code: source_id}, "version": version}, headers=AUTH).json()
         version = result["version"]
-    ROWS.append(("reassign → scenario tile", "POST reassign + TileJSON + 1 tile", _stats(samples), "≤ 1 s"))
+    ROWS.append(("reassign → scenario tile", "POST reassign + TileJSON + 1 tile", stats(samples), "≤ 1 s"))
 
     west, south, east, north = client.get("/api/tiles/units.json").json()["bounds"]
     lon, lat = (west + east) / 2, (south + north) / 2
@@ -181,7 +155,7 @@ def bench_edit_visible(client: httpx.Client, scenario_id: str, body: dict, repea
         client.get(tiles_url.replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))).raise_for_status()
         samples.append(time.perf_counter() - start)
     ROWS.append(("layer edit → units tile", "POST feature + TileJSON + 1 tile (indicators recomputed)",
-                 _stats(samples), "≤ 1 s"))
+                 stats(samples), "≤ 1 s"))
 
 
 def _tiles(client: httpx.Client, layer: str, zooms: range) -> list[tuple[int, int, int]]:
@@ -198,7 +172,7 @@ def bench_tiles(base_url: str, client: httpx.Client, layer: str, fmt: str, threa
         start = time.perf_counter()
         client.get(f"/api/tiles/{layer}/{z}/{x}/{y}.{fmt}").raise_for_status()
         first.append(time.perf_counter() - start)
-    ROWS.append((f"{layer} .{fmt} first request", f"{len(tiles)} tiles z9–13, rendered", _stats(first), ""))
+    ROWS.append((f"{layer} .{fmt} first request", f"{len(tiles)} tiles z9–13, rendered", stats(first), ""))
 
     latencies: list[float] = []
     lock = threading.Lock()
@@ -227,7 +201,7 @@ def bench_tiles(base_url: str, client: httpx.Client, layer: str, fmt: str, threa
         thread.join()
     elapsed = time.perf_counter() - started
     ROWS.append((f"{layer} .{fmt} cached, {threads} clients", f"{len(latencies) / elapsed:,.0f} tiles/s",
-                 _stats(latencies), ""))
+                 stats(latencies), ""))
 
     z, x, y = tiles[len(tiles) // 2]
     etag = client.get(f"/api/tiles/{layer}/{z}/{x}/{y}.{fmt}").headers["etag"]
@@ -237,7 +211,7 @@ def bench_tiles(base_url: str, client: httpx.Client, layer: str, fmt: str, threa
         response = client.get(f"/api/tiles/{layer}/{z}/{x}/{y}.{fmt}", headers={"If-None-Match": etag})
         samples.append(time.perf_counter() - start)
         assert response.status_code == 304
-    ROWS.append((f"{layer} .{fmt} revalidation", "If-None-Match → 304", _stats(samples), ""))
+    ROWS.append((f"{layer} .{fmt} revalidation", "If-None-Match → 304", stats(samples), ""))
 
 
 def main() -> None:
@@ -249,7 +223,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="diagioi-bench-") as folder:
         work = Path(folder)
         units_path, body, label = _dataset(work)
-        port = _free_port()
+        port = free_port()
         started = time.perf_counter()
         server = _start_server(port, work / "data", units_path)
         startup_s = time.perf_counter() - started

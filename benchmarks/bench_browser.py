@@ -283,7 +283,7 @@ def main() -> None:
             finally:
                 real.stop()
         if not options.no_country:
-            from diagioi.geo.demo import build_country
+            from diagioi.demo import build_country
 
             started = time.perf_counter()
             country_path = workdir / "country.geojson"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -153,7 +152,7 @@ def main() -> None:
     else:
         ROWS.append(("real data", "skipped", f"{SHARED} not found", ""))
 
-    from diagioi.geo.demo import build_country
+    from diagioi.demo import build_country
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

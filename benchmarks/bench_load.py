@@ -23,9 +23,7 @@ machine are noisy.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +33,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+from _server import free_port, start_server
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,32 +42,14 @@ TOKEN = "bench-load-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _start(port: int, data_dir: Path, units: Path, store: str | None, workers: int) -> subprocess.Popen:
     command = [sys.executable, "-m", "diagioi.api.cli", "serve", "--port", str(port), "--data-dir", str(data_dir),
                "--units", str(units), "--token", TOKEN, "--workers", str(workers)]
     if store:
         command += ["--store", store]
-    env = {**os.environ, "PYTHONPATH": str(REPO), "DIAGIOI_SEED_DEMO": "false"}
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                time.sleep(2.0 if workers > 1 else 0.0)  # let every worker finish starting
-                return process
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError("the server exited during start-up")
-        time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("the server did not start within 180 s")
+    process = start_server(command, port, env={"DIAGIOI_SEED_DEMO": "false"}, timeout_s=180)
+    time.sleep(2.0 if workers > 1 else 0.0)  # let every worker finish starting
+    return process
 
 
 def _tiles(bounds: list[float], zooms=range(9, 14)) -> list[tuple[int, int, int]]:
@@ -216,7 +197,7 @@ def main() -> None:
     cluster = None
     if not args.no_postgis and dsn is None and Path(REPO / ".ci/start-postgis").exists():
         cluster = work / "pg"
-        dsn = subprocess.run(["bash", str(REPO / ".ci/start-postgis"), str(cluster), str(_free_port())],
+        dsn = subprocess.run(["bash", str(REPO / ".ci/start-postgis"), str(cluster), str(free_port())],
                              capture_output=True, text=True, check=True).stdout.strip()
     if not args.no_postgis and dsn:
         stores.append((f"PostGIS, {args.workers} workers", dsn, args.workers))
@@ -225,7 +206,7 @@ def main() -> None:
     try:
         for store_label, dsn_base, workers in stores:
             for users in args.users:
-                port = _free_port()
+                port = free_port()
                 store = None if dsn_base is None else f"{dsn_base}#load_{uuid.uuid4().hex[:8]}"
                 server = _start(port, work / f"data-{port}", units_path, store, workers)
                 try:

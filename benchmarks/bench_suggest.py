@@ -63,7 +63,7 @@ def main() -> None:
     from diagioi.geo.suggest import plan_metrics, suggest_plans
 
     units = read_units(OLD)
-    units.graph  # built once, like the CLI does before solving
+    _ = units.graph  # built once, like the CLI does before solving
     ruleset = RuleSet.load("R76")
     rows = []
     for name, provinces, target in CASES:

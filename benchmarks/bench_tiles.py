@@ -16,7 +16,7 @@ Prints one table (milliseconds, p50/p95) per dataset and zoom:
   (hot buffers, prepared plan). Times are wall clock at the client over a local TCP socket.
 
 Datasets: the real commune layers of ../shared/data (skipped when absent), the generated
-10,000-unit country of ``geo.demo.build_country`` and zoning layers (real points and a generated
+10,000-unit country of ``diagioi.demo.build_country`` and zoning layers (real points and a generated
 layer of points, lines and polygons). Throughput under concurrent HTTP load is measured elsewhere.
 """
 from __future__ import annotations
@@ -129,9 +129,9 @@ def load_datasets() -> list[Dataset]:
         else:
             print(f"skip {name}: {path} not found")
     try:
-        from diagioi.geo.demo import build_country, build_region, build_zoning
+        from diagioi.demo import build_country, build_region, build_zoning
     except ImportError:
-        print("skip generated country: geo.demo.build_country not available")
+        print("skip generated country: diagioi.demo.build_country not available")
     else:
         started = time.perf_counter()
         country = build_country(10_000, seed=1)

@@ -14,10 +14,10 @@ import numpy as np
 import shapely
 from pyproj import CRS, Geod, Transformer
 
+from .crs import WGS84
 from .errors import UnknownCRSError
 
 WGS84_GEOD = Geod(ellps="WGS84")
-WGS84 = CRS.from_epsg(4326)
 M2_PER_KM2 = 1_000_000.0
 
 

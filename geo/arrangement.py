@@ -29,6 +29,7 @@ from .adjacency import DEFAULT_TOLERANCE_M
 from .area import geodesic_area_km2
 from .crs import from_wgs84, local_equal_area_crs
 from .parts import Cut, cut_units
+from .population import density_per_km2
 from .validity import polygonal_part
 
 
@@ -108,8 +109,7 @@ class LandFigures:
 
     @property
     def density(self) -> float | None:
-        area = self.area_for_standards_km2
-        return None if self.population is None or not area else self.population / area
+        return density_per_km2(self.population, self.area_for_standards_km2)
 
     @property
     def ward_share(self) -> float | None:

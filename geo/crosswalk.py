@@ -195,7 +195,7 @@ def read_mapping(path) -> list[dict]:
                                          context={"file": str(path)})
         rows = []
         for line_no, row in enumerate(reader, start=2):
-            def cell(name):
+            def cell(name, row=row):
                 i = index.get(name)
                 return row[i].strip() if i is not None and i < len(row) else None
 

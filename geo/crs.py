@@ -14,6 +14,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from .errors import MissingCRSError, UnknownCRSError
+from .i18n import Message
 
 WGS84 = CRS.from_epsg(4326)
 VN2000_GEOGRAPHIC = CRS.from_epsg(4756)
@@ -26,14 +27,30 @@ TM3_ZONES: dict[float, int] = {
     108.0: 5898, 108.25: 9217, 108.5: 9218, 102.0: 5896,
 }
 
+def to_lonlat(frame, what: str = "layer", *, hint: str | None = None, context: dict | None = None):
+    """``frame`` (a GeoDataFrame or GeoSeries) in WGS 84 lon/lat, the CRS every figure is measured from.
+
+    A frame already in EPSG:4326 (either axis order) is returned as it is, one in another CRS is
+    reprojected, and one without a CRS is refused (:class:`MissingCRSError` naming ``what``) unless it
+    is empty: an empty layer has nothing to place.
+    """
+    if frame.crs is None:
+        if len(frame) == 0:
+            return frame
+        raise MissingCRSError(
+            f"{what} has no coordinate reference system",
+            hint=hint or "declare its CRS: EPSG:4326 for lon/lat, or a VN-2000 code such as EPSG:9210",
+            context=dict(context or {}))
+    if frame.crs.equals(WGS84, ignore_axis_order=True):
+        return frame
+    return frame.to_crs(WGS84)
+
+
 def require_crs(crs, *, source: str = "layer") -> CRS:
     """Return the CRS as a pyproj CRS, or raise MissingCRSError naming the source."""
     if crs is None:
-        raise MissingCRSError(
-            f"{source} has no coordinate reference system (no .prj / crs member)",
-            hint="declare it, e.g. --crs EPSG:4756 (VN-2000), EPSG:3405 (VN-2000 UTM 48N) or EPSG:9210 (TM-3 105°45')",
-            context={"file": source},
-        )
+        raise MissingCRSError(Message("error.missing_crs", {"layer": source}), hint=Message("hint.missing_crs"),
+                              context={"file": source})
     try:
         return CRS.from_user_input(crs)
     except Exception as exc:  # pyproj raises CRSError with a long text; keep it as context
@@ -57,6 +74,8 @@ def to_wgs84(geometries: np.ndarray, crs: CRS) -> np.ndarray:
 
 def from_wgs84(geometries: np.ndarray, crs: CRS) -> np.ndarray:
     """Reproject an array of shapely geometries from EPSG:4326 into ``crs``."""
+    if crs.equals(WGS84, ignore_axis_order=True):
+        return geometries
     transformer = _transformer(WGS84.to_wkt(), crs.to_wkt())
     return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 

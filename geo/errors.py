@@ -3,25 +3,60 @@
 One root, :class:`DiagioiError`, carries a ``message`` (what went wrong), a ``hint``
 (what the user should do) and a ``context`` (file, unit code, name, location...).
 Errors are split by cause, not by package; the CLI and the API map them to one line of
-text / one JSON body with the same three fields.
+text / one JSON body with the same fields.
+
+The message and the hint may be catalogue messages (:class:`geo.i18n.Message`, a key with
+parameters): the edge (CLI ``--lang``, API ``?lang=`` / ``Accept-Language``) renders them in the
+reader's language, and the key is the error's stable ``code``. ``message`` and ``hint`` hold the
+English text, for logs and for code that reads them.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
+
+
+def _code_of(error_class: type) -> str:
+    """``MissingCRSError`` → ``missing_crs``: the stable code of an error raised with a plain text."""
+    name = error_class.__name__.removesuffix("Error") or "diagioi"
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
 class DiagioiError(Exception):
     """Root of every error raised on purpose by diagioi."""
 
-    def __init__(self, message: str, *, hint: str | None = None, context: dict[str, Any] | None = None):
+    def __init__(self, message, *, hint=None, context: dict[str, Any] | None = None):
+        from .i18n import Message, translate
+
+        self.detail_message = message if isinstance(message, Message) else None
+        self.hint_message = hint if isinstance(hint, Message) else None
+        message = translate(message, "en") if self.detail_message else message
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = translate(hint, "en") if self.hint_message else hint
         self.context = dict(context or {})
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: ``{"detail", "hint", "context"}``."""
-        return {"detail": self.message, "hint": self.hint, "context": self.context}
+    @property
+    def code(self) -> str:
+        """Stable identifier of the error: its catalogue key, else one derived from its class."""
+        return self.detail_message.code if self.detail_message else _code_of(type(self))
+
+    def detail_in(self, lang: str | None) -> str:
+        """What went wrong, in ``lang`` when the error carries a catalogue message (else as raised)."""
+        from .i18n import translate
+
+        return translate(self.detail_message, lang) if self.detail_message and lang else self.message
+
+    def hint_in(self, lang: str | None) -> str | None:
+        """What to do, in ``lang`` when the hint is a catalogue message (else as raised)."""
+        from .i18n import translate
+
+        return translate(self.hint_message, lang) if self.hint_message and lang else self.hint
+
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """JSON-ready form: ``{"detail", "hint", "context", "code"}``, texts in ``lang`` where translated."""
+        return {"detail": self.detail_in(lang), "hint": self.hint_in(lang), "context": self.context,
+                "code": self.code}
 
     def __reduce__(self):
         # Keep hint, context (and subclasses' fields) when the error crosses a process boundary
@@ -63,9 +98,9 @@ class InvalidGeometryError(InputError):
         super().__init__(message, hint=hint, context=context)
         self.issues = list(issues or [])
 
-    def to_dict(self) -> dict[str, Any]:
-        body = super().to_dict()
-        body["context"] = {**body["context"], "issues": [getattr(i, "to_dict", lambda: i)() for i in self.issues]}
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        body = super().to_dict(lang)
+        body["context"] = {**body["context"], "issues": [i.to_dict() if hasattr(i, "to_dict") else i for i in self.issues]}
         return body
 
 
@@ -102,8 +137,8 @@ class ConflictError(DiagioiError):
         self.current_version = current_version
         self.current = current
 
-    def to_dict(self) -> dict[str, Any]:
-        body = super().to_dict()
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        body = super().to_dict(lang)
         body["current_version"] = self.current_version
         if self.current is not None:
             body["current"] = self.current
@@ -112,18 +147,6 @@ class ConflictError(DiagioiError):
 
 class TileOutsideBoundsError(NotFoundError):
     """A tile index is outside the tile matrix."""
-
-
-class DiagioiWarning(UserWarning):
-    """Root of non-fatal data-quality notes."""
-
-
-class AreaMismatchWarning(DiagioiWarning):
-    """Official and computed area differ by more than the tolerance (1 %)."""
-
-
-class GeometryRepairedWarning(DiagioiWarning):
-    """An invalid geometry was repaired; the repair is reported per unit."""
 
 
 def _restore_error(cls: type[DiagioiError], message: str) -> DiagioiError:

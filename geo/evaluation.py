@@ -8,7 +8,6 @@ The dissolved boundary is built lazily, only when geometry is asked for (exports
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -20,13 +19,14 @@ from .arrangement import (Layout, arrange, build_layout, flags_for, land_area_of
                           union_area_km2)
 from .area import geodesic_area_km2
 from .contract.evaluation import EvaluationReport
-from .crs import from_wgs84, local_equal_area_crs, to_wgs84
+from .crs import WGS84, from_wgs84, local_equal_area_crs, to_wgs84
 from .errors import ScenarioError
 from .i18n import Message, translate
-from .kinds import ParentKind, Status, UnitKind
+from .kinds import Status, UnitKind
 from .scenario import NewUnit, Scenario
 from .candidates import annexation_candidates
 from .parts import PARTIAL, WHOLE
+from .population import density_per_km2
 from .flags import variant_reason
 from .standards import ParentFigures, RuleResult, RuleSet, UnitFigures, overall_status
 from .units import AREA_MISMATCH_PCT, UnitSet
@@ -85,10 +85,7 @@ class NewUnitResult:
 
     @property
     def density(self) -> float | None:
-        area = self.area_for_standards_km2
-        if self.population is None or not area:
-            return None
-        return self.population / area
+        return density_per_km2(self.population, self.area_for_standards_km2)
 
     @property
     def contiguous(self) -> bool:
@@ -254,7 +251,7 @@ class Evaluation:
             "area_km2": _round(area, 4),
             "official_area_km2": _round(official, 4),
             "population": None if population is None else int(round(population)),
-            "density": _round(population / area_basis, 1) if population is not None and area_basis else None,
+            "density": _round(density_per_km2(population, area_basis), 1),
             "passing": t.statuses.get("pass", 0),
             "failing": t.statuses.get("fail", 0),
             "exempt": t.statuses.get("exempt", 0),
@@ -320,8 +317,7 @@ class Evaluation:
             area_for_standards = totals["official_area_km2"] if totals["official_area_km2"] is not None \
                 else cache[key]
             population, n_units = totals["population"], totals["units_after"]
-            figures["density"] = _round(population / area_for_standards, 1) \
-                if population is not None and area_for_standards else None
+            figures["density"] = _round(density_per_km2(population, area_for_standards), 1)
             n_wards = totals["by_kind_after"].get("ward", 0)
             zero = tuple(c for c in land if lookup.population[c] == 0)
             areas = {c: lookup.area_km2[c] for c in land}
@@ -355,7 +351,7 @@ class Evaluation:
 
     def candidates(self) -> list[dict]:
         """Bordering units whose whole annexation closes a failing parent standard (scope only)."""
-        self.totals
+        _ = self.totals  # computing the totals records the parent's inputs
         inputs = getattr(self, "_parent_inputs", None)
         if inputs is None:
             return []
@@ -397,7 +393,7 @@ class Evaluation:
             "area_for_standards_km2": _round(area_for_standards, 4),
             "population": _int(population), "population_is_estimate": reduced,
             "zero_population": zero, "missing_population": population is None,
-            "density": _round(population / area_for_standards, 1) if population and area_for_standards else None,
+            "density": _round(density_per_km2(population, area_for_standards), 1),
             "mountainous": bool(flags["mountainous"]),
             "flag_reasons": {k: v for k, v in flags.reasons.items() if v},
             "standards": _standards_json(standards, reasons, lang),
@@ -525,7 +521,7 @@ class Evaluation:
             geometries.append(self.new_unit_geometry(r.id))
             rows[-1]["sliver_closed_km2"] = round(self.sliver_km2(r.id), 6)
         # Named columns even with no rows: a scenario without new units still has a (empty) layer to draw.
-        return gpd.GeoDataFrame(rows, columns=list(_NEW_UNIT_COLUMNS), geometry=geometries, crs="EPSG:4326")
+        return gpd.GeoDataFrame(rows, columns=list(_NEW_UNIT_COLUMNS), geometry=geometries, crs=WGS84)
 
     def crosswalk(self) -> list[dict]:
         """Old unit → new unit rows: ``share`` is "toàn bộ" (whole) or "một phần" (part), with the

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .area import geodesic_areas_km2
-from .crs import require_crs, to_wgs84
+from .crs import WGS84, require_crs, to_wgs84
 from .errors import (
     EncodingError,
     InputError,
@@ -415,7 +415,7 @@ def read_units(
         "red_river_delta": _to_bool(get("red_river_delta"), n),
         "ethnic_minority_share": _to_share(get("ethnic_minority_share"), n),
     }
-    gdf = gpd.GeoDataFrame(data, geometry=geometries, crs="EPSG:4326", index=pd.Index(codes, name="unit_code"))
+    gdf = gpd.GeoDataFrame(data, geometry=geometries, crs=WGS84, index=pd.Index(codes, name="unit_code"))
     gdf = gdf[UNIT_COLUMNS + ["geometry"]]
     log.info("read %d units from %s (%d issues)", len(gdf), path, len(issues))
     return UnitSet(gdf, source=str(path), issues=issues, field_mapping=mapping,

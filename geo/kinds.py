@@ -20,10 +20,6 @@ class UnitKind(StrEnum):
         """"Phường", "Xã"… from the language catalogue (``kind.<value>``)."""
         return catalogue("vi")[f"kind.{self.value}"]
 
-    @property
-    def is_urban(self) -> bool:
-        return self in (UnitKind.ward,)
-
     @classmethod
     def parse(cls, value: object) -> "UnitKind":
         """Accept English names, ASCII Vietnamese (phuong/xa/thi_tran/dac_khu) and Vietnamese words."""

@@ -180,7 +180,7 @@ def cut_units(units, drawn, *, raster_path=None, land: dict | None = None, popul
             weights[piece[0]] = (float(sums[2 * k]), float(sums[2 * k + 1]))
         method = PopulationMethod.raster_rescaled_to_units.value
     parts = []
-    for code, geometry, inside, remainder, whole in pieces:
+    for code, _geometry, inside, remainder, whole in pieces:
         population = populations.get(code, lookup.population[code])
         inside_km2 = geodesic_area_km2(inside)
         remainder_km2 = 0.0 if whole else geodesic_area_km2(remainder)

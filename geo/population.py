@@ -34,17 +34,16 @@ import pandas as pd
 import rasterio
 import shapely
 from exactextract import exact_extract
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from .area import geodesic_area_km2, geodesic_areas_km2
+from .crs import from_wgs84, to_lonlat
 from .errors import InputError, MissingColumnError, MissingCRSError
 from .i18n import Message, translate
 from .validity import polygonal_part
 
 logger = logging.getLogger(__name__)
-
-WGS84 = CRS.from_epsg(4326)
 
 #: Share of a polygon that may fall on nodata / outside the raster before a warning (1 %).
 MISSING_COVERAGE_WARN_FRACTION = 0.01
@@ -118,10 +117,7 @@ def _open_raster(raster_path: str | Path) -> _RasterInfo:
 
 
 def _to_raster_crs(geoms: np.ndarray, raster: _RasterInfo) -> np.ndarray:
-    if raster.crs.equals(WGS84, ignore_axis_order=True):
-        return geoms
-    transformer = Transformer.from_crs(WGS84, raster.crs, always_xy=True)
-    return shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+    return from_wgs84(geoms, raster.crs)
 
 
 def _raster_sums(geoms: np.ndarray, raster: _RasterInfo) -> tuple[np.ndarray, np.ndarray]:
@@ -169,11 +165,7 @@ def zonal_population(units_gdf: gpd.GeoDataFrame, raster_path: str | Path) -> pd
 # --------------------------------------------------------------------------- estimates
 
 def _require_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if gdf.crs is None:
-        raise MissingCRSError("units layer has no CRS", hint="units are EPSG:4326 (geo.io sets this on load)")
-    if not gdf.crs.equals(WGS84, ignore_axis_order=True):
-        return gdf.to_crs(WGS84)
-    return gdf
+    return to_lonlat(gdf, "units layer", hint="units are EPSG:4326 (geo.io sets this on load)")
 
 
 def _unit_pieces(polygon: BaseGeometry, units: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -311,8 +303,15 @@ def estimate_population(polygon: BaseGeometry, *, raster_path: str | Path | None
                      hint="e.g. the WorldPop raster in shared/data, or the UnitSet of the area")
 
 
-def density_per_km2(population: float, area_km2: float) -> float | None:
-    """People per km² (người/km²); None when the area is zero."""
-    if area_km2 <= 0 or math.isnan(area_km2):
+def density_per_km2(population, area_km2):
+    """People per km² (người/km²): ``population / area_km2``, the one density of diagioi.
+
+    Missing (None/NaN) when the population or the area is missing, or the area is not positive.
+    Takes numbers, or pandas Series (one value per unit) for the whole-layer columns.
+    """
+    if isinstance(area_km2, pd.Series) or isinstance(population, pd.Series):
+        area = pd.to_numeric(area_km2, errors="coerce")
+        return pd.to_numeric(population, errors="coerce") / area.where(area > 0)
+    if population is None or area_km2 is None or math.isnan(area_km2) or math.isnan(population) or area_km2 <= 0:
         return None
     return population / area_km2

@@ -40,6 +40,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from .errors import EncodingError, InputError, MissingColumnError
+from .i18n import Message
 
 __all__ = ["GDAL_LOCKDOWN", "SafeSource", "VectorFormat", "inspect_geopackage", "list_layers",
            "open_vector", "read_frame", "sniff_format"]
@@ -284,7 +285,8 @@ def open_vector(path: str | Path, *, name: str | None = None,
         raise _refuse(name, "only a local file path is accepted (no /vsi…, URL or driver prefix)",
                       hint="download the file and pass its path")
     if not path.exists():
-        raise InputError(f"file not found: {path}", hint="check the path", context={"file": name})
+        raise InputError(Message("error.file_not_found", {"path": str(path)}), hint=Message("hint.check_path"),
+                         context={"file": name})
     if not path.is_file():
         raise _refuse(name, "not a regular file", hint="pass the path of a layer file")
     fmt = sniff_format(path, name=name, allow_plain_shapefile=allow_plain_shapefile)

@@ -19,7 +19,7 @@ one neighbour, gaps narrower than the tolerance are filled; it reports what it c
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 
 from .area import geodesic_areas_km2
-from .crs import from_wgs84, local_equal_area_crs, to_wgs84
+from .crs import WGS84, from_wgs84, local_equal_area_crs, to_wgs84
 from .errors import InputError
 from .units import AREA_MISMATCH_PCT, UnitSet
 from .validity import GeometryIssue, polygonal_part
@@ -110,7 +110,7 @@ class TopologyReport:
                          "geometry": p.geometry if p.geometry is not None else (
                              shapely.Point(p.location) if p.location else None)})
         return gpd.GeoDataFrame(rows, columns=["kind", "kind_vi", "units", "names", "area_m2", "sliver", "width_m",
-                                               "detail", "geometry"], geometry="geometry", crs="EPSG:4326")
+                                               "detail", "geometry"], geometry="geometry", crs=WGS84)
 
 
 def _plane(unit_set: UnitSet):
@@ -252,7 +252,7 @@ def repair_coverage(unit_set: UnitSet, *, tolerance_m: float, snap_m: float | No
     gdf = unit_set.gdf.copy()
     before = gdf["area_km2"].to_numpy()
     after = geodesic_areas_km2(geometries)
-    gdf = gdf.set_geometry(gpd.GeoSeries(geometries, index=gdf.index, crs="EPSG:4326"))
+    gdf = gdf.set_geometry(gpd.GeoSeries(geometries, index=gdf.index, crs=WGS84))
     gdf["area_km2"] = after
     changed = []
     issues = list(unit_set.issues)
@@ -278,5 +278,5 @@ def write_problems_gpkg(report: TopologyReport, path) -> None:
     """The problems as one GeoPackage layer ``problems`` (EPSG:4326) to open in QGIS."""
     frame = report.problems_gdf()
     if frame.empty:
-        frame = gpd.GeoDataFrame({"kind": pd.Series(dtype=str)}, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+        frame = gpd.GeoDataFrame({"kind": pd.Series(dtype=str)}, geometry=gpd.GeoSeries([], crs=WGS84))
     frame.to_file(path, layer="problems", driver="GPKG", engine="pyogrio", promote_to_multi=True)

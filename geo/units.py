@@ -14,6 +14,8 @@ import shapely
 
 from .area import plane_areas_km2
 from .errors import UnknownUnitError
+from .i18n import Message
+from .population import density_per_km2
 from .validity import GeometryIssue
 
 UNIT_COLUMNS = [
@@ -89,11 +91,12 @@ class UnitSet:
         index = self.gdf.index
         missing = list(dict.fromkeys(str(c) for c in codes if c not in index))
         if missing:
+            layer = os.path.basename(self.source)
+            codes = ", ".join(missing[:10]) + ("…" if len(missing) > 10 else "")
             raise UnknownUnitError(
-                f"{len(missing)} unit code(s) not in {os.path.basename(self.source) or 'the units layer'}: "
-                + ", ".join(missing[:10]) + ("…" if len(missing) > 10 else ""),
-                hint="use unit codes of this dataset (GET /api/units or `diagioi units FILE`; "
-                     "text, leading zeros kept)",
+                Message("error.unknown_units" if layer else "error.unknown_units_layer",
+                        {"n": len(missing), "layer": layer, "codes": codes}),
+                hint=Message("hint.unknown_units"),
                 context={"unknown_codes": missing, "units_version": self.version})
 
     def search(self, *, province: str | None = None, district: str | None = None,
@@ -121,7 +124,7 @@ class UnitSet:
     def density(self) -> pd.Series:
         """People per km² on the official area where known, else the computed one."""
         area = self.gdf["official_area_km2"].where(self.gdf["official_area_km2"] > 0, self.gdf["area_km2"])
-        return self.gdf["population"] / area
+        return density_per_km2(self.gdf["population"], area)
 
     def plane_crs(self) -> pd.DataFrame:
         """Per unit: ``plane_crs`` ("EPSG:9213"), the official TM-3 zone of its province, and ``plane_crs_basis``.
@@ -195,16 +198,6 @@ class UnitSet:
                 "mountainous": bool(row["mountainous"]),
             })
         return records
-
-    def subset(self, codes) -> "UnitSet":
-        return UnitSet(self.gdf.loc[list(codes)].copy(), source=self.source, issues=list(self.issues),
-                       field_mapping=dict(self.field_mapping), source_crs=self.source_crs, level=self.level,
-                       level_reason=self.level_reason)
-
-    @staticmethod
-    def empty_geometry_array(n: int) -> np.ndarray:
-        return np.array([shapely.Polygon()] * n, dtype=object)
-
 
 @dataclass(frozen=True)
 class UnitLookup:

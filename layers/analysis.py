@@ -15,9 +15,9 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS
 
 from diagioi.geo.area import geodesic_area_km2, geodesic_areas_km2
+from diagioi.geo.crs import WGS84, to_lonlat
 from diagioi.geo.errors import InputError, OversizeInputError
 from diagioi.geo.i18n import Message, translate
 from diagioi.geo.population import density_per_km2, estimate_population
@@ -26,7 +26,6 @@ from diagioi.geo.validity import polygonal_part
 from .indicators import INDICATOR_FIELDS, MIN_PIECE_AREA_KM2, compute_indicators
 from .models import LayerKind, geometry_from_geojson, refuse_crs_member, require_valid
 
-WGS84 = CRS.from_epsg(4326)
 
 #: Below this area a ~1 km population raster cannot resolve the polygon well.
 SMALL_POLYGON_FOR_RASTER_KM2 = 5.0
@@ -83,9 +82,7 @@ def _units_frame(units: Any) -> gpd.GeoDataFrame:
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError("units must be a UnitSet or a GeoDataFrame of units",
                          hint="load them with geo.io.read_units")
-    if frame.crs is not None and not frame.crs.equals(WGS84, ignore_axis_order=True):
-        frame = frame.to_crs(WGS84)
-    return frame
+    return to_lonlat(frame, "units layer")
 
 
 def _intersected_units(polygon, polygon_km2: float, units: gpd.GeoDataFrame) -> tuple[list[dict], float]:

@@ -26,7 +26,8 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from diagioi.geo.errors import DiagioiError, MissingCRSError
+from diagioi.geo.crs import WGS84, to_lonlat
+from diagioi.geo.errors import DiagioiError
 from diagioi.geo.i18n import LANGUAGES, catalogue, format_number
 from diagioi.geo.kinds import Status, UnitKind
 from diagioi.layers.indicators import INDICATOR_FIELDS
@@ -83,10 +84,8 @@ def _leaflet_assets() -> tuple[str, str]:
 
 
 def _in_wgs84(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
-    if frame.crs is None:
-        raise MissingCRSError(f"{what} has no CRS", hint="set it (units are EPSG:4326 in diagioi)")
     # Leaflet draws lon/lat; reprojecting for display changes no figure (figures come from columns).
-    return frame if frame.crs.to_epsg() == 4326 else frame.to_crs(4326)
+    return to_lonlat(frame, what, hint="set it (units are EPSG:4326 in diagioi)")
 
 
 def _display_value(column: str, value: Any, lang: str) -> Any:
@@ -192,7 +191,7 @@ def render_html_map(new_units_gdf: gpd.GeoDataFrame, units_gdf: gpd.GeoDataFrame
 
     # Open on the new units (the scenario), or on all units when there is none yet.
     focus = new_units.geometry if len(new_units) and not new_units.geometry.is_empty.all() else units.geometry
-    west, south, east, north = gpd.GeoSeries(focus, crs=4326).total_bounds
+    west, south, east, north = gpd.GeoSeries(focus, crs=WGS84).total_bounds
     if all(map(pd.notna, (west, south, east, north))):
         fmap.fit_bounds([[south, west], [north, east]])
     fmap.get_root().html.add_child(folium.Element(

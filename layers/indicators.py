@@ -11,7 +11,8 @@ the area in lon/lat, and the pieces are measured geodesically by :mod:`geo.area`
   :data:`MIN_PIECE_LENGTH_KM`; points count in every area that contains them (on a shared
   boundary: in both);
 - industrial clusters given as point markers (no outline, see :mod:`layers.models`) are
-  counted but contribute no area; the ``source`` column says how many there were;
+  counted but contribute no area; the ``source`` column (Vietnamese; ``attrs["source_message"]``
+  for another language) says how many there were;
 - the cluster area of an area is the area of the *union* of its pieces, so two
   overlapping outlines are not counted twice.
 """
@@ -26,17 +27,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
 from diagioi.geo.area import geodesic_areas_km2, geodesic_lengths_km
-from diagioi.geo.errors import InputError, MissingCRSError
+from diagioi.geo.crs import to_lonlat
+from diagioi.geo.errors import InputError
 from diagioi.geo.exports import spreadsheet_text
-from diagioi.geo.i18n import Message
+from diagioi.geo.i18n import DEFAULT_LANGUAGE, Message, translate
 from diagioi.geo.validity import polygonal_part
 
 from .models import LayerKind, TourismRank
 
-WGS84 = CRS.from_epsg(4326)
 
 #: Pieces smaller than this (1 m²) are edge contacts or slivers, not shared territory.
 MIN_PIECE_AREA_KM2 = 1e-6
@@ -76,13 +76,7 @@ _COUNT_FIELDS = [name for name, f in INDICATOR_FIELDS.items() if f.unit == "coun
 
 
 def _require_wgs84(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
-    if gdf.crs is None and len(gdf) == 0:
-        return gdf  # an empty layer has nothing to place
-    if gdf.crs is None:
-        raise MissingCRSError(f"{what} has no CRS", hint="set the CRS (EPSG:4326 for lon/lat) before computing")
-    if not gdf.crs.equals(WGS84, ignore_axis_order=True):
-        return gdf.to_crs(WGS84)
-    return gdf
+    return to_lonlat(gdf, what, hint="set the CRS (EPSG:4326 for lon/lat) before computing")
 
 
 def _pairs(tree: shapely.STRtree, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -151,10 +145,6 @@ def _layer_counts_and_areas(area_geoms: np.ndarray, tree: shapely.STRtree, layer
     return area_rows, feature_rows, _union_area_by_area(a_pg, pieces, n_areas)
 
 
-def _empty_layer() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"name": []}, geometry=[], crs=WGS84)
-
-
 def compute_indicators(areas: gpd.GeoDataFrame, layers: Mapping[LayerKind | str, gpd.GeoDataFrame]
                        ) -> pd.DataFrame:
     """Indicators of :data:`INDICATOR_FIELDS` for every polygon of ``areas``.
@@ -173,8 +163,7 @@ def compute_indicators(areas: gpd.GeoDataFrame, layers: Mapping[LayerKind | str,
         area_km2 = geodesic_areas_km2(area_geoms)
     tree = shapely.STRtree(area_geoms)
     given = {LayerKind.parse(kind): frame for kind, frame in layers.items()}
-    notes = []
-    messages = []  # the same notes, typed, for a reader in any language (result.attrs["source_message"])
+    messages = []  # where the figures come from, typed (result.attrs["source_message"])
     result = pd.DataFrame(index=areas.index.copy())
 
     clusters = given.get(LayerKind.industrial_clusters)
@@ -184,16 +173,11 @@ def compute_indicators(areas: gpd.GeoDataFrame, layers: Mapping[LayerKind | str,
             area_geoms, tree, clusters)
         result["industrial_cluster_count"] = _count_distinct(_features, area_rows, n_areas)
         result["industrial_cluster_area_km2"] = cluster_area
-        markers = int(clusters["geometry_note"].notna().sum()) if "geometry_note" in clusters else 0
         point_count = int(np.isin(shapely.get_type_id(clusters.geometry.to_numpy()), (0, 4)).sum())
-        notes.append(f"industrial_clusters: {len(clusters)} features"
-                     + (f", {point_count} point markers counted without area" if point_count else "")
-                     + (f" ({markers} flagged)" if markers and markers != point_count else ""))
         messages.append(_layer_message(LayerKind.industrial_clusters, len(clusters), point_count))
     else:
         result["industrial_cluster_count"] = 0
         result["industrial_cluster_area_km2"] = 0.0
-        notes.append("industrial_clusters: layer not loaded (zeros)")
         messages.append(_layer_message(LayerKind.industrial_clusters, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(area_km2 > 0, result["industrial_cluster_area_km2"].to_numpy() / area_km2 * 100.0, np.nan)
@@ -211,15 +195,12 @@ def compute_indicators(areas: gpd.GeoDataFrame, layers: Mapping[LayerKind | str,
         result["tourism_site_count_provincial"] = _count_distinct(
             feature_rows, area_rows, n_areas, mask=rank[feature_rows] == TourismRank.provincial.value)
         unranked = int((rank == "").sum())
-        notes.append(f"tourism_sites: {len(sites)} features"
-                     + (f", {unranked} without rank (in the total only)" if unranked else ""))
         messages.append(Message("indicators.layer_unranked", {"layer": Message("zoning.tourism_sites"),
                                                               "n": len(sites), "unranked": unranked})
                         if unranked else _layer_message(LayerKind.tourism_sites, len(sites)))
     else:
         for name in ("tourism_site_count", "tourism_site_count_national", "tourism_site_count_provincial"):
             result[name] = 0
-        notes.append("tourism_sites: layer not loaded (zeros)")
         messages.append(_layer_message(LayerKind.tourism_sites, None))
 
     streets = given.get(LayerKind.night_streets)
@@ -232,19 +213,18 @@ def compute_indicators(areas: gpd.GeoDataFrame, layers: Mapping[LayerKind | str,
         keep = piece_km > MIN_PIECE_LENGTH_KM
         result["night_street_count"] = _count_distinct(feature_idx[keep], area_idx[keep], n_areas)
         result["night_street_length_km"] = np.bincount(area_idx[keep], weights=piece_km[keep], minlength=n_areas)
-        notes.append(f"night_streets: {len(streets)} features")
         messages.append(_layer_message(LayerKind.night_streets, len(streets)))
     else:
         result["night_street_count"] = 0
         result["night_street_length_km"] = 0.0
-        notes.append("night_streets: layer not loaded (zeros)")
         messages.append(_layer_message(LayerKind.night_streets, None))
 
     result = result[list(INDICATOR_FIELDS)]
     for name in _COUNT_FIELDS:
         result[name] = result[name].astype(int)
-    result["source"] = "zoning layers, geodesic on WGS 84 (geo.area); " + "; ".join(notes)
+    # The provenance in the default language (CSV, /api/indicators); attrs["source_message"] for any other.
     result.attrs["source_message"] = Message("indicators.source", {"layers": messages})
+    result["source"] = translate(result.attrs["source_message"], DEFAULT_LANGUAGE)
     return result
 
 

@@ -24,7 +24,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from diagioi.geo.crs import to_lonlat
 from diagioi.geo.errors import InputError, MissingColumnError, MissingCRSError, NotFoundError
+from diagioi.geo.population import density_per_km2
 from diagioi.layers.caches import BoundedCache
 from diagioi.layers.raster_tiles import MEDIA_TYPE_PNG, PNG_SIMPLIFY_ZOOM_OFFSET, render_png
 from diagioi.layers.styles import LayerStyle, default_style, style_for
@@ -182,7 +184,7 @@ class GeoDataFrameTileSource:
         def geometry_index() -> tuple[TileGeometryIndex, BBox]:
             index = TileGeometryIndex(data.geometry.to_crs(3857).to_numpy(), name=source_id)
             if len(data):
-                return index, clamp_lnglat_bounds(tuple(float(v) for v in data.geometry.to_crs(4326).total_bounds))
+                return index, clamp_lnglat_bounds(tuple(float(v) for v in to_lonlat(data.geometry).total_bounds))
             return index, WORLD_BOUNDS
 
         if geometry_key is None:
@@ -347,9 +349,7 @@ def with_density_per_km2(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     official = pd.to_numeric(official, errors="coerce")
     use_official = official.notna() & (official > 0)
     area_km2 = official.where(use_official, pd.to_numeric(out["area_km2"], errors="coerce"))
-    population = pd.to_numeric(out["population"], errors="coerce")
-    density = population / area_km2.where(area_km2 > 0)
-    out["density_per_km2"] = density.round(1)
+    out["density_per_km2"] = density_per_km2(out["population"], area_km2).round(1)
     out["density_area_basis"] = np.where(use_official, "official", "computed")
     return out
 

@@ -6,8 +6,7 @@ and the web app reads ``web/colours.js``, generated from :func:`web_colours` by
 ``python -m diagioi.web`` (a test fails when it differs).
 
 One :class:`LayerStyle` per layer id. The PNG renderer (:mod:`layers.raster_tiles`) asks it
-for a colour per feature; the web app asks for :meth:`LayerStyle.legend` (and may use
-:meth:`LayerStyle.to_maplibre` for paint expressions) so both draw the same colours.
+for a colour per feature; the web app asks for :meth:`LayerStyle.legend`, so both draw the same colours.
 """
 from __future__ import annotations
 
@@ -187,43 +186,6 @@ class LayerStyle:
             "line_width_px": self.line_width_px,
             "point_radius_px": self.point_radius_px,
         }
-
-    def colour_expression(self) -> Any:
-        """MapLibre expression giving each feature its colour (same colours as the PNG tiles)."""
-        if self.kind is StyleKind.single:
-            return self.colours[0]
-        if self.kind is StyleKind.choropleth:
-            step: list[Any] = ["step", ["to-number", ["get", self.value_property], -1], self.colours[0]]
-            for upper, colour in zip(self.breaks, self.colours[1:]):
-                step += [upper, colour]
-            return ["case", ["has", self.value_property], step, self.missing_colour]
-        # Categorical: the tile carries each feature's colour in a "color" property when the
-        # source knows it; a match over the fixed categories is the fallback.
-        match: list[Any] = ["match", ["to-string", ["get", self.value_property]]]
-        for category in self.categories:
-            match += [category, self.colour_for(category)]
-        match.append(self.missing_colour)
-        fallback = match if self.categories else self.missing_colour
-        return ["coalesce", ["get", "color"], fallback]
-
-    def to_maplibre(self, source_id: str, source_layer: str | None = None) -> list[dict[str, Any]]:
-        """MapLibre style layers for this layer (fill + outline, line, or circle)."""
-        source_layer = source_layer or source_id
-        base = {"source": source_id, "source-layer": source_layer}
-        colour = self.colour_expression()
-        if self.geometry is GeometryKind.polygon:
-            return [
-                {"id": f"{self.layer_id}-fill", "type": "fill", **base,
-                 "paint": {"fill-color": colour, "fill-opacity": self.fill_opacity}},
-                {"id": f"{self.layer_id}-line", "type": "line", **base,
-                 "paint": {"line-color": self.line_colour, "line-width": self.line_width_px}},
-            ]
-        if self.geometry is GeometryKind.line:
-            return [{"id": f"{self.layer_id}-line", "type": "line", **base,
-                     "paint": {"line-color": colour, "line-width": self.line_width_px}}]
-        return [{"id": f"{self.layer_id}-circle", "type": "circle", **base,
-                 "paint": {"circle-color": colour, "circle-radius": self.point_radius_px,
-                           "circle-stroke-color": self.line_colour, "circle-stroke-width": 1}}]
 
 
 UNITS_DENSITY_STYLE = LayerStyle(

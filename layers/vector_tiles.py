@@ -92,12 +92,6 @@ def _tile_bounds_m(z: int, x: int, y: int) -> tuple[float, float, float, float]:
             west + (x + 1) * cell_size * tile_width, north - y * cell_size * tile_height)
 
 
-#: Layers up to this size answer tile queries by scanning their envelopes: that touches far less
-#: code than an STRtree query, which is what a cold tile pays for (measured faster at 3,000
-#: features, slower at 10,000); bigger layers use the tree.
-_ENVELOPE_SCAN_MAX_FEATURES = 4000
-
-
 class TileGeometryIndex:
     """A layer's geometries in Web Mercator metres, an STRtree, and per-zoom simplified copies.
 
@@ -124,10 +118,6 @@ class TileGeometryIndex:
         self._polygon_rows = np.flatnonzero(_is_polygonal(self.type_ids))
         self._line_rows = np.flatnonzero(_is_linear(self.type_ids))
         self._by_zoom: dict[int, np.ndarray] = {}
-        # Envelopes (minx, miny, maxx, maxy) per row: of the stored geometries to find a tile's
-        # rows, of each zoom's geometries to skip clipping those inside the buffered tile.
-        self._full_detail_bounds = shapely.bounds(self.geometries).reshape(-1, 4)
-        self._bounds_by_zoom: dict[int, np.ndarray] = {}
         self._is_coverage: bool | None = None
         self._lock = threading.Lock()
 
@@ -162,16 +152,8 @@ class TileGeometryIndex:
             cached = self._by_zoom.get(z)
             if cached is None:
                 cached = self._simplify(self.tolerance_m(z))
-                self._bounds_by_zoom[z] = shapely.bounds(cached).reshape(-1, 4)
                 self._by_zoom[z] = cached
         return cached
-
-    def bounds_for_zoom(self, z: int) -> np.ndarray:
-        """Envelopes ``(n, 4)`` in metres of :meth:`geometries_for_zoom` ``(z)``, row for row."""
-        if z >= self.full_detail_zoom:
-            return self._full_detail_bounds
-        self.geometries_for_zoom(z)
-        return self._bounds_by_zoom[z]
 
     def _simplify(self, tolerance_m: float) -> np.ndarray:
         simplified = self.geometries.copy()
@@ -188,11 +170,6 @@ class TileGeometryIndex:
 
     def query(self, bounds: tuple[float, float, float, float]) -> np.ndarray:
         """Rows whose envelope meets ``bounds`` (metres, edges included), in ascending order."""
-        if len(self.geometries) <= _ENVELOPE_SCAN_MAX_FEATURES:
-            west, south, east, north = bounds
-            envelopes = self._full_detail_bounds
-            return np.flatnonzero((envelopes[:, 0] <= east) & (envelopes[:, 1] <= north)
-                                  & (envelopes[:, 2] >= west) & (envelopes[:, 3] >= south))
         rows = self.tree.query(shapely.box(*bounds))
         rows.sort()
         return rows
@@ -253,8 +230,7 @@ def _round_half_up(values: np.ndarray) -> np.ndarray:
 
 
 def clip_to_tile(geometries: np.ndarray, source_type_ids: np.ndarray, z: int, x: int, y: int, *,
-                 tile_bounds_m: tuple[float, float, float, float] | None = None,
-                 envelopes: np.ndarray | None = None) -> np.ndarray:
+                 tile_bounds_m: tuple[float, float, float, float] | None = None) -> np.ndarray:
     """Clip geometries (metres) to the buffered tile and turn them into integer tile coordinates.
 
     Returns an object array of the same length, with ``None`` where nothing is left.
@@ -262,35 +238,21 @@ def clip_to_tile(geometries: np.ndarray, source_type_ids: np.ndarray, z: int, x:
     on screen). Rounding happens per vertex, so a vertex shared by two neighbours lands on the
     same tile pixel in both.
 
-    ``tile_bounds_m`` (the tile's :func:`layers.tms.tile_bounds`) and ``envelopes`` (``(n, 4)``
-    bounds of ``geometries``) are optional shortcuts: with envelopes, features lying strictly
-    inside the buffered tile skip clipping, which would return them unchanged.
+    ``tile_bounds_m`` (the tile's :func:`layers.tms.tile_bounds`) is an optional shortcut.
     """
     bounds_m = tile_bounds(z, x, y) if tile_bounds_m is None else tile_bounds_m
-    out, _ = _clip_to_grid(geometries, _family(source_type_ids), bounds_m, envelopes)
+    out, _ = _clip_to_grid(geometries, _family(source_type_ids), bounds_m)
     return out
 
 
-#: Below this many features a tile clips them all: the envelope test would cost more than it saves.
-_ENVELOPE_TEST_MIN_FEATURES = 8
-
-
-def _clip_to_grid(geometries: np.ndarray, wanted_family: np.ndarray, bounds_m: tuple[float, float, float, float],
-                  envelopes: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def _clip_to_grid(geometries: np.ndarray, wanted_family: np.ndarray,
+                  bounds_m: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
     """:func:`clip_to_tile`, also returning each result's family (``_NO_FAMILY`` where nothing is left)."""
     minx, miny, maxx, maxy = bounds_m
     scale = MVT_EXTENT / (maxx - minx)
     buffer_m = MVT_BUFFER / scale
     rect = (minx - buffer_m, miny - buffer_m, maxx + buffer_m, maxy + buffer_m)
-    if envelopes is None or len(geometries) < _ENVELOPE_TEST_MIN_FEATURES:
-        clipped = shapely.clip_by_rect(geometries, *rect)
-    else:
-        # Clipping returns a feature strictly inside the rectangle unchanged: skip those.
-        crossing = ~((envelopes > (rect[0], rect[1], -np.inf, -np.inf))
-                     & (envelopes < (np.inf, np.inf, rect[2], rect[3]))).all(axis=1)
-        clipped = np.array(geometries, dtype=object)  # a copy: set_coordinates below replaces its items
-        if crossing.any():
-            clipped[crossing] = shapely.clip_by_rect(clipped[crossing], *rect)
+    clipped = shapely.clip_by_rect(geometries, *rect)
     # To tile units, y down, each vertex rounded on its own ("pointwise"), so a vertex shared by
     # two neighbours lands on the same tile pixel in both; validity is restored below.
     coords = shapely.get_coordinates(clipped)
@@ -529,8 +491,7 @@ def encode_mvt(layer_name: str, index: TileGeometryIndex, z: int, x: int, y: int
         rows = rows[kept]
         types = [vector_tile_pb2.tile.Point] * len(rows)
     elif len(rows):
-        geometries, family = _clip_to_grid(index.geometries_for_zoom(z)[rows], index._families[rows], bounds_m,
-                                           index.bounds_for_zoom(z)[rows])
+        geometries, family = _clip_to_grid(index.geometries_for_zoom(z)[rows], index._families[rows], bounds_m)
         kept = family != _NO_FAMILY
         if not kept.all():
             geometries, rows = geometries[kept], rows[kept]

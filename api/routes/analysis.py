@@ -16,9 +16,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from diagioi.geo.errors import OversizeInputError
+from diagioi.geo.i18n import Message
 from diagioi.layers.analysis import _count_positions
 
 from ..auth import bearer_value
+from ..body_guard import disconnected, replaying
 from ..deps import LangDep, ServiceDep
 from ..errors import ServerBusyError, error_response, responses
 from ..schemas import PolygonAnalysisRequest, PolygonAnalysisResult
@@ -72,9 +74,8 @@ async def analyse_drawn_polygon(payload: PolygonAnalysisRequest, request: Reques
         with anyio.fail_after(settings.analysis_wait_s):
             await slots.acquire()
     except TimeoutError:
-        raise ServerBusyError(
-            f"the server is busy with other polygon analyses (waited {settings.analysis_wait_s:g} s for a turn)",
-            hint="try again in a few seconds", context={"analysis_workers": settings.analysis_workers}) from None
+        raise ServerBusyError(Message("error.busy", {"seconds": settings.analysis_wait_s}), hint=Message("hint.retry"),
+                              context={"analysis_workers": settings.analysis_workers}) from None
     try:
         result = await _run_analysis(service, geojson, max_area_km2, max_vertices, lang)
     except OversizeInputError as error:
@@ -135,23 +136,9 @@ class AnonymousAnalysisBodyCap:
                 422, f"the drawn area's body is {size:,} bytes, more than a polygon of {vertices:,} vertices needs "
                      f"({limit:,} bytes) without the write token", _TOKEN_HINT,
                 {"size_bytes": size, "max_bytes": limit, "max_vertices": vertices})
-            await response(scope, _disconnected, send)
+            await response(scope, disconnected, send)
             return
         if not chunks:
             await self.app(scope, receive, send)
             return
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay():
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-
-async def _disconnected():
-    return {"type": "http.disconnect"}
+        await self.app(scope, replaying(b"".join(chunks), receive), send)

@@ -6,23 +6,20 @@ until they are moved with ``POST /api/scenarios/{id}/migrate``.
 """
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from diagioi.geo.errors import InputError
 
 from ..deps import ServiceDep, WriterDep
 from ..errors import responses
+from ..uploads import read_upload, saved_upload
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
-_UPLOAD_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip"}
 
 
 @router.get("", summary="The units datasets the service keeps")
@@ -48,31 +45,13 @@ async def upload_dataset(request: Request, service: ServiceDep, actor: WriterDep
     dataset with its import report: ``level``, ``issues`` (per unit, typed) and ``topology`` (the summary
     of ``diagioi topology``: gaps, overlaps, slivers…).
     """
-    try:
-        form = await request.form()
-    except (AssertionError, StarletteHTTPException, ValueError) as error:
-        raise InputError("the upload is not a readable multipart/form-data body",
-                         hint="send the layer as multipart/form-data with the file in field 'file' "
-                              "(curl -F file=@units.geojson)") from error
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise InputError("the upload has no file field named 'file'",
-                         hint="send the layer as multipart/form-data with the file in field 'file'")
-    suffix = Path(upload.filename or "").suffix.lower()
-    if suffix not in _UPLOAD_SUFFIXES:
-        raise InputError(f"cannot import {upload.filename!r}: GeoJSON (.geojson, .json), GeoPackage (.gpkg) or a "
-                         "zipped shapefile (.zip) is needed", hint="convert the layer to one of these formats",
-                         context={"file": upload.filename})
+    form, upload, suffix = await read_upload(request)
     name = _text_field(form, "name", 200) or Path(upload.filename or "upload").name
     data_date = _text_field(form, "data_date", 40)
     given_source = _text_field(form, "source", 300)   # e.g. "Sở TN&MT, bản đồ địa giới 2024"
     activate = (_text_field(form, "activate", 10) or "false").lower() in ("1", "true", "yes", "on")
     content = await upload.read()
-    with tempfile.TemporaryDirectory(prefix="diagioi-units-") as folder:
-        # Keep the user's file name (errors name it), reduced to safe characters.
-        safe_stem = "".join(ch for ch in Path(upload.filename or "units").stem if ch.isalnum() or ch in "-_.")
-        path = Path(folder) / f"{safe_stem.lstrip('.') or 'units'}{suffix}"
-        path.write_bytes(content)
+    with saved_upload(upload, content, suffix) as path:
         return await run_in_threadpool(service.import_dataset, path, name=name, data_date=data_date,
                                        source=f"{given_source} (upload: {upload.filename})" if given_source
                                        else f"upload: {upload.filename}", activate=activate, actor=actor)

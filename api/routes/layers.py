@@ -2,26 +2,24 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from diagioi.geo.errors import EncodingError, InputError
+from diagioi.geo.i18n import Message
 from diagioi.layers.models import LayerKind, read_layer_file, refuse_crs_member, validate_feature
 
 from ..deps import ServiceDep, WriterDep
 from ..errors import responses
+from ..uploads import read_upload, saved_upload
 from ..schemas import FeatureCollection, LayerFeatureIn, LayerFeaturePublic, LayerPublic, LayerWriteResult
 from ..store import FeatureRecord
 
 router = APIRouter(prefix="/api/layers", tags=["layers"])
 
-_UPLOAD_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip"}
 
 
 def _public(record: FeatureRecord) -> LayerFeaturePublic:
@@ -129,9 +127,9 @@ async def _json_body(request: Request) -> Any:
     try:
         return json.loads(raw)
     except UnicodeDecodeError as exc:
-        raise EncodingError(f"the request body is not UTF-8 text: byte {exc.start} "
-                            f"({exc.object[exc.start:exc.start + 1]!r}) cannot be decoded",
-                            hint="send the GeoJSON as UTF-8 (convert TCVN3/VNI/Windows-1258 text first)") from None
+        raise EncodingError(Message("error.body_not_utf8", {"position": str(exc.start),
+                                                            "byte": repr(exc.object[exc.start:exc.start + 1])}),
+                            hint=Message("hint.body_not_utf8")) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"the request body is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                          hint="send a GeoJSON Feature or FeatureCollection, or upload a file as multipart "
@@ -169,28 +167,9 @@ def _features_from_json(body: Any, kind: LayerKind, allow_markers: bool) -> list
 
 
 async def _features_from_upload(request: Request, kind: LayerKind, allow_markers: bool) -> list:
-    try:
-        form = await request.form()
-    except StarletteHTTPException as exc:  # Starlette's 400 for a multipart body it cannot split
-        raise InputError(f"the multipart upload cannot be read: {exc.detail}",
-                         hint="let the HTTP client build the body (e.g. curl -F file=@layer.geojson); "
-                              "the Content-Type must carry the boundary") from None
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise InputError("the upload has no file field named 'file'",
-                         hint="send the layer as multipart/form-data with the file in field 'file'")
-    suffix = Path(upload.filename or "").suffix.lower()
-    if suffix not in _UPLOAD_SUFFIXES:
-        raise InputError(f"cannot import {upload.filename!r}: only GeoJSON (.geojson, .json), GeoPackage "
-                         "(.gpkg) and zipped Shapefile (.zip) files are accepted",
-                         hint="convert the layer to GeoJSON or GeoPackage, or zip its .shp/.shx/.dbf/.prj",
-                         context={"file": upload.filename})
+    _form, upload, suffix = await read_upload(request)
     content = await upload.read()
-    with tempfile.TemporaryDirectory(prefix="diagioi-upload-") as folder:
-        # Keep the user's file name: read_layer_file names the file in its error messages.
-        safe_stem = "".join(ch for ch in Path(upload.filename or "upload").stem if ch.isalnum() or ch in "-_.")
-        path = Path(folder) / f"{safe_stem or 'upload'}{suffix}"
-        path.write_bytes(content)
+    with saved_upload(upload, content, suffix) as path:
         # The bytes decide the format (geo.safe_open), never the name: a VRT named .json is refused.
         features = await run_in_threadpool(read_layer_file, path, kind, allow_markers=allow_markers,
                                            name=Path(upload.filename or path.name).name)

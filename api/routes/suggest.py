@@ -11,9 +11,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from diagioi.geo.contract import contract_problem
+from diagioi.geo.i18n import Message
 
 from ..deps import ServiceDep, WriterDep
 from ..errors import ServerBusyError, responses
+from ..schemas import builtin_regime
 from ..workers import submit_suggest
 from .analysis import _slots as analysis_slots
 
@@ -62,20 +64,7 @@ class SuggestRequest(BaseModel):
     name: str = Field("Gợi ý", min_length=1, max_length=150,
                       description="name of the plans (numbered when there are several)")
 
-    @field_validator("regime")
-    @classmethod
-    def _builtin(cls, regime: str) -> str:
-        from diagioi.geo.errors import RuleSetError
-        from diagioi.geo.standards import RuleSet
-
-        names = ", ".join(entry["id"] for entry in RuleSet.available())
-        if regime.strip().lower().endswith((".yaml", ".yml")):
-            raise contract_problem("rules files cannot be named over the API", f"use one of {names}")
-        try:
-            RuleSet.load(regime)
-        except RuleSetError:
-            raise contract_problem(f"unknown standards regime {regime!r}", f"use one of {names}") from None
-        return regime
+    _builtin = field_validator("regime")(builtin_regime)
 
     @model_validator(mode="after")
     def _target(self) -> "SuggestRequest":
@@ -120,9 +109,8 @@ async def suggest(payload: SuggestRequest, request: Request, service: ServiceDep
         with anyio.fail_after(service.settings.analysis_wait_s):
             await slots.acquire()
     except TimeoutError:
-        raise ServerBusyError(
-            f"the server is busy with other analyses (waited {service.settings.analysis_wait_s:g} s for a turn)",
-            hint="try again in a few seconds", context={"analysis_workers": workers}) from None
+        raise ServerBusyError(Message("error.busy", {"seconds": service.settings.analysis_wait_s}),
+                              hint=Message("hint.retry"), context={"analysis_workers": workers}) from None
     try:
         future = submit_suggest(service, workers, list(scope.codes), payload.regime, options)
         result = await asyncio.wrap_future(future)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from diagioi.geo.crs import WGS84
 from diagioi.geo.errors import DiagioiError
 from diagioi.geo.units import UnitSet
 from diagioi.geo.validity import GeometryIssue
@@ -81,7 +82,7 @@ def decode_units(meta: dict[str, Any], rows: list[UnitRow]) -> UnitSet:
                 pass  # keep the values as read; the version check below decides
     frame.index = pd.Index([row.code for row in rows], name=meta.get("index_name"), dtype=object)
     geometry = shapely.from_wkb([row.geometry for row in rows]) if rows else []
-    gdf = gpd.GeoDataFrame(frame, geometry=list(geometry), crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(frame, geometry=list(geometry), crs=WGS84)
     issues = [GeometryIssue(**{**issue, "location": tuple(issue["location"]) if issue.get("location") else None})
               for issue in meta.get("issues", [])]
     units = UnitSet(gdf, source=meta.get("source", ""), issues=issues,

@@ -1,23 +1,9 @@
-"""Records and the Store protocol (see the package docstring).
-
-Persistence of the service: units datasets, scenarios, zoning layers and the audit log.
-
-The service talks to storage only through the :class:`Store` protocol: plain records in,
-plain records out, no file paths. Implementations:
-
-* :class:`~.sqlite.SqliteStore` — the embedded default, one SQLite file;
-* a PostGIS store (``postgresql://…``), when available (see :func:`open_store`).
-
-Every implementation passes the same contract suite (``tests/store/``): CRUD, optimistic
-concurrency (a stale write raises :class:`geo.errors.ConflictError` → HTTP 409), each write
-atomic together with its audit row, no half-written batch, and units datasets kept by their
-content hash and read back with the same figures.
-"""
+"""Records and the Store protocol (see the package docstring: what every implementation promises)."""
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any, Protocol
 
 from diagioi.geo.errors import ConflictError
@@ -140,7 +126,7 @@ class Store(Protocol):
 
 
 def now_text() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def new_id() -> str:

@@ -101,7 +101,6 @@ class SqliteStore:
     def __init__(self, data_dir: Path | str):
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
-        self._data_dir = data_dir
         self._file = data_dir / "diagioi.sqlite"
         with self._connect() as connection:
             # WAL is a property of the file; set once, it stays.

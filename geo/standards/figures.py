@@ -9,7 +9,8 @@ import dataclasses
 import functools
 import math
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from ..i18n import Message, join, translate
 from ..kinds import ParentKind, Status, UnitKind

@@ -13,7 +13,8 @@ derivations — comes from these fields, never from code.
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Literal
+from collections.abc import Mapping
 
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictBool, ValidationError,
                       WithJsonSchema, model_validator)

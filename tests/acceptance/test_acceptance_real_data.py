@@ -15,7 +15,6 @@ import pytest
 from diagioi.geo.evaluation import evaluate
 from diagioi.geo.io import read_units
 from diagioi.geo.scenario import Scenario
-from diagioi.geo.standards import RuleSet
 
 pytestmark = pytest.mark.real_data
 

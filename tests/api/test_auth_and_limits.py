@@ -12,16 +12,22 @@ def test_write_without_token_is_401_with_a_hint(client):
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert response.json() == {
+        "detail": "thay đổi này cần khoá ghi",
+        "hint": "mở đường dẫn đăng nhập mà lệnh 'diagioi serve' in ra (http://127.0.0.1:8000/#token=…), "
+                "hoặc gửi tiêu đề 'Authorization: Bearer <khoá>'",
+        "context": {}, "code": "error.write_key_missing"}
+    in_english = client.post("/api/scenarios?lang=en", json=scenario_body())
+    assert in_english.json() == {
         "detail": "this change needs the write token",
         "hint": "open the login URL printed by 'diagioi serve' (http://127.0.0.1:8000/#token=…), "
                 "or send 'Authorization: Bearer <token>'",
-        "context": {}}
+        "context": {}, "code": "error.write_key_missing"}
 
 
 def test_write_with_wrong_token_is_403(client):
     response = client.post("/api/scenarios", json=scenario_body(), headers={"Authorization": "Bearer nope"})
     assert response.status_code == 403
-    assert response.json()["detail"] == "the write token is wrong"
+    assert response.json()["detail"] == "khoá ghi không đúng"
 
 
 def test_reads_need_no_token(client):
@@ -58,13 +64,15 @@ def test_streamed_oversize_body_without_length_is_413(client):
 
     response = client.post("/api/scenarios", content=chunks(), headers={**AUTH, "Content-Type": "application/json"})
     assert response.status_code == 413
-    assert response.json()["detail"].startswith("request body too large")
+    assert response.json()["detail"].startswith("nội dung yêu cầu quá lớn: ít nhất 300.000 byte")
 
 
 def test_unknown_route_is_a_json_404(client):
     response = client.get("/api/nothing-here")
     assert response.status_code == 404
-    assert response.json()["detail"] == "no route GET /api/nothing-here"
+    assert response.json()["detail"] == "không có địa chỉ GET /api/nothing-here"
+    assert client.get("/api/nothing-here", headers={"Accept-Language": "en"}).json()["detail"] == \
+        "no route GET /api/nothing-here"
 
 
 def test_placeholder_page_when_the_web_app_is_missing(client):
@@ -92,5 +100,5 @@ def test_an_unexpected_failure_is_still_a_json_500(settings, monkeypatch):
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/api/units", params={"q": "x"})
     assert response.status_code == 500
-    assert response.json()["detail"] == "internal error while handling GET /api/units: RuntimeError"
-    assert "bug in diagioi" in response.json()["hint"]
+    assert response.json()["detail"] == "lỗi nội bộ khi xử lý GET /api/units: RuntimeError"
+    assert "lỗi của diagioi" in response.json()["hint"]

@@ -50,20 +50,20 @@ def test_evaluate_json_and_xlsx_agree(grid_path, tmp_path):
 def test_unknown_output_format_fails_before_any_work(grid_path, tmp_path):
     scenario = tmp_path / "s.json"
     scenario.write_text('{"name": "x", "new_units": []}', encoding="utf-8")
-    result = runner.invoke(app, ["evaluate", str(scenario), "--units", str(grid_path), "--out", "t.docx"])
+    result = runner.invoke(app, ["evaluate", str(scenario), "--units", str(grid_path), "--out", "t.docx", "--lang", "en"])
     assert result.exit_code == 2
     assert "unknown output format '.docx'" in result.output
 
 
 def test_missing_crs_is_one_clear_line(tmp_path):
-    from tests.conftest import grid_frame
+    from helpers.grid import grid_frame
 
     path = tmp_path / "noprj.shp"
     grid_frame()[["code", "name", "population", "geometry"]].to_file(path)
     path.with_suffix(".prj").unlink()
     result = runner.invoke(app, ["units", str(path)])
     assert result.exit_code == 2
-    assert "has no coordinate reference system" in result.output
+    assert "noprj.shp không có hệ toạ độ" in result.output
     assert "--crs" in result.output
     assert "Traceback" not in result.output
 

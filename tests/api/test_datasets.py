@@ -10,7 +10,7 @@ from api_helpers import AUTH, scenario_body
 from fastapi.testclient import TestClient
 
 from diagioi.api.app import create_app
-from tests.conftest import grid_frame
+from helpers.grid import grid_frame
 
 
 @pytest.fixture

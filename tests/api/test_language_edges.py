@@ -56,7 +56,7 @@ def test_cli_prints_in_the_language_asked(grid_path, tmp_path):
     assert vietnamese.exit_code == english.exit_code == 0, vietnamese.output
     assert "Trước: 2 đơn vị" in vietnamese.output and "không liền một dải" in vietnamese.output
     assert "Before: 2 units" in english.output and "not contiguous" in english.output
-    assert refused.exit_code == 2 and "use --lang vi or --lang en" in refused.output
+    assert refused.exit_code == 2 and "dùng --lang vi hoặc --lang en" in refused.output
 
 
 def test_units_table_in_english(grid_path):

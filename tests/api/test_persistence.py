@@ -60,7 +60,7 @@ def test_a_fresh_store_without_units_serves_the_seeded_sample_region(tmp_path):
 
 def test_a_layer_differing_only_in_ethnic_minority_share_is_served_after_a_restart(tmp_path, settings):
     """Issue 9: two layers that differ only in one figure are two datasets; the store serves the last one."""
-    from tests.conftest import grid_frame
+    from helpers.grid import grid_frame
 
     shares = {}
     for name, share in (("first", 0.1), ("second", 0.6)):

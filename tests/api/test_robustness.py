@@ -40,7 +40,7 @@ def create_scenario(client, **overrides) -> dict:
 # --------------------------------------------------------------------------- request bodies
 def test_body_that_is_not_utf8_is_a_422_naming_the_byte(client):
     body = '{"name": "Đông Anh"}'.encode("cp1258")  # Windows-1258, as old Vietnamese tools save it
-    response = client.post("/api/scenarios", content=body, headers={**AUTH, "Content-Type": "application/json"})
+    response = client.post("/api/scenarios", content=body, headers={**AUTH, "Content-Type": "application/json", "Accept-Language": "en"})
     error = error_of(response, 422)
     assert error["detail"] == "the request body is not UTF-8 text: byte 10 (b'\\xd0') cannot be decoded"
     assert "UTF-8" in error["hint"]
@@ -48,8 +48,8 @@ def test_body_that_is_not_utf8_is_a_422_naming_the_byte(client):
 
 
 def test_malformed_json_names_the_problem_and_the_character(client):
-    response = client.post("/api/scenarios", content=b'{"name": "A",', headers={**AUTH,
-                                                                                "Content-Type": "application/json"})
+    response = client.post("/api/scenarios?lang=en", content=b'{"name": "A",',
+                           headers={**AUTH, "Content-Type": "application/json"})
     error = error_of(response, 422)
     assert error["detail"] == ("the request body is not valid JSON: Expecting property name enclosed in "
                                "double quotes (at character 13)")
@@ -191,7 +191,8 @@ def test_multipart_without_boundary_is_a_422_not_a_bare_400(client):
     response = client.post("/api/layers/tourism_sites", content=b"file=x",
                            headers={**AUTH, "Content-Type": "multipart/form-data"})
     error = error_of(response, 422)
-    assert error["detail"] == "the multipart upload cannot be read: Missing boundary in multipart."
+    assert error["detail"] == "không đọc được tệp gửi lên (biểu mẫu multipart)"
+    assert error["context"] == {"reason": "Missing boundary in multipart."}
     assert "curl -F" in error["hint"]
 
 
@@ -200,7 +201,7 @@ def test_layer_json_that_is_not_utf8_is_an_encoding_error(client):
     response = client.post("/api/layers/tourism_sites", content=content,
                            headers={**AUTH, "Content-Type": "application/json"})
     error = error_of(response, 422)
-    assert error["detail"] == "the request body is not UTF-8 text: byte 44 (b'\\xd0') cannot be decoded"
+    assert error["detail"] == "nội dung yêu cầu không phải văn bản UTF-8: byte thứ 44 (b'\\xd0') không giải mã được"
 
 
 def test_empty_feature_collection_stores_nothing(client):
@@ -213,6 +214,9 @@ def test_empty_feature_collection_stores_nothing(client):
 
 def test_unknown_layer_kind_lists_the_kinds(client):
     error = error_of(client.get("/api/layers/parks"), 422)
+    assert error["detail"] == ("path.kind: cần một trong các giá trị 'industrial_clusters', 'tourism_sites' hoặc "
+                               "'night_streets'")
+    error = error_of(client.get("/api/layers/parks?lang=en"), 422)
     assert error["detail"] == "path.kind: Input should be 'industrial_clusters', 'tourism_sites' or 'night_streets'"
 
 
@@ -258,7 +262,8 @@ def test_reassign_of_an_unknown_code_names_it(client):
     response = client.post(f"/api/scenarios/{created['id']}/reassign",
                            json={"assignments": {"zzz": "n1", GRID_CODES[8]: "n1"}, "version": 1}, headers=AUTH)
     error = error_of(response, 422)
-    assert error["detail"].endswith("unit code(s) not in grid.geojson: zzz")
+    assert error["detail"] == "1 mã đơn vị không có trong grid.geojson: zzz"
+    assert error["code"] == "error.unknown_units"
     assert error["context"]["unknown_codes"] == ["zzz"]
 
 
@@ -289,10 +294,10 @@ def test_wrong_method_on_an_api_path_lists_the_allowed_methods_with_the_web_app_
     (web / "index.html").write_text("<html></html>", encoding="utf-8")
     with TestClient(create_app(settings.model_copy(update={"web_dir": web}))) as client:
         response = client.delete("/api/analysis/polygon")
-        assert error_of(response, 405)["detail"] == "Method Not Allowed"
+        assert error_of(response, 405)["detail"] == "địa chỉ /api/analysis/polygon không nhận phương thức DELETE"
         assert response.headers["allow"] == "POST"
         assert client.patch("/api/scenarios").headers["allow"] == "GET, POST"
-        assert error_of(client.get("/api/nothing-here"), 404)["detail"] == "no route GET /api/nothing-here"
+        assert error_of(client.get("/api/nothing-here"), 404)["detail"] == "không có địa chỉ GET /api/nothing-here"
         assert client.get("/").text == "<html></html>"
 
 

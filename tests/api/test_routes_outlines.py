@@ -66,7 +66,7 @@ def test_outlines_of_the_real_old_layer_are_one_per_district(shared_data, tmp_pa
 
 
 def test_a_flags_table_is_read_for_the_page_and_unknown_codes_are_refused(client):
-    csv = "Mã;mountainous;border;ethnic_minority_share\n00001;có;0;42%\n00002;1;không;\n".encode("utf-8")
+    csv = "Mã;mountainous;border;ethnic_minority_share\n00001;có;0;42%\n00002;1;không;\n".encode()
     body = client.post("/api/flags/table?name=vung.csv", content=csv, headers={"content-type": "text/csv"}).json()
     assert body["count"] == 2
     assert body["unit_flags"]["00001"] == {"mountainous": True, "border": False, "ethnic_minority_share": 0.42}

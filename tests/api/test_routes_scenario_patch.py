@@ -61,7 +61,7 @@ def test_bad_changes_are_refused_with_what_to_fix(client):
 def test_a_flags_table_uploaded_into_a_scenario_changes_the_thresholds(client):
     created = _create(client)
     url = f"/api/scenarios/{created['id']}"
-    table = "Mã xã,Miền núi\n00004,có\n00005,1\n00006,x\n".encode("utf-8")
+    table = "Mã xã,Miền núi\n00004,có\n00005,1\n00006,x\n".encode()
     response = client.post(f"{url}/flags", headers=AUTH, data={"version": "1"},
                            files={"file": ("vung-cao.csv", table, "text/csv")})
     assert response.status_code == 200, response.text

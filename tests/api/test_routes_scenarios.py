@@ -104,19 +104,19 @@ def test_unknown_member_code_is_a_422_naming_the_code(client):
     body = response.json()
     assert "99999" in body["detail"]
     assert body["context"]["unknown_codes"] == ["99999"]
-    assert "GET /api/units" in body["hint"]
+    assert "giữ các số 0 ở đầu" in body["hint"]
 
 
 def test_malformed_json_is_a_422_with_a_hint(client):
     response = client.post("/api/scenarios", content=b'{"name": "A", "new_units": [', headers={
         **AUTH, "Content-Type": "application/json"})
     assert response.status_code == 422
-    assert response.json()["detail"] == "the request body is not valid JSON: Expecting value (at character 28)"
-    assert "brackets" in response.json()["hint"]
+    assert response.json()["detail"] == "nội dung yêu cầu không phải JSON hợp lệ (lỗi ở ký tự thứ 28)"
+    assert "dấu ngoặc" in response.json()["hint"]
 
 
 def test_missing_field_is_a_422_naming_the_field(client):
-    response = client.post(f"/api/scenarios/abc/reassign", json={"assignments": {}}, headers=AUTH)
+    response = client.post("/api/scenarios/abc/reassign", json={"assignments": {}}, headers=AUTH)
     assert response.status_code == 422
     assert response.json()["context"]["errors"][0]["location"] == "version"
 
@@ -128,7 +128,7 @@ def test_delete_then_read_gives_404_json(client):
     assert missing.status_code == 404
     assert missing.json() == {"detail": f"no scenario {created['id']!r}",
                               "hint": "list scenarios with GET /api/scenarios",
-                              "context": {"scenario_id": created["id"]}}
+                              "context": {"scenario_id": created["id"]}, "code": "not_found"}
 
 
 def test_list_shows_scenarios_with_versions(client):

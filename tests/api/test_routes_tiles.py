@@ -4,20 +4,10 @@ from __future__ import annotations
 import mapbox_vector_tile
 import numpy as np
 import pytest
-from api_helpers import AUTH, GRID_CODES, scenario_body
+from api_helpers import AUTH, GRID_CODES, grid_tile, scenario_body
 from rasterio.io import MemoryFile
 
-from diagioi.layers.tms import tile_bounds_lnglat, tile_for_lnglat
-
-
-def _grid_tile(client) -> tuple[int, int, int]:
-    """The deepest tile that holds the whole 3×3 grid."""
-    west, south, east, north = client.get("/api/tiles/units.json").json()["bounds"]
-    for z in range(16, 0, -1):
-        corners = {tile_for_lnglat(lon, lat, z) for lon in (west, east) for lat in (south, north)}
-        if len(corners) == 1:
-            return corners.pop()
-    raise AssertionError("grid not inside one tile")
+from diagioi.layers.tms import tile_bounds_lnglat
 
 
 def _decode(content: bytes) -> dict:
@@ -38,7 +28,7 @@ def test_tilejson_is_3_0_with_the_version_in_the_tile_url(client):
 
 
 def test_units_mvt_tile_holds_the_nine_units_with_their_figures(client):
-    z, x, y = _grid_tile(client)
+    z, x, y = grid_tile(client)
     response = client.get(f"/api/tiles/units/{z}/{x}/{y}.mvt")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
@@ -53,7 +43,7 @@ def test_units_mvt_tile_holds_the_nine_units_with_their_figures(client):
 
 
 def test_png_tile_paints_units_and_leaves_the_outside_transparent(client):
-    z, x, y = _grid_tile(client)
+    z, x, y = grid_tile(client)
     response = client.get(f"/api/tiles/units/{z}/{x}/{y}.png")
     assert response.headers["content-type"] == "image/png"
     with MemoryFile(response.content) as memory, memory.open() as image:
@@ -64,7 +54,8 @@ def test_png_tile_paints_units_and_leaves_the_outside_transparent(client):
     def pixel(lon: float, lat: float) -> np.ndarray:
         # Linear in lon; Mercator in lat (the grid is small, so linear in lat is close enough here).
         col = int((lon - west) / (east - west) * width)
-        merc = lambda phi: np.log(np.tan(np.pi / 4 + np.radians(phi) / 2))
+        def merc(phi):
+            return np.log(np.tan(np.pi / 4 + np.radians(phi) / 2))
         row = int((merc(north) - merc(lat)) / (merc(north) - merc(south)) * height)
         return rgba[row, col]
 
@@ -78,7 +69,7 @@ def test_png_tile_paints_units_and_leaves_the_outside_transparent(client):
 
 
 def test_etag_revalidation_gives_304(client):
-    z, x, y = _grid_tile(client)
+    z, x, y = grid_tile(client)
     first = client.get(f"/api/tiles/units/{z}/{x}/{y}.mvt")
     again = client.get(f"/api/tiles/units/{z}/{x}/{y}.mvt", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
@@ -87,14 +78,14 @@ def test_etag_revalidation_gives_304(client):
 
 
 def test_versioned_url_is_cacheable(client):
-    z, x, y = _grid_tile(client)
+    z, x, y = grid_tile(client)
     version = client.get("/api/tiles/units.json").json()["data_version"]
     response = client.get(f"/api/tiles/units/{z}/{x}/{y}.mvt", params={"v": version})
     assert response.headers["cache-control"].startswith("public, max-age=3600")
 
 
 def test_a_layer_edit_changes_the_version_and_shows_on_the_next_request(client):
-    z, x, y = _grid_tile(client)
+    z, x, y = grid_tile(client)
     before = client.get("/api/tiles/tourism_sites.json").json()["data_version"]
     old_tile = client.get(f"/api/tiles/tourism_sites/{z}/{x}/{y}.mvt")
     assert _decode(old_tile.content) == {} or _decode(old_tile.content)["tourism_sites"]["features"] == []
@@ -118,7 +109,7 @@ def test_a_layer_edit_changes_the_version_and_shows_on_the_next_request(client):
 def test_scenario_tiles_follow_reassignments(client):
     created = client.post("/api/scenarios", json=scenario_body(), headers=AUTH).json()
     layer = f"scenario-{created['id']}"
-    z, x, y = _grid_tile(client)
+    z, x, y = grid_tile(client)
 
     def new_units() -> dict:
         features = _decode(client.get(f"/api/tiles/{layer}/{z}/{x}/{y}.mvt").content)[layer]["features"]

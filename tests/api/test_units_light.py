@@ -75,4 +75,4 @@ def test_not_a_boolean_is_refused_with_a_hint(client):
 
     assert response.status_code == 422
     assert response.json()["context"]["errors"][0]["location"] == "query.geometry"
-    assert response.json()["hint"].startswith("fix the fields named in context.errors")
+    assert response.json()["hint"].startswith("sửa các trường nêu trong context.errors")

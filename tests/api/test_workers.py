@@ -8,25 +8,15 @@ a stale evaluation or tile. Two apps on the same store stand for two workers (ru
 from __future__ import annotations
 
 import mapbox_vector_tile
-from api_helpers import AUTH, scenario_body
+from api_helpers import AUTH, grid_tile, scenario_body
 from fastapi.testclient import TestClient
 
 from diagioi.api.app import create_app
-from diagioi.layers.tms import tile_for_lnglat
-
-
-def _tile_of_the_grid(client) -> tuple[int, int, int]:
-    west, south, east, north = client.get("/api/tiles/units.json").json()["bounds"]
-    for z in range(16, 0, -1):
-        corners = {tile_for_lnglat(lon, lat, z) for lon in (west, east) for lat in (south, north)}
-        if len(corners) == 1:
-            return corners.pop()
-    raise AssertionError("grid not inside one tile")
 
 
 def _scenario_tile_members(client, scenario_id: str) -> dict[str, str]:
     tilejson = client.get(f"/api/tiles/scenario-{scenario_id}.json").json()
-    z, x, y = _tile_of_the_grid(client)
+    z, x, y = grid_tile(client)
     url = tilejson["tiles"][0].replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
     layer = mapbox_vector_tile.decode(client.get(url).content)[f"scenario-{scenario_id}"]
     return {f["properties"]["new_unit_id"]: f["properties"]["members"] for f in layer["features"]}
@@ -66,14 +56,14 @@ def test_an_edit_through_one_worker_is_served_by_the_other_at_once(settings):
 
 def _units_tile_populations(client) -> dict[str, int]:
     tilejson = client.get("/api/tiles/units.json").json()
-    z, x, y = _tile_of_the_grid(client)
+    z, x, y = grid_tile(client)
     url = tilejson["tiles"][0].replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
     layer = mapbox_vector_tile.decode(client.get(url).content)["units"]
     return {f["properties"]["code"]: f["properties"]["population"] for f in layer["features"]}
 
 
 def test_a_dataset_activated_through_one_worker_is_the_default_of_the_other(settings, tmp_path):
-    from tests.conftest import grid_frame
+    from helpers.grid import grid_frame
 
     newer = grid_frame("EPSG:4326")
     newer["population"] = newer["population"] * 2

@@ -15,10 +15,10 @@ import httpx
 import mapbox_vector_tile
 import pytest
 from api_helpers import AUTH, TOKEN, scenario_body
-from server_process import serving
+from helpers.server import serving
 
 from diagioi.layers.tms import tile_for_lnglat
-from tests.conftest import grid_frame
+from helpers.grid import grid_frame
 
 
 @pytest.fixture

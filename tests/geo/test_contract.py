@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from diagioi.api.cli import app
 from diagioi.geo.contract import json_schemas, schema_texts
 from diagioi.geo.contract.__main__ import main as write_schemas
-from diagioi.geo.demo import demo_dir
+from diagioi.demo import demo_dir
 from diagioi.geo.evaluation import evaluate
 from diagioi.geo.exports import evaluation_to_rows
 from diagioi.geo.io import read_units

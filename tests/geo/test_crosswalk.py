@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from diagioi.api.cli import app
 from diagioi.geo.crosswalk import compare_with_mapping, derive_crosswalk, read_mapping
 from diagioi.geo.io import read_units
-from tests.conftest import ORIGIN_E, ORIGIN_N, TM3_105_45, grid_frame
+from helpers.grid import ORIGIN_E, ORIGIN_N, TM3_105_45, grid_frame
 
 runner = CliRunner()
 

@@ -65,7 +65,7 @@ def test_all_134_vietnamese_letters_round_trip(encoding):
         ("cp1258", "Đức Xuân", b"\xd0\xfd\xecc Xu\xe2n"),
         ("cp1258", "Nguyễn", b"Nguy\xea\xden"),
         ("cp1258", "Hà", b"H\xe0"),
-        ("utf-8", "Đức", "Đức".encode("utf-8")),
+        ("utf-8", "Đức", "Đức".encode()),
     ],
 )
 def test_known_byte_sequences(encoding, text, raw):

@@ -1,7 +1,6 @@
 """Evaluating scenarios: merged figures, contiguity, standards, totals, and incremental = full."""
 import random
 
-import numpy as np
 import pytest
 import shapely
 
@@ -70,7 +69,7 @@ def test_non_contiguous_new_unit_names_its_parts(grid_units):
 
 
 def test_official_area_differing_more_than_one_percent_is_flagged(tmp_path):
-    from tests.conftest import grid_frame
+    from helpers.grid import grid_frame
 
     frame = grid_frame("EPSG:4326")
     frame.loc[0, "area_km2_official"] = 0.9  # the cadastre says 0.9 km², the polygon has 1.0002
@@ -236,7 +235,7 @@ def test_dissolving_sloppy_neighbours_closes_the_sliver_and_reports_it(tmp_path)
 
 
 def test_region_flags_come_from_the_units_layer(tmp_path):
-    from tests.conftest import grid_frame
+    from helpers.grid import grid_frame
 
     frame = grid_frame("EPSG:4326")
     frame["dong_bang_song_hong"] = [1, 1, 0, 0, 0, 0, 0, 0, 0]
@@ -253,7 +252,7 @@ def test_region_flags_come_from_the_units_layer(tmp_path):
 
 
 def test_ethnic_minority_share_lowers_the_1211_population_floor(tmp_path):
-    from tests.conftest import grid_frame
+    from helpers.grid import grid_frame
 
     frame = grid_frame("EPSG:4326")
     frame["mountainous"] = True

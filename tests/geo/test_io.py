@@ -1,7 +1,6 @@
 """Reading unit layers: any CRS, field mapping, codes as text, every problem reported per unit."""
 import json
 
-import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -9,7 +8,7 @@ import shapely
 from diagioi.geo.area import geodesic_area_km2
 from diagioi.geo.errors import InputError, InvalidGeometryError, MissingColumnError, MissingCRSError, UnknownCRSError
 from diagioi.geo.io import read_units
-from tests.conftest import grid_frame
+from helpers.grid import grid_frame
 
 
 @pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:4756", "EPSG:3405", "EPSG:9210", "EPSG:5897"])

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from diagioi.api.cli import app
 from diagioi.geo.io import read_units
-from tests.conftest import grid_frame
+from helpers.grid import grid_frame
 
 runner = CliRunner()
 

@@ -14,7 +14,7 @@ PREFIX = {"ward": ["Phường ", "P. ", "P."], "commune": ["Xã ", "X. ", "xã "
 
 def _other_forms(gdf):
     rows = []
-    for i, (code, unit) in enumerate(gdf.iterrows()):
+    for i, (_code, unit) in enumerate(gdf.iterrows()):
         name = unit["name"]
         if i % 3 == 0:
             name = unicodedata.normalize("NFD", name)

@@ -8,7 +8,7 @@ from diagioi.api.cli import app
 from diagioi.geo.crs import tm3_crs_for
 from diagioi.geo.io import read_units
 from diagioi.geo.tm3 import PROVINCE_MERIDIANS_973, province_key, zone_for
-from tests.conftest import grid_frame
+from helpers.grid import grid_frame
 
 runner = CliRunner()
 

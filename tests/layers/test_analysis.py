@@ -15,7 +15,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-import shapely
 from shapely.geometry import box, mapping
 
 from diagioi.geo.area import geodesic_areas_km2

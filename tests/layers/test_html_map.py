@@ -96,7 +96,7 @@ def test_new_units_have_the_colours_of_the_web_map_and_the_tiles(old_units, tmp_
 
 
 def test_html_map_without_crs_is_refused(new_units, old_units, tmp_path):
-    with pytest.raises(MissingCRSError, match="no CRS"):
+    with pytest.raises(MissingCRSError, match="has no coordinate reference system"):
         write_html_map(new_units.set_crs(None, allow_override=True), old_units, tmp_path / "map.html")
 
 

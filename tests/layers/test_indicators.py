@@ -21,6 +21,7 @@ from shapely.geometry import LineString, Point, box
 
 from diagioi.geo.area import geodesic_area_km2, geodesic_areas_km2, geodesic_length_km
 from diagioi.geo.errors import MissingCRSError
+from diagioi.geo.i18n import translate
 from diagioi.layers.indicators import INDICATOR_FIELDS, compute_indicators, indicators_to_csv
 from diagioi.layers.models import LayerKind, features_to_gdf, read_zoning_collection
 from plane_fixtures import TM3_BAC_NINH, km
@@ -67,8 +68,10 @@ def test_features_crossing_units_count_in_both_and_split_their_area(strip, zonin
     assert table["tourism_site_count_provincial"].tolist() == [0, 0, 1]
     assert table["night_street_count"].tolist() == [1, 1, 2]
     assert table["night_street_length_km"].to_numpy() == pytest.approx([0.5, 1.0, 1.3], rel=1e-3)
-    assert "1 point markers counted without area" in table["source"].iloc[0]
-    assert "1 without rank" in table["source"].iloc[0]
+    assert "1 điểm đánh dấu được đếm nhưng không tính diện tích" in table["source"].iloc[0]
+    assert "1 điểm chưa xếp hạng" in table["source"].iloc[0]
+    english = translate(table.attrs["source_message"], "en")
+    assert "Industrial clusters" in english and "Cụm" not in english
 
 
 def test_split_pieces_add_up_to_the_whole_feature(strip, zoning):
@@ -95,7 +98,7 @@ def test_missing_layers_give_zeros_and_say_so(strip):
 
     assert table[[n for n in INDICATOR_FIELDS if n != "industrial_cluster_share_pct"]].to_numpy().sum() == 0
     assert table["industrial_cluster_share_pct"].tolist() == [0.0, 0.0, 0.0]
-    assert "night_streets: layer not loaded (zeros)" in table["source"].iloc[0]
+    assert "Tuyến phố đêm: chưa nạp lớp (tính bằng 0)" in table["source"].iloc[0]
 
 
 def test_new_units_indexed_by_id_and_area_computed_when_absent(strip, zoning):
@@ -115,7 +118,7 @@ def test_areas_in_a_projected_crs_are_reprojected_and_missing_crs_refused(strip,
     table = compute_indicators(projected, zoning)
     assert table["industrial_cluster_area_km2"].to_numpy() == pytest.approx([0.20, 0.20, 0.10], rel=1e-3)
 
-    with pytest.raises(MissingCRSError, match="areas layer has no CRS"):
+    with pytest.raises(MissingCRSError, match="areas layer has no coordinate reference system"):
         compute_indicators(strip.set_crs(None, allow_override=True), zoning)
 
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import venv
 import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
+from helpers.server import running_server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,7 +47,8 @@ def test_the_wheel_installs_under_the_diagioi_namespace_only(wheel):
     top_level = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert top_level == {"diagioi"}
     for asset in ("diagioi/web/index.html", "diagioi/web/vendor/maplibre-gl/maplibre-gl.js",
-                  "diagioi/web/vendor/leaflet/leaflet.js", "diagioi/web/i18n/vi.json", "diagioi/geo/rules/r76.yaml"):
+                  "diagioi/web/vendor/leaflet/leaflet.js", "diagioi/web/i18n/vi.json", "diagioi/geo/rules/r76.yaml",
+                  "diagioi/demo/__init__.py"):
         assert asset in names
 
 
@@ -56,7 +56,7 @@ def test_every_package_and_data_file_of_the_checkout_is_in_the_wheel(wheel):
     """pyproject.toml lists the packages by hand (package-dir maps them under ``diagioi``): a new sub-package or
     data file that is not listed would work in a checkout and be missing from an installed copy."""
     names = set(zipfile.ZipFile(wheel).namelist())
-    for folder in ("geo", "layers", "api"):
+    for folder in ("geo", "layers", "api", "demo"):
         for path in (REPO / folder).rglob("*"):
             if "__pycache__" in path.parts or not path.is_file():
                 continue
@@ -86,36 +86,15 @@ def test_the_installed_demo_writes_an_offline_html_map(installed, tmp_path):
     assert "https://unpkg.com" not in text and "cdn.jsdelivr.net" not in text
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_the_installed_server_serves_the_web_app(installed, tmp_path):
-    port = _free_port()
-    server = subprocess.Popen([str(installed / "diagioi"), "serve", "--port", str(port),
-                               "--data-dir", str(tmp_path / "data")],
-                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env={**os.environ, "HOME": str(tmp_path)})
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = httpx.get(f"{base}/api/health", timeout=2)
-                if health.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not start: {server.stdout.read() if server.stdout else ''}")
-            time.sleep(0.3)
+    def command(port: int) -> list[str]:
+        return [str(installed / "diagioi"), "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")]
+
+    with running_server(command, log_path=tmp_path / "server.log", cwd=tmp_path, env={"HOME": str(tmp_path)},
+                        start_timeout_s=60) as server:
+        base = server.url.rstrip("/")
         index = httpx.get(f"{base}/", timeout=10)
         assert index.status_code == 200
         assert "maplibre-gl.js" in index.text  # the real app, not the placeholder page
         assert httpx.get(f"{base}/vendor/maplibre-gl/maplibre-gl.js", timeout=10).status_code == 200
         assert json.loads(httpx.get(f"{base}/api/health", timeout=10).text)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)

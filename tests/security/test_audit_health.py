@@ -6,15 +6,12 @@ address a client put in ``X-Forwarded-For``.
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+from helpers.server import running_server
 from fastapi.testclient import TestClient
 
 from diagioi.api.app import create_app
@@ -78,41 +75,18 @@ def test_health_of_the_sample_data_publishes_no_path(tmp_path, monkeypatch):
     assert not any(text.startswith("/") or str(tmp_path) in text for text in all_strings(health))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def access_log_of_a_request_with_forged_address(tmp_path: Path, units: Path, proxy: list[str]) -> str:
     """Start ``run_server`` for real (uvicorn, its access log), send one request claiming to come
     from 203.0.113.9, stop the server; return what it logged."""
-    port = _free_port()
-    code = (f"from diagioi.api.server import run_server; run_server('127.0.0.1', {port}, "
-            f"{str(tmp_path / 'data')!r}, {str(units)!r}, {TOKEN!r}, proxy={proxy!r})")
+    def command(port: int) -> list[str]:
+        return [sys.executable, "-c", f"from diagioi.api.server import run_server; run_server('127.0.0.1', {port}, "
+                f"{str(tmp_path / 'data')!r}, {str(units)!r}, {TOKEN!r}, proxy={proxy!r})"]
+
     log_path = tmp_path / "server.log"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("DIAGIOI_PROXY", None)
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
-        forged = httpx.get(f"http://127.0.0.1:{port}/api/units?forged=1",
-                           headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10)
+    with running_server(command, log_path=log_path, cwd=tmp_path,
+                        env={"PYTHONPATH": str(REPO), "DIAGIOI_PROXY": None}) as server:
+        forged = httpx.get(server.url + "api/units?forged=1", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10)
         assert forged.status_code == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
     return log_path.read_text()
 
 

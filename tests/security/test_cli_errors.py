@@ -43,7 +43,8 @@ def test_an_output_path_that_cannot_be_written(grid_path, tmp_path):
     scenario = tmp_path / "s.json"
     scenario.write_text(json.dumps({"name": "thử", "new_units": [
         {"name": "Xã Mới", "kind": "xa", "members": ["00001", "00002"]}]}), encoding="utf-8")
-    result = runner.invoke(app, ["evaluate", str(scenario), "--units", str(grid_path), "--out", "/proc/nope/x.csv"])
+    result = runner.invoke(app, ["evaluate", str(scenario), "--units", str(grid_path), "--out", "/proc/nope/x.csv",
+                                 "--lang", "en"])
     assert_one_error(result, says="cannot write /proc/nope/x.csv", hint_says="--out")
 
 
@@ -51,7 +52,7 @@ def test_the_installed_command_prints_no_traceback_either(grid_path, tmp_path):
     scenario = tmp_path / "s.json"
     scenario.write_text(json.dumps({"name": "thử", "new_units": []}), encoding="utf-8")
     completed = subprocess.run([sys.executable, "-m", "diagioi.api.cli", "evaluate", str(scenario),
-                                "--units", str(grid_path), "--out", "/proc/nope/x.csv"],
+                                "--units", str(grid_path), "--out", "/proc/nope/x.csv", "--lang", "en"],
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr + completed.stdout
@@ -89,7 +90,7 @@ def test_strict_fails_on_reported_data_problems(duplicate_codes):
     relaxed = runner.invoke(app, ["units", str(duplicate_codes), "--json"])
     assert relaxed.exit_code == 0
     assert any(i["problem"] == "duplicate unit code" for i in json.loads(relaxed.stdout)["issues"])
-    strict = runner.invoke(app, ["units", str(duplicate_codes), "--json", "--strict"])
+    strict = runner.invoke(app, ["units", str(duplicate_codes), "--json", "--strict", "--lang", "en"])
     assert strict.exit_code == 1
     assert json.loads(strict.stdout)["units"]  # the output is still written
     assert "duplicate unit code" in strict.stderr and "--strict" in strict.stderr
@@ -104,6 +105,6 @@ def test_strict_evaluate_fails_on_missing_population(tmp_path, grid_path):
     scenario.write_text(json.dumps({"name": "thử", "new_units": [
         {"name": "Xã Mới", "kind": "xa", "members": ["00001", "00002"]}]}), encoding="utf-8")
     assert runner.invoke(app, ["evaluate", str(scenario), "--units", str(units), "--json"]).exit_code == 0
-    strict = runner.invoke(app, ["evaluate", str(scenario), "--units", str(units), "--json", "--strict"])
+    strict = runner.invoke(app, ["evaluate", str(scenario), "--units", str(units), "--json", "--strict", "--lang", "en"])
     assert strict.exit_code == 1
     assert "missing population" in strict.stderr

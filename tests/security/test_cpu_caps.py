@@ -88,5 +88,5 @@ def test_analyses_beyond_the_workers_wait_then_get_503(settings, monkeypatch):
         release.set()
         worker.join(60)
     assert second.status_code == 503, second.text
-    assert second.json()["hint"] == "try again in a few seconds"
+    assert second.json()["hint"] == "thử lại sau vài giây"
     assert first["response"].status_code == 200

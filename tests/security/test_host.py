@@ -47,7 +47,7 @@ def test_a_rebound_host_gets_400_on_every_route(app, scenario_id):
             response = rebound.get(path)
             assert response.status_code == 400, path
             body = response.json()
-            assert body["detail"] == "this server does not answer to the host name 'evil.example:8000'"
+            assert body["detail"] == "máy chủ này không trả lời tên máy 'evil.example:8000'"
             assert "--allowed-host" in body["hint"]
             assert body["context"] == {"host": "evil.example:8000"}
         # Writes too, even with the token (a rebinding page could have read it nowhere, but still).

@@ -10,6 +10,7 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings as hypothesis_settings
+from security_helpers import AUTH
 
 from diagioi.api.app import create_app
 
@@ -23,8 +24,6 @@ max-examples = 3
 deterministic = true
 database = "none"
 """)
-
-from security_helpers import AUTH
 
 
 @pytest.fixture

@@ -2,16 +2,12 @@
 with HTML that would run script if put into the page as markup."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 import pytest
+from helpers.server import serving
 
 pytestmark = pytest.mark.browser
 
@@ -28,28 +24,9 @@ if not CHROMIUM.exists():
 @pytest.fixture(scope="module")
 def web_server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("data")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "DIAGIOI_TOKEN": TOKEN, "DIAGIOI_HOME": str(tmp_path_factory.mktemp("home"))}
-    code = f"from diagioi.api.server import run_server; run_server('127.0.0.1', {port}, {str(data_dir)!r}, None, None)"
-    with open(data_dir / "server.log", "w") as log:
-        process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(base + "api/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the server did not start: " + (data_dir / "server.log").read_text()[-2000:])
-        time.sleep(0.3)
-    yield base
-    process.terminate()
-    process.wait(timeout=15)
+    env = {"DIAGIOI_TOKEN": TOKEN, "DIAGIOI_HOME": str(tmp_path_factory.mktemp("home"))}
+    with serving("--data-dir", str(data_dir), log_path=data_dir / "server.log", env=env) as server:
+        yield server.url
 
 
 def test_hostile_names_are_shown_as_text_not_run(web_server):

@@ -14,7 +14,7 @@ import pytest
 from diagioi.api.store import NewFeature
 from diagioi.geo.errors import ConflictError, NotFoundError
 from diagioi.geo.io import read_units
-from tests.conftest import grid_frame
+from helpers.grid import grid_frame
 
 POINT = {"type": "Point", "coordinates": [105.76, 21.61]}
 

@@ -6,18 +6,14 @@ region; the write token is passed as DIAGIOI_TOKEN and the page is opened with t
 """
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 import httpx
 import pytest
 import shapely
+from helpers.server import serving
 from shapely.geometry import shape
 
 from diagioi.geo.area import geodesic_area_km2
@@ -36,38 +32,13 @@ if not CHROMIUM.exists():
     pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Base URL of a diagioi server on the sample region, with its own data directory."""
     data_dir = tmp_path_factory.mktemp("data")
-    port = _free_port()
-    env = {**os.environ, "DIAGIOI_TOKEN": TOKEN, "DIAGIOI_HOME": str(tmp_path_factory.mktemp("home")),
-           "PYTHONPATH": str(REPO)}
-    code = f"from diagioi.api.server import run_server; run_server('127.0.0.1', {port}, {str(data_dir)!r}, None, None)"
-    log_path = data_dir / "server.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(base + "api/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the server did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.3)
-    yield base
-    process.terminate()
-    process.wait(timeout=15)
+    env = {"DIAGIOI_TOKEN": TOKEN, "DIAGIOI_HOME": str(tmp_path_factory.mktemp("home"))}
+    with serving("--data-dir", str(data_dir), log_path=data_dir / "server.log", env=env) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

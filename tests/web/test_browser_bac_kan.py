@@ -4,15 +4,12 @@ is annexed as a ward — in at most 10 user actions from an empty scenario, with
 standards read from the page."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
 
-from test_browser import CHROMIUM_ARGS, REPO, TOKEN, _free_port, browser, open_page, parse_vi_number  # noqa: F401
+from helpers.server import serving
+from test_browser import CHROMIUM_ARGS, TOKEN, browser, open_page, parse_vi_number  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_data]
 
@@ -22,29 +19,10 @@ OLD_LAYER = "pre2025_communes_census2009_bk_tn_bg_bn.geojson"
 @pytest.fixture(scope="module")
 def real_server(shared_data, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("data-real")
-    port = _free_port()
-    env = {**os.environ, "DIAGIOI_TOKEN": TOKEN, "DIAGIOI_HOME": str(tmp_path_factory.mktemp("home")),
-           "PYTHONPATH": str(REPO)}
-    units = str(shared_data / OLD_LAYER)
-    code = f"from diagioi.api.server import run_server; run_server('127.0.0.1', {port}, {str(data_dir)!r}, {units!r}, None)"
-    log_path = data_dir / "server.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            if httpx.get(base + "api/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the server did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.5)
-    yield base
-    process.terminate()
-    process.wait(timeout=15)
+    env = {"DIAGIOI_TOKEN": TOKEN, "DIAGIOI_HOME": str(tmp_path_factory.mktemp("home"))}
+    with serving("--data-dir", str(data_dir), "--units", str(shared_data / OLD_LAYER),
+                 log_path=data_dir / "server.log", env=env, start_timeout_s=180) as server:
+        yield server.url
 
 
 class Actions:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from test_browser import CHROMIUM_ARGS, CHROMIUM, TOKEN, map_point, open_page, parse_vi_number, two_neighbouring_units
 
-from tests.api.server_process import serving
+from helpers.server import serving
 from tests.store.store_helpers import fresh_schema, postgis_dsn_or_skip
 
 pytestmark = pytest.mark.browser

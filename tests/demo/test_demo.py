@@ -11,7 +11,7 @@ import shapely
 from exactextract import exact_extract
 
 from diagioi.geo.area import geodesic_area_km2, geodesic_areas_km2
-from diagioi.geo.demo import (
+from diagioi.demo import (
     DemoPaths,
     build_country,
     build_population_raster,
