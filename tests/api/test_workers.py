@@ -107,7 +107,7 @@ def test_a_zoning_edit_through_one_worker_changes_the_scenario_tiles_of_the_othe
 
         def site_counts(client) -> dict[str, int]:
             tilejson = client.get(f"/api/tiles/{layer}.json").json()
-            z, x, y = _tile_of_the_grid(client)
+            z, x, y = grid_tile(client)
             url = tilejson["tiles"][0].replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
             features = mapbox_vector_tile.decode(client.get(url).content)[layer]["features"]
             return {f["properties"]["new_unit_id"]: f["properties"]["tourism_site_count"] for f in features}
