@@ -71,6 +71,7 @@ class Service:
         self._layer_frames = BoundedCache(16)
         self._units_geojson = BoundedCache(8)
         self._units_bboxes = BoundedCache(2)
+        self._new_units = BoundedCache(16)   # dissolved new units per scenario version (tiles and indicators)
         self._unit_sets = BoundedCache(4)   # datasets other than the default, by content hash
         self._default_lock = threading.Lock()
 
@@ -514,15 +515,20 @@ class Service:
             ("units", version), lambda: compute_indicators(self.units.gdf[["area_km2", "geometry"]], frames))
         return table, version
 
-    def scenario_indicators(self, record: ScenarioRecord) -> tuple[pd.DataFrame, str]:
-        """Indicators per new unit of a scenario version."""
+    def scenario_new_units(self, record: ScenarioRecord) -> gpd.GeoDataFrame:
+        """The dissolved new units of a scenario version with their figures (built once per version)."""
+        key = (record.scenario_id, record.version, self.dataset_of(record))
+        return self._new_units.get_or_build(key, lambda: self.evaluation(record).new_units_gdf())
+
+    def scenario_indicators(self, record: ScenarioRecord, layers=None) -> tuple[pd.DataFrame, str]:
+        """Indicators per new unit of a scenario version (``layers``: the ``layer_frames()`` to use)."""
         from diagioi.layers.indicators import new_unit_indicators
 
-        frames, versions = self.layer_frames()
+        frames, versions = layers or self.layer_frames()
         version = f"{record.scenario_id}.{record.version}.{self.dataset_of(record)}.{_layers_token(versions)}"
 
         def build() -> pd.DataFrame:
-            return new_unit_indicators(self.evaluation(record).new_units_gdf(), frames)
+            return new_unit_indicators(self.scenario_new_units(record), frames)
 
         return self._indicators.get_or_build(("scenario", version), build), version
 
@@ -542,8 +548,11 @@ class Service:
         if layer_id.startswith(SCENARIO_LAYER_PREFIX):
             scenario_id = layer_id[len(SCENARIO_LAYER_PREFIX):]
             record = self.store.get_scenario(scenario_id)
-            version = f"{record.version}.{self.dataset_of(record)}"
-            return self._sources.get_or_build((layer_id, version), lambda: self._scenario_source(record, version))
+            # The zoning layers' versions too: the tiles carry the new units' zoning indicators.
+            layers = self.layer_frames()
+            version = f"{record.version}.{self.dataset_of(record)}.{_layers_token(layers[1])}"
+            return self._sources.get_or_build((layer_id, version),
+                                              lambda: self._scenario_source(record, version, layers))
         try:
             kind = LayerKind(layer_id)
         except ValueError:
@@ -567,12 +576,12 @@ class Service:
         # Versions that differ only in zoning indicators share the simplified geometries (keyed by content hash).
         return units_tile_source(units.gdf, version=version, indicators=indicators, geometry_key=units.version)
 
-    def _scenario_source(self, record: ScenarioRecord, version: str):
+    def _scenario_source(self, record: ScenarioRecord, version: str, layers):
         """Dissolved new units with their figures, members and indicators as tile attributes."""
         from diagioi.layers.sources import new_units_tile_source
 
-        indicators, _ = self.scenario_indicators(record)
-        return new_units_tile_source(record.scenario_id, self.evaluation(record).new_units_gdf(), version=version,
+        indicators, _ = self.scenario_indicators(record, layers)
+        return new_units_tile_source(record.scenario_id, self.scenario_new_units(record), version=version,
                                      indicators=indicators)
 
 

@@ -21,6 +21,7 @@ import atexit
 import json
 import re
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -43,6 +44,8 @@ CONNECTION_WAIT_S = 20.0
 
 _pools: dict[tuple[str, int], Any] = {}
 _pools_lock = threading.Lock()
+#: The search_path each pooled connection's session has (set when a store of another schema takes it).
+_session_search_path: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def default_pool_size(workers: int = 1) -> int:
@@ -60,8 +63,10 @@ def _pool_for(dsn: str, size: int):
         if pool is None:
             # One plain connection first: a wrong DSN or a stopped server fails at once, with its reason.
             psycopg.connect(dsn, connect_timeout=10).close()
+            # Autocommit: a read is one statement, one round trip; a write opens its own transaction.
             pool = ConnectionPool(dsn, min_size=1, max_size=size, open=False, timeout=CONNECTION_WAIT_S,
-                                  kwargs={"connect_timeout": 10}, name=f"diagioi-{len(_pools) + 1}")
+                                  kwargs={"connect_timeout": 10, "autocommit": True},
+                                  name=f"diagioi-{len(_pools) + 1}")
             _pools[(dsn, size)] = pool
             pool.open(wait=False)
         return pool
@@ -128,6 +133,7 @@ class PostgisStore:
             raise InputError(f"invalid connection pool size {pool_size}", hint="use 1 or more")
         self._dsn = dsn
         self._schema = schema
+        self._search_path = f'"{schema}", public'
         self.pool_size = pool_size or default_pool_size()
         try:
             self._pool = _pool_for(dsn, self.pool_size)
@@ -135,6 +141,7 @@ class PostgisStore:
             raise _unreachable(error, self.describe()) from None
         with self._write() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            cursor.execute("SET LOCAL search_path TO public")  # the extension goes where it always goes
             cursor.execute("CREATE EXTENSION IF NOT EXISTS postgis")
             cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             cursor.execute(f'SET LOCAL search_path TO "{schema}", public')
@@ -163,26 +170,27 @@ class PostgisStore:
 
         try:
             with self._pool.connection() as connection:
+                # Stores of several schemas share the pool: the session's search_path follows this store's.
+                if _session_search_path.get(connection) != self._search_path:
+                    connection.execute(f"SET search_path TO {self._search_path}")
+                    _session_search_path[connection] = self._search_path
                 yield connection
         except (PoolTimeout, psycopg.OperationalError) as error:
             raise _unreachable(error, self.describe()) from None
 
     @contextmanager
     def _read(self) -> Iterator[Any]:
+        """A cursor for reads: each statement on its own (autocommit), as every read is one statement or
+        reads rows that are never changed once committed (a units dataset)."""
         with self._connect() as connection:
-            with connection.transaction():
-                cursor = connection.cursor()
-                cursor.execute(f'SET LOCAL search_path TO "{self._schema}", public')
-                yield cursor
+            yield connection.cursor()
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
         """One transaction: committed when the block ends, rolled back on any error."""
         with self._connect() as connection:
             with connection.transaction():
-                cursor = connection.cursor()
-                cursor.execute(f'SET LOCAL search_path TO "{self._schema}", public')
-                yield cursor
+                yield connection.cursor()
 
     @staticmethod
     def _audit(cursor, *, actor: str, action: str, object_type: str, object_id: str, before: Any, after: Any,

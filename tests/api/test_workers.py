@@ -94,3 +94,28 @@ def test_a_dataset_activated_through_one_worker_is_the_default_of_the_other(sett
         assert second.post(f"/api/datasets/{old_version}/activate", headers=AUTH).status_code == 200
         assert first.get("/api/health").json()["units_version"] == old_version
         assert _units_tile_populations(first)["00001"] == 1000
+
+
+def test_a_zoning_edit_through_one_worker_changes_the_scenario_tiles_of_the_other(settings):
+    from pyproj import Transformer
+
+    # A point inside unit 00002 (the middle of the south row, i.e. in new unit n1).
+    lon, lat = Transformer.from_crs(9210, 4326, always_xy=True).transform(501_500.0, 2_390_500.0)
+    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+        created = first.post("/api/scenarios", json=scenario_body(), headers=AUTH).json()
+        layer = f"scenario-{created['id']}"
+
+        def site_counts(client) -> dict[str, int]:
+            tilejson = client.get(f"/api/tiles/{layer}.json").json()
+            z, x, y = grid_tile(client)
+            url = tilejson["tiles"][0].replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
+            features = mapbox_vector_tile.decode(client.get(url).content)[layer]["features"]
+            return {f["properties"]["new_unit_id"]: f["properties"]["tourism_site_count"] for f in features}
+
+        assert site_counts(second) == {"n1": 0, "n2": 0}   # built and cached by the second worker
+        added = first.post("/api/layers/tourism_sites", headers=AUTH, json={
+            "type": "Feature", "id": "den", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"name": "Đền Ô 2"}})
+        assert added.status_code == 201, added.text
+        # The new units' zoning indicators in the second worker's tiles count it at once.
+        assert site_counts(second) == {"n1": 1, "n2": 0}
