@@ -23,6 +23,7 @@ machine are noisy.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import subprocess
 import sys
