@@ -204,7 +204,7 @@ def units(
     if as_json:
         payload = {"source": str(file), "crs": unit_set.source_crs, "level": unit_set.level,
                    "level_reason": unit_set.level_reason,
-                   "area_source": "computed: geodesic area on the WGS 84 ellipsoid (pyproj Geod)",
+                   "area_source": _t("source.area_computed", lang),
                    "units": records, "issues": [i.to_dict() for i in unit_set.issues]}
         payload.update({key: report.to_dict() for key, report in join_reports.items()})
         if parents_report is not None:

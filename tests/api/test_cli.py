@@ -22,6 +22,13 @@ def test_units_json_has_the_stable_keys(grid_path):
     assert first["area_km2"] == pytest.approx(1.0002, abs=5e-4)
 
 
+def test_units_json_says_where_the_area_comes_from_in_the_readers_language(grid_path):
+    vietnamese = json.loads(runner.invoke(app, ["units", str(grid_path), "--json"]).stdout)
+    english = json.loads(runner.invoke(app, ["units", str(grid_path), "--json", "--lang", "en"]).stdout)
+    assert vietnamese["area_source"].startswith("tính toán: diện tích trắc địa")
+    assert english["area_source"].startswith("computed: geodesic area")
+
+
 def test_units_plane_area_is_in_the_tm3_plane(grid_path):
     result = runner.invoke(app, ["units", str(grid_path), "--json", "--plane-area"])
     record = json.loads(result.stdout)["units"][4]
