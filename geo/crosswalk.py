@@ -20,7 +20,8 @@ from .crs import from_wgs84, local_equal_area_crs
 from .errors import InputError, MissingColumnError
 from .tables import header_key, normalise_code
 from .units import UnitSet
-from .validity import polygonal_part
+from .exports.files import spreadsheet_text
+from .validity import valid_polygons
 
 WHOLE_SHARE = 0.8
 MIN_SHARE = 0.05
@@ -104,23 +105,7 @@ class Crosswalk:
             writer = csv.DictWriter(fh, fieldnames=columns)
             writer.writeheader()
             for row in self.rows:
-                writer.writerow({k: _safe_cell(v) for k, v in row.to_dict().items()})
-
-
-def _safe_cell(value):
-    """Text cells that a spreadsheet would run as a formula are quoted with a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _valid(geoms: np.ndarray) -> np.ndarray:
-    """Reprojection can make a valid ring touch itself: repair those (area unchanged to rounding)."""
-    bad = ~shapely.is_valid(geoms)
-    if bad.any():
-        geoms = geoms.copy()
-        geoms[bad] = [polygonal_part(g) for g in shapely.make_valid(geoms[bad])]
-    return geoms
+                writer.writerow({k: spreadsheet_text(v) for k, v in row.to_dict().items()})
 
 
 def derive_crosswalk(old: UnitSet, new: UnitSet, *, whole_share: float = WHOLE_SHARE,
@@ -130,7 +115,7 @@ def derive_crosswalk(old: UnitSet, new: UnitSet, *, whole_share: float = WHOLE_S
     new_geoms = np.asarray(new.gdf.geometry.values, dtype=object)
     bounds = shapely.total_bounds(np.concatenate([old_geoms, new_geoms]))
     plane = local_equal_area_crs(tuple(bounds))
-    old_p, new_p = _valid(from_wgs84(old_geoms, plane)), _valid(from_wgs84(new_geoms, plane))
+    old_p, new_p = valid_polygons(from_wgs84(old_geoms, plane)), valid_polygons(from_wgs84(new_geoms, plane))
     old_area, new_area = shapely.area(old_p), shapely.area(new_p)
     tree = shapely.STRtree(new_p)
     oi, ni = tree.query(old_p, predicate="intersects")

@@ -14,17 +14,9 @@ from .crs import from_wgs84, local_equal_area_crs
 from .errors import InputError
 from .tables import name_keys
 from .units import UnitSet
-from .validity import GeometryIssue, polygonal_part
+from .validity import GeometryIssue, valid_polygons
 
 MIN_PARENT_SHARE = 0.5
-
-
-def _valid(geoms: np.ndarray) -> np.ndarray:
-    bad = ~shapely.is_valid(geoms)
-    if bad.any():
-        geoms = geoms.copy()
-        geoms[bad] = [polygonal_part(g) for g in shapely.make_valid(geoms[bad])]
-    return geoms
 
 
 def assign_parents(units: UnitSet, parents: UnitSet) -> tuple[UnitSet, dict]:
@@ -43,7 +35,7 @@ def assign_parents(units: UnitSet, parents: UnitSet) -> tuple[UnitSet, dict]:
     unit_geoms = np.asarray(units.gdf.geometry.values, dtype=object)
     parent_geoms = np.asarray(parents.gdf.geometry.values, dtype=object)
     plane = local_equal_area_crs(tuple(shapely.total_bounds(np.concatenate([unit_geoms, parent_geoms]))))
-    unit_p, parent_p = _valid(from_wgs84(unit_geoms, plane)), _valid(from_wgs84(parent_geoms, plane))
+    unit_p, parent_p = valid_polygons(from_wgs84(unit_geoms, plane)), valid_polygons(from_wgs84(parent_geoms, plane))
     ui, pi = shapely.STRtree(parent_p).query(unit_p, predicate="intersects")
     inter = shapely.area(shapely.intersection(unit_p[ui], parent_p[pi]))
     unit_area = shapely.area(unit_p)

@@ -68,6 +68,16 @@ def polygonal_part(geometry):
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
+def valid_polygons(geoms: np.ndarray) -> np.ndarray:
+    """The polygons with the invalid ones repaired to their polygonal part: reprojection can make a
+    valid ring touch itself (area unchanged to rounding). The input array is not modified."""
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():
+        geoms = geoms.copy()
+        geoms[bad] = [polygonal_part(g) for g in shapely.make_valid(geoms[bad])]
+    return geoms
+
+
 def check_and_repair(codes, names, geometries: np.ndarray, *, repair: bool = True):
     """Check each geometry; repair invalid ones when ``repair`` is true.
 
