@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,9 @@ class Service:
         self._units_bboxes = BoundedCache(2)
         self._new_units = BoundedCache(16)   # dissolved new units per scenario version (tiles and indicators)
         self._unit_sets = BoundedCache(4)   # datasets other than the default, by content hash
+        # Bytes built from one scenario version: evaluation JSON per language (small) and downloads.
+        self._documents = BoundedCache(64)
+        self._downloads = BoundedCache(16)
         self._default_lock = threading.Lock()
 
     # ------------------------------------------------------------------ start-up
@@ -279,6 +283,21 @@ class Service:
         return self._evaluations.get_or_build(
             key, lambda: self.evaluate(self.parse_scenario(record.body, units), units))
 
+    def evaluation_json(self, record: ScenarioRecord, lang: str) -> bytes:
+        """The evaluation of a stored scenario version as JSON bytes in ``lang`` (built once per version)."""
+        key = ("evaluation", record.scenario_id, record.version, self.dataset_of(record), lang)
+        return self._documents.get_or_build(key, lambda: json_bytes(self.evaluation(record).to_json(lang)))
+
+    def download(self, record: ScenarioRecord, kind: tuple, build: Callable[[], bytes], *,
+                 uses_zoning: bool = False) -> bytes:
+        """A download of a stored scenario version (``kind``: format, language…), built once per version.
+
+        ``uses_zoning``: the file carries zoning indicators, so an edit of a zoning layer rebuilds it.
+        """
+        layers = _layers_token(self.layer_versions()) if uses_zoning else None
+        key = (record.scenario_id, record.version, self.dataset_of(record), layers, *kind)
+        return self._downloads.get_or_build(key, build)
+
     def _requested_dataset(self, body: dict[str, Any], *, current: str | None) -> UnitSet:
         """The dataset a body is built on: its ``dataset`` field, else the stored one, else the default."""
         requested = body.get("dataset")
@@ -471,7 +490,8 @@ class Service:
 
     # ------------------------------------------------------------------ zoning layers
     def layer_versions(self) -> dict[str, int]:
-        return {kind.value: self.store.layer_version(kind.value) for kind in LayerKind}
+        stored = self.store.layer_versions()
+        return {kind.value: stored.get(kind.value, 0) for kind in LayerKind}
 
     def layer_frame(self, kind: LayerKind, version: int | None = None) -> gpd.GeoDataFrame:
         """The stored features of one layer as a GeoDataFrame (the input of layers.indicators)."""
@@ -583,6 +603,11 @@ class Service:
         indicators, _ = self.scenario_indicators(record, layers)
         return new_units_tile_source(record.scenario_id, self.scenario_new_units(record), version=version,
                                      indicators=indicators)
+
+
+def json_bytes(value: Any) -> bytes:
+    """Compact UTF-8 JSON, as FastAPI's JSONResponse writes it (NaN refused)."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
 def _layers_token(versions: dict[str, int]) -> str:

@@ -132,6 +132,11 @@ class UnitSet:
         Zones come from the table of geo.tm3 (Circular 973/2001/TT-TCĐC); a layer without districts is
         read as 2025 provinces. Units of a province not in the table use the zone nearest to them.
         """
+        return self._plane_crs_table.copy()
+
+    @cached_property
+    def _plane_crs_table(self) -> pd.DataFrame:
+        # Built once: every new unit of every evaluation asks for its zone (plane_crs_of).
         from .crs import tm3_zone
 
         post_2025 = bool(len(self.gdf)) and self.gdf["district"].isna().all()
@@ -155,7 +160,7 @@ class UnitSet:
         """Area in km² in each unit's VN-2000 TM-3 plane (:meth:`plane_crs`), or all in the given projected CRS."""
         if crs is not None:
             return pd.Series(plane_areas_km2(self.gdf.geometry.values, crs), index=self.gdf.index)
-        zones = self.plane_crs()["plane_crs"]
+        zones = self._plane_crs_table["plane_crs"]
         result = pd.Series(np.nan, index=self.gdf.index)
         for zone, codes in zones.groupby(zones).groups.items():
             result.loc[codes] = plane_areas_km2(self.gdf.geometry.loc[codes].values, zone)
@@ -163,12 +168,23 @@ class UnitSet:
 
     def plane_crs_of(self, codes) -> str | None:
         """The TM-3 zone of a group of units (a new unit): the zone holding most of their area."""
-        codes = [c for c in codes if c in self.gdf.index]
-        if not codes:
+        zone_of, area_of = self._zone_and_area
+        areas: dict = {}
+        for code in codes:
+            if code in zone_of:
+                zone = zone_of[code]
+                area = area_of[code]
+                areas[zone] = areas.get(zone, 0.0) + (0.0 if area != area else area)  # NaN counts 0
+        if not areas:
             return None
-        zones = self.plane_crs().loc[codes, "plane_crs"]
-        areas = self.gdf.loc[codes, "area_km2"].groupby(zones.values).sum()
-        return str(areas.idxmax()) if len(areas) else None
+        # Zones in sorted order, so that a tie goes to the same zone whatever the members' order.
+        return str(max(sorted(areas, key=str), key=lambda zone: areas[zone]))
+
+    @cached_property
+    def _zone_and_area(self) -> tuple[dict, dict]:
+        # Plain dicts: plane_crs_of runs for every new unit of every evaluation response.
+        table = self._plane_crs_table
+        return dict(zip(table.index, table["plane_crs"])), dict(zip(self.gdf.index, self.gdf["area_km2"]))
 
     def area_difference_pct(self) -> pd.Series:
         official = self.gdf["official_area_km2"]

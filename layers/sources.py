@@ -12,6 +12,7 @@ The version is part of every tile URL and cache key, so an edit shows on the nex
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import math
@@ -53,13 +54,22 @@ class TileFormat(StrEnum):
 MEDIA_TYPES = {TileFormat.mvt: MEDIA_TYPE_MVT, TileFormat.png: MEDIA_TYPE_PNG}
 
 
+#: Vector tiles smaller than this are sent as they are (as GZipMiddleware's minimum_size).
+GZIP_MIN_BYTES = 1024
+
+
 @dataclass(frozen=True)
 class TileData:
-    """One rendered tile: bytes, HTTP media type and a strong ETag (quoted)."""
+    """One rendered tile: bytes, HTTP media type and a strong ETag (quoted).
+
+    ``content_gzip``: the same bytes gzip-compressed, for a vector tile of at least
+    :data:`GZIP_MIN_BYTES` (compressed once, when rendered, rather than on every response).
+    """
 
     content: bytes
     media_type: str
     etag: str
+    content_gzip: bytes | None = None
 
 
 @runtime_checkable
@@ -311,7 +321,10 @@ class GeoDataFrameTileSource:
         if cached is not None:
             return cached
         content = self.render(z, x, y, tile_format)
-        data = TileData(content=content, media_type=MEDIA_TYPES[tile_format], etag=self.etag(z, x, y, str(tile_format)))
+        compressed = (gzip.compress(content, compresslevel=6, mtime=0)
+                      if tile_format is TileFormat.mvt and len(content) >= GZIP_MIN_BYTES else None)
+        data = TileData(content=content, media_type=MEDIA_TYPES[tile_format], etag=self.etag(z, x, y, str(tile_format)),
+                        content_gzip=compressed)
         self._cache.put(key, data)
         return data
 

@@ -20,7 +20,8 @@ DEFAULT_MAX_BYTES = 128 * 1024 * 1024
 class TileCache(Generic[T]):
     """Thread-safe LRU cache bounded by entry count and by total content bytes.
 
-    Values must have a ``content`` attribute (``bytes``) whose length is counted.
+    Values must have a ``content`` attribute (``bytes``) whose length is counted, with that of
+    ``content_gzip`` when they have one.
     """
 
     def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES):
@@ -45,16 +46,16 @@ class TileCache(Generic[T]):
 
     def put(self, key: TileKey, value: T) -> None:
         """Store ``value``; evicts least recently used entries beyond the budget."""
-        size = len(value.content)  # type: ignore[attr-defined]
+        size = _size(value)
         with self._lock:
             previous = self._entries.pop(key, None)
             if previous is not None:
-                self._bytes -= len(previous.content)  # type: ignore[attr-defined]
+                self._bytes -= _size(previous)
             self._entries[key] = value
             self._bytes += size
             while self._entries and (len(self._entries) > self.max_entries or self._bytes > self.max_bytes):
                 _, evicted = self._entries.popitem(last=False)
-                self._bytes -= len(evicted.content)  # type: ignore[attr-defined]
+                self._bytes -= _size(evicted)
 
     def clear(self) -> None:
         """Drop every entry."""
@@ -69,6 +70,10 @@ class TileCache(Generic[T]):
     def size_bytes(self) -> int:
         """Total bytes of cached tile content."""
         return self._bytes
+
+
+def _size(value) -> int:
+    return len(value.content) + len(getattr(value, "content_gzip", None) or b"")
 
 
 #: The cache shared by all tile sources of the process (unless a source is given its own).

@@ -64,7 +64,7 @@ async def export_scenario_html(
         return render_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, title=record.name, lang=lang,
                                zoning=_zoning(service, record)).encode()
 
-    content = await run_in_threadpool(build)
+    content = await run_in_threadpool(service.download, record, ("html", lang), build, uses_zoning=True)
     return Response(content, media_type="text/html; charset=utf-8",
                     headers={**attachment(record.name, "html"), "X-Scenario-Version": str(record.version)})
 
@@ -83,7 +83,10 @@ async def export_scenario(
                     "(old unit → new unit)")] = "units",
 ) -> Response:
     """Tables carry areas in km², population in người, density in người/km²; geometry in EPSG:4326."""
-    content = await run_in_threadpool(_build, fmt, record, service, lang, table)
+    # Built once per scenario version (and per zoning layers' versions for the annex, which shows them).
+    content = await run_in_threadpool(service.download, record, (fmt.value, table, lang),
+                                      lambda: _build(fmt, record, service, lang, table),
+                                      uses_zoning=fmt is ExportFormat.xlsx)
     suffix = fmt.value if not (fmt is ExportFormat.csv and table == "crosswalk") else "csv"
     name = record.name if table == "units" or fmt is not ExportFormat.csv else f"{record.name} crosswalk"
     return Response(content, media_type=MEDIA_TYPES[fmt],

@@ -137,9 +137,10 @@ def read_evaluation(record: ScenarioDep, service: ServiceDep, lang: LangDep) -> 
     Warnings, notes and citations are in the reader's language (``?lang=`` or ``Accept-Language``,
     Vietnamese by default); their typed forms (``warning_messages``, ``note_messages``) come along.
     """
-    # Returned as built by geo.evaluation (the model documents it; re-validating would only cost time).
+    # Returned as built by geo.evaluation (the model documents it; re-validating would only cost time),
+    # and encoded once per scenario version and language.
     dataset = service.dataset_of(record)
-    return JSONResponse(service.evaluation(record).to_json(lang), headers={
+    return Response(service.evaluation_json(record, lang), media_type="application/json", headers={
         "X-Scenario-Version": str(record.version), "X-Units-Version": dataset,
         "X-Dataset-Outdated": "true" if dataset != service.units.version else "false"})
 

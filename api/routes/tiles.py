@@ -59,6 +59,7 @@ async def read_tile(
     layer_id: str, z: int, x: int, y: int, fmt: TileFormat, service: ServiceDep,
     v: Annotated[str | None, Query(description="Data version from the TileJSON (cache busting)")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
+    accept_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """Tile ``z/x/y`` (XYZ, Web Mercator) of ``layer_id`` (one of: units, scenario-{id}, zoning layer ids)."""
     source = await run_in_threadpool(service.tile_source, layer_id)
@@ -73,7 +74,17 @@ async def read_tile(
         return Response(status_code=304, headers=headers)
     tile = await run_in_threadpool(source.tile, z, x, y, fmt.value)
     headers["ETag"] = tile.etag
+    if tile.content_gzip is not None and _accepts_gzip(accept_encoding):
+        # Compressed once when rendered; GZipMiddleware leaves a response with Content-Encoding alone
+        # (and adds Vary: Accept-Encoding to the plain one).
+        headers.update({"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+        return Response(tile.content_gzip, media_type=tile.media_type, headers=headers)
     return Response(tile.content, media_type=tile.media_type, headers=headers)
+
+
+def _accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether Accept-Encoding names gzip: the test GZipMiddleware applies to the other responses."""
+    return "gzip" in (accept_encoding or "").lower()
 
 
 def _etag_matches(if_none_match: str, etag: str) -> bool:

@@ -368,6 +368,12 @@ class PostgisStore:
             row = cursor.execute("SELECT version FROM layer_versions WHERE kind = %s", (kind,)).fetchone()
         return 0 if row is None else int(row[0])
 
+    def layer_versions(self) -> dict[str, int]:
+        """Every written layer's counter in one query (a layer never written is absent)."""
+        with self._read() as cursor:
+            rows = cursor.execute("SELECT kind, version FROM layer_versions").fetchall()
+        return {str(kind): int(version) for kind, version in rows}
+
     def list_features(self, kind: str) -> list[FeatureRecord]:
         with self._read() as cursor:
             rows = cursor.execute(f"SELECT {self._FEATURE_COLUMNS} FROM layer_features WHERE kind = %s"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,14 +95,16 @@ CREATE INDEX IF NOT EXISTS audit_object ON audit_log (object_type, object_id);
 class SqliteStore:
     """The embedded store: ``<data_dir>/diagioi.sqlite``.
 
-    Safe to share between threads: each operation opens its own connection, and SQLite's
-    WAL lets readers run while one writer holds the ``BEGIN IMMEDIATE`` lock.
+    Safe to share between threads: each thread has its own connection (opened on its first
+    operation, kept for the next ones), and SQLite's WAL lets readers run while one writer holds
+    the ``BEGIN IMMEDIATE`` lock.
     """
 
     def __init__(self, data_dir: Path | str):
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
         self._file = data_dir / "diagioi.sqlite"
+        self._local = threading.local()
         with self._connect() as connection:
             # WAL is a property of the file; set once, it stays.
             connection.execute("PRAGMA journal_mode=WAL")
@@ -122,15 +125,17 @@ class SqliteStore:
     # ------------------------------------------------------------------ plumbing
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        # isolation_level=None: we issue BEGIN ourselves so the write lock is taken up front.
-        connection = sqlite3.connect(self._file, timeout=30.0, isolation_level=None)
-        try:
+        # Opening a connection (and its pragmas) costs more than most queries of a request, so each
+        # thread keeps one; in autocommit mode every statement sees the latest committed writes.
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            # isolation_level=None: we issue BEGIN ourselves so the write lock is taken up front.
+            connection = sqlite3.connect(self._file, timeout=30.0, isolation_level=None)
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute("PRAGMA busy_timeout=30000")
             connection.row_factory = sqlite3.Row
-            yield connection
-        finally:
-            connection.close()
+            self._local.connection = connection
+        yield connection
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -330,6 +335,12 @@ class SqliteStore:
         with self._connect() as connection:
             row = connection.execute("SELECT version FROM layer_versions WHERE kind = ?", (kind,)).fetchone()
         return 0 if row is None else int(row["version"])
+
+    def layer_versions(self) -> dict[str, int]:
+        """Every written layer's counter in one query (a layer never written is absent)."""
+        with self._connect() as connection:
+            rows = connection.execute("SELECT kind, version FROM layer_versions").fetchall()
+        return {str(row["kind"]): int(row["version"]) for row in rows}
 
     def list_features(self, kind: str) -> list[FeatureRecord]:
         with self._connect() as connection:

@@ -42,6 +42,19 @@ def test_units_mvt_tile_holds_the_nine_units_with_their_figures(client):
     assert ward["tourism_site_count"] == 0                          # indicators ride along as attributes
 
 
+def test_a_vector_tile_is_sent_gzip_compressed_to_a_client_that_accepts_it_and_plain_otherwise(client):
+    z, x, y = grid_tile(client)
+    url = f"/api/tiles/units/{z}/{x}/{y}.mvt"
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    for accept in ("gzip", "br, gzip;q=0.8"):
+        compressed = client.get(url, headers={"Accept-Encoding": accept})
+        assert compressed.headers["content-encoding"] == "gzip", accept
+        assert compressed.headers["vary"] == "Accept-Encoding"
+        assert compressed.content == plain.content  # the client decompresses: the same tile
+        assert int(compressed.headers["content-length"]) < len(plain.content)
+
+
 def test_png_tile_paints_units_and_leaves_the_outside_transparent(client):
     z, x, y = grid_tile(client)
     response = client.get(f"/api/tiles/units/{z}/{x}/{y}.png")

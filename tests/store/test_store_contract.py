@@ -39,6 +39,7 @@ def test_a_fresh_store_is_empty_and_at_the_current_schema_version(make_store):
     assert store.list_units_datasets() == []
     assert store.active_units_dataset() is None
     assert store.layer_version("tourism_sites") == 0
+    assert store.layer_versions() == {}
     assert store.audit_log() == []
     assert store.schema_version() >= 2
     assert make_store().schema_version() == store.schema_version()  # opening again does not migrate twice
@@ -135,6 +136,7 @@ def test_feature_update_and_delete_check_versions_and_bump_the_layer(make_store)
         store.get_feature("tourism_sites", "x")
     assert store.layer_version("tourism_sites") == 3  # add, update, delete
     assert store.layer_version("night_streets") == 0  # other layers untouched
+    assert store.layer_versions() == {"tourism_sites": 3}  # all counters in one read; never-written layers absent
 
 
 def test_units_datasets_are_kept_by_content_hash_and_read_back_with_the_same_figures(make_store, two_grids):
