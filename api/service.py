@@ -74,6 +74,7 @@ class Service:
         self._units_bboxes = BoundedCache(2)
         self._new_units = BoundedCache(16)   # dissolved new units per scenario version (tiles and indicators)
         self._unit_sets = BoundedCache(4)   # datasets other than the default, by content hash
+        self._newest_evaluations: dict[tuple[str, str], tuple[int, Any]] = {}  # (scenario, dataset) → (version, …)
         # Bytes built from one scenario version: evaluation JSON per language (small) and downloads.
         self._documents = BoundedCache(64)
         self._downloads = BoundedCache(16)
@@ -280,8 +281,39 @@ class Service:
         """The evaluation of a stored scenario version on its own dataset (cached; built once per version)."""
         units = self.units_for(self.dataset_of(record))
         key = (record.scenario_id, record.version, units.version)
-        return self._evaluations.get_or_build(
-            key, lambda: self.evaluate(self.parse_scenario(record.body, units), units))
+        evaluation = self._evaluations.get_or_build(key, lambda: self._evaluate_record(record, units))
+        self._remember_newest(record, units, evaluation)
+        return evaluation
+
+    def _keep_evaluation(self, record: ScenarioRecord, units: UnitSet, evaluation) -> None:
+        self._evaluations.put((record.scenario_id, record.version, units.version), evaluation)
+        self._remember_newest(record, units, evaluation)
+
+    def _remember_newest(self, record: ScenarioRecord, units: UnitSet, evaluation) -> None:
+        key = (record.scenario_id, units.version)
+        with self._locks_guard:
+            newest = self._newest_evaluations.get(key)
+            if newest is None or newest[0] < record.version:
+                self._newest_evaluations[key] = (record.version, evaluation)
+
+    def _evaluate_record(self, record: ScenarioRecord, units: UnitSet):
+        """Evaluate a stored version, from this process's evaluation of an earlier version when the two
+        differ only by units moved between new units (a reassign acknowledged by another worker):
+        only the new units they touch are recomputed. Anything else is evaluated in full."""
+        scenario = self.parse_scenario(record.body, units)
+        newest = self._newest_evaluations.get((record.scenario_id, units.version))
+        if newest is not None and newest[0] < record.version:
+            earlier = newest[1]
+            moves = scenario_moves(earlier.scenario, scenario)
+            if moves:
+                try:
+                    caught_up, _ = earlier.reassign(moves)
+                except ScenarioError:  # e.g. a locked new unit changed by a full save
+                    caught_up = None
+                # Exactly the stored body, or not used: names, kinds, drawn boundaries… may have changed too.
+                if caught_up is not None and self._on_dataset(caught_up.scenario, units) == record.body:
+                    return caught_up
+        return self.evaluate(scenario, units)
 
     def evaluation_json(self, record: ScenarioRecord, lang: str) -> bytes:
         """The evaluation of a stored scenario version as JSON bytes in ``lang`` (built once per version)."""
@@ -331,7 +363,7 @@ class Service:
         evaluation = self.evaluate(scenario, units)
         record = self.store.create_scenario(self._on_dataset(scenario, units), actor=actor,
                                             base_data_version=units.version)
-        self._evaluations.put((record.scenario_id, record.version, units.version), evaluation)
+        self._keep_evaluation(record, units, evaluation)
         return record
 
     def update_scenario(self, scenario_id: str, body: dict[str, Any], *, expected_version: int,
@@ -346,7 +378,7 @@ class Service:
             evaluation = self.evaluate(scenario, units)
             record = self.store.update_scenario(scenario_id, stored_body, expected_version=expected_version,
                                                 actor=actor, base_data_version=units.version)
-        self._evaluations.put((record.scenario_id, record.version, units.version), evaluation)
+        self._keep_evaluation(record, units, evaluation)
         return record
 
     def patch_scenario(self, scenario_id: str, changes: dict[str, Any], *, expected_version: int,
@@ -401,7 +433,7 @@ class Service:
                 return ReassignOutcome(record, evaluation, [])
             new_record = self.store.update_scenario(scenario_id, body, expected_version=expected_version,
                                                     actor=actor, base_data_version=units.version)
-        self._evaluations.put((scenario_id, new_record.version, units.version), new_evaluation)
+        self._keep_evaluation(new_record, units, new_evaluation)
         return ReassignOutcome(new_record, new_evaluation, list(changed_ids))
 
     def migrate_scenario(self, scenario_id: str, *, expected_version: int, target: str | None, dry_run: bool,
@@ -464,7 +496,7 @@ class Service:
             new_record = self.store.update_scenario(scenario_id, self._on_dataset(scenario, new_units),
                                                     expected_version=expected_version, actor=actor,
                                                     base_data_version=new_units.version)
-        self._evaluations.put((scenario_id, new_record.version, new_units.version), evaluation)
+        self._keep_evaluation(new_record, new_units, evaluation)
         return {**report, "saved": True, "version": new_record.version}
 
     @staticmethod
@@ -603,6 +635,20 @@ class Service:
         indicators, _ = self.scenario_indicators(record, layers)
         return new_units_tile_source(record.scenario_id, self.scenario_new_units(record), version=version,
                                      indicators=indicators)
+
+
+def scenario_moves(before: Scenario, after: Scenario) -> dict[str, str | None]:
+    """The unit moves (``{code: new unit id or None}``) that turn ``before``'s members into ``after``'s.
+
+    In the order the codes stand in ``after``'s member lists: a reassign appends a unit to its new
+    unit's members, so replaying the moves in that order gives the same lists.
+    """
+    owner_before = {code: unit.id for unit in before.new_units for code in unit.members}
+    owner_after = {code: (unit.id, position) for unit in after.new_units for position, code in enumerate(unit.members)}
+    moved = [code for code in owner_before.keys() | owner_after.keys()
+             if owner_before.get(code) != owner_after.get(code, (None,))[0]]
+    moved.sort(key=lambda code: (owner_after.get(code, (None, -1))[1], code))
+    return {code: owner_after.get(code, (None,))[0] for code in moved}
 
 
 def json_bytes(value: Any) -> bytes:

@@ -1,9 +1,9 @@
 """Mixed load over real HTTP on SQLite (1 process) and PostGIS (N workers): the Districtr-style stress mix.
 
-Run:  python benchmarks/bench_load.py [--users 50 200] [--seconds 20] [--workers 2] [--postgres DSN]
+Run:  python benchmarks/bench_load.py [--users 50 200] [--think 1-3 0] [--seconds 20] [--workers 2] [--postgres DSN]
 
-For each store and each user count, a fresh server on 127.0.0.1 (``diagioi serve``; temporary data
-directory or PostGIS schema) gets, from that many client threads for a bounded time:
+For each store, each user count and each think time, a fresh server on 127.0.0.1 (``diagioi serve``;
+temporary data directory or PostGIS schema) gets, from that many client threads for a bounded time:
 
 * viewers (70 %): a units or scenario vector tile at zoom 9–13 (half each), or the light units list;
 * evaluators (20 %): the scenario's evaluation or its CSV table;
@@ -11,7 +11,12 @@ directory or PostGIS schema) gets, from that many client threads for a bounded t
   a 409 is a lost race, re-read and retried — not an error; an editor that loses 20 races in a row gives
   up, counted in "409 ×20") or a zoning point added.
 
-Printed per store × users: requests/s, p50/p95/p99 per request type, errors (any non-2xx/304
+A user waits a random think time between two actions (``--think 1-3``: 1 to 3 s, as a person
+looks at the map or the figures before the next click, and as Locust users usually do); ``--think 0``
+sends the next request as soon as the last one is answered, which saturates the server and measures
+its capacity rather than what a user waits.
+
+Printed per store × users × think time: requests/s, p50/p95/p99 per request type, errors (any non-2xx/304
 other than an editor's 409), acknowledged writes lost (reassigns acknowledged with a new version, + 1, must equal
 the final scenario version — a reassign sending a unit where it already is gets 200 with the same version and is
 not counted —, acknowledged points must all be in the layer), and edit → visible tile
@@ -60,7 +65,8 @@ def _tiles(bounds: list[float], zooms=range(9, 14)) -> list[tuple[int, int, int]
     return [(t.z, t.x, t.y) for z in zooms for t in tms.tiles(*bounds, zooms=[z])]
 
 
-def run_mix(base: str, users: int, seconds: float, scenario: dict, tiles: list, units: list[str]) -> dict:
+def run_mix(base: str, users: int, seconds: float, scenario: dict, tiles: list, units: list[str],
+            think: tuple[float, float] = (0.0, 0.0)) -> dict:
     samples: dict[str, list[float]] = {k: [] for k in ("units_tile", "scenario_tile", "units", "evaluation", "export",
                                                          "reassign", "point")}
     errors: list[str] = []
@@ -87,7 +93,10 @@ def run_mix(base: str, users: int, seconds: float, scenario: dict, tiles: list, 
     def user(seed: int) -> None:
         rng = random.Random(seed)
         with httpx.Client(base_url=base, timeout=60) as client:
+            time.sleep(rng.uniform(0, think[1]))  # users arrive spread over one think time, not all at once
             while time.monotonic() < stop_at:
+                if think[1] > 0:
+                    time.sleep(rng.uniform(*think))
                 roll = rng.random()
                 if roll < 0.7:
                     if rng.random() < 0.85:
@@ -166,6 +175,15 @@ def run_mix(base: str, users: int, seconds: float, scenario: dict, tiles: list, 
             "acked": acked_reassigns[0] + len(acked_points), "visible": visible_s, "gave_up": gave_up[0]}
 
 
+def _think_range(text: str) -> tuple[float, float]:
+    """'1-3' → (1.0, 3.0); '0' → (0.0, 0.0)."""
+    low, _, high = text.partition("-")
+    low_s, high_s = float(low), float(high or low)
+    if not 0 <= low_s <= high_s:
+        raise SystemExit(f"--think {text!r}: give MIN-MAX seconds with 0 <= MIN <= MAX, or 0")
+    return low_s, high_s
+
+
 def _pct(values: list[float]) -> str:
     if not values:
         return "—"
@@ -176,6 +194,8 @@ def _pct(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--think", nargs="+", default=["1-3", "0"],
+                        help="think time(s) between a user's actions, in s: 'MIN-MAX' or 0 (saturation)")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=2, help="worker processes on PostGIS")
     parser.add_argument("--postgres", help="PostGIS DSN (default: start a throw-away cluster)")
@@ -203,10 +223,11 @@ def main() -> None:
     if not args.no_postgis and dsn:
         stores.append((f"PostGIS, {args.workers} workers", dsn, args.workers))
 
+    thinks = [_think_range(text) for text in args.think]
     rows = []
     try:
         for store_label, dsn_base, workers in stores:
-            for users in args.users:
+            for users, think in ((u, t) for t in thinks for u in args.users):
                 port = free_port()
                 store = None if dsn_base is None else f"{dsn_base}#load_{uuid.uuid4().hex[:8]}"
                 server = _start(port, work / f"data-{port}", units_path, store, workers)
@@ -216,13 +237,13 @@ def main() -> None:
                         created = client.post("/api/scenarios", json=body, headers=AUTH).json()
                     created["bounds"] = [west, south, east, north]
                     load_before = os.getloadavg()[0]
-                    result = run_mix(base, users, args.seconds, created, tiles, member_codes)
+                    result = run_mix(base, users, args.seconds, created, tiles, member_codes, think)
                     result["load"] = (load_before, os.getloadavg()[0])
                 finally:
                     server.terminate()
                     server.wait(timeout=30)
                 total = sum(len(v) for v in result["samples"].values())
-                rows.append((store_label, users, total / result["elapsed"], result))
+                rows.append((store_label, users, think, total / result["elapsed"], result))
     finally:
         if cluster is not None:
             subprocess.run(["bash", "-c", f"runuser -u postgres -- $(ls /usr/lib/postgresql/*/bin/pg_ctl | tail -1) "
@@ -230,12 +251,13 @@ def main() -> None:
 
     print(f"\nLoad test — {label}; {args.seconds:.0f} s per run; p50/p95/p99 in ms; {os.cpu_count()} CPUs; "
           "the load average (1 min, before → after each run) says how busy the machine was\n")
-    print("| store | users | req/s | units tile | scenario tile | units list | evaluation | export | reassign | point | "
+    print("| store | users | think s | req/s | units tile | scenario tile | units list | evaluation | export | reassign | point | "
           "errors | 409 ×20 | lost writes (of acked) | edit → visible p50/p95/p99 | load avg |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for store_label, users, rate, r in rows:
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for store_label, users, think, rate, r in rows:
         s = r["samples"]
-        print(f"| {store_label} | {users} | {rate:.1f} | {_pct(s['units_tile'])} | {_pct(s['scenario_tile'])} | "
+        think_text = f"{think[0]:g}–{think[1]:g}" if think[1] else "0"
+        print(f"| {store_label} | {users} | {think_text} | {rate:.1f} | {_pct(s['units_tile'])} | {_pct(s['scenario_tile'])} | "
               f"{_pct(s['units'])} | "
               f"{_pct(s['evaluation'])} | {_pct(s['export'])} | {_pct(s['reassign'])} | {_pct(s['point'])} | "
               f"{len(r['errors'])} | {r['gave_up']} | {r['lost']} (of {r['acked']}) | {_pct(r['visible'])} | "

@@ -118,6 +118,18 @@ class NewUnitResult:
         return reasons
 
     def to_json(self, lang: str = "vi") -> dict:
+        """The new unit's part of the evaluation JSON, in ``lang``.
+
+        Built once per language: a result is immutable and shared by the evaluations of the scenario
+        versions that did not touch it. Callers get their own top-level dict; nested values are shared
+        and must not be changed.
+        """
+        cache = self.__dict__.setdefault("_json_by_lang", {})
+        if lang not in cache:
+            cache[lang] = self._build_json(lang)
+        return dict(cache[lang])
+
+    def _build_json(self, lang: str) -> dict:
         diff = self.area_difference_pct
         return {
             "id": self.id,

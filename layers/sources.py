@@ -377,6 +377,7 @@ def units_tile_source(gdf: gpd.GeoDataFrame, *, version: str, source_id: str = "
     """
     data = with_density_per_km2(gdf)
     data["density"] = data["density_per_km2"]
+    indicators = _without_attrs(indicators)
     indicator_columns = [] if indicators is None else [c for c in indicators.columns if c != "source"]
     for column in indicator_columns:
         data[column] = indicators[column].reindex(data.index)
@@ -385,6 +386,15 @@ def units_tile_source(gdf: gpd.GeoDataFrame, *, version: str, source_id: str = "
     return GeoDataFrameTileSource(source_id, data, version=version, properties=properties, id_column=id_column,
                                   style=style_for("units"),
                                   attribution=attribution, cache=cache, **kwargs)
+
+
+def _without_attrs(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A shallow copy without ``attrs``: pandas deep-copies them into every column taken from the frame."""
+    if frame is None or not frame.attrs:
+        return frame
+    plain = frame.copy(deep=False)
+    plain.attrs = {}
+    return plain
 
 
 def new_units_tile_source(scenario_id: str, new_units: gpd.GeoDataFrame, *, version: str,
@@ -401,6 +411,7 @@ def new_units_tile_source(scenario_id: str, new_units: gpd.GeoDataFrame, *, vers
     data["new_unit_id"] = data["id"]
     data["members"] = [";".join(members) for members in data["members"]]
     if indicators is not None:
+        indicators = _without_attrs(indicators)
         for column in indicators.columns:
             if column != "source":
                 data[column] = indicators[column].reindex(data["id"]).to_numpy()

@@ -119,3 +119,33 @@ def test_a_zoning_edit_through_one_worker_changes_the_scenario_tiles_of_the_othe
         assert added.status_code == 201, added.text
         # The new units' zoning indicators in the second worker's tiles count it at once.
         assert site_counts(second) == {"n1": 1, "n2": 0}
+
+
+def test_a_worker_catches_up_on_another_workers_reassigns_without_evaluating_the_whole_scenario_again(settings):
+    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+        created = first.post("/api/scenarios", json=scenario_body(), headers=AUTH).json()
+        sid = created["id"]
+        assert second.get(f"/api/scenarios/{sid}/evaluation").status_code == 200  # the second worker has v1
+        version = 1
+        for code, target in (("00007", "n1"), ("00004", "n1"), ("00008", "n2"), ("00002", "n2"), ("00007", None)):
+            moved = first.post(f"/api/scenarios/{sid}/reassign", headers=AUTH,
+                               json={"assignments": {code: target}, "version": version})
+            version = moved.json()["version"]
+        expected = first.get(f"/api/scenarios/{sid}/evaluation").json()
+
+        service = second.app.state.service
+        full_evaluations = []
+        original = service.evaluate
+        service.evaluate = lambda *args, **kwargs: full_evaluations.append(args) or original(*args, **kwargs)
+        caught_up = second.get(f"/api/scenarios/{sid}/evaluation").json()  # v6, four moves after its v1
+
+        assert full_evaluations == []  # only the touched new units were recomputed
+        assert caught_up == expected
+        assert [u["members"] for u in caught_up["new_units"]] == [["00001", "00003", "00004"],
+                                                                  ["00005", "00006", "00008", "00002"]]
+
+        # A change other than moves (here a rename) is evaluated in full, and still right.
+        first.patch(f"/api/scenarios/{sid}", headers=AUTH, json={"name": "Đổi tên", "version": version})
+        renamed = second.get(f"/api/scenarios/{sid}/evaluation").json()
+        assert renamed["scenario"]["name"] == "Đổi tên" and len(full_evaluations) == 1
+        assert renamed["new_units"] == caught_up["new_units"]
