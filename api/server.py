@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sys
 import webbrowser
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from urllib.parse import quote
 import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from diagioi.geo.errors import DiagioiError
 
@@ -38,7 +40,7 @@ def run_server(host: str, port: int, data_dir: str | Path | None, units_path: st
                               allowed_hosts=allowed_hosts, public_url=public_url, proxy=proxy, store=store)
     local = "127.0.0.1" if host in _WILDCARDS else (f"[{host}]" if ":" in host else host)
     url = f"http://{local}:{port}/"
-    uvicorn_options = access_log_options(settings)
+    uvicorn_options = connection_options(settings)
     if workers > 1:
         # The store (schema, units dataset, token) is prepared once here, so workers do not race to
         # import; each worker then builds the app from the environment, on the store's default units.
@@ -113,13 +115,29 @@ def serve_settings(host: str, *, data_dir: str | Path | None = None, units_path:
                                 "(lists such as DIAGIOI_ALLOWED_HOSTS are comma-separated)") from None
 
 
-def access_log_options(settings: Settings) -> dict[str, object]:
-    """uvicorn options for client addresses: X-Forwarded-For/-Proto are believed only from the
+def connection_options(settings: Settings) -> dict[str, object]:
+    """uvicorn options for connections. Client addresses: X-Forwarded-For/-Proto are believed only from the
     configured proxies (``--proxy``); without one they are ignored, so a client cannot write
-    someone else's address into the access log."""
+    someone else's address into the access log. Connections use :class:`NoDelayHTTPProtocol`."""
+    options: dict[str, object] = {"http": NoDelayHTTPProtocol}
     if not settings.proxy:
-        return {"proxy_headers": False}
-    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.proxy)}
+        return {**options, "proxy_headers": False}
+    return {**options, "proxy_headers": True, "forwarded_allow_ips": list(settings.proxy)}
+
+
+class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+    """uvicorn's HTTP protocol with Nagle's algorithm off on every TCP connection.
+
+    With ``--workers N`` uvicorn binds the listening socket itself with ``proto`` 0, and asyncio then
+    leaves TCP_NODELAY off on the accepted connections (uvicorn issue #3149): a response written in
+    two parts waits for the client's delayed ACK, about 40 ms on Linux, on every request.
+    """
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
 
 
 def login_url(url: str, token: str) -> str:

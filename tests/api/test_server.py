@@ -45,3 +45,39 @@ def test_several_workers_are_started_on_one_prepared_store(monkeypatch, tmp_path
     service = worker_app.state.service
     assert service.store.describe() == f"sqlite:{tmp_path / 'shared-store' / 'diagioi.sqlite'}"
     assert len(service.units) == 9 and service.check_token("my-token")
+    assert calls["http"] is server.NoDelayHTTPProtocol  # in every worker: see the test below
+
+
+def test_connections_have_nagles_algorithm_off_even_on_a_socket_bound_like_uvicorns_workers_bind_it():
+    """uvicorn --workers N binds its listener with proto 0, so asyncio leaves TCP_NODELAY off on the
+    connections (uvicorn #3149): each response would wait ~40 ms for the client's delayed ACK."""
+    import asyncio
+    import socket
+
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    async def nodelay_of_an_accepted_connection() -> int:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0)  # proto 0, as Config.bind_socket()
+        listener.bind(("127.0.0.1", 0))
+        config = uvicorn.Config(app=lambda scope, receive, send: None, lifespan="off", log_level="error")
+        config.load()
+        accepted: asyncio.Queue = asyncio.Queue()
+
+        class Probe(server.NoDelayHTTPProtocol):
+            def connection_made(self, transport):
+                super().connection_made(transport)
+                sock = transport.get_extra_info("socket")
+                accepted.put_nowait(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+        loop = asyncio.get_running_loop()
+        listening = await loop.create_server(lambda: Probe(config=config, server_state=ServerState(), app_state={}),
+                                             sock=listener)
+        _reader, writer = await asyncio.open_connection(*listener.getsockname())
+        try:
+            return await asyncio.wait_for(accepted.get(), timeout=10)
+        finally:
+            writer.close()
+            listening.close()
+
+    assert asyncio.run(nodelay_of_an_accepted_connection()) == 1
