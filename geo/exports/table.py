@@ -7,6 +7,8 @@ Every writer of this package takes the evaluation as the contract's model,
 """
 from __future__ import annotations
 
+import functools
+
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -77,6 +79,12 @@ def texts(lang: str) -> dict[str, str]:
     """The annex's texts in ``lang`` from the language catalogue (keys ``annex.*`` without the prefix)."""
     if lang not in LANGUAGES:
         raise InputError(f"unknown export language {lang!r}", hint="use lang='vi' or lang='en'")
+    return dict(_annex_texts(lang))
+
+
+@functools.cache
+def _annex_texts(lang: str) -> dict[str, str]:
+    # Once per language: every status label of every row asks for them, and the catalogue is fixed.
     messages = catalogue(lang)
     found = {key[len("annex."):]: text for key, text in messages.items() if key.startswith("annex.")}
     found.update({"pass": messages["status.pass"], "fail": messages["status.fail"],
