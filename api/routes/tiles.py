@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from diagioi.layers.sources import TileFormat
 
@@ -55,14 +54,15 @@ def _base_url(request: Request, service) -> str:
                              "content": {"application/vnd.mapbox-vector-tile": {"schema": {"type": "string",
                                                                                              "format": "binary"}},
                                          "image/png": {"schema": {"type": "string", "format": "binary"}}}}})
-async def read_tile(
+def read_tile(
     layer_id: str, z: int, x: int, y: int, fmt: TileFormat, service: ServiceDep,
     v: Annotated[str | None, Query(description="Data version from the TileJSON (cache busting)")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
     accept_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """Tile ``z/x/y`` (XYZ, Web Mercator) of ``layer_id`` (one of: units, scenario-{id}, zoning layer ids)."""
-    source = await run_in_threadpool(service.tile_source, layer_id)
+    # A plain function: FastAPI runs it in one worker thread (the most frequent request: one hop, not three).
+    source = service.tile_source(layer_id)
     if v is not None and v == source.version:
         cache_control = f"public, max-age={service.settings.tile_max_age_s}, immutable"
     else:
@@ -72,7 +72,7 @@ async def read_tile(
                "Access-Control-Allow-Origin": "*"}
     if if_none_match is not None and _etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
-    tile = await run_in_threadpool(source.tile, z, x, y, fmt.value)
+    tile = source.tile(z, x, y, fmt.value)
     headers["ETag"] = tile.etag
     if tile.content_gzip is not None and _accepts_gzip(accept_encoding):
         # Compressed once when rendered; GZipMiddleware leaves a response with Content-Encoding alone
