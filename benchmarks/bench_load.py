@@ -1,6 +1,7 @@
 """Mixed load over real HTTP on SQLite (1 process) and PostGIS (N workers): the Districtr-style stress mix.
 
 Run:  python benchmarks/bench_load.py [--users 50 200] [--think 1-3 0] [--seconds 20] [--workers 2] [--postgres DSN]
+      [--server-cpus 1]   # the server on CPU 1 only, the load generator on the others
 
 For each store, each user count and each think time, a fresh server on 127.0.0.1 (``diagioi serve``;
 temporary data directory or PostGIS schema) gets, from that many client threads for a bounded time:
@@ -48,8 +49,10 @@ TOKEN = "bench-load-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def _start(port: int, data_dir: Path, units: Path, store: str | None, workers: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "diagioi.api.cli", "serve", "--port", str(port), "--data-dir", str(data_dir),
+def _start(port: int, data_dir: Path, units: Path, store: str | None, workers: int,
+           cpus: str | None = None) -> subprocess.Popen:
+    # taskset pins the server and the workers it starts to the given CPUs (the load generator keeps the others).
+    command = (["taskset", "-c", cpus] if cpus else []) + [sys.executable, "-m", "diagioi.api.cli", "serve", "--port", str(port), "--data-dir", str(data_dir),
                "--units", str(units), "--token", TOKEN, "--workers", str(workers)]
     if store:
         command += ["--store", store]
@@ -177,6 +180,15 @@ def run_mix(base: str, users: int, seconds: float, scenario: dict, tiles: list, 
             "acked": acked_reassigns[0] + len(acked_points), "visible": visible_s, "gave_up": gave_up[0]}
 
 
+def _cpu_list(text: str) -> set[int]:
+    """'0,2-3' → {0, 2, 3} (taskset's list form)."""
+    cpus: set[int] = set()
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        cpus.update(range(int(low), int(high or low) + 1))
+    return cpus
+
+
 def _think_range(text: str) -> tuple[float, float]:
     """'1-3' → (1.0, 3.0); '0' → (0.0, 0.0)."""
     low, _, high = text.partition("-")
@@ -204,6 +216,8 @@ def main() -> None:
     parser.add_argument("--postgres", help="PostGIS DSN (default: start a throw-away cluster)")
     parser.add_argument("--no-postgis", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true", help="PostGIS runs only")
+    parser.add_argument("--server-cpus", help="CPUs for the server processes, e.g. '1' (taskset list); the load "
+                        "generator then runs on the other CPUs: what one API machine of that many cores serves")
     args = parser.parse_args()
 
     from benchmarks.bench_api import _dataset
@@ -225,16 +239,22 @@ def main() -> None:
         dsn = subprocess.run(["bash", str(REPO / ".ci/start-postgis"), str(cluster), str(free_port())],
                              capture_output=True, text=True, check=True).stdout.strip()
     if not args.no_postgis and dsn:
-        stores.append((f"PostGIS, {args.workers} workers", dsn, args.workers))
+        stores.append((f"PostGIS, {args.workers} worker{'s' if args.workers > 1 else ''}", dsn, args.workers))
 
     thinks = [_think_range(text) for text in args.think]
+    if args.server_cpus:
+        server_cpus = _cpu_list(args.server_cpus)
+        others = set(range(os.cpu_count() or 1)) - server_cpus
+        if not others:
+            raise SystemExit("--server-cpus leaves no CPU for the load generator")
+        os.sched_setaffinity(0, others)
     rows = []
     try:
         for store_label, dsn_base, workers in stores:
             for users, think in ((u, t) for t in thinks for u in args.users):
                 port = free_port()
                 store = None if dsn_base is None else f"{dsn_base}#load_{uuid.uuid4().hex[:8]}"
-                server = _start(port, work / f"data-{port}", units_path, store, workers)
+                server = _start(port, work / f"data-{port}", units_path, store, workers, args.server_cpus)
                 try:
                     base = f"http://127.0.0.1:{port}"
                     with httpx.Client(base_url=base, timeout=120) as client:
@@ -255,7 +275,8 @@ def main() -> None:
             subprocess.run(["bash", "-c", f"runuser -u postgres -- $(ls /usr/lib/postgresql/*/bin/pg_ctl | tail -1) "
                             f"-D {cluster}/data -m fast -w stop"], capture_output=True)
 
-    print(f"\nLoad test — {label}; {args.seconds:.0f} s per run; p50/p95/p99 in ms; {os.cpu_count()} CPUs; "
+    pinned = f"; server pinned to CPU {args.server_cpus}, load generator on the others" if args.server_cpus else ""
+    print(f"\nLoad test — {label}; {args.seconds:.0f} s per run; p50/p95/p99 in ms; {os.cpu_count()} CPUs{pinned}; "
           "the load average (1 min, before → after each run) says how busy the machine was\n")
     print("| store | users | think s | req/s | units tile | scenario tile | units list | evaluation | export | reassign | point | "
           "errors | 409 ×20 | lost writes (of acked) | edit → visible p50/p95/p99 | load avg |")
