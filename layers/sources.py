@@ -118,6 +118,17 @@ def mvt_value(value: Any) -> str | int | float | bool | None:
     return str(value)
 
 
+def _mvt_column(series: pd.Series) -> list:
+    """:func:`mvt_value` of every value of a column; NumPy bool, integer and float columns in one pass."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biu":
+        return series.tolist()  # Python bools and ints
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        values = series.to_numpy()
+        return [value if finite else None for value, finite in zip(values.tolist(), np.isfinite(values).tolist())]
+    return [mvt_value(value) for value in series.tolist()]
+
+
 def _field_type(series: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(series):
         return "Boolean"
@@ -250,10 +261,11 @@ class GeoDataFrameTileSource:
 
     @staticmethod
     def _mvt_properties(data: gpd.GeoDataFrame, columns: list, codes: list[str] | None) -> list[dict]:
-        records = data[columns].to_dict("records") if columns else [{} for _ in range(len(data))]
+        # Column by column: a new scenario version or zoning edit rebuilds these for every feature.
+        named = [(str(column), _mvt_column(data[column])) for column in columns]
         properties = []
-        for row, record in enumerate(records):
-            clean = {str(k): v for k, v in ((k, mvt_value(v)) for k, v in record.items()) if v is not None}
+        for row in range(len(data)):
+            clean = {name: values[row] for name, values in named if values[row] is not None}
             if codes is not None:
                 clean["code"] = codes[row]
             properties.append(clean)

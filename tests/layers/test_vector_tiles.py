@@ -90,6 +90,24 @@ def test_mvt_value_keeps_numbers_as_numbers_and_drops_missing(value, expected):
     assert type(mvt_value(value)) is type(expected)
 
 
+def test_tile_attributes_built_column_by_column_are_those_of_mvt_value_value_by_value():
+    grid = jagged_grid().iloc[:4].copy()
+    grid["population"] = [1000.0, np.nan, np.inf, -2.5]
+    grid["rank"] = pd.array([1, None, -3, 4], dtype="Int64")          # nullable integers
+    grid["count"] = np.array([0, 5, -7, 2**40], dtype=np.int64)
+    grid["flag"] = np.array([True, False, True, False])
+    grid["seen"] = pd.to_datetime(["2025-07-01", None, "2024-01-31", "2020-02-29"])
+    grid["note"] = ["Đền", None, float("nan"), 3]
+    source = GeoDataFrameTileSource("units", grid, version="v1", cache=TileCache())
+
+    columns = [c for c in grid.columns if c != "geometry"]
+    expected = [{c: mvt_value(grid.iloc[row][c]) for c in columns if mvt_value(grid.iloc[row][c]) is not None}
+                for row in range(len(grid))]
+    assert source.properties == expected
+    for got, want in zip(source.properties, expected):
+        assert [type(v) for v in got.values()] == [type(v) for v in want.values()]
+
+
 @pytest.mark.parametrize("tile", [Z10_TILE, Z12_TILE, (14, 13006, 7184)])
 def test_coordinates_stay_inside_the_extent_plus_buffer(units_source, tile):
     layer = decode(units_source.tile(*tile, "mvt").content)["units"]
