@@ -22,9 +22,11 @@ other than an editor's 409), acknowledged writes lost (reassigns acknowledged wi
 the final scenario version — a reassign sending a unit where it already is gets 200 with the same version and is
 not counted —, acknowledged points must all be in the layer), and edit → visible tile
 latency (a reassign acknowledged by one worker until the scenario's TileJSON names the new version
-at another request). Without ``--postgres`` a throw-away cluster is started with
-``.ci/start-postgis`` when PostgreSQL is installed. Each run follows an untimed warm-up (``--warmup`` s, 10 users, no think time) so that every worker has built its caches. Loops are bounded in time; figures on a shared
-machine are noisy.
+at another request), and the cores each part used during the run (CPU seconds per second, from /proc: the
+server and its workers, every PostgreSQL process, this load generator). Without ``--postgres`` a throw-away
+cluster is started with ``.ci/start-postgis`` when PostgreSQL is installed. Each run follows an untimed warm-up
+(``--warmup`` s, 10 users, no think time) so that every worker has built its caches. Loops are bounded in time;
+figures on a shared machine are noisy.
 """
 from __future__ import annotations
 
@@ -180,6 +182,28 @@ def run_mix(base: str, users: int, seconds: float, scenario: dict, tiles: list, 
             "acked": acked_reassigns[0] + len(acked_points), "visible": visible_s, "gave_up": gave_up[0]}
 
 
+def _cpu_seconds(root_pid: int | None = None, name: str | None = None) -> float:
+    """CPU time (user + system, s) of a process and its descendants, or of every process called ``name``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:
+                continue  # ended meanwhile
+            command, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+            stats[int(entry.name)] = (command, int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    if name is not None:
+        return sum(cpu for command, _parent, cpu in stats.values() if command == name)
+    tree, grew = {root_pid}, True
+    while grew:
+        children = {pid for pid, (_c, parent, _cpu) in stats.items() if parent in tree} - tree
+        tree |= children
+        grew = bool(children)
+    return sum(stats[pid][2] for pid in tree if pid in stats)
+
+
 def _cpu_list(text: str) -> set[int]:
     """'0,2-3' → {0, 2, 3} (taskset's list form)."""
     cpus: set[int] = set()
@@ -263,8 +287,11 @@ def main() -> None:
                     # Untimed warm-up: every worker builds its caches (a server runs for hours, not 20 s).
                     run_mix(base, 10, args.warmup, created, tiles, member_codes)
                     load_before = os.getloadavg()[0]
+                    cpu_before = (_cpu_seconds(server.pid), _cpu_seconds(name="postgres"), time.process_time())
                     result = run_mix(base, users, args.seconds, created, tiles, member_codes, think)
+                    cpu_after = (_cpu_seconds(server.pid), _cpu_seconds(name="postgres"), time.process_time())
                     result["load"] = (load_before, os.getloadavg()[0])
+                    result["cores"] = [(after - before) / result["elapsed"] for before, after in zip(cpu_before, cpu_after)]
                 finally:
                     server.terminate()
                     server.wait(timeout=30)
@@ -279,8 +306,9 @@ def main() -> None:
     print(f"\nLoad test — {label}; {args.seconds:.0f} s per run; p50/p95/p99 in ms; {os.cpu_count()} CPUs{pinned}; "
           "the load average (1 min, before → after each run) says how busy the machine was\n")
     print("| store | users | think s | req/s | units tile | scenario tile | units list | evaluation | export | reassign | point | "
-          "errors | 409 ×20 | lost writes (of acked) | edit → visible p50/p95/p99 | load avg |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "errors | 409 ×20 | lost writes (of acked) | edit → visible p50/p95/p99 | cores used: server / PostgreSQL / "
+          "load generator | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for store_label, users, think, rate, r in rows:
         s = r["samples"]
         think_text = f"{think[0]:g}–{think[1]:g}" if think[1] else "0"
@@ -288,7 +316,7 @@ def main() -> None:
               f"{_pct(s['units'])} | "
               f"{_pct(s['evaluation'])} | {_pct(s['export'])} | {_pct(s['reassign'])} | {_pct(s['point'])} | "
               f"{len(r['errors'])} | {r['gave_up']} | {r['lost']} (of {r['acked']}) | {_pct(r['visible'])} | "
-              f"{r['load'][0]:.1f} → {r['load'][1]:.1f} |")
+              f"{' / '.join(f'{c:.2f}' for c in r['cores'])} | {r['load'][0]:.1f} → {r['load'][1]:.1f} |")
         if r["errors"]:
             print(f"|  | errors: {', '.join(sorted(set(r['errors']))[:5])} |")
 
