@@ -131,9 +131,13 @@ async def _json_body(request: Request) -> Any:
                                                             "byte": repr(exc.object[exc.start:exc.start + 1])}),
                             hint=Message("hint.body_not_utf8")) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"the request body is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                         hint="send a GeoJSON Feature or FeatureCollection, or upload a file as multipart "
-                              "field 'file'") from None
+        raise InputError(Message("error.layer_body_json_at", {"line": exc.lineno, "column": exc.colno,
+                                                              "problem": exc.msg}),
+                         hint=Message("hint.layer_body"), code="input") from None
+
+
+# JSON syntax, the same in every language: a parameter of the hint, not words to translate.
+_FEATURE_EXAMPLE = '{"type": "Feature", "geometry": {...}, "properties": {"name": "..."}}'
 
 
 def _features_from_json(body: Any, kind: LayerKind, allow_markers: bool) -> list:
@@ -144,8 +148,8 @@ def _features_from_json(body: Any, kind: LayerKind, allow_markers: bool) -> list
     elif isinstance(body, dict) and body.get("type") == "FeatureCollection" and isinstance(body.get("features"), list):
         raw_features = body["features"]
     else:
-        raise InputError(f"a {kind.value} request body must be a GeoJSON Feature or FeatureCollection",
-                         hint='send {"type": "Feature", "geometry": {...}, "properties": {"name": "..."}}')
+        raise InputError(Message("error.layer_body_shape", {"kind": kind.value}),
+                         hint=Message("hint.layer_body_example", {"example": _FEATURE_EXAMPLE}), code="input")
     features, problems = [], []
     for position, raw in enumerate(raw_features, start=1):
         try:
@@ -157,12 +161,12 @@ def _features_from_json(body: Any, kind: LayerKind, allow_markers: bool) -> list
             only = problems[0]
             raise InputError(only["problem"], hint=only["hint"],
                              context={k: v for k, v in only.items() if k not in ("problem", "hint")})
-        raise InputError(f"{len(problems)} of {len(raw_features)} {kind.value} features refused: "
-                         + "; ".join(f"#{p['position']}: {p['problem']}" for p in problems[:5]),
-                         hint="fix the listed features and send them again (nothing was stored)",
-                         context={"issues": problems})
+        listed = "; ".join(f"#{p['position']}: {p['problem']}" for p in problems[:5])
+        raise InputError(Message("error.features_refused", {"refused": len(problems), "total": len(raw_features),
+                                                            "kind": kind.value, "problems": listed}),
+                         hint=Message("hint.features_refused"), context={"issues": problems}, code="input")
     if not features:
-        raise InputError("the FeatureCollection has no features", hint="add at least one feature")
+        raise InputError(Message("error.no_features"), hint=Message("hint.add_feature"), code="input")
     return features
 
 
@@ -174,8 +178,8 @@ async def _features_from_upload(request: Request, kind: LayerKind, allow_markers
         features = await run_in_threadpool(read_layer_file, path, kind, allow_markers=allow_markers,
                                            name=Path(upload.filename or path.name).name)
     if not features:
-        raise InputError(f"{upload.filename} holds no features", hint="check that the file is not empty",
-                         context={"file": upload.filename})
+        raise InputError(Message("error.upload_empty", {"file": upload.filename}), hint=Message("hint.upload_empty"),
+                         context={"file": upload.filename}, code="input")
     return features
 
 

@@ -69,8 +69,8 @@ def _check_language(lang: str) -> str:
     if lang not in LANGUAGES:
         from ..errors import InputError
 
-        raise InputError(f"unknown language {lang!r}", hint="use vi or en",
-                         context={"lang": lang, "languages": list(LANGUAGES)})
+        raise InputError(Message("error.unknown_language", {"lang": repr(lang)}), hint=Message("hint.languages"),
+                         context={"lang": lang, "languages": list(LANGUAGES)}, code="input")
     return lang
 
 

@@ -208,7 +208,7 @@ def test_empty_feature_collection_stores_nothing(client):
     before = client.get("/api/layers/tourism_sites").json()["layer_version"]
     response = client.post("/api/layers/tourism_sites", json={"type": "FeatureCollection", "features": []},
                            headers=AUTH)
-    assert error_of(response, 422)["detail"] == "the FeatureCollection has no features"
+    assert error_of(response, 422)["detail"] == "FeatureCollection không có đối tượng nào"
     assert client.get("/api/layers/tourism_sites").json()["layer_version"] == before
 
 
@@ -238,7 +238,7 @@ def test_delete_then_every_read_of_the_scenario_is_a_404(client):
                  f"/api/scenarios/{scenario_id}/export.csv", f"/api/scenarios/{scenario_id}/export.html",
                  f"/api/tiles/scenario-{scenario_id}.json", f"/api/tiles/scenario-{scenario_id}/14/13007/7199.mvt",
                  f"/api/indicators?scenario={scenario_id}"):
-        assert error_of(client.get(path), 404)["detail"] == f"no scenario '{scenario_id}'"
+        assert error_of(client.get(path), 404)["detail"] == f"không có kịch bản '{scenario_id}'"
     assert client.delete(f"/api/scenarios/{scenario_id}", headers=AUTH).status_code == 404
 
 

@@ -50,7 +50,7 @@ def test_a_collection_with_one_bad_feature_stores_nothing_and_lists_it(client):
     response = client.post("/api/layers/tourism_sites", json=collection, headers=AUTH)
     assert response.status_code == 422
     body = response.json()
-    assert body["detail"].startswith("1 of 2 tourism_sites features refused: #2:")
+    assert body["detail"].startswith("1 trên 2 đối tượng của lớp tourism_sites bị từ chối: #2:")
     assert body["context"]["issues"][0]["position"] == 2
     assert body["context"]["issues"][0]["location"] == [105.765, 21.615]
     assert client.get("/api/layers/tourism_sites").json()["layer_version"] == 0

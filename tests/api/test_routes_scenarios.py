@@ -126,8 +126,8 @@ def test_delete_then_read_gives_404_json(client):
     assert client.delete(f"/api/scenarios/{created['id']}?version=1", headers=AUTH).status_code == 204
     missing = client.get(f"/api/scenarios/{created['id']}")
     assert missing.status_code == 404
-    assert missing.json() == {"detail": f"no scenario {created['id']!r}",
-                              "hint": "list scenarios with GET /api/scenarios",
+    assert missing.json() == {"detail": f"không có kịch bản {created['id']!r}",
+                              "hint": "xem danh sách kịch bản bằng GET /api/scenarios",
                               "context": {"scenario_id": created["id"]}, "code": "not_found"}
 
 
