@@ -117,11 +117,12 @@ def _scenario_body_problems(request: Request, error: RequestValidationError) -> 
             tuple(e.get("loc", ()))[:1] != ("body",) or e.get("type") == "json_invalid" for e in errors):
         return None
     stripped = [{**e, "loc": tuple(e["loc"])[1:]} for e in errors]
-    problems = describe_errors(stripped, error.body, source="request body")
+    lang = scope_language(request.scope)
+    problems = describe_errors(stripped, error.body, source=Message("contract.source.body"), lang=lang)
     detail = "; ".join(p["problem"] for p in problems)
     return error_response(422, detail, problems[0]["hint"],
                           {"errors": [{k: p[k] for k in ("location", "problem", "hint")} for p in problems]},
-                          code="scenario_body")
+                          lang=lang, code="scenario_body")
 
 
 _EXPECTED_TYPES = {"string": "string", "int": "int", "float": "float", "bool": "bool", "dict": "dict", "list": "list",

@@ -3,6 +3,8 @@ default, English with ``?lang=en`` or ``Accept-Language: en``, with the status c
 they had when their texts were English (scripts read them)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from api_helpers import AUTH, scenario_body
 from language_check import english_words
@@ -133,3 +135,52 @@ def test_vietnamese_numbers_in_error_texts_use_the_vietnamese_thousands_separato
     assert vi["detail"].startswith("nội dung JSON lồng nhau 1.200 tầng")
     assert en["detail"].startswith("the JSON body is nested 1,200 levels deep")
     assert vi["context"] == en["context"] == {"depth": 1200, "max_depth": 32}
+
+
+SCENARIO_BODIES = {  # name → a scenario body the contract refuses
+    "unknown regime": scenario_body(regime="R999"),
+    "rules file as regime": scenario_body(regime="quy-chuan.yaml"),
+    "unknown key": scenario_body(bogus=1),
+    "missing name": {"new_units": []},
+    "empty name": scenario_body(name="  "),
+    "not a list": scenario_body(new_units={}),
+    "not an object": [1, 2],
+    "unit listed twice": scenario_body(new_units=[{"id": "n1", "name": "Xã Một", "kind": "commune",
+                                                   "members": ["00001", "00001"]}]),
+    "id used twice": scenario_body(new_units=[{"id": "n1", "name": "Xã Một", "members": ["00001"]},
+                                              {"id": "n1", "name": "Xã Hai", "members": ["00002"]}]),
+    "member of two new units": scenario_body(new_units=[{"id": "n1", "name": "Xã Một", "members": ["00001"]},
+                                                        {"id": "n2", "name": "Xã Hai", "members": ["00001"]}]),
+    "unknown unit kind": scenario_body(new_units=[{"id": "n1", "name": "Xã Một", "kind": "quan",
+                                                   "members": ["00001"]}]),
+    "not a unit code": scenario_body(new_units=[{"id": "n1", "name": "Xã Một", "members": [1.5]}]),
+    "share above 1": scenario_body(new_units=[{"id": "n1", "name": "Xã Một", "members": ["00001"],
+                                               "ethnic_minority_share": 2}]),
+    "unknown parent kind": scenario_body(parent={"name": "Tỉnh X", "kind": "lang"}),
+}
+# Values one types as they are, listed in some hints: ward|commune|township|special_zone
+VALUE_LIST = re.compile(r"\w+(?:\|\w+)+")
+ALLOWED_KEYS = "các khoá được nhận: "  # followed by the contract's keys, as they are spelled in JSON
+QUOTED_KEY = re.compile(r'"[\w.]+"')  # a field named as in JSON: "name", "ethnic_minority_share"
+
+
+def test_scenario_body_problems_are_worded_in_vietnamese_by_default_and_in_english_on_request(client):
+    for name, body in SCENARIO_BODIES.items():
+        vi = client.post("/api/scenarios", json=body, headers=AUTH)
+        en = client.post("/api/scenarios", json=body, headers={**AUTH, "Accept-Language": "en"})
+        assert vi.status_code == en.status_code == 422, (name, vi.text)
+        vi, en = vi.json(), en.json()
+        assert vi["code"] == en["code"] == "scenario_body", name
+        assert [e["location"] for e in vi["context"]["errors"]] == [e["location"] for e in en["context"]["errors"]]
+        hint = VALUE_LIST.sub("", vi["hint"].split(ALLOWED_KEYS)[0])
+        detail, hint = QUOTED_KEY.sub("", vi["detail"]), QUOTED_KEY.sub("", hint)
+        assert english_words(detail) == [] and english_words(hint) == [], (name, vi["detail"], vi["hint"])
+        assert vi["detail"] != en["detail"], name
+    unit_listed_twice = client.post("/api/scenarios", json=SCENARIO_BODIES["unit listed twice"], headers=AUTH).json()
+    assert unit_listed_twice["detail"] == ("nội dung yêu cầu: đơn vị mới thứ 1 (Xã Một): đơn vị 00001 được liệt kê hai "
+                                           "lần trong trường \"members\"")
+    english = client.post("/api/scenarios?lang=en", json=SCENARIO_BODIES["share above 1"], headers=AUTH).json()
+    assert english["detail"] == ('request body: new unit #1 (Xã Một), "ethnic_minority_share": Input should be '
+                                 'less than or equal to 1')
+    vietnamese = client.post("/api/scenarios", json=SCENARIO_BODIES["share above 1"], headers=AUTH).json()
+    assert vietnamese["detail"] == 'nội dung yêu cầu: đơn vị mới thứ 1 (Xã Một), trường "ethnic_minority_share": phải ≤ 1'

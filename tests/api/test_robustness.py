@@ -61,8 +61,12 @@ def test_malformed_json_names_the_problem_and_the_character(client):
 def test_unknown_regime_is_a_422_listing_the_regimes_not_a_500(client, regime):
     response = client.post("/api/scenarios", json=scenario_body(regime=regime), headers=AUTH)
     error = error_of(response, 422)
-    assert error["detail"] == f'request body, "regime": unknown standards regime {regime!r}'
-    assert error["hint"] == "use one of R76, R112, R1211, R35"
+    assert error["detail"] == f'nội dung yêu cầu, trường "regime": không có bộ tiêu chuẩn {regime!r}'
+    assert error["hint"] == "dùng một trong R76, R112, R1211, R35"
+    english = error_of(client.post("/api/scenarios?lang=en", json=scenario_body(regime=regime), headers=AUTH), 422)
+    assert english["detail"] == f'request body, "regime": unknown standards regime {regime!r}'
+    assert english["hint"] == "use one of R76, R112, R1211, R35"
+    assert english["code"] == error["code"] == "scenario_body"
     assert client.get("/api/scenarios").json()["count"] == 0
 
 
@@ -70,8 +74,8 @@ def test_rules_file_path_as_regime_is_refused_over_http(client, tmp_path):
     # A path would make the server open one of its own files.
     response = client.post("/api/scenarios", json=scenario_body(regime=str(tmp_path / "rules.yaml")), headers=AUTH)
     error = error_of(response, 422)
-    assert error["detail"] == 'request body, "regime": rules files cannot be named over the API'
-    assert error["hint"] == "use one of R76, R112, R1211, R35"
+    assert error["detail"] == 'nội dung yêu cầu, trường "regime": không thể chỉ định tệp quy chuẩn qua API'
+    assert error["hint"] == "dùng một trong R76, R112, R1211, R35"
 
 
 def test_regime_aliases_are_still_accepted(client):
@@ -112,8 +116,8 @@ def test_drawn_new_unit_that_crosses_itself_is_refused_when_saving(client):
     body = scenario_body(new_units=[{"id": "n1", "name": "Vẽ tay", "kind": "commune", "members": [],
                                      "geometry": {"type": "Polygon", "coordinates": [BOWTIE]}}])
     error = error_of(client.post("/api/scenarios", json=body, headers=AUTH), 422)
-    assert error["detail"] == ("request body: new unit #1 (Vẽ tay), \"geometry\": drawn boundary must be a valid Polygon "
-                               "(Self-intersection[105.83 22.15])")
+    assert error["detail"] == ("nội dung yêu cầu: đơn vị mới thứ 1 (Vẽ tay), trường \"geometry\": ranh giới vẽ phải là "
+                               "một Polygon hợp lệ (Self-intersection[105.83 22.15])")
 
 
 # --------------------------------------------------------------------------- scenarios without new units

@@ -164,8 +164,8 @@ def test_an_undocumented_field_in_a_scenario_body_is_refused_naming_it(client):
     response = client.post("/api/scenarios", json=scenario_body(new_units=[unit]), headers=AUTH)
     assert response.status_code == 422
     error = response.json()
-    assert error["detail"] == 'request body: new unit #1 (Xã Nam): unknown key "colour"'
-    assert error["hint"].startswith("allowed: ") and "red_river_delta" in error["hint"]
+    assert error["detail"] == 'nội dung yêu cầu: đơn vị mới thứ 1 (Xã Nam): không nhận khoá "colour"'
+    assert error["hint"].startswith("các khoá được nhận: ") and "red_river_delta" in error["hint"]
     assert error["context"]["errors"][0]["location"] == "new_units.0.colour"
     assert client.get("/api/scenarios").json()["count"] == 0
 
