@@ -97,9 +97,9 @@ class EncodingError(InputError):
 class InvalidGeometryError(InputError):
     """One or more geometries are invalid and were refused (see ``issues``)."""
 
-    def __init__(self, message: str, *, issues: list | None = None, hint: str | None = None,
-                 context: dict[str, Any] | None = None):
-        super().__init__(message, hint=hint, context=context)
+    def __init__(self, message, *, issues: list | None = None, hint=None,
+                 context: dict[str, Any] | None = None, code: str | None = None):
+        super().__init__(message, hint=hint, context=context, code=code)
         self.issues = list(issues or [])
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:

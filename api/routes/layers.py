@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from diagioi.geo.errors import EncodingError, InputError
-from diagioi.geo.i18n import Message
+from diagioi.geo.i18n import LANGUAGES, Message
 from diagioi.layers.models import LayerKind, read_layer_file, refuse_crs_member, validate_feature
 
 from ..deps import ServiceDep, WriterDep
@@ -142,7 +142,8 @@ _FEATURE_EXAMPLE = '{"type": "Feature", "geometry": {...}, "properties": {"name"
 
 def _features_from_json(body: Any, kind: LayerKind, allow_markers: bool) -> list:
     if isinstance(body, dict):
-        refuse_crs_member(body, what=f"the {kind.value} {body.get('type') or 'body'}")
+        refuse_crs_member(body, what=Message("layers.what.kind_body", {
+            "kind": kind.value, "type": body.get("type") or Message("contract.source.body")}))
     if isinstance(body, dict) and body.get("type") == "Feature":
         raw_features = [body]
     elif isinstance(body, dict) and body.get("type") == "FeatureCollection" and isinstance(body.get("features"), list):
@@ -150,18 +151,21 @@ def _features_from_json(body: Any, kind: LayerKind, allow_markers: bool) -> list
     else:
         raise InputError(Message("error.layer_body_shape", {"kind": kind.value}),
                          hint=Message("hint.layer_body_example", {"example": _FEATURE_EXAMPLE}), code="input")
-    features, problems = [], []
+    features, problems, refused = [], [], []
     for position, raw in enumerate(raw_features, start=1):
         try:
             features.append(validate_feature(kind, raw, allow_markers=allow_markers))
         except InputError as exc:
             problems.append({**exc.context, "position": position, "problem": exc.message, "hint": exc.hint})
+            refused.append(exc)
     if problems:
         if len(problems) == 1 and len(raw_features) == 1:
-            only = problems[0]
-            raise InputError(only["problem"], hint=only["hint"],
-                             context={k: v for k, v in only.items() if k not in ("problem", "hint")})
-        listed = "; ".join(f"#{p['position']}: {p['problem']}" for p in problems[:5])
+            only, error = problems[0], refused[0]
+            raise InputError(error.detail_message or error.message, hint=error.hint_message or error.hint,
+                             context={k: v for k, v in only.items() if k not in ("problem", "hint")}, code="input")
+        # the problems in each language: the message renders the reader's
+        listed = {lang: "; ".join(f"#{p['position']}: {error.detail_in(lang)}"
+                                  for p, error in zip(problems[:5], refused[:5])) for lang in LANGUAGES}
         raise InputError(Message("error.features_refused", {"refused": len(problems), "total": len(raw_features),
                                                             "kind": kind.value, "problems": listed}),
                          hint=Message("hint.features_refused"), context={"issues": problems}, code="input")

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 from pydantic_core import PydanticCustomError
 
 from ..errors import InputError, ScenarioError
-from ..i18n import Message, translate
+from ..i18n import Message, translate, validation_problem_texts
 from ..kinds import ParentKind, UnitKind
 from ..standards import DEFAULT_REGIME
 
@@ -494,21 +494,6 @@ def _locate(loc: tuple, data: Any, source: str | Message) -> tuple[Message, str 
     return where, field, model
 
 
-_BOUNDS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
-
-
-def _pydantic_problem(error: dict) -> dict[str, str]:
-    """Pydantic's own words in English; the catalogue's in Vietnamese (bounds in full, the rest by kind)."""
-    kind = error.get("type", "")
-    ctx = error.get("ctx") or {}
-    if kind in _BOUNDS:
-        numbers = {k: v for k, v in ctx.items() if isinstance(v, (int, float))}
-        vietnamese = translate(f"validation.{kind}", "vi", **numbers)
-    else:
-        vietnamese = translate("validation.other", "vi", type=kind)
-    return {"vi": vietnamese, "en": str(error.get("msg", ""))}
-
-
 def _problem_messages(error: dict, data: Any, source: str | Message) -> tuple[Message, Message | None, str]:
     """(problem, hint, location) of one pydantic error of a scenario, as catalogue messages."""
     loc = tuple(error.get("loc", ()))
@@ -544,9 +529,9 @@ def _problem_messages(error: dict, data: Any, source: str | Message) -> tuple[Me
         hint = hint or _as_message(f'"{field}": [...]')
     elif field:
         message = Message("contract.problem_field", {"where": where, "field": field,
-                                                     "message": _pydantic_problem(error)})
+                                                     "message": validation_problem_texts(error)})
     else:
-        message = Message("contract.problem", {"where": where, "message": _pydantic_problem(error)})
+        message = Message("contract.problem", {"where": where, "message": validation_problem_texts(error)})
     return message, hint, ".".join(str(p) for p in loc) or "scenario"
 
 

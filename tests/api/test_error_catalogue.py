@@ -184,3 +184,56 @@ def test_scenario_body_problems_are_worded_in_vietnamese_by_default_and_in_engli
                                  'less than or equal to 1')
     vietnamese = client.post("/api/scenarios", json=SCENARIO_BODIES["share above 1"], headers=AUTH).json()
     assert vietnamese["detail"] == 'nội dung yêu cầu: đơn vị mới thứ 1 (Xã Một), trường "ethnic_minority_share": phải ≤ 1'
+
+
+BOWTIE = [[105.82, 22.14], [105.84, 22.16], [105.84, 22.14], [105.82, 22.16], [105.82, 22.14]]
+OPEN_RING = [[105.82, 22.14], [105.84, 22.14], [105.84, 22.16], [105.82, 22.16]]
+
+
+def _site(**changes) -> dict:
+    return {**SITE, "id": "chua-2", **changes}
+
+
+FEATURE_AND_AREA_ERRORS = {  # name → (path, body, status, code)
+    "wrong geometry type": ("/api/layers/tourism_sites", _site(geometry={
+        "type": "LineString", "coordinates": [[105.76, 21.61], [105.77, 21.62]]}), 422, "input"),
+    "bad attribute": ("/api/layers/tourism_sites", _site(properties={"name": "Chùa", "rank": "vũ trụ"}), 422, "input"),
+    "id with a slash": ("/api/layers/tourism_sites", _site(id="a/b"), 422, "input"),
+    "projected crs": ("/api/layers/tourism_sites", {**_site(), "crs": {
+        "type": "name", "properties": {"name": "EPSG:3405"}}}, 422, "unknown_crs"),
+    "open ring": ("/api/layers/tourism_sites", _site(geometry={"type": "Polygon", "coordinates": [OPEN_RING]}),
+                  422, "input"),
+    "two bad features": ("/api/layers/tourism_sites", {"type": "FeatureCollection", "features": [
+        _site(geometry={"type": "Polygon", "coordinates": [BOWTIE]}), _site(id="x/y")]}, 422, "input"),
+    "self-intersecting drawn area": ("/api/analysis/polygon", {"type": "Polygon", "coordinates": [BOWTIE]},
+                                     422, "invalid_geometry"),
+    "drawn collection": ("/api/analysis/polygon", {"type": "FeatureCollection", "features": []}, 422, "input"),
+    "drawn area too large": ("/api/analysis/polygon", {"type": "Polygon", "coordinates": [[
+        [105.0, 21.0], [106.0, 21.0], [106.0, 22.0], [105.0, 22.0], [105.0, 21.0]]]}, 422, "oversize_input"),
+}
+
+
+@pytest.mark.parametrize("name", FEATURE_AND_AREA_ERRORS)
+def test_feature_and_drawn_area_errors_are_vietnamese_by_default_and_english_on_request(client, name):
+    path, body, status, code = FEATURE_AND_AREA_ERRORS[name]
+    headers = AUTH if path.startswith("/api/layers") else {}
+    vi = client.post(path, json=body, headers=headers)
+    en = client.post(path, json=body, headers={**headers, "Accept-Language": "en"})
+    assert vi.status_code == en.status_code == status, vi.text
+    vi, en = vi.json(), en.json()
+    assert vi["code"] == en["code"] == code and set(vi["context"]) == set(en["context"])
+    hint = QUOTED_KEY.sub("", VALUE_LIST.sub("", vi["hint"] or "").replace(FEATURE_EXAMPLE, ""))
+    assert english_words(vi["detail"]) == [] and english_words(hint) == [], (vi["detail"], vi["hint"])
+    assert vi["detail"] != en["detail"]
+
+
+def test_a_refused_collection_lists_each_feature_in_the_readers_language(client):
+    path, body, _status, _code = FEATURE_AND_AREA_ERRORS["two bad features"]
+    vi = client.post(path, json=body, headers=AUTH).json()
+    en = client.post(path, json=body, headers={**AUTH, "Accept-Language": "en"}).json()
+    assert vi["detail"] == ("2 trên 2 đối tượng của lớp tourism_sites bị từ chối: #1: đối tượng 'Chùa Thạch Long' của "
+                            "lớp tourism_sites không hợp lệ: tự cắt tại kinh độ 105,83, vĩ độ 22,15; #2: mã đối tượng "
+                            "'x/y' chứa ký tự '/': không thể dùng trong địa chỉ /api/layers/<lớp>/<mã>")
+    assert en["detail"].startswith("2 of 2 tourism_sites features refused: #1: tourism_sites feature 'Chùa Thạch Long' "
+                                   "is invalid: Self-intersection at lon 105.830000, lat 22.150000; #2: feature id")
+    assert vi["context"] == en["context"]  # the issues listed for scripts do not depend on the language

@@ -97,19 +97,23 @@ def test_stale_regime_on_put_is_a_422_and_the_scenario_is_unchanged(client):
 def test_self_intersecting_drawn_polygon_is_a_422_with_its_location(client):
     response = client.post("/api/analysis/polygon", json={"type": "Polygon", "coordinates": [BOWTIE]})
     error = error_of(response, 422)
-    assert error["detail"] == "the drawn area is invalid: Self-intersection at lon 105.830000, lat 22.150000"
+    assert error["detail"] == "vùng vẽ không hợp lệ: tự cắt tại kinh độ 105,83, vĩ độ 22,15"
+    assert error["code"] == "invalid_geometry" and error["context"]["location"] == [105.83, 22.15]
+    english = error_of(client.post("/api/analysis/polygon?lang=en", json={"type": "Polygon", "coordinates": [BOWTIE]}),
+                       422)
+    assert english["detail"] == "the drawn area is invalid: Self-intersection at lon 105.830000, lat 22.150000"
 
 
 def test_polygon_in_metres_is_a_422_saying_the_coordinates_are_not_lon_lat(client):
     response = client.post("/api/analysis/polygon", json={"type": "Polygon", "coordinates": [SQUARE_IN_METRES]})
     error = error_of(response, 422)
-    assert "outside the lon/lat range" in error["detail"]
+    assert "ngoài phạm vi kinh độ/vĩ độ" in error["detail"] and error["code"] == "unknown_crs"
 
 
 def test_empty_feature_collection_is_not_a_drawn_area(client):
     response = client.post("/api/analysis/polygon", json={"type": "FeatureCollection", "features": []})
     error = error_of(response, 422)
-    assert error["detail"] == "the drawn area must be one Polygon or Feature, got a FeatureCollection"
+    assert error["detail"] == "vùng vẽ phải là một Polygon hoặc một Feature, không phải FeatureCollection"
 
 
 def test_drawn_new_unit_that_crosses_itself_is_refused_when_saving(client):
@@ -309,5 +313,6 @@ def test_openapi_lists_the_drawn_area_types(client):
     schema = client.get("/openapi.json").json()
     request = schema["components"]["schemas"]["PolygonAnalysisRequest"]
     assert request["properties"]["type"]["enum"] == ["Polygon", "MultiPolygon", "Feature"]
-    error = error_of(client.post("/api/analysis/polygon", json={"type": "FeatureCollection", "features": []}), 422)
+    error = error_of(client.post("/api/analysis/polygon?lang=en", json={"type": "FeatureCollection", "features": []}),
+                     422)
     assert error["hint"] == "send a single Feature (merge the parts into a MultiPolygon first)"

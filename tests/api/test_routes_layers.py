@@ -30,7 +30,10 @@ def test_wrong_geometry_type_is_422_saying_what_is_accepted(client):
     response = client.post("/api/layers/tourism_sites", json=street, headers=AUTH)
     assert response.status_code == 422
     body = response.json()
-    assert body["detail"] == "tourism_sites accept Point or Polygon, got LineString"
+    assert body["detail"] == "lớp tourism_sites nhận Point hoặc Polygon, không nhận LineString"
+    assert body["code"] == "input"
+    english = client.post("/api/layers/tourism_sites", json=street, headers={**AUTH, "Accept-Language": "en"})
+    assert english.json()["detail"] == "tourism_sites accept Point or Polygon, got LineString"
     assert body["context"]["geometry_type"] == "LineString"
     assert client.get("/api/layers/tourism_sites").json()["features"] == []
 
