@@ -15,7 +15,9 @@ import re
 import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_response
+from diagioi.geo.i18n import Message as Text
+
+from .errors import error_response, scope_language
 
 #: Deepest nesting of arrays/objects accepted (a MultiPolygon in a FeatureCollection is 6 deep).
 MAX_JSON_DEPTH = 32
@@ -64,8 +66,8 @@ def _has_lone_surrogate(value) -> bool:
     return False
 
 
-def json_body_problem(body: bytes) -> tuple[str, str, dict] | None:
-    """``(detail, hint, context)`` when a JSON body must be refused, else None.
+def json_body_problem(body: bytes) -> tuple[Text, Text, dict] | None:
+    """``(detail, hint, context)`` when a JSON body must be refused (catalogue messages), else None.
 
     Malformed JSON is left to the route's own parser (its message gives line and column).
     """
@@ -77,22 +79,18 @@ def json_body_problem(body: bytes) -> tuple[str, str, dict] | None:
     if skeleton is not body:
         depth, digits = _nesting_depth(skeleton), _longest_digit_run(skeleton)
     if depth > MAX_JSON_DEPTH:
-        return (f"the JSON body is nested {depth:,} levels deep; at most {MAX_JSON_DEPTH} are accepted",
-                "send GeoJSON or a scenario as documented in /openapi.json (they nest a few levels deep)",
+        return (Text("error.json_too_deep", {"depth": depth, "max_depth": MAX_JSON_DEPTH}), Text("hint.json_too_deep"),
                 {"depth": depth, "max_depth": MAX_JSON_DEPTH})
     if digits > MAX_NUMBER_DIGITS:
-        return (f"the JSON body holds a number with {digits:,} digits; at most {MAX_NUMBER_DIGITS} are accepted",
-                "send coordinates and counts as ordinary decimal numbers",
-                {"digits": digits, "max_digits": MAX_NUMBER_DIGITS})
+        return (Text("error.json_long_number", {"digits": digits, "max_digits": MAX_NUMBER_DIGITS}),
+                Text("hint.json_long_number"), {"digits": digits, "max_digits": MAX_NUMBER_DIGITS})
     if _SURROGATE_ESCAPE.search(body):
         try:
             value = json.loads(body)
         except (ValueError, RecursionError):
             return None
         if _has_lone_surrogate(value):
-            return ("the JSON body holds a lone UTF-16 surrogate escape (such as \\ud800) that is not a character",
-                    "send text as UTF-8; an escape \\ud800–\\udbff must be followed by one of \\udc00–\\udfff",
-                    {})
+            return Text("error.json_lone_surrogate"), Text("hint.json_lone_surrogate"), {}
     return None
 
 
@@ -126,7 +124,9 @@ class JsonBodyGuard:
         problem = json_body_problem(body)
         if problem is not None:
             detail, hint, context = problem
-            await error_response(422, detail, hint, context)(scope, disconnected, send)
+            # code "error": what these refusals answered with before their texts moved into the catalogue
+            await error_response(422, detail, hint, context, lang=scope_language(scope),
+                                 code="error")(scope, disconnected, send)
             return
         await self.app(scope, replaying(body, receive), send)
 

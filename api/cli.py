@@ -63,11 +63,11 @@ def _check_strict(unit_set, strict: bool, lang: str = "vi") -> None:
     raise typer.Exit(1)
 
 
-def _read(path: Path, **fields):
+def _read(path: Path, lang: str = "vi", **fields):
     from diagioi.geo.io import read_units
 
     with _progress() as progress:
-        progress.add_task(f"reading {path.name}", total=None)
+        progress.add_task(_t("cli.progress.reading", lang, file=path.name), total=None)
         return read_units(path, **fields)
 
 
@@ -90,8 +90,8 @@ def _join_tables(unit_set, table, sheet, join_on, table_columns, flags, populati
     columns = {}
     for item in table_columns or []:
         if "=" not in item:
-            raise DiagioiError(f"--table-column {item!r} is not FIELD=HEADER",
-                               hint="e.g. --table-column population='Dân số 2024'")
+            raise DiagioiError(Message("error.cli_table_column", {"item": repr(item)}),
+                               hint=Message("hint.example", {"example": "--table-column population='Dân số 2024'"}))
         key, header = item.split("=", 1)
         columns[key.strip()] = header.strip()
     reports = {}
@@ -136,6 +136,16 @@ def _t(key: str, lang: str, **params) -> str:
     return translate(key, lang, **params)
 
 
+def _wrong_suffix(path: Path, suffix: str, example: str) -> DiagioiError:
+    return DiagioiError(Message("error.cli_out_suffix", {"file": path.name, "suffix": suffix}),
+                        hint=Message("hint.example", {"example": f"--out {example}"}))
+
+
+def _level_text(level: str) -> dict[str, str]:
+    """A layer's level in the reader's words (a catalogue parameter)."""
+    return {"vi": LEVEL_VI.get(level, level), "en": level}
+
+
 def _check_lang(lang: str) -> None:
     if lang not in LANGUAGES:
         _fail(DiagioiError(Message("error.unknown_language", {"lang": repr(lang)}), hint=Message("hint.cli_language")))
@@ -168,7 +178,7 @@ def units(
     """List the units of a layer with computed (geodesic) and official area, population and density."""
     _check_lang(lang)
     try:
-        unit_set = _read(file, **_fields(code_field, name_field, kind_field, population_field, area_field,
+        unit_set = _read(file, lang, **_fields(code_field, name_field, kind_field, population_field, area_field,
                                          crs, encoding, layer, no_repair, level))
         unit_set, join_reports = _join_tables(unit_set, table_path, sheet, join_on, table_column, flags,
                                                 population_year, flags_join_on)
@@ -176,12 +186,12 @@ def units(
         if parents is not None:
             from diagioi.geo.parents import assign_parents
 
-            unit_set, parents_report = assign_parents(unit_set, _read(parents, crs=crs, encoding=encoding))
+            unit_set, parents_report = assign_parents(unit_set, _read(parents, lang, crs=crs, encoding=encoding))
         if out_path is not None:
             from diagioi.geo.io import write_units
 
             if out_path.suffix.lower() != ".gpkg":
-                raise DiagioiError(f"cannot write {out_path.name}: use a .gpkg file", hint="e.g. --out units.gpkg")
+                raise _wrong_suffix(out_path, ".gpkg", "units.gpkg")
             out_path.parent.mkdir(parents=True, exist_ok=True)
             write_units(unit_set, out_path)
         records = unit_set.to_records()
@@ -224,8 +234,8 @@ def units(
                       _fmt(r["population"], 0, lang), _fmt(r["density"], 0, lang))
     out.print(table)
     if unit_set.level != "commune":
-        console.print(f"Lớp {LEVEL_VI[unit_set.level]} ({unit_set.level_reason}): dùng làm đơn vị cha/phạm vi, "
-                      f"không phải xã/phường; phương án sáp nhập cần lớp cấp xã.", highlight=False)
+        console.print(_t("cli.parent_layer", lang, level=_level_text(unit_set.level), reason=unit_set.level_reason),
+                      highlight=False)
     sources = {}
     for r in records:
         key = (re.sub(r" dòng \d+\)?$", "", r["population_source"] or _t("cli.no_source", lang)),
@@ -247,7 +257,7 @@ def units(
         for line in report.lines_vi():
             console.print(line, highlight=False)
     if out_path is not None:
-        console.print(f"wrote {out_path}")
+        console.print(_t("cli.wrote", lang, path=str(out_path)), highlight=False)
     if unit_set.issues:
         console.print(_t("cli.issues", lang, n=len(unit_set.issues)), highlight=False)
         for issue in unit_set.issues[:30]:
@@ -280,12 +290,14 @@ def topology(
     try:
         for path in (out_path, out_fixed):
             if path is not None and path.suffix.lower() != ".gpkg":
-                raise DiagioiError(f"cannot write {path.name}: use a .gpkg file", hint="e.g. --out problems.gpkg")
+                raise _wrong_suffix(path, ".gpkg", "problems.gpkg")
         if out_fixed is not None and not repair:
-            raise DiagioiError("--out-fixed needs --repair", hint="add --repair --tolerance METRES")
-        unit_set = _read(file, **_fields(code_field, name_field, None, None, area_field, crs, encoding, layer, False))
+            raise DiagioiError(Message("error.cli_needs", {"option": "--out-fixed", "needed": "--repair"}),
+                               hint=Message("hint.cli_add", {"options": {"vi": "--repair --tolerance MÉT",
+                                                                         "en": "--repair --tolerance METRES"}}))
+        unit_set = _read(file, lang, **_fields(code_field, name_field, None, None, area_field, crs, encoding, layer, False))
         with _progress() as progress:
-            progress.add_task("checking topology", total=None)
+            progress.add_task(_t("cli.progress.topology", lang), total=None)
             report = check_topology(unit_set, min_area_m2=min_area, sliver_width_m=sliver_width)
             data = report.to_dict()
             if repair:
@@ -329,7 +341,7 @@ def topology(
                       f"lớp là một phủ hợp lệ: {'có' if r['coverage_valid'] else 'không'}", highlight=False)
     for path in (out_path, out_fixed):
         if path is not None:
-            console.print(f"wrote {path}")
+            console.print(_t("cli.wrote", lang, path=str(path)), highlight=False)
 
 
 @app.command()
@@ -349,14 +361,15 @@ def crosswalk(
 
     try:
         if out_path is not None and out_path.suffix.lower() != ".csv":
-            raise DiagioiError(f"cannot write {out_path.name}: use a .csv file", hint="e.g. --out crosswalk.csv")
-        old_units, new_units = (_read(path, crs=crs, encoding=encoding) for path in (old_file, new_file))
+            raise _wrong_suffix(out_path, ".csv", "crosswalk.csv")
+        old_units, new_units = (_read(path, lang, crs=crs, encoding=encoding) for path in (old_file, new_file))
         for name, unit_set in ((old_file.name, old_units), (new_file.name, new_units)):
             if unit_set.level != "commune":
-                raise DiagioiError(f"{name} is a {unit_set.level} layer, not communes/wards",
-                                   hint="the crosswalk links commune/ward layers")
+                raise DiagioiError(Message("error.cli_not_commune_layer", {"file": name,
+                                                                           "level": _level_text(unit_set.level)}),
+                                   hint=Message("hint.crosswalk_layers"))
         with _progress() as progress:
-            progress.add_task("intersecting the layers", total=None)
+            progress.add_task(_t("cli.progress.crosswalk", lang), total=None)
             result = derive_crosswalk(old_units, new_units)
             if mapping is not None:
                 compare_with_mapping(result, read_mapping(mapping))
@@ -391,7 +404,7 @@ def crosswalk(
                                            for p in d["derived"]) or "—")
                 out.print(grid)
     if out_path is not None:
-        console.print(f"wrote {out_path}")
+        console.print(_t("cli.wrote", lang, path=str(out_path)), highlight=False)
 
 
 OUTPUT_SUFFIXES = (".xlsx", ".csv", ".gpkg", ".geojson", ".json", ".html")
@@ -531,12 +544,13 @@ def evaluate(
     try:
         _check_outputs(list(out_paths or []))
         plan = Scenario.read(scenario)
-        unit_set = _read(units_file, **_fields(code_field, name_field, kind_field, population_field, area_field,
+        unit_set = _read(units_file, lang, **_fields(code_field, name_field, kind_field, population_field, area_field,
                                                crs, encoding, layer, False))
         if unit_set.level != "commune":
-            raise DiagioiError(f"{units_file.name} is a {unit_set.level} layer ({unit_set.level_reason}), "
-                               "not communes/wards", hint="evaluate a scenario on a commune/ward layer; "
-                                                         "district and province layers are parents and scopes")
+            raise DiagioiError(Message("error.cli_not_commune_layer_because",
+                                       {"file": units_file.name, "level": _level_text(unit_set.level),
+                                        "reason": unit_set.level_reason}),
+                               hint=Message("hint.evaluate_layer"))
         ruleset = RuleSet.load(rules or regime or plan.regime)
         flags_table, flags_report = None, None
         if flags is not None:
@@ -544,7 +558,7 @@ def evaluate(
 
             flags_table, flags_report = read_flags_table(flags, unit_set, join_on=join_on)
         with _progress() as progress:
-            progress.add_task("evaluating", total=None)
+            progress.add_task(_t("cli.progress.evaluating", lang), total=None)
             context = EvaluationContext(unit_set, raster, ruleset, flags_table=flags_table,
                                         flags_name=flags.name if flags is not None else None)
             evaluation = context.evaluate(plan)
@@ -603,8 +617,8 @@ def suggest(
     try:
         spec = _scope_spec(scope_province, scope_district, scope_codes)
         if not spec:
-            raise DiagioiError("no scope given", hint='add --scope-province "Bắc Kạn", --scope-district or --scope-codes')
-        unit_set = _read(units_file)
+            raise DiagioiError(Message("error.cli_no_scope"), hint=Message("hint.cli_scope"))
+        unit_set = _read(units_file, lang)
         ruleset = RuleSet.load(regime)
         scope = resolve_scope(unit_set, spec, source="--scope")
         unit_flags = {}
@@ -616,7 +630,8 @@ def suggest(
         parent = None
         if parent_kind or parent_targets:
             if not parent_kind:
-                raise DiagioiError("--parent-targets needs --parent-kind", hint="e.g. --parent-kind provincial_city")
+                raise DiagioiError(Message("error.cli_needs", {"option": "--parent-targets", "needed": "--parent-kind"}),
+                                   hint=Message("hint.example", {"example": "--parent-kind provincial_city"}))
             label = parent_name or ", ".join(spec.get("districts") or spec.get("provinces") or ["phạm vi"])
             parent = {"name": label, "kind": parent_kind}
         if parent_targets:
@@ -626,7 +641,7 @@ def suggest(
                                                max_annex=max_annex)
         else:
             with _progress() as progress:
-                progress.add_task("searching", total=None)
+                progress.add_task(_t("cli.progress.searching", lang), total=None)
                 from diagioi.geo.suggest import suggest_plans
 
                 payload = suggest_plans(unit_set, scope.codes, ruleset, target_units=target_units,
@@ -785,19 +800,31 @@ def serve(
         _fail(error, lang)
 
 
+def _lang_of_arguments(arguments: list[str]) -> str:
+    """The ``--lang`` of a command line, for the lines printed outside a command (interrupted, a bug)."""
+    for position, argument in enumerate(arguments):
+        value = argument.partition("=")[2] if argument.startswith("--lang=") else (
+            arguments[position + 1] if argument == "--lang" and position + 1 < len(arguments) else None)
+        if value in LANGUAGES:
+            return value
+    return "vi"
+
+
 def main() -> None:
     """Console-script entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app(standalone_mode=True)
     except KeyboardInterrupt:
-        console.print("[bold red]error:[/] interrupted", highlight=False)
+        console.print(f"[bold red]error:[/] {_t('error.cli_interrupted', _lang_of_arguments(sys.argv[1:]))}",
+                      highlight=False)
         sys.exit(130)
     except Exception as error:  # a bug, not bad input: still one line, never a traceback
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)
-        console.print(f"[bold red]error:[/] unexpected {type(error).__name__}: {error}", highlight=False)
-        console.print("[yellow]hint:[/] this is a bug in diagioi, not in your input; please report it with the "
-                      "command you ran", highlight=False)
+        lang = _lang_of_arguments(sys.argv[1:])
+        console.print(f"[bold red]error:[/] {_t('error.cli_unexpected', lang, error=type(error).__name__, text=str(error))}",
+                      highlight=False)
+        console.print(f"[yellow]hint:[/] {_t('hint.cli_bug', lang)}", highlight=False)
         sys.exit(1)
 
 

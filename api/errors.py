@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from diagioi.geo.i18n import DEFAULT_LANGUAGE, Message, translate
+from diagioi.geo.i18n import DEFAULT_LANGUAGE, Message, translate, validation_problem
 from diagioi.geo.errors import (
     ConflictError,
     DiagioiError,
@@ -117,38 +117,19 @@ def _scenario_body_problems(request: Request, error: RequestValidationError) -> 
             tuple(e.get("loc", ()))[:1] != ("body",) or e.get("type") == "json_invalid" for e in errors):
         return None
     stripped = [{**e, "loc": tuple(e["loc"])[1:]} for e in errors]
-    problems = describe_errors(stripped, error.body, source="request body")
+    lang = scope_language(request.scope)
+    problems = describe_errors(stripped, error.body, source=Message("contract.source.body"), lang=lang)
     detail = "; ".join(p["problem"] for p in problems)
     return error_response(422, detail, problems[0]["hint"],
                           {"errors": [{k: p[k] for k in ("location", "problem", "hint")} for p in problems]},
-                          code="scenario_body")
-
-
-_EXPECTED_TYPES = {"string": "string", "int": "int", "float": "float", "bool": "bool", "dict": "dict", "list": "list",
-                   "model": "dict"}
+                          lang=lang, code="scenario_body")
 
 
 def _problem_text(item: dict, lang: str) -> str:
-    """One validation problem in the reader's language: pydantic's own words in English, the catalogue's in Vietnamese."""
-    if lang == "en":
+    """One validation problem in the reader's language; the model's own words when it wrote them (the contract's)."""
+    if lang != "en" and item.get("type") in ("diagioi", "value_error", "assertion_error"):
         return item.get("msg", "")
-    kind = item.get("type", "")
-    ctx = item.get("ctx") or {}
-    prefix, _, suffix = kind.partition("_")
-    if kind == "missing":
-        return translate("validation.missing", lang)
-    if suffix in ("type", "parsing") and prefix in _EXPECTED_TYPES:
-        return translate("validation.type", lang, expected=Message(f"validation.expected.{_EXPECTED_TYPES[prefix]}"))
-    if kind in ("literal_error", "enum"):
-        return translate("validation.literal", lang, expected=str(ctx.get("expected", "")).replace(" or ", " hoặc "))
-    if kind in ("too_long", "too_short", "greater_than_equal", "greater_than", "less_than_equal", "less_than",
-                "extra_forbidden"):
-        return translate(f"validation.{kind}", lang, **{k: v for k, v in ctx.items() if isinstance(v, (int, float))})
-    if kind.startswith("string_too_"):
-        return translate(f"validation.{kind.removeprefix('string_')}", lang, **ctx)
-    if kind in ("diagioi", "value_error", "assertion_error"):  # the model's own words (e.g. the contract's)
-        return item.get("msg", "")
-    return translate("validation.other", lang, type=kind)
+    return validation_problem(item, lang)
 
 
 async def _validation_error_handler(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -50,15 +50,17 @@ class HealthPublic(BaseModel):
 def builtin_regime(regime: str) -> str:
     """Only built-in regimes over HTTP: a rules-file path would make the server read its own files."""
     from diagioi.geo.errors import RuleSetError
+    from diagioi.geo.i18n import Message
     from diagioi.geo.standards import RuleSet
 
     names = ", ".join(entry["id"] for entry in RuleSet.available())
     if regime.strip().lower().endswith((".yaml", ".yml")):
-        raise contract_problem("rules files cannot be named over the API", f"use one of {names}")
+        raise contract_problem(Message("contract.rules_file_over_api"), Message("hint.one_of", {"values": names}))
     try:
         RuleSet.load(regime)
     except RuleSetError:
-        raise contract_problem(f"unknown standards regime {regime!r}", f"use one of {names}") from None
+        raise contract_problem(Message("contract.unknown_regime", {"regime": repr(regime)}),
+                               Message("hint.one_of", {"values": names})) from None
     return regime
 
 

@@ -25,9 +25,11 @@ def _code_of(error_class: type) -> str:
 class DiagioiError(Exception):
     """Root of every error raised on purpose by diagioi."""
 
-    def __init__(self, message, *, hint=None, context: dict[str, Any] | None = None):
+    def __init__(self, message, *, hint=None, context: dict[str, Any] | None = None, code: str | None = None):
         from .i18n import Message, translate
 
+        # ``code`` keeps the code an error had before its text moved into the catalogue: scripts match on it.
+        self.fixed_code = code
         self.detail_message = message if isinstance(message, Message) else None
         self.hint_message = hint if isinstance(hint, Message) else None
         message = translate(message, "en") if self.detail_message else message
@@ -38,7 +40,9 @@ class DiagioiError(Exception):
 
     @property
     def code(self) -> str:
-        """Stable identifier of the error: its catalogue key, else one derived from its class."""
+        """Stable identifier of the error: the one given, else its catalogue key, else one derived from its class."""
+        if self.fixed_code:
+            return self.fixed_code
         return self.detail_message.code if self.detail_message else _code_of(type(self))
 
     def detail_in(self, lang: str | None) -> str:
@@ -93,9 +97,9 @@ class EncodingError(InputError):
 class InvalidGeometryError(InputError):
     """One or more geometries are invalid and were refused (see ``issues``)."""
 
-    def __init__(self, message: str, *, issues: list | None = None, hint: str | None = None,
-                 context: dict[str, Any] | None = None):
-        super().__init__(message, hint=hint, context=context)
+    def __init__(self, message, *, issues: list | None = None, hint=None,
+                 context: dict[str, Any] | None = None, code: str | None = None):
+        super().__init__(message, hint=hint, context=context, code=code)
         self.issues = list(issues or [])
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
@@ -131,9 +135,9 @@ class UnknownUnitError(NotFoundError, InputError):
 class ConflictError(DiagioiError):
     """A write was based on a stale version (optimistic concurrency)."""
 
-    def __init__(self, message: str, *, current_version: int | None = None, current: Any = None,
-                 hint: str | None = None, context: dict[str, Any] | None = None):
-        super().__init__(message, hint=hint, context=context)
+    def __init__(self, message, *, current_version: int | None = None, current: Any = None,
+                 hint=None, context: dict[str, Any] | None = None, code: str | None = None):
+        super().__init__(message, hint=hint, context=context, code=code)
         self.current_version = current_version
         self.current = current
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from .errors import InputError
-from .i18n import catalogue
+from .i18n import Message, catalogue
 
 
 class UnitKind(StrEnum):
@@ -30,8 +30,10 @@ class UnitKind(StrEnum):
             return _ALIASES[key]
         except KeyError:
             raise InputError(
-                f"unknown unit kind {value!r}",
-                hint="use one of ward|commune|township|special_zone (or phuong|xa|thi_tran|dac_khu)",
+                Message("error.unknown_unit_kind", {"kind": repr(value)}),
+                hint=Message("hint.unit_kinds", {"kinds": "ward|commune|township|special_zone",
+                                                 "aliases": "phuong|xa|thi_tran|dac_khu"}),
+                code="input",
             ) from None
 
 
@@ -73,8 +75,8 @@ class ParentKind(StrEnum):
                    "huyen": cls.district, "quan": cls.urban_district, "thanh_pho_truc_thuoc_trung_uong": cls.central_city}
         if key in aliases:
             return aliases[key]
-        raise InputError(f"unknown parent kind {value!r}",
-                         hint="use one of " + "|".join(k.value for k in cls))
+        raise InputError(Message("error.unknown_parent_kind", {"kind": repr(value)}),
+                         hint=Message("hint.one_of", {"values": "|".join(k.value for k in cls)}), code="input")
 
 
 def _normalise(text: str) -> str:

@@ -19,12 +19,16 @@ import shapely
 from diagioi.geo.area import geodesic_area_km2, geodesic_areas_km2
 from diagioi.geo.crs import WGS84, to_lonlat
 from diagioi.geo.errors import InputError, OversizeInputError
-from diagioi.geo.i18n import Message, translate
+from diagioi.geo.i18n import LANGUAGES, Message, format_number, translate
 from diagioi.geo.population import density_per_km2, estimate_population
 from diagioi.geo.validity import polygonal_part
 
 from .indicators import INDICATOR_FIELDS, MIN_PIECE_AREA_KM2, compute_indicators
 from .models import LayerKind, geometry_from_geojson, refuse_crs_member, require_valid
+
+#: The subject of the drawn polygon's errors ("the drawn area" / "vùng vẽ").
+DRAWN_AREA = Message("layers.what.drawn_area")
+_DRAWN_EXAMPLE = '{"type": "Polygon", "coordinates": [[[lon, lat], ...]]}'
 
 
 #: Below this area a ~1 km population raster cannot resolve the polygon well.
@@ -41,30 +45,29 @@ def polygon_from_geojson(geometry_geojson: Any, *, max_vertices: int = 20000):
     (too many vertices) or :class:`~geo.errors.InvalidGeometryError` (with the location).
     """
     if not isinstance(geometry_geojson, Mapping):
-        raise InputError(f"the drawn area must be a GeoJSON object, got {type(geometry_geojson).__name__}",
-                         hint='send {"type": "Polygon", "coordinates": [[[lon, lat], ...]]} or a Feature')
+        raise InputError(Message("error.drawn_not_object", {"type": type(geometry_geojson).__name__}),
+                         hint=Message("hint.layer_body_example", {"example": _DRAWN_EXAMPLE}), code="input")
     geojson_type = geometry_geojson.get("type")
     if geojson_type == "FeatureCollection":
-        raise InputError("the drawn area must be one Polygon or Feature, got a FeatureCollection",
-                         hint="send a single Feature (merge the parts into a MultiPolygon first)")
-    refuse_crs_member(geometry_geojson, what="the drawn area")
+        raise InputError(Message("error.drawn_collection"), hint=Message("hint.drawn_collection"), code="input")
+    refuse_crs_member(geometry_geojson, what=DRAWN_AREA)
     if geojson_type == "Feature":
         if geometry_geojson.get("geometry") is None:
-            raise InputError("the Feature has no geometry", hint="draw a polygon before sending it")
+            raise InputError(Message("error.drawn_no_geometry"), hint=Message("hint.drawn_no_geometry"), code="input")
         geometry_geojson = geometry_geojson["geometry"]
         geojson_type = geometry_geojson.get("type") if isinstance(geometry_geojson, Mapping) else None
     if geojson_type not in ("Polygon", "MultiPolygon"):
-        raise InputError(f"the drawn area must be a Polygon or MultiPolygon, got {geojson_type}",
-                         hint="draw a closed area; lines and points have no area to analyse")
+        raise InputError(Message("error.drawn_not_polygon", {"type": str(geojson_type)}),
+                         hint=Message("hint.drawn_not_polygon"), code="input")
     coordinates = geometry_geojson.get("coordinates")
     vertex_count = _count_positions(coordinates)
     if vertex_count > max_vertices:
-        raise OversizeInputError(
-            f"the drawn area has {vertex_count:,} vertices, more than the limit of {max_vertices:,}",
-            hint="simplify the outline before sending it", context={"vertices": vertex_count,
-                                                                     "max_vertices": max_vertices})
-    polygon = geometry_from_geojson(geometry_geojson, what="the drawn area")
-    require_valid(polygon, what="the drawn area")
+        raise OversizeInputError(Message("error.drawn_vertices", {"n": vertex_count, "max": max_vertices}),
+                                 hint=Message("hint.simplify"), context={"vertices": vertex_count,
+                                                                         "max_vertices": max_vertices},
+                                 code="oversize_input")
+    polygon = geometry_from_geojson(geometry_geojson, what=DRAWN_AREA)
+    require_valid(polygon, what=DRAWN_AREA)
     return polygon
 
 
@@ -133,9 +136,10 @@ def analyse_polygon(geometry_geojson: Mapping[str, Any], *, units: Any, raster_p
     area_km2 = geodesic_area_km2(polygon)
     if area_km2 > max_area_km2:
         raise OversizeInputError(
-            f"the drawn area is {area_km2:,.1f} km², larger than the limit of {max_area_km2:,g} km²",
-            hint="draw a smaller area (the limit protects the server; it is set by the operator)",
-            context={"area_km2": area_km2, "max_area_km2": max_area_km2})
+            Message("error.drawn_area", {"area": {lang: format_number(area_km2, 1, lang) for lang in LANGUAGES},
+                                         "max": max_area_km2}),
+            hint=Message("hint.drawn_area"), context={"area_km2": area_km2, "max_area_km2": max_area_km2},
+            code="oversize_input")
     frame = _units_frame(units)
     warnings: list[Message] = []
 

@@ -141,7 +141,35 @@ export function wireMapEvents(map) {
   }, true);
 }
 
+/**
+ * A button that opens and closes a panel by a class on its container (the phone's top-bar menu, the map's
+ * legend). Escape or a click elsewhere closes it; so does choosing an action from the top-bar menu.
+ */
+function wireDisclosure(button, container, openClass, { closeOnAction = false } = {}) {
+  const setOpen = (open) => {
+    container.classList.toggle(openClass, open);
+    button.setAttribute("aria-expanded", String(open));
+  };
+  button.addEventListener("click", (e) => {
+    e.stopPropagation();
+    setOpen(!container.classList.contains(openClass));
+  });
+  document.addEventListener("click", (e) => {
+    if (container.classList.contains(openClass) && !container.contains(e.target)) setOpen(false);
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && container.classList.contains(openClass)) { setOpen(false); button.focus(); }
+  });
+  if (closeOnAction) {
+    const menu = $(`#${button.getAttribute("aria-controls")}`);
+    menu.addEventListener("click", (e) => { if (e.target.closest("button")) setOpen(false); });
+    menu.addEventListener("change", () => setOpen(false));
+  }
+}
+
 export function wireUi() {
+  wireDisclosure($("#btn-topbar-menu"), $("#topbar"), "menu-open", { closeOnAction: true });
+  wireDisclosure($("#btn-map-legend"), $("#map-controls"), "open");
   $("#lang-select").value = document.documentElement.lang;
   $("#lang-select").addEventListener("change", async (e) => {
     await loadLanguage(e.target.value);

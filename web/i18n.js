@@ -1,5 +1,6 @@
 // Labels in Vietnamese (first) and English. Elements carry data-i18n="key" (text) or
-// data-i18n-placeholder="key" / data-i18n-title="key"; code calls t("key", {param}) for dynamic text.
+// data-i18n-placeholder="key" / data-i18n-title="key" / data-i18n-aria="key" (aria-label); code calls
+// t("key", {param}) for dynamic text.
 
 const LANG_KEY = "diagioi.lang";
 let labels = {};
@@ -69,6 +70,7 @@ export function applyLabels(root) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+  for (const el of root.querySelectorAll("[data-i18n-aria]")) el.setAttribute("aria-label", t(el.dataset.i18nAria));
 }
 
 const numberFormats = {};

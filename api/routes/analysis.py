@@ -22,7 +22,7 @@ from diagioi.layers.analysis import _count_positions
 from ..auth import bearer_value
 from ..body_guard import disconnected, replaying
 from ..deps import LangDep, ServiceDep
-from ..errors import ServerBusyError, error_response, responses
+from ..errors import ServerBusyError, error_response, responses, scope_language
 from ..schemas import PolygonAnalysisRequest, PolygonAnalysisResult
 from ..workers import submit_analysis
 
@@ -33,7 +33,7 @@ BYTES_PER_VERTEX = 64
 
 #: Vertex limit for callers with the write token (the analysis module's own ceiling).
 TOKEN_MAX_VERTICES = 20_000
-_TOKEN_HINT = "send the write token (Authorization: Bearer …) to analyse larger polygons, or simplify the outline"
+_TOKEN_HINT = Message("hint.analysis_token")
 
 
 def _has_write_token(request: Request, service) -> bool:
@@ -64,11 +64,11 @@ async def analyse_drawn_polygon(payload: PolygonAnalysisRequest, request: Reques
         else geojson.get("coordinates")
     vertices = _count_positions(coordinates)
     if vertices > max_vertices:  # refused before waiting for a slot
+        too_many = Message("error.drawn_vertices", {"n": vertices, "max": max_vertices})
         raise OversizeInputError(
-            f"the drawn area has {vertices:,} vertices, more than the limit of {max_vertices:,}"
-            + ("" if trusted else " without the write token"),
-            hint="simplify the outline before sending it" if trusted else _TOKEN_HINT,
-            context={"vertices": vertices, "max_vertices": max_vertices})
+            too_many if trusted else Message("error.without_write_token", {"problem": too_many}),
+            hint=Message("hint.simplify") if trusted else _TOKEN_HINT,
+            context={"vertices": vertices, "max_vertices": max_vertices}, code="oversize_input")
     slots = _slots(request.app, settings.analysis_workers)
     try:
         with anyio.fail_after(settings.analysis_wait_s):
@@ -80,8 +80,9 @@ async def analyse_drawn_polygon(payload: PolygonAnalysisRequest, request: Reques
         result = await _run_analysis(service, geojson, max_area_km2, max_vertices, lang)
     except OversizeInputError as error:
         if not trusted and "km²" in error.message:
-            raise OversizeInputError(error.message + " for a caller without the write token", hint=_TOKEN_HINT,
-                                     context=error.context) from None
+            raise OversizeInputError(Message("error.for_anonymous_caller", {"problem": error.detail_message
+                                                                            or error.message}),
+                                     hint=_TOKEN_HINT, context=error.context, code="oversize_input") from None
         raise
     finally:
         slots.release()
@@ -132,10 +133,11 @@ class AnonymousAnalysisBodyCap:
                     break
         if size > limit:
             vertices = self.service.settings.anonymous_max_vertices
+            # code "error": what this refusal answered with before its text moved into the catalogue
             response = error_response(
-                422, f"the drawn area's body is {size:,} bytes, more than a polygon of {vertices:,} vertices needs "
-                     f"({limit:,} bytes) without the write token", _TOKEN_HINT,
-                {"size_bytes": size, "max_bytes": limit, "max_vertices": vertices})
+                422, Message("error.drawn_body_size", {"size": size, "vertices": vertices, "limit": limit}),
+                _TOKEN_HINT, {"size_bytes": size, "max_bytes": limit, "max_vertices": vertices},
+                lang=scope_language(scope), code="error")
             await response(scope, disconnected, send)
             return
         if not chunks:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from diagioi.geo.errors import InputError
+from diagioi.geo.i18n import Message
 
 from ..deps import ServiceDep, WriterDep
 from ..errors import responses
@@ -69,8 +70,10 @@ def _text_field(form, key: str, limit: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InputError(f"form field {key!r} must be text", hint=f"send {key} as a plain form field")
+        raise InputError(Message("error.form_field_not_text", {"field": repr(key)}),
+                         hint=Message("hint.form_field_text", {"field": key}), code="input")
     value = value.strip()
     if len(value) > limit:
-        raise InputError(f"form field {key!r} is longer than {limit} characters", context={"field": key})
+        raise InputError(Message("error.form_field_too_long", {"field": repr(key), "limit": limit}),
+                         context={"field": key}, code="input")
     return value or None

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from diagioi.geo.errors import InputError
+from diagioi.geo.i18n import Message
 from diagioi.geo.flags import read_flags_table
 
 from ..deps import ServiceDep
@@ -31,8 +32,8 @@ async def read_flags(request: Request, service: ServiceDep, name: str = "flags.c
     a 422/404 naming the row. Nothing is stored: the page puts the result into the scenario it saves."""
     suffix = Path(name).suffix.lower()
     if suffix not in _SUFFIXES:
-        raise InputError(f"cannot read {name!r} as a flags table: only .csv and .xlsx files",
-                         hint="save the table as CSV UTF-8 or Excel (.xlsx)", context={"file": name})
+        raise InputError(Message("error.flags_format", {"file": repr(name)}), hint=Message("hint.flags_format"),
+                         context={"file": name}, code="input")
     data = await request.body()
     safe_stem = "".join(ch for ch in Path(name).stem if ch.isalnum() or ch in "-_.") or "flags"
     with tempfile.TemporaryDirectory(prefix="diagioi-flags-") as folder:

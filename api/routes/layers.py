@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from diagioi.geo.errors import EncodingError, InputError
-from diagioi.geo.i18n import Message
+from diagioi.geo.i18n import LANGUAGES, Message
 from diagioi.layers.models import LayerKind, read_layer_file, refuse_crs_member, validate_feature
 
 from ..deps import ServiceDep, WriterDep
@@ -131,38 +131,46 @@ async def _json_body(request: Request) -> Any:
                                                             "byte": repr(exc.object[exc.start:exc.start + 1])}),
                             hint=Message("hint.body_not_utf8")) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"the request body is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                         hint="send a GeoJSON Feature or FeatureCollection, or upload a file as multipart "
-                              "field 'file'") from None
+        raise InputError(Message("error.layer_body_json_at", {"line": exc.lineno, "column": exc.colno,
+                                                              "problem": exc.msg}),
+                         hint=Message("hint.layer_body"), code="input") from None
+
+
+# JSON syntax, the same in every language: a parameter of the hint, not words to translate.
+_FEATURE_EXAMPLE = '{"type": "Feature", "geometry": {...}, "properties": {"name": "..."}}'
 
 
 def _features_from_json(body: Any, kind: LayerKind, allow_markers: bool) -> list:
     if isinstance(body, dict):
-        refuse_crs_member(body, what=f"the {kind.value} {body.get('type') or 'body'}")
+        refuse_crs_member(body, what=Message("layers.what.kind_body", {
+            "kind": kind.value, "type": body.get("type") or Message("contract.source.body")}))
     if isinstance(body, dict) and body.get("type") == "Feature":
         raw_features = [body]
     elif isinstance(body, dict) and body.get("type") == "FeatureCollection" and isinstance(body.get("features"), list):
         raw_features = body["features"]
     else:
-        raise InputError(f"a {kind.value} request body must be a GeoJSON Feature or FeatureCollection",
-                         hint='send {"type": "Feature", "geometry": {...}, "properties": {"name": "..."}}')
-    features, problems = [], []
+        raise InputError(Message("error.layer_body_shape", {"kind": kind.value}),
+                         hint=Message("hint.layer_body_example", {"example": _FEATURE_EXAMPLE}), code="input")
+    features, problems, refused = [], [], []
     for position, raw in enumerate(raw_features, start=1):
         try:
             features.append(validate_feature(kind, raw, allow_markers=allow_markers))
         except InputError as exc:
             problems.append({**exc.context, "position": position, "problem": exc.message, "hint": exc.hint})
+            refused.append(exc)
     if problems:
         if len(problems) == 1 and len(raw_features) == 1:
-            only = problems[0]
-            raise InputError(only["problem"], hint=only["hint"],
-                             context={k: v for k, v in only.items() if k not in ("problem", "hint")})
-        raise InputError(f"{len(problems)} of {len(raw_features)} {kind.value} features refused: "
-                         + "; ".join(f"#{p['position']}: {p['problem']}" for p in problems[:5]),
-                         hint="fix the listed features and send them again (nothing was stored)",
-                         context={"issues": problems})
+            only, error = problems[0], refused[0]
+            raise InputError(error.detail_message or error.message, hint=error.hint_message or error.hint,
+                             context={k: v for k, v in only.items() if k not in ("problem", "hint")}, code="input")
+        # the problems in each language: the message renders the reader's
+        listed = {lang: "; ".join(f"#{p['position']}: {error.detail_in(lang)}"
+                                  for p, error in zip(problems[:5], refused[:5])) for lang in LANGUAGES}
+        raise InputError(Message("error.features_refused", {"refused": len(problems), "total": len(raw_features),
+                                                            "kind": kind.value, "problems": listed}),
+                         hint=Message("hint.features_refused"), context={"issues": problems}, code="input")
     if not features:
-        raise InputError("the FeatureCollection has no features", hint="add at least one feature")
+        raise InputError(Message("error.no_features"), hint=Message("hint.add_feature"), code="input")
     return features
 
 
@@ -174,8 +182,8 @@ async def _features_from_upload(request: Request, kind: LayerKind, allow_markers
         features = await run_in_threadpool(read_layer_file, path, kind, allow_markers=allow_markers,
                                            name=Path(upload.filename or path.name).name)
     if not features:
-        raise InputError(f"{upload.filename} holds no features", hint="check that the file is not empty",
-                         context={"file": upload.filename})
+        raise InputError(Message("error.upload_empty", {"file": upload.filename}), hint=Message("hint.upload_empty"),
+                         context={"file": upload.filename}, code="input")
     return features
 
 

@@ -26,12 +26,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from diagioi.geo.errors import ConflictError, DiagioiError, InputError, NotFoundError
+from diagioi.geo.errors import DiagioiError, InputError, NotFoundError
+from diagioi.geo.i18n import Message
 from diagioi.geo.units import UnitSet
 
 from .codec import UnitRow, decode_units, encode_units
 from .records import (AuditEntry, FeatureRecord, NewFeature, ScenarioRecord, UnitsDatasetRecord, diff_after,
                       diff_before, new_id, now_text, stale_error)
+from .records import feature_id_taken, missing_dataset, missing_feature, missing_scenario
 
 SCHEMA_VERSION = 2
 _LOCK_KEY = 7_401_126  # advisory lock taken while the schema is created or migrated
@@ -303,8 +305,7 @@ class PostgisStore:
             row = cursor.execute(f"SELECT {self._SCENARIO_COLUMNS} FROM scenarios WHERE scenario_id = %s",
                                  (scenario_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no scenario {scenario_id!r}", hint="list scenarios with GET /api/scenarios",
-                                context={"scenario_id": scenario_id})
+            raise missing_scenario(scenario_id, "hint.list_scenarios")
         return self._scenario(row)
 
     def create_scenario(self, body: dict[str, Any], *, actor: str,
@@ -323,13 +324,13 @@ class PostgisStore:
         row = cursor.execute(f"SELECT {self._SCENARIO_COLUMNS} FROM scenarios WHERE scenario_id = %s FOR UPDATE",
                              (scenario_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no scenario {scenario_id!r}", hint=hint, context={"scenario_id": scenario_id})
+            raise missing_scenario(scenario_id, hint)
         return self._scenario(row)
 
     def update_scenario(self, scenario_id: str, body: dict[str, Any], *, expected_version: int, actor: str,
                         base_data_version: str | None) -> ScenarioRecord:
         with self._write() as cursor:
-            current = self._locked_scenario(cursor, scenario_id, "it may have been deleted; reload the list")
+            current = self._locked_scenario(cursor, scenario_id, "hint.deleted_reload")
             if current.version != expected_version:
                 raise stale_error("scenario", scenario_id, expected_version, current.version, current.body)
             cursor.execute("UPDATE scenarios SET name = %s, version = version + 1, body = %s, units_version = %s,"
@@ -343,7 +344,7 @@ class PostgisStore:
     def delete_scenario(self, scenario_id: str, *, expected_version: int | None, actor: str,
                         base_data_version: str | None) -> None:
         with self._write() as cursor:
-            current = self._locked_scenario(cursor, scenario_id, "it may already have been deleted")
+            current = self._locked_scenario(cursor, scenario_id, "hint.already_deleted")
             if expected_version is not None and current.version != expected_version:
                 raise stale_error("scenario", scenario_id, expected_version, current.version, current.body)
             cursor.execute("DELETE FROM scenarios WHERE scenario_id = %s", (scenario_id,))
@@ -385,9 +386,7 @@ class PostgisStore:
             row = cursor.execute(f"SELECT {self._FEATURE_COLUMNS} FROM layer_features"
                                  " WHERE kind = %s AND feature_id = %s", (kind, feature_id)).fetchone()
         if row is None:
-            raise NotFoundError(f"no feature {feature_id!r} in layer {kind}",
-                                hint=f"list the layer with GET /api/layers/{kind}",
-                                context={"kind": kind, "feature_id": feature_id})
+            raise missing_feature(kind, feature_id, "hint.list_layer")
         return self._feature(row)
 
     def add_features(self, kind: str, features: list[NewFeature], *, actor: str,
@@ -402,12 +401,7 @@ class PostgisStore:
                 existing = cursor.execute("SELECT version FROM layer_features WHERE kind = %s AND feature_id = %s",
                                           (kind, feature_id)).fetchone()
                 if existing is not None or feature_id in ids:
-                    raise ConflictError(
-                        f"layer {kind} already has a feature with id {feature_id!r}",
-                        current_version=None if existing is None else existing[0],
-                        hint="give the feature another id, leave the id out to get a new one, "
-                             f"or edit it with PUT /api/layers/{kind}/{feature_id}",
-                        context={"kind": kind, "feature_id": feature_id})
+                    raise feature_id_taken(kind, feature_id, None if existing is None else existing[0])
                 geometry = _dumps(feature.geometry)
                 cursor.execute(
                     "INSERT INTO layer_features (kind, feature_id, version, geometry, properties, created_at,"
@@ -428,14 +422,13 @@ class PostgisStore:
         row = cursor.execute(f"SELECT {self._FEATURE_COLUMNS} FROM layer_features"
                              " WHERE kind = %s AND feature_id = %s FOR UPDATE", (kind, feature_id)).fetchone()
         if row is None:
-            raise NotFoundError(f"no feature {feature_id!r} in layer {kind}", hint=hint,
-                                context={"kind": kind, "feature_id": feature_id})
+            raise missing_feature(kind, feature_id, hint)
         return self._feature(row)
 
     def update_feature(self, kind: str, feature_id: str, feature: NewFeature, *, expected_version: int | None,
                        actor: str, base_data_version: str | None) -> FeatureRecord:
         with self._write() as cursor:
-            current = self._locked_feature(cursor, kind, feature_id, f"create it with POST /api/layers/{kind}")
+            current = self._locked_feature(cursor, kind, feature_id, "hint.create_feature")
             if expected_version is not None and current.version != expected_version:
                 raise stale_error("feature", feature_id, expected_version, current.version, current.to_geojson())
             geometry = _dumps(feature.geometry)
@@ -454,7 +447,7 @@ class PostgisStore:
     def delete_feature(self, kind: str, feature_id: str, *, expected_version: int | None, actor: str,
                        base_data_version: str | None) -> None:
         with self._write() as cursor:
-            current = self._locked_feature(cursor, kind, feature_id, "it may already have been deleted")
+            current = self._locked_feature(cursor, kind, feature_id, "hint.already_deleted")
             if expected_version is not None and current.version != expected_version:
                 raise stale_error("feature", feature_id, expected_version, current.version, current.to_geojson())
             cursor.execute("DELETE FROM layer_features WHERE kind = %s AND feature_id = %s", (kind, feature_id))
@@ -491,12 +484,9 @@ def _unreachable(error: Exception, store: str) -> DiagioiError:
     from ..errors import ServerBusyError
 
     first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return ServerBusyError(f"cannot reach the PostGIS store: {first_line}",
-                           hint="check that the database server runs and the DSN (--store) is right; "
-                                "if it does, every connection was busy: retry in a few seconds",
-                           context={"store": store})
+    return ServerBusyError(Message("error.store_unreachable", {"reason": first_line}),
+                           hint=Message("hint.store_unreachable"), context={"store": store}, code="server_busy")
 
 
 def _no_dataset(version: str) -> NotFoundError:
-    return NotFoundError(f"no units dataset {version!r} in the store", hint="list the datasets with GET /api/datasets",
-                         context={"dataset": version})
+    return missing_dataset(version)

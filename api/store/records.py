@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, UTC
 from typing import Any, Protocol
 
-from diagioi.geo.errors import ConflictError
+from diagioi.geo.errors import ConflictError, NotFoundError
+from diagioi.geo.i18n import Message
 from diagioi.geo.units import UnitSet
 
 @dataclass(frozen=True)
@@ -135,13 +136,38 @@ def new_id() -> str:
 
 
 def stale_error(what: str, object_id: str, expected: int, current_version: int, current: Any) -> ConflictError:
+    """``what`` is "scenario" or "feature"; the code stays "conflict" whatever the language."""
     return ConflictError(
-        f"{what} {object_id!r} was changed by someone else: you edited version {expected}, "
-        f"the stored one is version {current_version}",
-        current_version=current_version, current=current,
-        hint="reload it (the current version is in this response), re-apply your change and save again",
+        Message(f"error.stale_{what}", {"id": repr(object_id), "expected": expected, "current": current_version}),
+        current_version=current_version, current=current, hint=Message("hint.stale"),
         context={f"{what}_id": object_id, "your_version": expected, "current_version": current_version},
+        code="conflict",
     )
+
+
+# Shared by both stores, so that SQLite and PostGIS answer a missing object in the same words and with the same
+# codes as when these were plain English texts ("not_found", "conflict"): scripts match on the codes.
+def missing_scenario(scenario_id: str, hint_key: str = "hint.list_scenarios") -> NotFoundError:
+    return NotFoundError(Message("error.no_scenario", {"scenario_id": repr(scenario_id)}), hint=Message(hint_key),
+                         context={"scenario_id": scenario_id}, code="not_found")
+
+
+def missing_feature(kind: str, feature_id: str, hint_key: str = "hint.list_layer") -> NotFoundError:
+    return NotFoundError(Message("error.no_feature", {"kind": kind, "feature_id": repr(feature_id)}),
+                         hint=Message(hint_key, {"kind": kind}), context={"kind": kind, "feature_id": feature_id},
+                         code="not_found")
+
+
+def missing_dataset(version: str) -> NotFoundError:
+    return NotFoundError(Message("error.no_dataset", {"dataset": repr(version)}), hint=Message("hint.list_datasets"),
+                         context={"dataset": version}, code="not_found")
+
+
+def feature_id_taken(kind: str, feature_id: str, current_version: int | None) -> ConflictError:
+    return ConflictError(Message("error.feature_id_taken", {"kind": kind, "feature_id": repr(feature_id)}),
+                         current_version=current_version,
+                         hint=Message("hint.feature_id_taken", {"path": f"/api/layers/{kind}/{feature_id}"}),
+                         context={"kind": kind, "feature_id": feature_id}, code="conflict")
 
 
 def diff_before(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -19,13 +19,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from diagioi.geo.errors import ConflictError, NotFoundError
+from diagioi.geo.errors import NotFoundError
 from diagioi.geo.units import UnitSet
 
 from .codec import UnitRow, decode_units, encode_units
 
 from .records import (AuditEntry, FeatureRecord, NewFeature, ScenarioRecord, UnitsDatasetRecord, diff_after,
                       diff_before, new_id, now_text, stale_error)
+from .records import feature_id_taken, missing_dataset, missing_feature, missing_scenario
 
 #: Version 1 kept copies of unit files in <data_dir>/units/ named by a hash of 5 columns;
 #: version 2 keeps the units themselves (unit_rows), named by the full content hash.
@@ -260,8 +261,7 @@ class SqliteStore:
         with self._connect() as connection:
             row = connection.execute("SELECT * FROM scenarios WHERE scenario_id = ?", (scenario_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no scenario {scenario_id!r}", hint="list scenarios with GET /api/scenarios",
-                                context={"scenario_id": scenario_id})
+            raise missing_scenario(scenario_id, "hint.list_scenarios")
         return self._scenario(row)
 
     def create_scenario(self, body: dict[str, Any], *, actor: str,
@@ -286,8 +286,7 @@ class SqliteStore:
         with self._write() as connection:
             row = connection.execute("SELECT * FROM scenarios WHERE scenario_id = ?", (scenario_id,)).fetchone()
             if row is None:
-                raise NotFoundError(f"no scenario {scenario_id!r}", hint="it may have been deleted; reload the list",
-                                    context={"scenario_id": scenario_id})
+                raise missing_scenario(scenario_id, "hint.deleted_reload")
             current = self._scenario(row)
             if current.version != expected_version:
                 raise stale_error("scenario", scenario_id, expected_version, current.version, current.body)
@@ -308,8 +307,7 @@ class SqliteStore:
         with self._write() as connection:
             row = connection.execute("SELECT * FROM scenarios WHERE scenario_id = ?", (scenario_id,)).fetchone()
             if row is None:
-                raise NotFoundError(f"no scenario {scenario_id!r}", hint="it may already have been deleted",
-                                    context={"scenario_id": scenario_id})
+                raise missing_scenario(scenario_id, "hint.already_deleted")
             current = self._scenario(row)
             if expected_version is not None and current.version != expected_version:
                 raise stale_error("scenario", scenario_id, expected_version, current.version, current.body)
@@ -353,9 +351,7 @@ class SqliteStore:
             row = connection.execute("SELECT * FROM layer_features WHERE kind = ? AND feature_id = ?",
                                      (kind, feature_id)).fetchone()
         if row is None:
-            raise NotFoundError(f"no feature {feature_id!r} in layer {kind}",
-                                hint=f"list the layer with GET /api/layers/{kind}",
-                                context={"kind": kind, "feature_id": feature_id})
+            raise missing_feature(kind, feature_id, "hint.list_layer")
         return self._feature(row)
 
     def add_features(self, kind: str, features: list[NewFeature], *, actor: str,
@@ -369,12 +365,7 @@ class SqliteStore:
                 existing = connection.execute("SELECT * FROM layer_features WHERE kind = ? AND feature_id = ?",
                                               (kind, feature_id)).fetchone()
                 if existing is not None or feature_id in ids:
-                    raise ConflictError(
-                        f"layer {kind} already has a feature with id {feature_id!r}",
-                        current_version=None if existing is None else existing["version"],
-                        hint="give the feature another id, leave the id out to get a new one, "
-                             f"or edit it with PUT /api/layers/{kind}/{feature_id}",
-                        context={"kind": kind, "feature_id": feature_id})
+                    raise feature_id_taken(kind, feature_id, None if existing is None else existing["version"])
                 connection.execute(
                     "INSERT INTO layer_features (kind, feature_id, version, geometry, properties, created_at, updated_at)"
                     " VALUES (?, ?, 1, ?, ?, ?, ?)",
@@ -397,9 +388,7 @@ class SqliteStore:
             row = connection.execute("SELECT * FROM layer_features WHERE kind = ? AND feature_id = ?",
                                      (kind, feature_id)).fetchone()
             if row is None:
-                raise NotFoundError(f"no feature {feature_id!r} in layer {kind}",
-                                    hint=f"create it with POST /api/layers/{kind}",
-                                    context={"kind": kind, "feature_id": feature_id})
+                raise missing_feature(kind, feature_id, "hint.create_feature")
             current = self._feature(row)
             if expected_version is not None and current.version != expected_version:
                 raise stale_error("feature", feature_id, expected_version, current.version, current.to_geojson())
@@ -423,9 +412,7 @@ class SqliteStore:
             row = connection.execute("SELECT * FROM layer_features WHERE kind = ? AND feature_id = ?",
                                      (kind, feature_id)).fetchone()
             if row is None:
-                raise NotFoundError(f"no feature {feature_id!r} in layer {kind}",
-                                    hint="it may already have been deleted",
-                                    context={"kind": kind, "feature_id": feature_id})
+                raise missing_feature(kind, feature_id, "hint.already_deleted")
             current = self._feature(row)
             if expected_version is not None and current.version != expected_version:
                 raise stale_error("feature", feature_id, expected_version, current.version, current.to_geojson())
@@ -459,8 +446,7 @@ class SqliteStore:
 
 
 def _no_dataset(version: str) -> NotFoundError:
-    return NotFoundError(f"no units dataset {version!r} in the store", hint="list the datasets with GET /api/datasets",
-                         context={"dataset": version})
+    return missing_dataset(version)
 
 
 def _create_schema(connection: sqlite3.Connection) -> None:

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 from pydantic_core import PydanticCustomError
 
 from ..errors import InputError, ScenarioError
+from ..i18n import Message, translate, validation_problem_texts
 from ..kinds import ParentKind, UnitKind
 from ..standards import DEFAULT_REGIME
 
@@ -43,10 +44,30 @@ FLAG_NAMES = ("mountainous", "border", "island", "central_city", "red_river_delt
 _BOOKKEEPING_KEYS = ("id", "version")
 
 
-def contract_problem(message: str, hint: str, *, conflict: bool = False) -> PydanticCustomError:
-    """A validation problem that keeps its hint (and whether it is a scenario inconsistency)."""
+def contract_problem(message: str | Message, hint: str | Message, *,
+                     conflict: bool = False) -> PydanticCustomError:
+    """A validation problem that keeps its hint (and whether it is a scenario inconsistency).
+
+    Catalogue messages also travel in the context as JSON (``{"code", "params"}``), so that
+    :func:`describe_errors` words them in the reader's language; ``message``/``hint`` are the English text.
+    """
     return PydanticCustomError("scenario_conflict" if conflict else "diagioi", "{message}",
-                               {"message": message, "hint": hint})
+                               {"message": translate(message, "en"), "hint": translate(hint, "en"),
+                                "messages": {"message": _as_message(message).to_dict(),
+                                             "hint": _as_message(hint).to_dict()}})
+
+
+def _as_message(text: str | Message) -> Message:
+    """A text that is not (yet) in the catalogue goes through as it is, in every language."""
+    return text if isinstance(text, Message) else Message("text.as_is", {"text": text})
+
+
+def _error_message(error: InputError) -> Message:
+    return error.detail_message or _as_message(error.message)
+
+
+def _error_hint(error: InputError) -> Message:
+    return error.hint_message or _as_message(error.hint or "")
 
 
 def _unit_code(value: Any) -> str:
@@ -55,7 +76,7 @@ def _unit_code(value: Any) -> str:
         return f"{value:05d}"
     if isinstance(value, str) and value.strip():
         return value.strip()
-    raise contract_problem(f"{value!r} is not a unit code", 'write codes as text with leading zeros, e.g. "01840"')
+    raise contract_problem(Message("contract.not_a_code", {"value": repr(value)}), Message("hint.contract_code"))
 
 
 def _codes(values: Any, *, what: str) -> Any:
@@ -65,7 +86,8 @@ def _codes(values: Any, *, what: str) -> Any:
     for value in values:
         code = _unit_code(value)
         if code in codes:
-            raise contract_problem(f"unit {code} is listed twice in {what}", "list each unit once", conflict=True)
+            raise contract_problem(Message("contract.listed_twice", {"code": code, "what": what}),
+                                   Message("hint.contract_listed_twice"), conflict=True)
         codes.append(code)
     return codes
 
@@ -150,7 +172,7 @@ class Parent(_Contract):
         try:
             return ParentKind.parse(value)
         except InputError as exc:
-            raise contract_problem(exc.message, exc.hint or "") from None
+            raise contract_problem(_error_message(exc), _error_hint(exc)) from None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "kind": self.kind.value}
@@ -193,7 +215,7 @@ class NewUnit(RegionFlags):
         try:
             return UnitKind.parse("commune" if value is None else value)
         except InputError as exc:
-            raise contract_problem(exc.message, exc.hint or "") from None
+            raise contract_problem(_error_message(exc), _error_hint(exc)) from None
 
     @field_validator("members", mode="before")
     @classmethod
@@ -208,12 +230,13 @@ class NewUnit(RegionFlags):
         try:
             shape = shapely.geometry.shape(geometry)
         except Exception as exc:  # shapely raises several types for malformed GeoJSON
-            raise contract_problem(f"geometry is not valid GeoJSON ({exc})", "give a GeoJSON Polygon in lon/lat") from None
+            raise contract_problem(Message("contract.geometry_invalid", {"reason": str(exc)}),
+                                   Message("hint.contract_geometry")) from None
         if shape.geom_type not in ("Polygon", "MultiPolygon") or not shape.is_valid:
             reason = (shapely.is_valid_reason(shape) if shape.geom_type in ("Polygon", "MultiPolygon")
                       else shape.geom_type)
-            raise contract_problem(f"drawn boundary must be a valid Polygon ({reason})",
-                           "redraw the boundary without self-intersections")
+            raise contract_problem(Message("contract.boundary_invalid", {"reason": reason}),
+                                   Message("hint.contract_boundary"))
         return geometry
 
     @property
@@ -298,13 +321,14 @@ class Scenario(_Contract):
         owner: dict[str, str] = {}
         for unit in self.new_units:
             if unit.id in used_ids:
-                raise contract_problem(f"new unit id {unit.id!r} is used twice", "give each new unit its own id",
-                               conflict=True)
+                raise contract_problem(Message("contract.id_twice", {"id": repr(unit.id)}),
+                                       Message("hint.contract_id_twice"), conflict=True)
             used_ids.add(unit.id)
             for code in unit.members:
                 if code in owner:
-                    raise contract_problem(f"unit {code} is a member of both {owner[code]!r} and {unit.id!r}",
-                                   "a unit belongs to at most one new unit", conflict=True)
+                    raise contract_problem(Message("contract.member_twice", {"code": code, "first": repr(owner[code]),
+                                                                             "second": repr(unit.id)}),
+                                           Message("hint.contract_member_twice"), conflict=True)
                 owner[code] = unit.id
         return self
 
@@ -442,66 +466,88 @@ class Scenario(_Contract):
 _OBJECTS = {"scenario": Scenario, "new unit": NewUnit, "parent": Parent, "scope": Scope, "flags": RegionFlags}
 
 
-def _locate(loc: tuple, data: Any, source: str) -> tuple[str, str | None, type[BaseModel]]:
+def _locate(loc: tuple, data: Any, source: str | Message) -> tuple[Message, str | None, type[BaseModel]]:
     """(where, field, model) of an error location: 'plan.json: new unit #2 (Phường A)', 'kind', NewUnit."""
-    where, model, field = source, Scenario, None
+    where, model, field = _as_message(source) if isinstance(source, str) else source, Scenario, None
     rest = list(loc)
     if rest[:1] == ["new_units"] and len(rest) >= 2 and isinstance(rest[1], int):
         position = rest[1]
         raw = data.get("new_units")[position] if isinstance(data, dict) else None
         name = raw.get("name") if isinstance(raw, dict) else None
-        where = f"{source}: new unit #{position + 1}" + (f" ({name.strip()})" if isinstance(name, str)
-                                                          and name.strip() else "")
+        if isinstance(name, str) and name.strip():
+            where = Message("contract.where.new_unit_named", {"source": source, "position": str(position + 1),
+                                                                "name": name.strip()})
+        else:
+            where = Message("contract.where.new_unit", {"source": source, "position": str(position + 1)})
         model, rest = NewUnit, rest[2:]
     elif rest[:1] == ["parent"]:
-        where, model, rest = f"{source}: parent", Parent, rest[1:]
+        where, model, rest = Message("contract.where.parent", {"source": source}), Parent, rest[1:]
         if rest[:1] == ["scope"]:
-            where, model, rest = f"{source}: parent scope", Scope, rest[1:]
+            where, model, rest = Message("contract.where.parent_scope", {"source": source}), Scope, rest[1:]
     elif rest[:1] == ["context"]:
-        where, model, rest = f"{source}: context", RegionFlags, rest[1:]
+        where, model, rest = Message("contract.where.context", {"source": source}), RegionFlags, rest[1:]
     elif rest[:1] == ["unit_flags"] and len(rest) >= 2:
-        where, model, rest = f"{source}: unit_flags of {rest[1]}", RegionFlags, rest[2:]
+        where, model, rest = (Message("contract.where.unit_flags", {"source": source, "code": str(rest[1])}),
+                              RegionFlags, rest[2:])
     if rest:
         field = str(rest[0])
     return where, field, model
 
 
-def _problem_of(error: dict, data: Any, source: str) -> dict[str, Any]:
+def _problem_messages(error: dict, data: Any, source: str | Message) -> tuple[Message, Message | None, str]:
+    """(problem, hint, location) of one pydantic error of a scenario, as catalogue messages."""
     loc = tuple(error.get("loc", ()))
     where, field, model = _locate(loc, data, source)
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
-    hint = ctx.get("hint")
+    messages = ctx.get("messages") or {}
+    hint = Message.from_dict(messages["hint"]) if messages.get("hint") else (
+        _as_message(ctx["hint"]) if ctx.get("hint") else None)
     if kind in ("diagioi", "scenario_conflict"):
-        message = f"{where}: {ctx.get('message')}" if field is None or field in ("members", "codes") \
-            else f"{where}, \"{field}\": {ctx.get('message')}"
-    elif kind == "model_type" and not loc:
-        message = f"{source}: a scenario is a JSON object, got {type(data).__name__}"
-        hint = '{"name": "...", "new_units": [...]}'
+        said = Message.from_dict(messages["message"]) if messages.get("message") else _as_message(ctx.get("message"))
+        message = Message("contract.problem", {"where": where, "message": said}) \
+            if field is None or field in ("members", "codes") \
+            else Message("contract.problem_field", {"where": where, "field": field, "message": said})
+    elif kind in ("model_type", "model_attributes_type") and not loc:
+        message = Message("contract.not_an_object_root", {"source": source, "type": type(data).__name__})
+        hint = _as_message('{"name": "...", "new_units": [...]}')
     elif kind == "model_type":
-        message = f"{where}: must be an object"
-        hint = hint or 'e.g. {"name": "Phường ...", "kind": "ward", "members": ["01840"]}'
+        message = Message("contract.not_an_object", {"where": where})
+        hint = hint or Message("hint.contract_example",
+                               {"example": '{"name": "Phường ...", "kind": "ward", "members": ["01840"]}'})
     elif kind == "missing":
-        message = f"{where} needs a \"{field}\""
-        hint = f'add "{field}": ...'
+        message = Message("contract.missing", {"where": where, "field": field})
+        hint = Message("hint.contract_add", {"example": f'"{field}": ...'})
     elif kind == "string_too_short":
-        message = f"{where} needs a non-empty \"{field}\""
-        hint = f'add "{field}": "..."'
+        message = Message("contract.empty", {"where": where, "field": field})
+        hint = Message("hint.contract_add", {"example": f'"{field}": "..."'})
     elif kind == "extra_forbidden":
-        message = f"{where}: unknown key \"{loc[-1]}\""
-        hint = "allowed: " + ", ".join(model.model_fields)
+        message = Message("contract.unknown_key", {"where": where, "key": str(loc[-1])})
+        hint = Message("hint.contract_allowed", {"keys": ", ".join(model.model_fields)})
     elif kind in ("list_type", "tuple_type"):
-        message = f"{where}: \"{field}\" must be a list"
-        hint = hint or f'"{field}": [...]'
+        message = Message("contract.not_a_list", {"where": where, "field": field})
+        hint = hint or _as_message(f'"{field}": [...]')
+    elif field:
+        message = Message("contract.problem_field", {"where": where, "field": field,
+                                                     "message": validation_problem_texts(error)})
     else:
-        message = f"{where}, \"{field}\": {error.get('msg')}" if field else f"{where}: {error.get('msg')}"
-    return {"location": ".".join(str(p) for p in loc) or "scenario", "problem": message,
-            "hint": hint or "see docs/contract/scenario.schema.json", "conflict": kind == "scenario_conflict"}
+        message = Message("contract.problem", {"where": where, "message": validation_problem_texts(error)})
+    return message, hint, ".".join(str(p) for p in loc) or "scenario"
 
 
-def describe_errors(errors: list[dict], data: Any, *, source: str = "scenario") -> list[dict[str, Any]]:
-    """Pydantic errors of a scenario as ``{"location", "problem", "hint", "conflict"}``, worded for a person."""
-    return [_problem_of(e, data, source) for e in errors]
+def _problem_of(error: dict, data: Any, source: str | Message, lang: str) -> dict[str, Any]:
+    message, hint, location = _problem_messages(error, data, source)
+    hint_text = translate(hint, lang) if hint is not None else ""
+    return {"location": location, "problem": translate(message, lang),
+            "hint": hint_text or translate("hint.contract_schema", lang),
+            "conflict": error.get("type") == "scenario_conflict"}
+
+
+def describe_errors(errors: list[dict], data: Any, *, source: str | Message = "scenario",
+                    lang: str = "en") -> list[dict[str, Any]]:
+    """Pydantic errors of a scenario as ``{"location", "problem", "hint", "conflict"}``, worded for a person
+    in ``lang`` (English for logs and scenario files; the API asks for the reader's language)."""
+    return [_problem_of(e, data, source, lang) for e in errors]
 
 
 def contract_error(exc: ValidationError, data: Any, *, source: str = "scenario") -> InputError:

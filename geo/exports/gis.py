@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 from ..errors import MissingCRSError
@@ -46,6 +47,18 @@ def _flat_value(value: Any) -> Any:
     return value
 
 
+# A part as ``Evaluation.new_units_gdf`` names it: "00001 (50.0%)". That frame is language-free (tiles and the
+# HTML map read it too), so the share's decimal mark is the reader's only here, where the language is known.
+_PART_SHARE = re.compile(r"\((\d+)\.(\d+)%\)$")
+
+
+def _parts_text(value: Any, lang: str) -> Any:
+    """The parts a new unit takes, joined with ';', the share written with a decimal comma in Vietnamese."""
+    if lang == "vi" and isinstance(value, (list, tuple)):
+        value = [_PART_SHARE.sub(r"(\1,\2%)", str(part)) for part in value]
+    return _flat_value(value)
+
+
 def _status_word(value: Any, lang: str) -> Any:
     try:
         return catalogue(lang)[f"status.{Status(value).value}"]
@@ -55,7 +68,8 @@ def _status_word(value: Any, lang: str) -> Any:
 
 def _flattened(new_units, lang: str):
     """A copy whose attribute columns GIS formats can store, with the texts in ``lang``: lists joined
-    with ';', dicts as JSON text, kinds and statuses as words, standards as a summary line."""
+    with ';', dicts as JSON text, kinds and statuses as words, standards as a summary line, the shares
+    of parts with the reader's decimal mark."""
     if new_units.crs is None:
         raise MissingCRSError("the new units have no CRS", hint="set it: new_units.set_crs(4326)")
     texts(lang)  # refuses an unknown language before anything is written
@@ -70,6 +84,8 @@ def _flattened(new_units, lang: str):
             flat[name] = flat[name].map(lambda value: kind_label(value, lang))
         elif name == "status":
             flat[name] = flat[name].map(lambda value: _status_word(value, lang))
+        elif name == "parts":
+            flat[name] = flat[name].map(lambda value: _parts_text(value, lang))
         elif flat[name].dtype == object:
             flat[name] = flat[name].map(_flat_value)
     return flat

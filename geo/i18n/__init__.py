@@ -69,8 +69,8 @@ def _check_language(lang: str) -> str:
     if lang not in LANGUAGES:
         from ..errors import InputError
 
-        raise InputError(f"unknown language {lang!r}", hint="use vi or en",
-                         context={"lang": lang, "languages": list(LANGUAGES)})
+        raise InputError(Message("error.unknown_language", {"lang": repr(lang)}), hint=Message("hint.languages"),
+                         context={"lang": lang, "languages": list(LANGUAGES)}, code="input")
     return lang
 
 
@@ -166,6 +166,37 @@ def language_from(query: str | None = None, accept_language: str | None = None) 
             if tag in LANGUAGES:
                 return tag
     return DEFAULT_LANGUAGE
+
+
+_EXPECTED_TYPES = {"string": "string", "int": "int", "float": "float", "bool": "bool", "dict": "dict", "list": "list",
+                   "model": "dict"}
+_NUMBER_BOUNDS = ("too_long", "too_short", "greater_than_equal", "greater_than", "less_than_equal", "less_than",
+                  "extra_forbidden")
+
+
+def validation_problem(error: Mapping[str, Any], lang: str) -> str:
+    """One pydantic validation problem in ``lang``: pydantic's own words in English, the catalogue's in Vietnamese."""
+    if lang == "en":
+        return str(error.get("msg", ""))
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    prefix, _, suffix = kind.partition("_")
+    if kind == "missing":
+        return translate("validation.missing", lang)
+    if suffix in ("type", "parsing") and prefix in _EXPECTED_TYPES:
+        return translate("validation.type", lang, expected=Message(f"validation.expected.{_EXPECTED_TYPES[prefix]}"))
+    if kind in ("literal_error", "enum"):
+        return translate("validation.literal", lang, expected=str(ctx.get("expected", "")).replace(" or ", " hoặc "))
+    if kind in _NUMBER_BOUNDS:
+        return translate(f"validation.{kind}", lang, **{k: v for k, v in ctx.items() if isinstance(v, (int, float))})
+    if kind.startswith("string_too_"):
+        return translate(f"validation.{kind.removeprefix('string_')}", lang, **ctx)
+    return translate("validation.other", lang, type=kind)
+
+
+def validation_problem_texts(error: Mapping[str, Any]) -> dict[str, str]:
+    """:func:`validation_problem` in every language, as a localised parameter of a message."""
+    return {lang: validation_problem(error, lang) for lang in LANGUAGES}
 
 
 def join(messages: Sequence[Message], lang: str = DEFAULT_LANGUAGE, separator: str = "; ") -> str | None:

@@ -10,6 +10,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from diagioi.geo.errors import InputError, InvalidGeometryError
+from diagioi.geo.i18n import LANGUAGES, Message, validation_problem
 
 from .geometry import geometry_from_geojson, refuse_crs_member, require_valid
 from .schema import MARKER_GEOMETRY_TYPES, MARKER_NOTE, LayerIssue, LayerKind, ZoningFeature
@@ -29,13 +30,21 @@ def _clean_properties(properties: Mapping[str, Any] | None) -> dict[str, Any]:
     return cleaned
 
 
-def _format_validation_error(kind: LayerKind, exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "properties"
-        parts.append(f"{loc}: {err['msg']}")
-    return f"{kind.value} attributes are invalid: " + "; ".join(parts)
+def _format_validation_error(kind: LayerKind, exc: ValidationError) -> Message:
+    """"rank: …; name: …" in each language (the attribute names are the schema's, in both)."""
+    problems = {lang: "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'properties'}: "
+                                f"{validation_problem(err, lang)}" for err in exc.errors())
+                for lang in LANGUAGES}
+    return Message("error.feature_attributes", {"kind": kind.value, "problems": problems})
 
+
+def _or(values) -> dict[str, str]:
+    """"Point or Polygon" in each language (geometry type names are GeoJSON's)."""
+    return {"vi": " hoặc ".join(values), "en": " or ".join(values)}
+
+
+# JSON syntax, the same in every language: a parameter of the hint.
+_FEATURE_EXAMPLE = '{"type": "Feature", "geometry": {...}, "properties": {"name": ...}}'
 
 #: Longest feature id accepted (ids go into URLs: /api/layers/{kind}/{id}).
 MAX_FEATURE_ID_LENGTH = 200
@@ -44,16 +53,17 @@ MAX_FEATURE_ID_LENGTH = 200
 def check_feature_id(value: Any) -> str:
     """A feature id as text, refused when it could not be addressed in a URL path segment."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InputError(f"a feature id must be text or an integer, got {type(value).__name__}",
-                         hint='use ids such as "ccn-huyen-tung" or 12')
+        raise InputError(Message("error.feature_id_type", {"type": type(value).__name__}),
+                         hint=Message("hint.feature_id_type"), code="input")
     text = str(value)
     bad = next((ch for ch in text if ch in "/\\?#%" or ord(ch) < 32 or ord(ch) == 127), None)
     if not text.strip() or bad is not None or len(text) > MAX_FEATURE_ID_LENGTH:
-        problem = (f"contains {bad!r}" if bad is not None else "is empty" if not text.strip()
-                   else f"is {len(text)} characters long")
-        raise InputError(f"feature id {text[:60]!r} {problem}: it could not be addressed as /api/layers/<kind>/<id>",
-                         hint=f"use letters, digits, '-', '_' or '.' (at most {MAX_FEATURE_ID_LENGTH} characters)",
-                         context={"feature_id": text[:MAX_FEATURE_ID_LENGTH]})
+        shown = repr(text[:60])
+        detail = (Message("error.feature_id_char", {"id": shown, "char": repr(bad)}) if bad is not None else
+                  Message("error.feature_id_empty", {"id": shown}) if not text.strip() else
+                  Message("error.feature_id_long", {"id": shown, "n": len(text)}))
+        raise InputError(detail, hint=Message("hint.feature_id", {"max": MAX_FEATURE_ID_LENGTH}),
+                         context={"feature_id": text[:MAX_FEATURE_ID_LENGTH]}, code="input")
     return text
 
 
@@ -68,22 +78,22 @@ def validate_feature(kind: LayerKind | str, feature: Mapping[str, Any], *,
     """
     kind = LayerKind.parse(kind)
     if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
-        raise InputError(
-            f"a {kind.value} feature must be a GeoJSON Feature object",
-            hint='send {"type": "Feature", "geometry": {...}, "properties": {"name": ...}}',
-        )
+        raise InputError(Message("error.feature_not_feature", {"kind": kind.value}),
+                         hint=Message("hint.layer_body_example", {"example": _FEATURE_EXAMPLE}), code="input")
     feature_id = feature.get("id")
     feature_id = None if feature_id is None else check_feature_id(feature_id)
-    refuse_crs_member(feature, what=f"the {kind.value} feature")
+    refuse_crs_member(feature, what=Message("layers.what.kind_feature", {"kind": kind.value}))
     properties = feature.get("properties") or {}
     if not isinstance(properties, Mapping):
-        raise InputError(f"{kind.value} feature properties must be an object",
-                         hint='e.g. "properties": {"name": "Cụm công nghiệp Huyền Tụng"}')
+        raise InputError(Message("error.feature_properties", {"kind": kind.value}),
+                         hint=Message("hint.example", {"example": '"properties": {"name": "Cụm công nghiệp Huyền Tụng"}'}),
+                         code="input")
     label = properties.get("name") or feature_id or "feature"
-    what = f"{kind.value} feature {label!r}"
+    what = Message("layers.what.feature", {"kind": kind.value, "label": repr(label)})
     if feature.get("geometry") is None:
-        raise InputError(f"{what} has no geometry",
-                         hint=f"{kind.value} need a {' or '.join(kind.geometry_types)} geometry")
+        raise InputError(Message("error.feature_no_geometry", {"what": what}),
+                         hint=Message("hint.feature_geometry", {"kind": kind.value, "types": _or(kind.geometry_types)}),
+                         code="input")
     geometry = geometry_from_geojson(feature["geometry"], what=what)
 
     geometry_note = None
@@ -91,20 +101,21 @@ def validate_feature(kind: LayerKind | str, feature: Mapping[str, Any], *,
         if allow_markers and geometry.geom_type in MARKER_GEOMETRY_TYPES[kind]:
             geometry_note = MARKER_NOTE
         else:
-            accepted = " or ".join(kind.geometry_types)
+            accepted = _or(kind.geometry_types)
+            thing = {"vi": kind.label_vi.lower(), "en": kind.label_en.lower()[:-1]}
             raise InputError(
-                f"{kind.value} accept {accepted}, got {geometry.geom_type}",
-                hint=f"draw the {kind.label_en.lower()[:-1]} as a {accepted}"
-                     + (" (or import points as markers)" if MARKER_GEOMETRY_TYPES[kind] else ""),
-                context={"feature": label, "geometry_type": geometry.geom_type},
+                Message("error.feature_geometry_type", {"kind": kind.value, "accepted": accepted,
+                                                        "got": geometry.geom_type}),
+                hint=Message("hint.feature_geometry_type_markers" if MARKER_GEOMETRY_TYPES[kind]
+                             else "hint.feature_geometry_type", {"thing": thing, "accepted": accepted}),
+                context={"feature": label, "geometry_type": geometry.geom_type}, code="input",
             )
     require_valid(geometry, what=what, context={"feature": label})
 
     try:
         attributes = kind.attributes_model.model_validate(_clean_properties(properties))
     except ValidationError as exc:
-        raise InputError(_format_validation_error(kind, exc),
-                         hint="fix the listed properties (name is required; see the layer schema)",
+        raise InputError(_format_validation_error(kind, exc), hint=Message("hint.feature_attributes"), code="input",
                          context={"feature": label, "errors": [
                              {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
                              for e in exc.errors()]}) from None

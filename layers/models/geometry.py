@@ -12,6 +12,12 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from diagioi.geo.errors import InputError, InvalidGeometryError, UnknownCRSError
+from diagioi.geo.i18n import Message
+
+#: What is checked, when the caller does not say (``what`` is a catalogue message or a localised text).
+GEOMETRY = Message("layers.what.geometry")
+# Errors keep the code they had as plain English texts: scripts match on it.
+_INPUT, _UNKNOWN_CRS, _INVALID = "input", "unknown_crs", "invalid_geometry"
 
 _REASON_LOCATION = re.compile(r"\[\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)")
 
@@ -24,7 +30,7 @@ def invalid_reason_location(reason: str) -> tuple[float, float] | None:
     return float(match.group(1)), float(match.group(2))
 
 
-def geometry_from_geojson(obj: Any, *, what: str = "geometry") -> BaseGeometry:
+def geometry_from_geojson(obj: Any, *, what: Any = GEOMETRY) -> BaseGeometry:
     """Build a shapely geometry from a GeoJSON geometry object, refusing malformed input.
 
     Checks: a JSON object with a known ``type`` and ``coordinates``, finite numbers, lon
@@ -32,35 +38,36 @@ def geometry_from_geojson(obj: Any, *, what: str = "geometry") -> BaseGeometry:
     separately by :func:`require_valid`.
     """
     if not isinstance(obj, Mapping):
-        raise InputError(f"{what} must be a GeoJSON object, got {type(obj).__name__}",
-                         hint='send {"type": "Polygon", "coordinates": [[[lon, lat], ...]]}')
+        raise InputError(Message("error.geojson_not_object", {"what": what, "type": type(obj).__name__}),
+                         hint=Message("hint.layer_body_example", {"example": _POLYGON_EXAMPLE}), code=_INPUT)
     geom_type = obj.get("type")
     if geom_type not in ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
                          "GeometryCollection"):
-        raise InputError(f"{what} has no valid GeoJSON geometry type (got {geom_type!r})",
-                         hint="use Point, LineString, Polygon or their Multi* forms")
+        raise InputError(Message("error.geojson_type", {"what": what, "type": repr(geom_type)}),
+                         hint=Message("hint.geojson_type"), code=_INPUT)
     if geom_type != "GeometryCollection" and "coordinates" not in obj:
-        raise InputError(f"{what} of type {geom_type} has no 'coordinates'",
-                         hint="GeoJSON geometries carry their positions in 'coordinates'")
+        raise InputError(Message("error.geojson_no_coordinates", {"what": what, "type": geom_type}),
+                         hint=Message("hint.geojson_coordinates"), code=_INPUT)
     refuse_crs_member(obj, what=what)
     check_geojson_coordinates(obj, what=what)
     try:
         geometry = shape(obj)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.ShapelyError) as exc:
-        raise InputError(f"{what} is malformed GeoJSON {geom_type}: {exc}",
-                         hint="a Polygon is a list of rings, each a closed list of [lon, lat] positions "
-                              "(first position repeated at the end, at least 4 positions)") from exc
+        raise InputError(Message("error.geojson_malformed", {"what": what, "type": geom_type, "reason": str(exc)}),
+                         hint=Message("hint.geojson_polygon"), code=_INPUT) from exc
     if geometry.is_empty:
-        raise InputError(f"{what} is empty", hint="draw or send at least one ring / position")
+        raise InputError(Message("error.geometry_empty", {"what": what}), hint=Message("hint.geometry_empty"),
+                         code=_INPUT)
     coords = shapely.get_coordinates(geometry)
     if not np.isfinite(coords).all():
-        raise InputError(f"{what} has non-numeric or infinite coordinates",
-                         hint="every position must be two finite numbers [lon, lat]")
+        raise InputError(Message("error.geometry_not_finite", {"what": what}), hint=Message("hint.position_numbers"),
+                         code=_INPUT)
     require_lonlat_range(geometry, what=what)
     return geometry
 
 
 #: Nesting of each geometry type's ``coordinates`` down to the positions (0 = one position).
+_POLYGON_EXAMPLE = '{"type": "Polygon", "coordinates": [[[lon, lat], ...]]}'
 _POSITION_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
                    "MultiPolygon": 3}
 #: Heights beyond this (metres) are not on Earth: refused rather than stored.
@@ -69,7 +76,7 @@ MAX_ABS_Z_M = 100_000.0
 _LONLAT_CRS_NAMES = {"urn:ogc:def:crs:ogc:1.3:crs84", "ogc:crs84", "crs84", "epsg:4326", "urn:ogc:def:crs:epsg::4326"}
 
 
-def refuse_crs_member(obj: Mapping[str, Any], *, what: str = "geometry") -> None:
+def refuse_crs_member(obj: Mapping[str, Any], *, what: Any = GEOMETRY) -> None:
     """Refuse a ``crs`` member that names anything but WGS 84 lon/lat: it would otherwise be ignored
     and metres or another datum read as degrees."""
     if not isinstance(obj, Mapping) or "crs" not in obj:
@@ -79,26 +86,25 @@ def refuse_crs_member(obj: Mapping[str, Any], *, what: str = "geometry") -> None
         crs.get("properties"), Mapping) else None
     if isinstance(name, str) and name.strip().lower() in _LONLAT_CRS_NAMES:
         return
-    raise UnknownCRSError(f"{what} declares a 'crs' ({name or crs!r}) other than WGS 84 lon/lat",
-                          hint="GeoJSON is lon/lat on WGS 84 (RFC 7946): reproject to EPSG:4326 and drop the "
-                               "'crs' member, or upload the file (GeoPackage keeps its CRS)",
-                          context={"crs": name if isinstance(name, str) else None})
+    raise UnknownCRSError(Message("error.crs_member", {"what": what, "crs": name or repr(crs)}),
+                          hint=Message("hint.crs_member"), context={"crs": name if isinstance(name, str) else None},
+                          code=_UNKNOWN_CRS)
 
 
-def _position_problem(position: Any) -> str | None:
+def _position_problem(position: Any) -> Message | None:
     if not isinstance(position, (list, tuple)) or not 2 <= len(position) <= 3:
-        return "a position must be [lon, lat] or [lon, lat, height]"
+        return Message("position.shape")
     for value in position:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"coordinates must be numbers, got {type(value).__name__} {value!r:.40}"
+            return Message("position.not_number", {"type": type(value).__name__, "value": f"{value!r:.40}"})
         if not math.isfinite(value):
-            return f"coordinates must be finite numbers, got {value!r}"
+            return Message("position.not_finite", {"value": repr(value)})
     if len(position) == 3 and abs(position[2]) > MAX_ABS_Z_M:
-        return f"height {position[2]:.6g} m is not on Earth (at most ±{MAX_ABS_Z_M:,.0f} m)"
+        return Message("position.height", {"height": f"{position[2]:.6g}", "max": MAX_ABS_Z_M})
     return None
 
 
-def check_geojson_coordinates(obj: Mapping[str, Any], *, what: str = "geometry") -> None:
+def check_geojson_coordinates(obj: Mapping[str, Any], *, what: Any = GEOMETRY) -> None:
     """Check a GeoJSON geometry's ``coordinates`` strictly, before shapely coerces anything.
 
     Refused: positions that are not 2 or 3 numbers (strings such as ``"105.8"``, booleans,
@@ -110,12 +116,12 @@ def check_geojson_coordinates(obj: Mapping[str, Any], *, what: str = "geometry")
     if geom_type == "GeometryCollection":
         geometries = obj.get("geometries")
         if not isinstance(geometries, list):
-            raise InputError(f"{what}: a GeometryCollection needs a list 'geometries'",
-                             hint="or send a single geometry")
+            raise InputError(Message("error.collection_geometries", {"what": what}),
+                             hint=Message("hint.collection_geometries"), code=_INPUT)
         for member in geometries:
             if not isinstance(member, Mapping) or member.get("type") not in _POSITION_DEPTH:
-                raise InputError(f"{what}: a GeometryCollection may hold only simple geometries",
-                                 hint="send Points, LineStrings or Polygons (or their Multi* forms)")
+                raise InputError(Message("error.collection_simple", {"what": what}),
+                                 hint=Message("hint.collection_simple"), code=_INPUT)
             check_geojson_coordinates(member, what=what)
         return
     depth = _POSITION_DEPTH[geom_type]
@@ -128,60 +134,78 @@ def check_geojson_coordinates(obj: Mapping[str, Any], *, what: str = "geometry")
                 continue  # an empty Point: refused as empty below, with that message
             problem = _position_problem(value)
             if problem:
-                raise InputError(f"{what}: coordinates{where}: {problem}",
-                                 hint="every position is [lon, lat] as plain JSON numbers (WGS 84 degrees)",
-                                 context={"position": where})
+                raise InputError(Message("error.coordinates_at", {"what": what, "where": where, "problem": problem}),
+                                 hint=Message("hint.position_json"), context={"position": where}, code=_INPUT)
             continue
         if not isinstance(value, (list, tuple)):
-            raise InputError(f"{what}: coordinates{where} must be a list for a {geom_type}",
-                             hint="a Polygon is a list of rings, each a list of [lon, lat] positions")
+            raise InputError(Message("error.coordinates_not_list", {"what": what, "where": where, "type": geom_type}),
+                             hint=Message("hint.polygon_rings"), code=_INPUT)
         is_ring = geom_type in ("Polygon", "MultiPolygon") and level == 1
         if is_ring and len(value) >= 4:  # shorter rings are malformed whether closed or not
             first, last = value[0], value[-1]
             if _position_problem(first) is None and _position_problem(last) is None and \
                     list(first[:2]) != list(last[:2]):
-                raise InputError(f"{what}: ring coordinates{where} is not closed: it starts at "
-                                 f"{list(first[:2])} and ends at {list(last[:2])}",
-                                 hint="repeat the ring's first position at its end (GeoJSON rings are closed "
-                                      "explicitly; nothing is closed for you)",
-                                 context={"ring": where, "first": list(first[:2]), "last": list(last[:2])})
+                raise InputError(Message("error.ring_not_closed", {"what": what, "where": where,
+                                                                   "first": str(list(first[:2])),
+                                                                   "last": str(list(last[:2]))}),
+                                 hint=Message("hint.ring_closed"),
+                                 context={"ring": where, "first": list(first[:2]), "last": list(last[:2])},
+                                 code=_INPUT)
         stack.extend((item, level - 1, (*path, i)) for i, item in enumerate(value))
 
 
-def require_lonlat_range(geometry: BaseGeometry, *, what: str = "geometry") -> None:
+def require_lonlat_range(geometry: BaseGeometry, *, what: Any = GEOMETRY) -> None:
     """Refuse coordinates outside lon [-180, 180] / lat [-90, 90] (projected metres, swapped axes)."""
     min_x, min_y, max_x, max_y = geometry.bounds
     if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
         raise UnknownCRSError(
-            f"{what} has coordinates outside the lon/lat range "
-            f"(x {min_x:.6g}…{max_x:.6g}, y {min_y:.6g}…{max_y:.6g})",
-            hint="send WGS 84 lon/lat (EPSG:4326) in [lon, lat] order; projected metres "
-                 "(e.g. VN-2000) must be reprojected first",
-            context={"bounds": [min_x, min_y, max_x, max_y]},
+            Message("error.lonlat_range", {"what": what, "x": f"{min_x:.6g}…{max_x:.6g}",
+                                           "y": f"{min_y:.6g}…{max_y:.6g}"}),
+            hint=Message("hint.lonlat_range"), context={"bounds": [min_x, min_y, max_x, max_y]}, code=_UNKNOWN_CRS,
         )
 
 
-def _validity_hint(reason: str) -> str:
+def _validity_hint(reason: str) -> Message:
     lowered = reason.lower()
     if "too few points" in lowered:
-        return "a ring needs at least 4 positions: 3 corners and the first one repeated at the end"
+        return Message("hint.ring_too_few")
     if "hole" in lowered or "nested shells" in lowered:
-        return "holes must lie inside their outer ring, and outer rings must not lie inside each other"
-    return ("redraw the outline so its edges do not cross or touch each other "
-            "(a ring must not loop over itself)")
+        return Message("hint.holes")
+    return Message("hint.redraw_outline")
 
 
-def require_valid(geometry: BaseGeometry, *, what: str = "geometry", context: dict | None = None) -> None:
+#: GEOS's reasons (``shapely.is_valid_reason``) in the catalogue; an unlisted one is quoted as GEOS words it.
+_REASONS = {"self-intersection": "self_intersection", "ring self-intersection": "ring_self_intersection",
+            "too few points in geometry component": "too_few_points", "hole lies outside shell": "hole_outside",
+            "nested shells": "nested_shells", "interior is disconnected": "interior_disconnected",
+            "invalid coordinate": "invalid_coordinate", "nested holes": "nested_holes"}
+
+
+def _reason_text(reason: str) -> Any:
+    key = _REASONS.get(reason.lower())
+    return Message(f"geometry.reason.{key}") if key else reason
+
+
+def _where_text(location: tuple[float, float] | None) -> Any:
+    """" at lon 105.830000, lat 22.150000" in English; the Vietnamese way in Vietnamese."""
+    if location is None:
+        return ""
+    return {"en": f" at lon {location[0]:.6f}, lat {location[1]:.6f}",
+            "vi": Message("geometry.at", {"lon": location[0], "lat": location[1]}).text("vi")}
+
+
+def require_valid(geometry: BaseGeometry, *, what: Any = GEOMETRY, context: dict | None = None) -> None:
     """Refuse an invalid geometry, naming the problem and where it is."""
     if shapely.is_valid(geometry):
         return
     reason = shapely.is_valid_reason(geometry)
     location = invalid_reason_location(reason)
-    where = f" at lon {location[0]:.6f}, lat {location[1]:.6f}" if location else ""
     issue = {"problem": reason, "location": list(location) if location else None, **(context or {})}
     raise InvalidGeometryError(
-        f"{what} is invalid: {reason.split('[')[0].strip()}{where}",
+        Message("error.geometry_invalid", {"what": what, "reason": _reason_text(reason.split("[")[0].strip()),
+                                           "where": _where_text(location)}),
         issues=[issue],
         hint=_validity_hint(reason),
         context={"reason": reason, "location": list(location) if location else None, **(context or {})},
+        code=_INVALID,
     )

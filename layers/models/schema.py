@@ -11,7 +11,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from diagioi.geo.errors import InputError
-from diagioi.geo.i18n import catalogue
+from diagioi.geo.i18n import Message, catalogue
 
 
 class LayerKind(StrEnum):
@@ -47,10 +47,8 @@ class LayerKind(StrEnum):
         for kind in cls:
             if key in (kind.value, kind.value.rstrip("s"), kind.label_vi.lower().replace(" ", "_")):
                 return kind
-        raise InputError(
-            f"unknown zoning layer {value!r}",
-            hint="use one of " + "|".join(k.value for k in cls),
-        )
+        raise InputError(Message("error.unknown_layer", {"kind": repr(value)}),
+                         hint=Message("hint.one_of", {"values": "|".join(k.value for k in cls)}), code="input")
 
 
 ALLOWED_GEOMETRY_TYPES: dict[LayerKind, tuple[str, ...]] = {

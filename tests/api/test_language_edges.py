@@ -35,7 +35,10 @@ def test_evaluation_speaks_vietnamese_by_default_and_english_on_request(client, 
 def test_an_unknown_language_is_a_4xx_that_says_what_to_use(client, scenario_id):
     response = client.get(f"/api/scenarios/{scenario_id}/evaluation", params={"lang": "fr"})
     assert 400 <= response.status_code < 500
-    assert response.json()["hint"] == "use vi or en"
+    assert response.json()["hint"] == "dùng vi hoặc en"  # the language asked for is unknown: the default's
+    english = client.get(f"/api/scenarios/{scenario_id}/evaluation", params={"lang": "fr"},
+                         headers={"Accept-Language": "en"})
+    assert english.json()["hint"] == "use vi or en" and english.json()["code"] == response.json()["code"]
 
 
 def test_csv_export_follows_accept_language(client, scenario_id):

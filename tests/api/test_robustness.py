@@ -61,8 +61,12 @@ def test_malformed_json_names_the_problem_and_the_character(client):
 def test_unknown_regime_is_a_422_listing_the_regimes_not_a_500(client, regime):
     response = client.post("/api/scenarios", json=scenario_body(regime=regime), headers=AUTH)
     error = error_of(response, 422)
-    assert error["detail"] == f'request body, "regime": unknown standards regime {regime!r}'
-    assert error["hint"] == "use one of R76, R112, R1211, R35"
+    assert error["detail"] == f'nội dung yêu cầu, trường "regime": không có bộ tiêu chuẩn {regime!r}'
+    assert error["hint"] == "dùng một trong R76, R112, R1211, R35"
+    english = error_of(client.post("/api/scenarios?lang=en", json=scenario_body(regime=regime), headers=AUTH), 422)
+    assert english["detail"] == f'request body, "regime": unknown standards regime {regime!r}'
+    assert english["hint"] == "use one of R76, R112, R1211, R35"
+    assert english["code"] == error["code"] == "scenario_body"
     assert client.get("/api/scenarios").json()["count"] == 0
 
 
@@ -70,8 +74,8 @@ def test_rules_file_path_as_regime_is_refused_over_http(client, tmp_path):
     # A path would make the server open one of its own files.
     response = client.post("/api/scenarios", json=scenario_body(regime=str(tmp_path / "rules.yaml")), headers=AUTH)
     error = error_of(response, 422)
-    assert error["detail"] == 'request body, "regime": rules files cannot be named over the API'
-    assert error["hint"] == "use one of R76, R112, R1211, R35"
+    assert error["detail"] == 'nội dung yêu cầu, trường "regime": không thể chỉ định tệp quy chuẩn qua API'
+    assert error["hint"] == "dùng một trong R76, R112, R1211, R35"
 
 
 def test_regime_aliases_are_still_accepted(client):
@@ -93,27 +97,31 @@ def test_stale_regime_on_put_is_a_422_and_the_scenario_is_unchanged(client):
 def test_self_intersecting_drawn_polygon_is_a_422_with_its_location(client):
     response = client.post("/api/analysis/polygon", json={"type": "Polygon", "coordinates": [BOWTIE]})
     error = error_of(response, 422)
-    assert error["detail"] == "the drawn area is invalid: Self-intersection at lon 105.830000, lat 22.150000"
+    assert error["detail"] == "vùng vẽ không hợp lệ: tự cắt tại kinh độ 105,83, vĩ độ 22,15"
+    assert error["code"] == "invalid_geometry" and error["context"]["location"] == [105.83, 22.15]
+    english = error_of(client.post("/api/analysis/polygon?lang=en", json={"type": "Polygon", "coordinates": [BOWTIE]}),
+                       422)
+    assert english["detail"] == "the drawn area is invalid: Self-intersection at lon 105.830000, lat 22.150000"
 
 
 def test_polygon_in_metres_is_a_422_saying_the_coordinates_are_not_lon_lat(client):
     response = client.post("/api/analysis/polygon", json={"type": "Polygon", "coordinates": [SQUARE_IN_METRES]})
     error = error_of(response, 422)
-    assert "outside the lon/lat range" in error["detail"]
+    assert "ngoài phạm vi kinh độ/vĩ độ" in error["detail"] and error["code"] == "unknown_crs"
 
 
 def test_empty_feature_collection_is_not_a_drawn_area(client):
     response = client.post("/api/analysis/polygon", json={"type": "FeatureCollection", "features": []})
     error = error_of(response, 422)
-    assert error["detail"] == "the drawn area must be one Polygon or Feature, got a FeatureCollection"
+    assert error["detail"] == "vùng vẽ phải là một Polygon hoặc một Feature, không phải FeatureCollection"
 
 
 def test_drawn_new_unit_that_crosses_itself_is_refused_when_saving(client):
     body = scenario_body(new_units=[{"id": "n1", "name": "Vẽ tay", "kind": "commune", "members": [],
                                      "geometry": {"type": "Polygon", "coordinates": [BOWTIE]}}])
     error = error_of(client.post("/api/scenarios", json=body, headers=AUTH), 422)
-    assert error["detail"] == ("request body: new unit #1 (Vẽ tay), \"geometry\": drawn boundary must be a valid Polygon "
-                               "(Self-intersection[105.83 22.15])")
+    assert error["detail"] == ("nội dung yêu cầu: đơn vị mới thứ 1 (Vẽ tay), trường \"geometry\": ranh giới vẽ phải là "
+                               "một Polygon hợp lệ (Self-intersection[105.83 22.15])")
 
 
 # --------------------------------------------------------------------------- scenarios without new units
@@ -208,7 +216,7 @@ def test_empty_feature_collection_stores_nothing(client):
     before = client.get("/api/layers/tourism_sites").json()["layer_version"]
     response = client.post("/api/layers/tourism_sites", json={"type": "FeatureCollection", "features": []},
                            headers=AUTH)
-    assert error_of(response, 422)["detail"] == "the FeatureCollection has no features"
+    assert error_of(response, 422)["detail"] == "FeatureCollection không có đối tượng nào"
     assert client.get("/api/layers/tourism_sites").json()["layer_version"] == before
 
 
@@ -238,7 +246,7 @@ def test_delete_then_every_read_of_the_scenario_is_a_404(client):
                  f"/api/scenarios/{scenario_id}/export.csv", f"/api/scenarios/{scenario_id}/export.html",
                  f"/api/tiles/scenario-{scenario_id}.json", f"/api/tiles/scenario-{scenario_id}/14/13007/7199.mvt",
                  f"/api/indicators?scenario={scenario_id}"):
-        assert error_of(client.get(path), 404)["detail"] == f"no scenario '{scenario_id}'"
+        assert error_of(client.get(path), 404)["detail"] == f"không có kịch bản '{scenario_id}'"
     assert client.delete(f"/api/scenarios/{scenario_id}", headers=AUTH).status_code == 404
 
 
@@ -305,5 +313,6 @@ def test_openapi_lists_the_drawn_area_types(client):
     schema = client.get("/openapi.json").json()
     request = schema["components"]["schemas"]["PolygonAnalysisRequest"]
     assert request["properties"]["type"]["enum"] == ["Polygon", "MultiPolygon", "Feature"]
-    error = error_of(client.post("/api/analysis/polygon", json={"type": "FeatureCollection", "features": []}), 422)
+    error = error_of(client.post("/api/analysis/polygon?lang=en", json={"type": "FeatureCollection", "features": []}),
+                     422)
     assert error["hint"] == "send a single Feature (merge the parts into a MultiPolygon first)"

@@ -30,7 +30,10 @@ def test_wrong_geometry_type_is_422_saying_what_is_accepted(client):
     response = client.post("/api/layers/tourism_sites", json=street, headers=AUTH)
     assert response.status_code == 422
     body = response.json()
-    assert body["detail"] == "tourism_sites accept Point or Polygon, got LineString"
+    assert body["detail"] == "lớp tourism_sites nhận Point hoặc Polygon, không nhận LineString"
+    assert body["code"] == "input"
+    english = client.post("/api/layers/tourism_sites", json=street, headers={**AUTH, "Accept-Language": "en"})
+    assert english.json()["detail"] == "tourism_sites accept Point or Polygon, got LineString"
     assert body["context"]["geometry_type"] == "LineString"
     assert client.get("/api/layers/tourism_sites").json()["features"] == []
 
@@ -50,7 +53,7 @@ def test_a_collection_with_one_bad_feature_stores_nothing_and_lists_it(client):
     response = client.post("/api/layers/tourism_sites", json=collection, headers=AUTH)
     assert response.status_code == 422
     body = response.json()
-    assert body["detail"].startswith("1 of 2 tourism_sites features refused: #2:")
+    assert body["detail"].startswith("1 trên 2 đối tượng của lớp tourism_sites bị từ chối: #2:")
     assert body["context"]["issues"][0]["position"] == 2
     assert body["context"]["issues"][0]["location"] == [105.765, 21.615]
     assert client.get("/api/layers/tourism_sites").json()["layer_version"] == 0

@@ -126,8 +126,8 @@ def test_delete_then_read_gives_404_json(client):
     assert client.delete(f"/api/scenarios/{created['id']}?version=1", headers=AUTH).status_code == 204
     missing = client.get(f"/api/scenarios/{created['id']}")
     assert missing.status_code == 404
-    assert missing.json() == {"detail": f"no scenario {created['id']!r}",
-                              "hint": "list scenarios with GET /api/scenarios",
+    assert missing.json() == {"detail": f"không có kịch bản {created['id']!r}",
+                              "hint": "xem danh sách kịch bản bằng GET /api/scenarios",
                               "context": {"scenario_id": created["id"]}, "code": "not_found"}
 
 
@@ -164,8 +164,8 @@ def test_an_undocumented_field_in_a_scenario_body_is_refused_naming_it(client):
     response = client.post("/api/scenarios", json=scenario_body(new_units=[unit]), headers=AUTH)
     assert response.status_code == 422
     error = response.json()
-    assert error["detail"] == 'request body: new unit #1 (Xã Nam): unknown key "colour"'
-    assert error["hint"].startswith("allowed: ") and "red_river_delta" in error["hint"]
+    assert error["detail"] == 'nội dung yêu cầu: đơn vị mới thứ 1 (Xã Nam): không nhận khoá "colour"'
+    assert error["hint"].startswith("các khoá được nhận: ") and "red_river_delta" in error["hint"]
     assert error["context"]["errors"][0]["location"] == "new_units.0.colour"
     assert client.get("/api/scenarios").json()["count"] == 0
 

@@ -561,3 +561,22 @@ def test_annex_xlsx_zoning_sheet_in_english(evaluation, zoning):
     sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))["Zoning indicators"]
     assert [c.value for c in sheet[1]][3:5] == ["Industrial clusters", "Industrial cluster area (km²)"]
     assert sheet["C3"].value == "Commune"
+
+
+def test_gis_parts_write_the_share_with_a_decimal_comma_for_vietnamese_readers(grid_units, grid_box, tmp_path):
+    from diagioi.geo.evaluation import evaluate
+    from diagioi.geo.scenario import Scenario
+
+    drawn = shapely.geometry.mapping(grid_box(1000, 1000, 1500, 2000))  # the west half of 00005
+    scenario = Scenario.from_dict({"name": "Vẽ tay", "new_units": [
+        {"id": "n1", "name": "Phường Vẽ", "kind": "ward", "members": ["00004"], "geometry": drawn}]})
+    new_units = evaluate(grid_units, scenario).new_units_gdf()
+    assert list(new_units["parts"]) == [["00005 (50.0%)"]]  # the language-free frame keeps its dot
+
+    write_new_units_gpkg(new_units, tmp_path / "vi.gpkg")
+    write_new_units_gpkg(new_units, tmp_path / "en.gpkg", lang="en")
+    buffer = io.BytesIO()
+    write_new_units_geojson(new_units, buffer)
+    assert gpd.read_file(tmp_path / "vi.gpkg")["parts"].tolist() == ["00005 (50,0%)"]
+    assert gpd.read_file(tmp_path / "en.gpkg")["parts"].tolist() == ["00005 (50.0%)"]
+    assert json.loads(buffer.getvalue())["features"][0]["properties"]["parts"] == "00005 (50,0%)"

@@ -39,7 +39,7 @@ def test_the_web_code_asks_only_for_known_keys():
     for path in web_dir().glob("*.js"):
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[A-Za-z0-9_.]+)["']""", path.read_text(encoding="utf-8")))
     for path in web_dir().glob("*.html"):
-        used |= set(re.findall(r'data-i18n(?:-placeholder)?="([^"]+)"', path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r'data-i18n(?:-placeholder|-title|-aria)?="([^"]+)"', path.read_text(encoding="utf-8")))
     assert used and used - keys == set()
 
 

@@ -15,6 +15,8 @@ from diagioi.api.routes import analysis as analysis_route
 
 from security_helpers import AUTH
 
+ENGLISH = {"Accept-Language": "en"}  # the refusals are checked in English words (Vietnamese is the default)
+
 CENTRE = (105.7550, 21.6050)  # inside the test grid
 
 
@@ -34,17 +36,19 @@ def capped(settings):
 
 def test_too_many_vertices_without_the_token(capped):
     polygon = circle(0.005, 600)
-    response = capped.post("/api/analysis/polygon", json=polygon)
+    response = capped.post("/api/analysis/polygon", json=polygon, headers=ENGLISH)
     assert response.status_code == 422, response.text
     body = response.json()
     assert "601 vertices" in body["detail"] and "without the write token" in body["detail"]
+    vietnamese = capped.post("/api/analysis/polygon", json=polygon).json()
+    assert vietnamese["detail"] == "vùng vẽ có 601 đỉnh, nhiều hơn giới hạn 500 khi không có khoá ghi"
     assert "write token" in body["hint"]
     assert capped.post("/api/analysis/polygon", json=polygon, headers=AUTH).status_code == 200
 
 
 def test_too_large_an_area_without_the_token(capped):
     polygon = circle(0.02, 64)  # an ellipse of 2.07 km × 2.21 km half-axes: about 14.4 km²
-    response = capped.post("/api/analysis/polygon", json=polygon)
+    response = capped.post("/api/analysis/polygon", json=polygon, headers=ENGLISH)
     assert response.status_code == 422, response.text
     assert "without the write token" in response.json()["detail"]
     with_token = capped.post("/api/analysis/polygon", json=polygon, headers=AUTH)
@@ -54,7 +58,7 @@ def test_too_large_an_area_without_the_token(capped):
 
 def test_a_body_too_big_for_the_vertex_cap_is_refused_before_parsing(capped):
     polygon = circle(0.005, 5000)  # about 200 KB of JSON; 500 vertices need at most 36 KB
-    response = capped.post("/api/analysis/polygon", json=polygon)
+    response = capped.post("/api/analysis/polygon", json=polygon, headers=ENGLISH)
     assert response.status_code == 422, response.text
     assert "bytes" in response.json()["detail"] and "write token" in response.json()["hint"]
     assert capped.post("/api/analysis/polygon", json=polygon, headers=AUTH).status_code == 200

@@ -6,6 +6,8 @@ import pytest
 
 from security_helpers import AUTH
 
+ENGLISH = {"Accept-Language": "en"}  # the refusals are checked in English words (Vietnamese is the default)
+
 SITE = {"type": "Feature", "id": "chua-1", "geometry": {"type": "Point", "coordinates": [105.766, 21.619]},
         "properties": {"name": "Chùa Thạch Long", "rank": "provincial", "category": "pagoda"}}
 OPEN_RING = [[105.76, 21.61], [105.77, 21.61], [105.77, 21.62], [105.76, 21.62]]
@@ -19,7 +21,7 @@ def _with(feature, **changes):
 
 @pytest.mark.parametrize("feature_id", ["a/b", "../x", "x?y", "", "x" * 300])
 def test_feature_ids_that_cannot_be_addressed_are_refused(client, feature_id):
-    response = client.post("/api/layers/tourism_sites", json=_with(SITE, id=feature_id), headers=AUTH)
+    response = client.post("/api/layers/tourism_sites", json=_with(SITE, id=feature_id), headers={**AUTH, **ENGLISH})
     assert response.status_code == 422, response.text
     assert "/api/layers/<kind>/<id>" in response.json()["detail"]
     assert client.get("/api/layers/tourism_sites").json()["features"] == []
@@ -33,7 +35,7 @@ def test_feature_ids_that_cannot_be_addressed_are_refused(client, feature_id):
 ])
 def test_coordinates_must_be_plain_numbers_on_earth(client, coordinates, problem):
     feature = _with(SITE, geometry={"type": "Point", "coordinates": coordinates})
-    response = client.post("/api/layers/tourism_sites", json=feature, headers=AUTH)
+    response = client.post("/api/layers/tourism_sites", json=feature, headers={**AUTH, **ENGLISH})
     assert response.status_code == 422, response.text
     assert problem in response.json()["detail"]
 
@@ -57,7 +59,7 @@ def test_a_crs_member_restating_lon_lat_is_accepted(client):
 
 def test_unclosed_rings_are_refused_in_json_layer_posts(client):
     feature = _with(AREA, geometry={"type": "Polygon", "coordinates": [OPEN_RING]})
-    response = client.post("/api/layers/tourism_sites", json=feature, headers=AUTH)
+    response = client.post("/api/layers/tourism_sites", json=feature, headers={**AUTH, **ENGLISH})
     assert response.status_code == 422, response.text
     body = response.json()
     assert "not closed" in body["detail"] and "first position" in body["hint"]
@@ -65,7 +67,8 @@ def test_unclosed_rings_are_refused_in_json_layer_posts(client):
 
 
 def test_unclosed_rings_are_refused_by_the_analysis_route(client):
-    response = client.post("/api/analysis/polygon", json={"type": "Polygon", "coordinates": [OPEN_RING]})
+    response = client.post("/api/analysis/polygon", json={"type": "Polygon", "coordinates": [OPEN_RING]},
+                           headers=ENGLISH)
     assert response.status_code == 422, response.text
     assert "not closed" in response.json()["detail"]
     assert "first position" in response.json()["hint"]

@@ -199,3 +199,37 @@ def test_everything_survives_reopening_the_store(make_store, two_grids):
     assert reopened.layer_version("tourism_sites") == 1
     assert reopened.active_units_dataset().version == low.version
     assert reopened.load_units(low.version).version == low.version
+
+
+def test_missing_and_stale_objects_are_told_in_both_languages_with_the_codes_scripts_match(make_store):
+    store = make_store()
+    created = store.create_scenario({"name": "A", "new_units": []}, actor="lan", base_data_version=None)
+    store.add_features("tourism_sites", [NewFeature(POINT, {"name": "Chùa"}, "x")], actor="t",
+                       base_data_version=None)
+    store.delete_scenario(created.scenario_id, expected_version=1, actor="lan", base_data_version=None)
+    errors = {}
+    for name, attempt in {
+        "read": lambda: store.get_scenario("nope"),
+        "delete again": lambda: store.delete_scenario(created.scenario_id, expected_version=1, actor="lan",
+                                                      base_data_version=None),
+        "edit a missing feature": lambda: store.update_feature("tourism_sites", "nope", NewFeature(POINT, {}),
+                                                               expected_version=1, actor="t", base_data_version=None),
+        "stale feature": lambda: store.delete_feature("tourism_sites", "x", expected_version=5, actor="t",
+                                                      base_data_version=None),
+        "dataset": lambda: store.get_units_dataset("nope"),
+    }.items():
+        with pytest.raises((NotFoundError, ConflictError)) as raised:
+            attempt()
+        errors[name] = raised.value
+    assert {name: error.code for name, error in errors.items()} == {
+        "read": "not_found", "delete again": "not_found", "edit a missing feature": "not_found",
+        "stale feature": "conflict", "dataset": "not_found"}
+    assert errors["read"].to_dict("vi")["detail"] == "không có kịch bản 'nope'"
+    assert errors["delete again"].to_dict("vi")["hint"] == "có thể nó đã bị xoá trước đó"
+    assert errors["delete again"].to_dict("en")["hint"] == "it may already have been deleted"
+    assert errors["edit a missing feature"].to_dict("vi")["hint"] == "tạo đối tượng bằng POST /api/layers/tourism_sites"
+    assert errors["stale feature"].to_dict("vi")["detail"] == (
+        "đối tượng 'x' đã được người khác sửa: bạn sửa từ phiên bản 5, bản đang lưu là phiên bản 1")
+    assert errors["dataset"].to_dict("en") == {"detail": "no units dataset 'nope' in the store",
+                                               "hint": "list the datasets with GET /api/datasets",
+                                               "context": {"dataset": "nope"}, "code": "not_found"}

@@ -67,6 +67,85 @@ def test_on_a_phone_the_map_fills_the_screen_and_the_panel_is_a_drawer(browser, 
         context.close()
 
 
+TOP_BAR_ROWS = """() => {
+    // The boxes laid out in the top bar (the menu's items are the bar's own on a wide screen), grouped into rows.
+    const bar = document.querySelector('.topbar');
+    const boxes = [...bar.querySelectorAll(':scope > *, :scope > .topbar-menu > *')]
+        .filter((el) => getComputedStyle(el).display !== 'contents')
+        .map((el) => el.getBoundingClientRect())
+        .filter((r) => r.width > 0 && r.height > 0 && r.bottom <= bar.getBoundingClientRect().bottom);
+    const rows = [];  // [top, bottom] of each row; a box whose middle is inside one is on that row
+    for (const r of boxes) {
+        const middle = (r.top + r.bottom) / 2;
+        const row = rows.find(([top, bottom]) => top <= middle && middle <= bottom);
+        if (row) { row[0] = Math.min(row[0], r.top); row[1] = Math.max(row[1], r.bottom); }
+        else rows.push([r.top, r.bottom]);
+    }
+    return {rows: rows.length, height: bar.getBoundingClientRect().height,
+            tallest: Math.max(...boxes.map((r) => r.height))};
+}"""
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
+
+@pytest.mark.parametrize(("width", "height", "most_rows"), [(390, 844, 2), (1366, 768, 1)])
+def test_the_top_bar_stays_short_and_the_legend_never_covers_the_attribution(browser, server, width, height, most_rows):
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=width < 700)
+    context.add_init_script(f"localStorage.setItem('diagioi.token', '{TOKEN}')")
+    page = context.new_page()
+    try:
+        open_page(page, server)
+        bar = page.evaluate(TOP_BAR_ROWS)
+        assert bar["rows"] <= most_rows, bar
+        assert bar["height"] <= most_rows * bar["tallest"] + 16, bar  # the rows and the bar's padding, no more
+
+        legend_button = page.locator("#btn-map-legend")
+        if width < 700:  # the legend opens on demand on a phone
+            assert page.locator("#legend").is_hidden()
+            legend_button.click()
+            assert legend_button.get_attribute("aria-expanded") == "true"
+        else:
+            assert legend_button.is_hidden()
+        legend = page.locator("#legend")
+        legend.locator("div").first.wait_for()
+        attribution = page.locator(".maplibregl-ctrl-attrib").bounding_box()
+        for covering in ("#legend", ".map-controls", "#btn-panel", "#basemap-note"):
+            box = page.locator(covering).bounding_box()
+            assert box is None or not overlap(box, attribution), (covering, box, attribution)
+        assert page.locator(".maplibregl-ctrl-attrib").inner_text().startswith("Dữ liệu")
+    finally:
+        context.close()
+
+
+def test_on_a_phone_the_scenario_actions_open_from_a_menu_named_in_vietnamese(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    context.add_init_script(f"localStorage.setItem('diagioi.token', '{TOKEN}')")
+    page = context.new_page()
+    try:
+        open_page(page, server)
+        menu_button = page.locator("#btn-topbar-menu")
+        assert menu_button.get_attribute("aria-label") == "Các thao tác khác"
+        assert menu_button.get_attribute("title") == "Các thao tác khác"
+        actions = ["#btn-scenario-new", "#btn-scenario-rename", "#btn-scenario-copy", "#btn-scenario-suggest",
+                   "#btn-scenario-delete", "#btn-datasets", "#btn-token", "#lang-select"]
+        assert all(page.locator(action).is_hidden() for action in actions)
+        menu_button.click()
+        assert menu_button.get_attribute("aria-expanded") == "true"
+        assert all(page.locator(action).is_visible() for action in actions)
+        page.keyboard.press("Escape")
+        assert page.locator("#btn-scenario-rename").is_hidden()
+        assert menu_button.get_attribute("aria-expanded") == "false"
+        menu_button.click()  # choosing an action closes the menu
+        page.locator("#btn-token").click()
+        assert page.locator("#token-dialog").is_visible()
+        assert page.locator("#btn-scenario-rename").is_hidden()
+    finally:
+        context.close()
+
+
 def test_a_lost_server_is_said_in_vietnamese_and_the_edit_lands_after_retry(page, server):
     first, _second = two_neighbouring_units(server)
     scenario_id = new_scenario(server, "Mất kết nối", [{"id": "n1", "name": "Phường Thử Lại", "kind": "ward", "members": []}])
