@@ -67,8 +67,10 @@ def test_self_intersecting_polygon_is_422_with_its_location(client):
     response = client.post("/api/analysis/polygon", json={"type": "Polygon", "coordinates": [bowtie]})
     assert response.status_code == 422
     body = response.json()
-    assert "Self-intersection" in body["detail"]
+    assert "tự cắt" in body["detail"]  # Vietnamese by default, with the place (decimal comma)
     assert body["context"]["location"] == [105.765, 21.615]
+    english = client.post("/api/analysis/polygon?lang=en", json={"type": "Polygon", "coordinates": [bowtie]})
+    assert "Self-intersection" in english.json()["detail"]
 
 
 def test_polygon_larger_than_the_area_limit_is_422_not_413(client):
