@@ -31,9 +31,8 @@ from diagioi.geo.i18n import Message
 from diagioi.geo.units import UnitSet
 
 from .codec import UnitRow, decode_units, encode_units
-from .records import (AuditEntry, FeatureRecord, NewFeature, ScenarioRecord, UnitsDatasetRecord, diff_after,
-                      diff_before, new_id, now_text, stale_error)
-from .records import feature_id_taken, missing_dataset, missing_feature, missing_scenario
+from .records import UnitsDatasetRecord, missing_dataset, now_text
+from .sql import SqlStore, dumps
 
 SCHEMA_VERSION = 2
 _LOCK_KEY = 7_401_126  # advisory lock taken while the schema is created or migrated
@@ -115,12 +114,21 @@ _TABLES = [
 ]
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-class PostgisStore:
+class PostgisStore(SqlStore):
     """Store on PostgreSQL with PostGIS. ``dsn``: ``postgresql://user@host:port/db``; ``schema``: its tables."""
+
+    # The dialect of SqlStore: JSON read as text, row locks, features indexed by a PostGIS geometry.
+    _SCENARIO_COLUMNS = "scenario_id, name, version, body::text, units_version, created_at, updated_at"
+    _FEATURE_COLUMNS = "kind, feature_id, version, geometry::text, properties::text, created_at, updated_at"
+    _AUDIT_COLUMNS = ("entry_id, at, actor, action, object_type, object_id, before::text, after::text,"
+                      " base_data_version")
+    _FEATURE_ORDER = "created_at, seq"
+    _FOR_UPDATE = " FOR UPDATE"
+    _GEOM_COLUMN = ", geom"
+    _GEOM_VALUE = ", public.ST_SetSRID(public.ST_GeomFromGeoJSON(%s), 4326)"
+
+    def _lock_layer(self, db, kind: str) -> None:
+        db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"layer:{kind}",))
 
     def __init__(self, dsn: str, *, schema: str = "diagioi", pool_size: int | None = None):
         try:
@@ -194,16 +202,6 @@ class PostgisStore:
             with connection.transaction():
                 yield connection.cursor()
 
-    @staticmethod
-    def _audit(cursor, *, actor: str, action: str, object_type: str, object_id: str, before: Any, after: Any,
-               base_data_version: str | None) -> None:
-        cursor.execute(
-            "INSERT INTO audit_log (at, actor, action, object_type, object_id, before, after, base_data_version)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            (now_text(), actor, action, object_type, object_id,
-             None if before is None else _dumps(before), None if after is None else _dumps(after),
-             base_data_version))
-
     def schema_version(self) -> int:
         with self._read() as cursor:
             return int(cursor.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
@@ -226,7 +224,7 @@ class PostgisStore:
             inserted = cursor.execute(
                 "INSERT INTO units_datasets (version, name, source, data_date, unit_count, imported_at, active, meta)"
                 " VALUES (%s, %s, %s, %s, %s, %s, FALSE, %s) ON CONFLICT (version) DO NOTHING RETURNING version",
-                (version, name, source, data_date, len(rows), now_text(), _dumps(meta))).fetchone()
+                (version, name, source, data_date, len(rows), now_text(), dumps(meta))).fetchone()
             if inserted is not None:
                 cursor.executemany(
                     "INSERT INTO unit_rows (dataset_version, position, code, properties, wkb, geom)"
@@ -285,198 +283,6 @@ class PostgisStore:
                 raise _no_dataset(version)
             self._activate(cursor, version, actor)
         return self.get_units_dataset(version)
-
-    # ------------------------------------------------------------------ scenarios
-    _SCENARIO_COLUMNS = "scenario_id, name, version, body::text, units_version, created_at, updated_at"
-
-    @staticmethod
-    def _scenario(row) -> ScenarioRecord:
-        return ScenarioRecord(scenario_id=row[0], name=row[1], version=row[2], body=json.loads(row[3]),
-                              units_version=row[4], created_at=row[5], updated_at=row[6])
-
-    def list_scenarios(self) -> list[ScenarioRecord]:
-        with self._read() as cursor:
-            rows = cursor.execute(f"SELECT {self._SCENARIO_COLUMNS} FROM scenarios"
-                                  " ORDER BY created_at, scenario_id").fetchall()
-        return [self._scenario(row) for row in rows]
-
-    def get_scenario(self, scenario_id: str) -> ScenarioRecord:
-        with self._read() as cursor:
-            row = cursor.execute(f"SELECT {self._SCENARIO_COLUMNS} FROM scenarios WHERE scenario_id = %s",
-                                 (scenario_id,)).fetchone()
-        if row is None:
-            raise missing_scenario(scenario_id, "hint.list_scenarios")
-        return self._scenario(row)
-
-    def create_scenario(self, body: dict[str, Any], *, actor: str,
-                        base_data_version: str | None) -> ScenarioRecord:
-        scenario_id = new_id()
-        now = now_text()
-        with self._write() as cursor:
-            cursor.execute("INSERT INTO scenarios (scenario_id, name, version, body, units_version, created_at,"
-                           " updated_at) VALUES (%s, %s, 1, %s, %s, %s, %s)",
-                           (scenario_id, str(body.get("name", "")), _dumps(body), base_data_version, now, now))
-            self._audit(cursor, actor=actor, action="create", object_type="scenario", object_id=scenario_id,
-                        before=None, after=body, base_data_version=base_data_version)
-        return self.get_scenario(scenario_id)
-
-    def _locked_scenario(self, cursor, scenario_id: str, hint: str) -> ScenarioRecord:
-        row = cursor.execute(f"SELECT {self._SCENARIO_COLUMNS} FROM scenarios WHERE scenario_id = %s FOR UPDATE",
-                             (scenario_id,)).fetchone()
-        if row is None:
-            raise missing_scenario(scenario_id, hint)
-        return self._scenario(row)
-
-    def update_scenario(self, scenario_id: str, body: dict[str, Any], *, expected_version: int, actor: str,
-                        base_data_version: str | None) -> ScenarioRecord:
-        with self._write() as cursor:
-            current = self._locked_scenario(cursor, scenario_id, "hint.deleted_reload")
-            if current.version != expected_version:
-                raise stale_error("scenario", scenario_id, expected_version, current.version, current.body)
-            cursor.execute("UPDATE scenarios SET name = %s, version = version + 1, body = %s, units_version = %s,"
-                           " updated_at = %s WHERE scenario_id = %s",
-                           (str(body.get("name", "")), _dumps(body), base_data_version, now_text(), scenario_id))
-            self._audit(cursor, actor=actor, action="update", object_type="scenario", object_id=scenario_id,
-                        before=diff_before(current.body, body), after=diff_after(current.body, body),
-                        base_data_version=base_data_version)
-        return self.get_scenario(scenario_id)
-
-    def delete_scenario(self, scenario_id: str, *, expected_version: int | None, actor: str,
-                        base_data_version: str | None) -> None:
-        with self._write() as cursor:
-            current = self._locked_scenario(cursor, scenario_id, "hint.already_deleted")
-            if expected_version is not None and current.version != expected_version:
-                raise stale_error("scenario", scenario_id, expected_version, current.version, current.body)
-            cursor.execute("DELETE FROM scenarios WHERE scenario_id = %s", (scenario_id,))
-            self._audit(cursor, actor=actor, action="delete", object_type="scenario", object_id=scenario_id,
-                        before=current.body, after=None, base_data_version=base_data_version)
-
-    # ------------------------------------------------------------------ zoning layers
-    _FEATURE_COLUMNS = "kind, feature_id, version, geometry::text, properties::text, created_at, updated_at"
-
-    @staticmethod
-    def _feature(row) -> FeatureRecord:
-        return FeatureRecord(kind=row[0], feature_id=row[1], version=row[2], geometry=json.loads(row[3]),
-                             properties=json.loads(row[4]), created_at=row[5], updated_at=row[6])
-
-    @staticmethod
-    def _bump_layer(cursor, kind: str) -> None:
-        cursor.execute("INSERT INTO layer_versions (kind, version) VALUES (%s, 1)"
-                       " ON CONFLICT (kind) DO UPDATE SET version = layer_versions.version + 1", (kind,))
-
-    def layer_version(self, kind: str) -> int:
-        with self._read() as cursor:
-            row = cursor.execute("SELECT version FROM layer_versions WHERE kind = %s", (kind,)).fetchone()
-        return 0 if row is None else int(row[0])
-
-    def layer_versions(self) -> dict[str, int]:
-        """Every written layer's counter in one query (a layer never written is absent)."""
-        with self._read() as cursor:
-            rows = cursor.execute("SELECT kind, version FROM layer_versions").fetchall()
-        return {str(kind): int(version) for kind, version in rows}
-
-    def list_features(self, kind: str) -> list[FeatureRecord]:
-        with self._read() as cursor:
-            rows = cursor.execute(f"SELECT {self._FEATURE_COLUMNS} FROM layer_features WHERE kind = %s"
-                                  " ORDER BY created_at, seq", (kind,)).fetchall()
-        return [self._feature(row) for row in rows]
-
-    def get_feature(self, kind: str, feature_id: str) -> FeatureRecord:
-        with self._read() as cursor:
-            row = cursor.execute(f"SELECT {self._FEATURE_COLUMNS} FROM layer_features"
-                                 " WHERE kind = %s AND feature_id = %s", (kind, feature_id)).fetchone()
-        if row is None:
-            raise missing_feature(kind, feature_id, "hint.list_layer")
-        return self._feature(row)
-
-    def add_features(self, kind: str, features: list[NewFeature], *, actor: str,
-                     base_data_version: str | None) -> list[FeatureRecord]:
-        now = now_text()
-        ids: list[str] = []
-        with self._write() as cursor:
-            # One writer per layer at a time, so ids are checked and the version bumped in order.
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"layer:{kind}",))
-            for feature in features:
-                feature_id = str(feature.feature_id) if feature.feature_id not in (None, "") else new_id()
-                existing = cursor.execute("SELECT version FROM layer_features WHERE kind = %s AND feature_id = %s",
-                                          (kind, feature_id)).fetchone()
-                if existing is not None or feature_id in ids:
-                    raise feature_id_taken(kind, feature_id, None if existing is None else existing[0])
-                geometry = _dumps(feature.geometry)
-                cursor.execute(
-                    "INSERT INTO layer_features (kind, feature_id, version, geometry, properties, created_at,"
-                    " updated_at, geom) VALUES (%s, %s, 1, %s, %s, %s, %s,"
-                    " public.ST_SetSRID(public.ST_GeomFromGeoJSON(%s), 4326))",
-                    (kind, feature_id, geometry, _dumps(feature.properties), now, now, geometry))
-                self._audit(cursor, actor=actor, action="create", object_type="layer_feature",
-                            object_id=f"{kind}/{feature_id}", before=None,
-                            after={"geometry": feature.geometry, "properties": feature.properties},
-                            base_data_version=base_data_version)
-                ids.append(feature_id)
-            if ids:
-                self._bump_layer(cursor, kind)
-        return [self.get_feature(kind, feature_id) for feature_id in ids]
-
-    def _locked_feature(self, cursor, kind: str, feature_id: str, hint: str) -> FeatureRecord:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"layer:{kind}",))
-        row = cursor.execute(f"SELECT {self._FEATURE_COLUMNS} FROM layer_features"
-                             " WHERE kind = %s AND feature_id = %s FOR UPDATE", (kind, feature_id)).fetchone()
-        if row is None:
-            raise missing_feature(kind, feature_id, hint)
-        return self._feature(row)
-
-    def update_feature(self, kind: str, feature_id: str, feature: NewFeature, *, expected_version: int | None,
-                       actor: str, base_data_version: str | None) -> FeatureRecord:
-        with self._write() as cursor:
-            current = self._locked_feature(cursor, kind, feature_id, "hint.create_feature")
-            if expected_version is not None and current.version != expected_version:
-                raise stale_error("feature", feature_id, expected_version, current.version, current.to_geojson())
-            geometry = _dumps(feature.geometry)
-            cursor.execute(
-                "UPDATE layer_features SET version = version + 1, geometry = %s, properties = %s, updated_at = %s,"
-                " geom = public.ST_SetSRID(public.ST_GeomFromGeoJSON(%s), 4326) WHERE kind = %s AND feature_id = %s",
-                (geometry, _dumps(feature.properties), now_text(), geometry, kind, feature_id))
-            before = {"geometry": current.geometry, "properties": current.properties}
-            after = {"geometry": feature.geometry, "properties": feature.properties}
-            self._audit(cursor, actor=actor, action="update", object_type="layer_feature",
-                        object_id=f"{kind}/{feature_id}", before=diff_before(before, after),
-                        after=diff_after(before, after), base_data_version=base_data_version)
-            self._bump_layer(cursor, kind)
-        return self.get_feature(kind, feature_id)
-
-    def delete_feature(self, kind: str, feature_id: str, *, expected_version: int | None, actor: str,
-                       base_data_version: str | None) -> None:
-        with self._write() as cursor:
-            current = self._locked_feature(cursor, kind, feature_id, "hint.already_deleted")
-            if expected_version is not None and current.version != expected_version:
-                raise stale_error("feature", feature_id, expected_version, current.version, current.to_geojson())
-            cursor.execute("DELETE FROM layer_features WHERE kind = %s AND feature_id = %s", (kind, feature_id))
-            self._audit(cursor, actor=actor, action="delete", object_type="layer_feature",
-                        object_id=f"{kind}/{feature_id}",
-                        before={"geometry": current.geometry, "properties": current.properties}, after=None,
-                        base_data_version=base_data_version)
-            self._bump_layer(cursor, kind)
-
-    # ------------------------------------------------------------------ audit
-    def audit_log(self, *, object_type: str | None = None, object_id: str | None = None,
-                  limit: int = 100) -> list[AuditEntry]:
-        clauses, params = [], []
-        if object_type is not None:
-            clauses.append("object_type = %s")
-            params.append(object_type)
-        if object_id is not None:
-            clauses.append("object_id = %s")
-            params.append(object_id)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._read() as cursor:
-            rows = cursor.execute(
-                "SELECT entry_id, at, actor, action, object_type, object_id, before::text, after::text,"
-                f" base_data_version FROM audit_log {where} ORDER BY entry_id DESC LIMIT %s",
-                (*params, int(limit))).fetchall()
-        return [AuditEntry(entry_id=r[0], at=r[1], actor=r[2], action=r[3], object_type=r[4], object_id=r[5],
-                           before=None if r[6] is None else json.loads(r[6]),
-                           after=None if r[7] is None else json.loads(r[7]), base_data_version=r[8])
-                for r in rows]
 
 
 def _unreachable(error: Exception, store: str) -> DiagioiError:

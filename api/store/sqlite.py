@@ -17,16 +17,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from diagioi.geo.errors import NotFoundError
 from diagioi.geo.units import UnitSet
 
 from .codec import UnitRow, decode_units, encode_units
 
-from .records import (AuditEntry, FeatureRecord, NewFeature, ScenarioRecord, UnitsDatasetRecord, diff_after,
-                      diff_before, new_id, now_text, stale_error)
-from .records import feature_id_taken, missing_dataset, missing_feature, missing_scenario
+from .records import UnitsDatasetRecord, missing_dataset, now_text
+from .sql import SqlStore, dumps
 
 #: Version 1 kept copies of unit files in <data_dir>/units/ named by a hash of 5 columns;
 #: version 2 keeps the units themselves (unit_rows), named by the full content hash.
@@ -93,13 +91,15 @@ CREATE INDEX IF NOT EXISTS audit_object ON audit_log (object_type, object_id);
 """
 
 
-class SqliteStore:
+class SqliteStore(SqlStore):
     """The embedded store: ``<data_dir>/diagioi.sqlite``.
 
     Safe to share between threads: each thread has its own connection (opened on its first
     operation, kept for the next ones), and SQLite's WAL lets readers run while one writer holds
     the ``BEGIN IMMEDIATE`` lock.
     """
+
+    PARAM = "?"
 
     def __init__(self, data_dir: Path | str):
         data_dir = Path(data_dir)
@@ -138,6 +138,8 @@ class SqliteStore:
             self._local.connection = connection
         yield connection
 
+    _read = _connect  # reads are autocommit statements on the thread's connection
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One atomic write transaction (commit on success, roll back on any error)."""
@@ -149,18 +151,6 @@ class SqliteStore:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
-
-    @staticmethod
-    def _audit(connection: sqlite3.Connection, *, actor: str, action: str, object_type: str, object_id: str,
-               before: Any, after: Any, base_data_version: str | None) -> None:
-        connection.execute(
-            "INSERT INTO audit_log (at, actor, action, object_type, object_id, before, after, base_data_version)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (now_text(), actor, action, object_type, object_id,
-             None if before is None else json.dumps(before, ensure_ascii=False),
-             None if after is None else json.dumps(after, ensure_ascii=False),
-             base_data_version),
-        )
 
     # ------------------------------------------------------------------ units datasets
     @staticmethod
@@ -185,7 +175,7 @@ class SqliteStore:
                 connection.execute(
                     "INSERT INTO units_datasets (version, name, source, data_date, unit_count, imported_at, active,"
                     " meta) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
-                    (version, name, source, data_date, len(rows), now_text(), json.dumps(meta, ensure_ascii=False)))
+                    (version, name, source, data_date, len(rows), now_text(), dumps(meta)))
                 connection.executemany(
                     "INSERT INTO unit_rows (dataset_version, position, code, properties, geometry)"
                     " VALUES (?, ?, ?, ?, ?)",
@@ -245,205 +235,6 @@ class SqliteStore:
                             after={"version": version}, base_data_version=version)
         return self.get_units_dataset(version)
 
-    # ------------------------------------------------------------------ scenarios
-    @staticmethod
-    def _scenario(row: sqlite3.Row) -> ScenarioRecord:
-        return ScenarioRecord(scenario_id=row["scenario_id"], name=row["name"], version=row["version"],
-                              body=json.loads(row["body"]), units_version=row["units_version"],
-                              created_at=row["created_at"], updated_at=row["updated_at"])
-
-    def list_scenarios(self) -> list[ScenarioRecord]:
-        with self._connect() as connection:
-            rows = connection.execute("SELECT * FROM scenarios ORDER BY created_at, scenario_id").fetchall()
-        return [self._scenario(row) for row in rows]
-
-    def get_scenario(self, scenario_id: str) -> ScenarioRecord:
-        with self._connect() as connection:
-            row = connection.execute("SELECT * FROM scenarios WHERE scenario_id = ?", (scenario_id,)).fetchone()
-        if row is None:
-            raise missing_scenario(scenario_id, "hint.list_scenarios")
-        return self._scenario(row)
-
-    def create_scenario(self, body: dict[str, Any], *, actor: str,
-                        base_data_version: str | None) -> ScenarioRecord:
-        """Store a new scenario at version 1."""
-        scenario_id = new_id()
-        now = now_text()
-        with self._write() as connection:
-            connection.execute(
-                "INSERT INTO scenarios (scenario_id, name, version, body, units_version, created_at, updated_at)"
-                " VALUES (?, ?, 1, ?, ?, ?, ?)",
-                (scenario_id, str(body.get("name", "")), json.dumps(body, ensure_ascii=False),
-                 base_data_version, now, now),
-            )
-            self._audit(connection, actor=actor, action="create", object_type="scenario", object_id=scenario_id,
-                        before=None, after=body, base_data_version=base_data_version)
-        return self.get_scenario(scenario_id)
-
-    def update_scenario(self, scenario_id: str, body: dict[str, Any], *, expected_version: int, actor: str,
-                        base_data_version: str | None) -> ScenarioRecord:
-        """Replace a scenario's body if it is still at ``expected_version``; else ConflictError."""
-        with self._write() as connection:
-            row = connection.execute("SELECT * FROM scenarios WHERE scenario_id = ?", (scenario_id,)).fetchone()
-            if row is None:
-                raise missing_scenario(scenario_id, "hint.deleted_reload")
-            current = self._scenario(row)
-            if current.version != expected_version:
-                raise stale_error("scenario", scenario_id, expected_version, current.version, current.body)
-            connection.execute(
-                "UPDATE scenarios SET name = ?, version = version + 1, body = ?, units_version = ?, updated_at = ?"
-                " WHERE scenario_id = ? AND version = ?",
-                (str(body.get("name", "")), json.dumps(body, ensure_ascii=False), base_data_version, now_text(),
-                 scenario_id, expected_version),
-            )
-            self._audit(connection, actor=actor, action="update", object_type="scenario", object_id=scenario_id,
-                        before=diff_before(current.body, body), after=diff_after(current.body, body),
-                        base_data_version=base_data_version)
-        return self.get_scenario(scenario_id)
-
-    def delete_scenario(self, scenario_id: str, *, expected_version: int | None, actor: str,
-                        base_data_version: str | None) -> None:
-        """Delete a scenario (checking ``expected_version`` when given)."""
-        with self._write() as connection:
-            row = connection.execute("SELECT * FROM scenarios WHERE scenario_id = ?", (scenario_id,)).fetchone()
-            if row is None:
-                raise missing_scenario(scenario_id, "hint.already_deleted")
-            current = self._scenario(row)
-            if expected_version is not None and current.version != expected_version:
-                raise stale_error("scenario", scenario_id, expected_version, current.version, current.body)
-            connection.execute("DELETE FROM scenarios WHERE scenario_id = ?", (scenario_id,))
-            self._audit(connection, actor=actor, action="delete", object_type="scenario", object_id=scenario_id,
-                        before=current.body, after=None, base_data_version=base_data_version)
-
-    # ------------------------------------------------------------------ zoning layers
-    @staticmethod
-    def _feature(row: sqlite3.Row) -> FeatureRecord:
-        return FeatureRecord(kind=row["kind"], feature_id=row["feature_id"], version=row["version"],
-                             geometry=json.loads(row["geometry"]), properties=json.loads(row["properties"]),
-                             created_at=row["created_at"], updated_at=row["updated_at"])
-
-    @staticmethod
-    def _bump_layer(connection: sqlite3.Connection, kind: str) -> None:
-        connection.execute(
-            "INSERT INTO layer_versions (kind, version) VALUES (?, 1)"
-            " ON CONFLICT(kind) DO UPDATE SET version = version + 1", (kind,))
-
-    def layer_version(self, kind: str) -> int:
-        """Counter bumped by every write to the layer (0 for a layer never written)."""
-        with self._connect() as connection:
-            row = connection.execute("SELECT version FROM layer_versions WHERE kind = ?", (kind,)).fetchone()
-        return 0 if row is None else int(row["version"])
-
-    def layer_versions(self) -> dict[str, int]:
-        """Every written layer's counter in one query (a layer never written is absent)."""
-        with self._connect() as connection:
-            rows = connection.execute("SELECT kind, version FROM layer_versions").fetchall()
-        return {str(row["kind"]): int(row["version"]) for row in rows}
-
-    def list_features(self, kind: str) -> list[FeatureRecord]:
-        with self._connect() as connection:
-            rows = connection.execute("SELECT * FROM layer_features WHERE kind = ? ORDER BY created_at, feature_id",
-                                      (kind,)).fetchall()
-        return [self._feature(row) for row in rows]
-
-    def get_feature(self, kind: str, feature_id: str) -> FeatureRecord:
-        with self._connect() as connection:
-            row = connection.execute("SELECT * FROM layer_features WHERE kind = ? AND feature_id = ?",
-                                     (kind, feature_id)).fetchone()
-        if row is None:
-            raise missing_feature(kind, feature_id, "hint.list_layer")
-        return self._feature(row)
-
-    def add_features(self, kind: str, features: list[NewFeature], *, actor: str,
-                     base_data_version: str | None) -> list[FeatureRecord]:
-        """Add features in one transaction: all are stored, or none (e.g. on a duplicate id)."""
-        now = now_text()
-        ids: list[str] = []
-        with self._write() as connection:
-            for feature in features:
-                feature_id = str(feature.feature_id) if feature.feature_id not in (None, "") else new_id()
-                existing = connection.execute("SELECT * FROM layer_features WHERE kind = ? AND feature_id = ?",
-                                              (kind, feature_id)).fetchone()
-                if existing is not None or feature_id in ids:
-                    raise feature_id_taken(kind, feature_id, None if existing is None else existing["version"])
-                connection.execute(
-                    "INSERT INTO layer_features (kind, feature_id, version, geometry, properties, created_at, updated_at)"
-                    " VALUES (?, ?, 1, ?, ?, ?, ?)",
-                    (kind, feature_id, json.dumps(feature.geometry), json.dumps(feature.properties, ensure_ascii=False),
-                     now, now),
-                )
-                self._audit(connection, actor=actor, action="create", object_type="layer_feature",
-                            object_id=f"{kind}/{feature_id}", before=None,
-                            after={"geometry": feature.geometry, "properties": feature.properties},
-                            base_data_version=base_data_version)
-                ids.append(feature_id)
-            if ids:
-                self._bump_layer(connection, kind)
-        return [self.get_feature(kind, feature_id) for feature_id in ids]
-
-    def update_feature(self, kind: str, feature_id: str, feature: NewFeature, *, expected_version: int | None,
-                       actor: str, base_data_version: str | None) -> FeatureRecord:
-        """Replace a feature's geometry and attributes (checking ``expected_version`` when given)."""
-        with self._write() as connection:
-            row = connection.execute("SELECT * FROM layer_features WHERE kind = ? AND feature_id = ?",
-                                     (kind, feature_id)).fetchone()
-            if row is None:
-                raise missing_feature(kind, feature_id, "hint.create_feature")
-            current = self._feature(row)
-            if expected_version is not None and current.version != expected_version:
-                raise stale_error("feature", feature_id, expected_version, current.version, current.to_geojson())
-            connection.execute(
-                "UPDATE layer_features SET version = version + 1, geometry = ?, properties = ?, updated_at = ?"
-                " WHERE kind = ? AND feature_id = ?",
-                (json.dumps(feature.geometry), json.dumps(feature.properties, ensure_ascii=False), now_text(),
-                 kind, feature_id),
-            )
-            before = {"geometry": current.geometry, "properties": current.properties}
-            after = {"geometry": feature.geometry, "properties": feature.properties}
-            self._audit(connection, actor=actor, action="update", object_type="layer_feature",
-                        object_id=f"{kind}/{feature_id}", before=diff_before(before, after),
-                        after=diff_after(before, after), base_data_version=base_data_version)
-            self._bump_layer(connection, kind)
-        return self.get_feature(kind, feature_id)
-
-    def delete_feature(self, kind: str, feature_id: str, *, expected_version: int | None, actor: str,
-                       base_data_version: str | None) -> None:
-        with self._write() as connection:
-            row = connection.execute("SELECT * FROM layer_features WHERE kind = ? AND feature_id = ?",
-                                     (kind, feature_id)).fetchone()
-            if row is None:
-                raise missing_feature(kind, feature_id, "hint.already_deleted")
-            current = self._feature(row)
-            if expected_version is not None and current.version != expected_version:
-                raise stale_error("feature", feature_id, expected_version, current.version, current.to_geojson())
-            connection.execute("DELETE FROM layer_features WHERE kind = ? AND feature_id = ?", (kind, feature_id))
-            self._audit(connection, actor=actor, action="delete", object_type="layer_feature",
-                        object_id=f"{kind}/{feature_id}",
-                        before={"geometry": current.geometry, "properties": current.properties}, after=None,
-                        base_data_version=base_data_version)
-            self._bump_layer(connection, kind)
-
-    # ------------------------------------------------------------------ audit
-    def audit_log(self, *, object_type: str | None = None, object_id: str | None = None,
-                  limit: int = 100) -> list[AuditEntry]:
-        """Newest changes first."""
-        clauses, params = [], []
-        if object_type is not None:
-            clauses.append("object_type = ?")
-            params.append(object_type)
-        if object_id is not None:
-            clauses.append("object_id = ?")
-            params.append(object_id)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._connect() as connection:
-            rows = connection.execute(f"SELECT * FROM audit_log {where} ORDER BY entry_id DESC LIMIT ?",
-                                      (*params, int(limit))).fetchall()
-        return [AuditEntry(entry_id=row["entry_id"], at=row["at"], actor=row["actor"], action=row["action"],
-                           object_type=row["object_type"], object_id=row["object_id"],
-                           before=None if row["before"] is None else json.loads(row["before"]),
-                           after=None if row["after"] is None else json.loads(row["after"]),
-                           base_data_version=row["base_data_version"]) for row in rows]
-
 
 def _no_dataset(version: str) -> NotFoundError:
     return missing_dataset(version)
@@ -486,7 +277,7 @@ def _migrate(connection: sqlite3.Connection, data_dir: Path) -> None:
                 "INSERT OR IGNORE INTO units_datasets (version, name, source, data_date, unit_count, imported_at,"
                 " active, meta) VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
                 (version, old["name"], old["source_path"], len(rows), old["imported_at"], int(old["active"]),
-                 json.dumps(meta, ensure_ascii=False)))
+                 dumps(meta)))
             connection.executemany(
                 "INSERT OR IGNORE INTO unit_rows (dataset_version, position, code, properties, geometry)"
                 " VALUES (?, ?, ?, ?, ?)",
