@@ -74,7 +74,8 @@ class Service:
         self._units_bboxes = BoundedCache(2)
         self._new_units = BoundedCache(16)   # dissolved new units per scenario version (tiles and indicators)
         self._unit_sets = BoundedCache(4)   # datasets other than the default, by content hash
-        self._newest_evaluations: dict[tuple[str, str], tuple[int, Any]] = {}  # (scenario, dataset) → (version, …)
+        # (scenario, dataset) → (version, evaluation) of the newest version this process evaluated
+        self._newest_evaluations = BoundedCache(64)
         # Bytes built from one scenario version: evaluation JSON per language (small) and downloads.
         self._documents = BoundedCache(64)
         self._downloads = BoundedCache(16)
@@ -294,7 +295,7 @@ class Service:
         with self._locks_guard:
             newest = self._newest_evaluations.get(key)
             if newest is None or newest[0] < record.version:
-                self._newest_evaluations[key] = (record.version, evaluation)
+                self._newest_evaluations.put(key, (record.version, evaluation))
 
     def _evaluate_record(self, record: ScenarioRecord, units: UnitSet):
         """Evaluate a stored version, from this process's evaluation of an earlier version when the two
