@@ -9,17 +9,40 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from diagioi.layers.models import LayerKind
 
 from .auth import writer_identity
-from .service import Service
-from .store import ScenarioRecord
+from .service import SCENARIO_LAYER_PREFIX, Service
+from .store import ScenarioRecord, StoreVersions
 
 _bearer = HTTPBearer(auto_error=False, description="The write token printed at start-up (or DIAGIOI_TOKEN).")
 
 
 def get_service(request: Request) -> Service:
-    """The app's :class:`~api.service.Service`, on the store's current default dataset."""
+    """The app's :class:`~api.service.Service`, on the store's current default dataset.
+
+    The request's one read of the store (default dataset, layer versions, the scenario its path names)
+    is kept in ``request.state.store_versions`` for the route: every cache it uses is keyed by those
+    versions, so an edit acknowledged by another worker is served at once.
+    """
     service = request.app.state.service
-    service.follow_store_default()  # another worker may have activated a dataset
+    versions = service.store.versions(_scenario_named(request.path_params))
+    request.state.store_versions = versions
+    service.follow_store_default(versions)  # another worker may have activated a dataset
     return service
+
+
+def _scenario_named(path_params: dict) -> str | None:
+    """The scenario id in the path: /api/scenarios/{scenario_id}/… or a tile layer scenario-{id}."""
+    if isinstance(path_params.get("scenario_id"), str):
+        return path_params["scenario_id"]
+    layer_id = path_params.get("layer_id")
+    if isinstance(layer_id, str) and layer_id.startswith(SCENARIO_LAYER_PREFIX):
+        return layer_id[len(SCENARIO_LAYER_PREFIX):]
+    return None
+
+
+def store_versions(request: Request) -> StoreVersions:
+    """The request's read of the store (made by :func:`get_service`, which every route depends on)."""
+    versions = getattr(request.state, "store_versions", None)
+    return versions if versions is not None else request.app.state.service.store.versions()
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]
@@ -42,9 +65,9 @@ def require_writer(
 WriterDep = Annotated[str, Depends(require_writer)]
 
 
-def get_scenario_record(scenario_id: str, service: ServiceDep) -> ScenarioRecord:
-    """The stored scenario (404 if missing)."""
-    return service.store.get_scenario(scenario_id)
+def get_scenario_record(scenario_id: str, service: ServiceDep, request: Request) -> ScenarioRecord:
+    """The stored scenario (404 if missing), as the request's read of the store found it."""
+    return service.scenario_in(store_versions(request), scenario_id)
 
 
 ScenarioDep = Annotated[ScenarioRecord, Depends(get_scenario_record)]

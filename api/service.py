@@ -33,7 +33,7 @@ from diagioi.layers.models import LayerKind
 
 from .auth import load_or_create_token, tokens_match
 from .settings import Settings
-from .store import FeatureRecord, NewFeature, ScenarioRecord, Store, open_store
+from .store import FeatureRecord, NewFeature, ScenarioRecord, Store, StoreVersions, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -232,17 +232,19 @@ class Service:
         self._switch_default(units, record.source)
         return self.dataset(version)
 
-    def follow_store_default(self) -> None:
+    def follow_store_default(self, versions: StoreVersions | None = None) -> None:
         """Serve the store's default dataset, whichever worker activated it (called once per request).
 
-        The store's ``active`` row is read on every request, so a dataset activated through another
-        worker (or machine) is the one this request is served on; the other caches are keyed by versions.
+        The store's ``active`` row is read on every request (in ``versions``, the request's one read of
+        the store), so a dataset activated through another worker (or machine) is the one this request is
+        served on; the other caches are keyed by versions.
         """
-        active = self.store.active_units_dataset()
-        if active is None or active.version == self.units.version:
+        active_version = (self.store.versions() if versions is None else versions).active_dataset
+        if active_version is None or active_version == self.units.version:
             return
         with self._default_lock:  # one request loads the dataset, the others wait for it
-            if active.version != self.units.version:
+            if active_version != self.units.version:
+                active = self.store.get_units_dataset(active_version)
                 self._switch_default(self.units_for(active.version), active.source)
 
     def _switch_default(self, units: UnitSet, source: str) -> None:
@@ -521,9 +523,16 @@ class Service:
                          "current_version": record.version})
         return record
 
+    def scenario_in(self, versions: StoreVersions, scenario_id: str) -> ScenarioRecord:
+        """The scenario the request's read of the store found (read again if it named another one)."""
+        if versions.scenario is not None and versions.scenario.scenario_id == scenario_id:
+            return versions.scenario
+        return self.store.get_scenario(scenario_id)  # the error of a missing scenario is the store's
+
     # ------------------------------------------------------------------ zoning layers
-    def layer_versions(self) -> dict[str, int]:
-        stored = self.store.layer_versions()
+    def layer_versions(self, versions: StoreVersions | None = None) -> dict[str, int]:
+        """Every zoning layer's version (0 if never written), from the request's read when given."""
+        stored = self.store.layer_versions() if versions is None else versions.layers
         return {kind.value: stored.get(kind.value, 0) for kind in LayerKind}
 
     def layer_frame(self, kind: LayerKind, version: int | None = None) -> gpd.GeoDataFrame:
@@ -532,8 +541,9 @@ class Service:
         return self._layer_frames.get_or_build((kind.value, version),
                                                lambda: _features_frame(kind, self.store.list_features(kind.value)))
 
-    def layer_frames(self) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, int]]:
-        versions = self.layer_versions()
+    def layer_frames(self, store_versions: StoreVersions | None = None
+                     ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, int]]:
+        versions = self.layer_versions(store_versions)
         return {kind: self.layer_frame(LayerKind(kind), version) for kind, version in versions.items()}, versions
 
     def add_features(self, kind: LayerKind, features: list, *, actor: str) -> list[FeatureRecord]:
@@ -558,11 +568,11 @@ class Service:
                                   base_data_version=self.units.version)
 
     # ------------------------------------------------------------------ indicators
-    def unit_indicators(self) -> tuple[pd.DataFrame, str]:
+    def unit_indicators(self, store_versions: StoreVersions | None = None) -> tuple[pd.DataFrame, str]:
         """Indicators per existing unit, with the version they were computed for."""
         from diagioi.layers.indicators import compute_indicators
 
-        frames, versions = self.layer_frames()
+        frames, versions = self.layer_frames(store_versions)
         version = f"{self.units.version}.{_layers_token(versions)}"
         table = self._indicators.get_or_build(
             ("units", version), lambda: compute_indicators(self.units.gdf[["area_km2", "geometry"]], frames))
@@ -586,10 +596,16 @@ class Service:
         return self._indicators.get_or_build(("scenario", version), build), version
 
     # ------------------------------------------------------------------ tiles
-    def tile_source(self, layer_id: str):
-        """The tile source of a layer id at its current version (built once per version)."""
+    def tile_source(self, layer_id: str, versions: StoreVersions | None = None):
+        """The tile source of a layer id at its current version (built once per version).
+
+        ``versions``: the request's read of the store (:meth:`Store.versions`), read here when not given.
+        """
+        if versions is None:
+            named = layer_id[len(SCENARIO_LAYER_PREFIX):] if layer_id.startswith(SCENARIO_LAYER_PREFIX) else None
+            versions = self.store.versions(named)
         if layer_id == "units":
-            indicators, version = self.unit_indicators()
+            indicators, version = self.unit_indicators(versions)
             return self._sources.get_or_build(("units", version), lambda: self._units_source(indicators, version))
         if layer_id.startswith(UNITS_LAYER_PREFIX):
             # Another stored dataset's units, e.g. the old layer under the new one (no zoning indicators).
@@ -600,9 +616,9 @@ class Service:
                 units.gdf, version=units.version, source_id=layer_id))
         if layer_id.startswith(SCENARIO_LAYER_PREFIX):
             scenario_id = layer_id[len(SCENARIO_LAYER_PREFIX):]
-            record = self.store.get_scenario(scenario_id)
+            record = self.scenario_in(versions, scenario_id)
             # The zoning layers' versions too: the tiles carry the new units' zoning indicators.
-            layers = self.layer_frames()
+            layers = self.layer_frames(versions)
             version = f"{record.version}.{self.dataset_of(record)}.{_layers_token(layers[1])}"
             return self._sources.get_or_build((layer_id, version),
                                               lambda: self._scenario_source(record, version, layers))
@@ -616,7 +632,7 @@ class Service:
                 context={"layer": layer_id}) from None
         from diagioi.layers.sources import zoning_tile_source
 
-        layer_version = self.store.layer_version(kind.value)
+        layer_version = self.layer_versions(versions)[kind.value]
         version = str(layer_version)
         return self._sources.get_or_build((layer_id, version), lambda: zoning_tile_source(
             kind.value, self.layer_frame(kind, layer_version).drop(columns=["layer"]), version=version))

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from diagioi.layers.sources import TileFormat
 
-from ..deps import ServiceDep
+from ..deps import ServiceDep, store_versions
 from ..errors import responses
 from ..schemas import TileJSON
 
@@ -31,7 +31,7 @@ def read_tilejson(
 ) -> dict:
     """TileJSON with versioned tile URLs (absolute with --public-url, else relative to the server root),
     bounds, fields of the vector layer and the legend."""
-    source = service.tile_source(layer_id)
+    source = service.tile_source(layer_id, store_versions(request))
     template = f"{_base_url(request, service)}/api/tiles/{layer_id}/{{z}}/{{x}}/{{y}}.{format.value}?v={{version}}"
     return source.tilejson(template)
 
@@ -55,14 +55,14 @@ def _base_url(request: Request, service) -> str:
                                                                                              "format": "binary"}},
                                          "image/png": {"schema": {"type": "string", "format": "binary"}}}}})
 def read_tile(
-    layer_id: str, z: int, x: int, y: int, fmt: TileFormat, service: ServiceDep,
+    layer_id: str, z: int, x: int, y: int, fmt: TileFormat, service: ServiceDep, request: Request,
     v: Annotated[str | None, Query(description="Data version from the TileJSON (cache busting)")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
     accept_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """Tile ``z/x/y`` (XYZ, Web Mercator) of ``layer_id`` (one of: units, scenario-{id}, zoning layer ids)."""
     # A plain function: FastAPI runs it in one worker thread (the most frequent request: one hop, not three).
-    source = service.tile_source(layer_id)
+    source = service.tile_source(layer_id, store_versions(request))
     if v is not None and v == source.version:
         cache_control = f"public, max-age={service.settings.tile_max_age_s}, immutable"
     else:

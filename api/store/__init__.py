@@ -13,7 +13,8 @@ content hash and read back with the same figures.
 """
 from __future__ import annotations
 
-from .records import (AuditEntry, FeatureRecord, NewFeature, ScenarioRecord, Store, UnitsDatasetRecord)
+from .records import (AuditEntry, FeatureRecord, NewFeature, ScenarioRecord, Store, StoreVersions,
+                      UnitsDatasetRecord)
 from .sqlite import SqliteStore
 
 
@@ -42,5 +43,5 @@ def open_store(location: str | None, *, data_dir, pool_size: int | None = None) 
                      context={"store": location.split("://")[0]})
 
 
-__all__ = ["AuditEntry", "FeatureRecord", "NewFeature", "ScenarioRecord", "SqliteStore", "Store",
+__all__ = ["AuditEntry", "FeatureRecord", "NewFeature", "ScenarioRecord", "SqliteStore", "Store", "StoreVersions",
            "UnitsDatasetRecord", "open_store"]

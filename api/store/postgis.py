@@ -126,6 +126,8 @@ class PostgisStore(SqlStore):
     _FOR_UPDATE = " FOR UPDATE"
     _GEOM_COLUMN = ", geom"
     _GEOM_VALUE = ", public.ST_SetSRID(public.ST_GeomFromGeoJSON(%s), 4326)"
+    _ACTIVE_DATASET = "active"
+    _LAYER_VERSIONS_JSON = "json_object_agg(kind, version)::text"
 
     def _lock_layer(self, db, kind: str) -> None:
         db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"layer:{kind}",))

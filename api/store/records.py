@@ -45,6 +45,20 @@ class ScenarioRecord:
 
 
 @dataclass(frozen=True)
+class StoreVersions:
+    """What a request needs to know which cached objects are current, read in one round trip.
+
+    ``active_dataset``: the default units dataset's version (None in a fresh store); ``layers``: the
+    counter of every zoning layer ever written; ``scenario``: the scenario the request names (None when
+    it names none, or one that does not exist).
+    """
+
+    active_dataset: str | None
+    layers: dict[str, int]
+    scenario: ScenarioRecord | None = None
+
+
+@dataclass(frozen=True)
 class FeatureRecord:
     """One feature of a zoning layer."""
 
@@ -111,6 +125,7 @@ class Store(Protocol):
     # zoning layers
     def layer_version(self, kind: str) -> int: ...
     def layer_versions(self) -> dict[str, int]: ...
+    def versions(self, scenario_id: str | None = None) -> StoreVersions: ...
     def list_features(self, kind: str) -> list[FeatureRecord]: ...
     def get_feature(self, kind: str, feature_id: str) -> FeatureRecord: ...
     def add_features(self, kind: str, features: list[NewFeature], *, actor: str,

@@ -24,8 +24,9 @@ import json
 from contextlib import AbstractContextManager
 from typing import Any
 
-from .records import (AuditEntry, FeatureRecord, NewFeature, ScenarioRecord, diff_after, diff_before,
-                      feature_id_taken, missing_feature, missing_scenario, new_id, now_text, stale_error)
+from .records import (AuditEntry, FeatureRecord, NewFeature, ScenarioRecord, StoreVersions, diff_after,
+                      diff_before, feature_id_taken, missing_feature, missing_scenario, new_id, now_text,
+                      stale_error)
 
 
 def dumps(value: Any) -> str:
@@ -44,6 +45,8 @@ class SqlStore:
     _FOR_UPDATE = ""
     _GEOM_COLUMN = ""   # ", geom" where the store keeps an indexed geometry
     _GEOM_VALUE = ""    # its value from the GeoJSON parameter, e.g. ", ST_GeomFromGeoJSON(%s)"
+    _ACTIVE_DATASET = "active = 1"                            # the default dataset's row
+    _LAYER_VERSIONS_JSON = "json_group_object(kind, version)"  # every layer counter as one JSON text
 
     # ------------------------------------------------------------------ plumbing (given by the subclass)
     def _read(self) -> AbstractContextManager[Any]:
@@ -68,6 +71,21 @@ class SqlStore:
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
             (now_text(), actor, action, object_type, object_id, None if before is None else dumps(before),
              None if after is None else dumps(after), base_data_version))
+
+    # ------------------------------------------------------------------ versions
+    def versions(self, scenario_id: str | None = None) -> StoreVersions:
+        """The default dataset, the layer counters and the named scenario in one statement: every request
+        reads them (an edit acknowledged by another worker is served at once), so one round trip, not three."""
+        scenario_columns = ", ".join(f"s.{column.strip()}" for column in self._SCENARIO_COLUMNS.split(","))
+        with self._read() as db:
+            row = self._execute(
+                db, f"SELECT (SELECT version FROM units_datasets WHERE {self._ACTIVE_DATASET}),"
+                    f" (SELECT {self._LAYER_VERSIONS_JSON} FROM layer_versions), {scenario_columns}"
+                    " FROM (SELECT 1 AS one) AS request LEFT JOIN scenarios AS s ON s.scenario_id = %s",
+                (scenario_id,)).fetchone()
+        layers = {str(kind): int(version) for kind, version in json.loads(row[1] or "{}").items()}
+        scenario = self._scenario(row[2:]) if row[2] is not None else None
+        return StoreVersions(active_dataset=row[0], layers=layers, scenario=scenario)
 
     # ------------------------------------------------------------------ scenarios
     @staticmethod

@@ -184,6 +184,27 @@ def test_a_dataset_can_be_stored_without_becoming_the_default_and_activated_late
         store.load_units("0000000000000000")
 
 
+def test_one_read_tells_the_default_dataset_the_layer_versions_and_the_named_scenario(make_store, two_grids):
+    store = make_store()
+    low, high = two_grids
+    fresh = store.versions("nothing-here")
+    assert (fresh.active_dataset, fresh.layers, fresh.scenario) == (None, {}, None)
+
+    store.put_units_dataset(low, name="cũ", source="a", actor="t")
+    scenario = store.create_scenario({"name": "Phương án", "new_units": []}, actor="t", base_data_version=low.version)
+    store.add_features("tourism_sites", [NewFeature({"type": "Point", "coordinates": [105.8, 22.1]}, {})],
+                       actor="t", base_data_version=None)
+    store.put_units_dataset(high, name="mới", source="b", actor="t")
+    store.update_scenario(scenario.scenario_id, {"name": "Phương án 2", "new_units": []}, expected_version=1,
+                          actor="t", base_data_version=high.version)
+
+    seen = store.versions(scenario.scenario_id)
+    assert seen.active_dataset == store.active_units_dataset().version == high.version
+    assert seen.layers == store.layer_versions() == {"tourism_sites": 1}
+    assert seen.scenario == store.get_scenario(scenario.scenario_id)  # the whole record, version 2
+    assert store.versions().scenario is None and store.versions().layers == {"tourism_sites": 1}
+
+
 def test_everything_survives_reopening_the_store(make_store, two_grids):
     store = make_store()
     low, _ = two_grids
