@@ -237,3 +237,51 @@ def test_a_refused_collection_lists_each_feature_in_the_readers_language(client)
     assert en["detail"].startswith("2 of 2 tourism_sites features refused: #1: tourism_sites feature 'Chùa Thạch Long' "
                                    "is invalid: Self-intersection at lon 105.830000, lat 22.150000; #2: feature id")
     assert vi["context"] == en["context"]  # the issues listed for scripts do not depend on the language
+
+
+def _layer_file(*geometries) -> bytes:
+    import json
+
+    return json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": geometry, "properties": {"name": f"Điểm {number}"}}
+        for number, geometry in enumerate(geometries, start=1)]}).encode()
+
+
+def test_a_layer_file_with_refused_rows_is_told_row_by_row_in_the_readers_language(client):
+    content = _layer_file({"type": "Point", "coordinates": [105.76, 21.61]},
+                          {"type": "LineString", "coordinates": [[105.76, 21.61], [105.77, 21.62]]})
+    vi = client.post("/api/layers/tourism_sites", files={"file": ("diem.geojson", content)}, headers=AUTH)
+    en = client.post("/api/layers/tourism_sites", files={"file": ("diem.geojson", content)},
+                     headers={**AUTH, "Accept-Language": "en"})
+    assert vi.status_code == en.status_code == 422
+    vi, en = vi.json(), en.json()
+    assert vi["code"] == en["code"] == "invalid_geometry"
+    assert vi["detail"] == ("diem.geojson: 1 trên 2 đối tượng của lớp tourism_sites bị từ chối — dòng 2 (Điểm 2): "
+                            "lớp tourism_sites nhận Point hoặc Polygon, không nhận LineString")
+    assert en["detail"] == ("diem.geojson: 1 of 2 tourism_sites features refused — row 2 (Điểm 2): "
+                            "tourism_sites accept Point or Polygon, got LineString")
+    assert english_words(vi["hint"]) == []
+    assert vi["context"]["issues"] == en["context"]["issues"]
+
+
+def test_an_unreadable_layer_file_is_told_in_vietnamese(client):
+    vi = client.post("/api/layers/tourism_sites", files={"file": ("hong.geojson", b"{not json")}, headers=AUTH)
+    assert vi.status_code == 422 and vi.json()["code"] == "input"
+    assert vi.json()["detail"] == "hong.geojson: không mở được tệp GeoJSON"
+    assert english_words(vi.json()["hint"]) == []
+
+
+def test_a_refused_zip_is_told_in_vietnamese_with_its_members_as_data(client):
+    import io
+    import zipfile
+
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("diem.shp", b"\x00\x00\x27\x0a" + b"\x00" * 96)
+        archive.writestr("ghi-chu.vrt", b"<OGRVRTDataSource/>")
+    files = {"file": ("diem.zip", packed.getvalue())}
+    vi = client.post("/api/layers/tourism_sites", files=files, headers=AUTH).json()
+    en = client.post("/api/layers/tourism_sites", files=files, headers={**AUTH, "Accept-Language": "en"}).json()
+    assert vi["detail"] == "diem.zip: tệp zip chứa các tệp không thuộc Shapefile: ghi-chu.vrt"
+    assert en["detail"] == "diem.zip: the zip holds files that are not part of a Shapefile: ghi-chu.vrt"
+    assert vi["code"] == en["code"] == "input" and english_words(vi["hint"]) == []
