@@ -285,3 +285,25 @@ def test_a_refused_zip_is_told_in_vietnamese_with_its_members_as_data(client):
     assert vi["detail"] == "diem.zip: tệp zip chứa các tệp không thuộc Shapefile: ghi-chu.vrt"
     assert en["detail"] == "diem.zip: the zip holds files that are not part of a Shapefile: ghi-chu.vrt"
     assert vi["code"] == en["code"] == "input" and english_words(vi["hint"]) == []
+
+
+def test_a_refused_reassignment_is_told_in_the_readers_language(client):
+    body = scenario_body(new_units=[
+        {"id": "n1", "name": "Xã Nam", "kind": "commune", "members": ["00001"], "locked": True},
+        {"id": "n2", "name": "Phường Giữa", "kind": "ward", "members": ["00004"]}])
+    scenario_id = client.post("/api/scenarios", json=body, headers=AUTH).json()["id"]
+    path = f"/api/scenarios/{scenario_id}/reassign"
+    answers = {}
+    for lang in ("vi", "en"):
+        headers = {**AUTH, "Accept-Language": lang}
+        answers[lang] = [client.post(path, json={"assignments": assignments, "version": 1}, headers=headers)
+                         for assignments in ({"00002": "n9"}, {"00001": "n2"})]
+    for response in answers["vi"] + answers["en"]:
+        assert response.status_code == 422, response.text
+    (missing_vi, locked_vi), (missing_en, locked_en) = ([r.json() for r in answers[lang]] for lang in ("vi", "en"))
+    assert missing_vi["detail"] == "không có đơn vị mới 'n9' để gán 00002 vào"
+    assert missing_en["detail"] == "no new unit 'n9' to assign 00002 to"
+    assert locked_vi["detail"] == "đơn vị mới 'n1' đang bị khoá; không thể chuyển đơn vị 00001"
+    assert locked_en["detail"] == "new unit 'n1' is locked; unit 00001 cannot move"
+    assert {missing_vi["code"], missing_en["code"], locked_vi["code"], locked_en["code"]} == {"scenario"}
+    assert english_words(missing_vi["hint"]) == [] and english_words(locked_vi["hint"]) == []
