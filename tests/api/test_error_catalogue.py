@@ -307,3 +307,21 @@ def test_a_refused_reassignment_is_told_in_the_readers_language(client):
     assert locked_en["detail"] == "new unit 'n1' is locked; unit 00001 cannot move"
     assert {missing_vi["code"], missing_en["code"], locked_vi["code"], locked_en["code"]} == {"scenario"}
     assert english_words(missing_vi["hint"]) == [] and english_words(locked_vi["hint"]) == []
+
+
+def test_a_units_dataset_without_a_code_column_is_refused_in_vietnamese(client):
+    import json
+
+    square = {"type": "Polygon", "coordinates": [[[105.8, 22.1], [105.81, 22.1], [105.81, 22.11], [105.8, 22.11],
+                                                  [105.8, 22.1]]]}
+    content = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": square, "properties": {"ghi_chu": "x"}}]}).encode()
+    files = {"file": ("xa.geojson", content)}
+    vi = client.post("/api/datasets", files=files, headers=AUTH)
+    en = client.post("/api/datasets", files=files, headers={**AUTH, "Accept-Language": "en"})
+    assert vi.status_code == en.status_code == 422, vi.text
+    vi, en = vi.json(), en.json()
+    assert vi["code"] == en["code"] == "missing_column" and set(vi["context"]) == set(en["context"])
+    assert vi["detail"].endswith("không có cột cho mã của đơn vị")
+    assert en["detail"].endswith("no column for the unit code")
+    assert english_words(re.sub(r"--[\w-]+", "", vi["hint"])) == []

@@ -61,7 +61,9 @@ def test_the_installed_command_prints_no_traceback_either(grid_path, tmp_path):
 
 def test_a_text_column_given_as_population(grid_path):
     result = runner.invoke(app, ["units", str(grid_path), "--population-field", "name"])
-    assert_one_error(result, says="column 'name' (for population) holds text, not numbers",
+    assert_one_error(result, says="cột 'name' (cho dân số) chứa chữ, không phải số", hint_says="--population-field")
+    english = runner.invoke(app, ["units", str(grid_path), "--population-field", "name", "--lang", "en"])
+    assert_one_error(english, says="column 'name' (for population) holds text, not numbers",
                      hint_says="--population-field")
 
 
