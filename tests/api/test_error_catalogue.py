@@ -325,3 +325,15 @@ def test_a_units_dataset_without_a_code_column_is_refused_in_vietnamese(client):
     assert vi["detail"].endswith("không có cột cho mã của đơn vị")
     assert en["detail"].endswith("no column for the unit code")
     assert english_words(re.sub(r"--[\w-]+", "", vi["hint"])) == []
+
+
+def test_a_flags_table_with_a_bad_cell_is_refused_in_the_readers_language(client):
+    table = "code,mountainous,ethnic_minority_share\n00001,có lẽ,0.2\n".encode()
+    vi = client.post("/api/flags/table?name=co.csv", content=table)
+    en = client.post("/api/flags/table?name=co.csv", content=table, headers={"Accept-Language": "en"})
+    assert vi.status_code == en.status_code == 422
+    vi, en = vi.json(), en.json()
+    assert vi["detail"] == "co.csv: dòng 2, cột mountainous: 'có lẽ' không phải có/không"
+    assert en["detail"] == "co.csv: row 2, column mountainous: 'có lẽ' is not yes/no"
+    assert vi["code"] == en["code"] == "input" and vi["context"] == en["context"] == {"row": 2, "column": "mountainous"}
+    assert english_words(vi["hint"]) == []
