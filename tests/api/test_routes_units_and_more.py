@@ -67,7 +67,7 @@ def test_self_intersecting_polygon_is_422_with_its_location(client):
     response = client.post("/api/analysis/polygon", json={"type": "Polygon", "coordinates": [bowtie]})
     assert response.status_code == 422
     body = response.json()
-    assert "Self-intersection" in body["detail"]
+    assert "tự cắt" in body["detail"]  # Self-intersection, in Vietnamese by default
     assert body["context"]["location"] == [105.765, 21.615]
 
 
