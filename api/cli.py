@@ -795,7 +795,7 @@ def serve(
     try:
         run_server(host=host, port=port, data_dir=data_dir, units_path=units_file, token=token,
                    allowed_hosts=allowed_host or (), public_url=public_url, proxy=proxy or (),
-                   open_browser=open_browser, store=store, workers=workers)
+                   open_browser=open_browser, store=store, workers=workers, lang=lang)
     except DiagioiError as error:
         _fail(error, lang)
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from diagioi.geo.errors import DiagioiError
+from diagioi.geo.i18n import translate
 
 from .app import create_app
 from .auth import load_or_create_token
@@ -25,7 +26,7 @@ from .settings import Settings
 def run_server(host: str, port: int, data_dir: str | Path | None, units_path: str | Path | None,
                token: str | None, reload: bool = False, *, allowed_hosts: Sequence[str] = (),
                public_url: str | None = None, proxy: Sequence[str] = (), open_browser: bool = False,
-               store: str | None = None, workers: int = 1) -> None:
+               store: str | None = None, workers: int = 1, lang: str = "vi") -> None:
     """Serve the API and the web app on ``host:port`` until interrupted.
 
     ``data_dir``/``units_path``/``token``/``allowed_hosts``/``public_url``/``proxy`` override the
@@ -34,7 +35,7 @@ def run_server(host: str, port: int, data_dir: str | Path | None, units_path: st
     that carries it is printed (and opened in a browser with ``open_browser``). ``store`` names the
     store (``DIAGIOI_STORE``); ``workers`` > 1 starts that many processes on it (each keeps its own
     caches, keyed by the versions it reads from the store, so an edit acknowledged by one worker is
-    served by the others on their next request).
+    served by the others on their next request). The start-up lines are printed in ``lang``.
     """
     settings = serve_settings(host, data_dir=data_dir, units_path=units_path, token=token,
                               allowed_hosts=allowed_hosts, public_url=public_url, proxy=proxy, store=store)
@@ -48,7 +49,7 @@ def run_server(host: str, port: int, data_dir: str | Path | None, units_path: st
         pool_size = settings.db_pool_size or _default_pool_size(workers)
         _export_settings(settings.model_copy(update={"units_path": None, "db_pool_size": pool_size}))
         _announce(url, settings, service.token, units=len(service.units), sample=service.sample_data,
-                  open_browser=open_browser)
+                  open_browser=open_browser, lang=lang)
         _close_pools()  # the workers open their own connections
         uvicorn.run("diagioi.api.server:app_from_environment", factory=True, host=host, port=port,
                     workers=workers, **uvicorn_options)
@@ -58,14 +59,14 @@ def run_server(host: str, port: int, data_dir: str | Path | None, units_path: st
         # environment (without a given token, the child reads the same <data dir>/token file).
         _export_settings(settings)
         _announce(url, settings, settings.token or load_or_create_token(settings.data_dir)[0],
-                  open_browser=open_browser)
+                  open_browser=open_browser, lang=lang)
         uvicorn.run("diagioi.api.server:app_from_environment", factory=True, host=host, port=port, reload=True,
                     reload_dirs=[str(Path(__file__).resolve().parents[1])], **uvicorn_options)
         return
     app = create_app(settings)
     service = app.state.service
     _announce(url, settings, service.token, units=len(service.units), sample=service.sample_data,
-              open_browser=open_browser)
+              open_browser=open_browser, lang=lang)
     uvicorn.run(app, host=host, port=port, **uvicorn_options)
 
 
@@ -167,26 +168,29 @@ def app_from_environment() -> FastAPI:
     return create_app(Settings())
 
 
-def _shown_store(settings: Settings) -> str:
+def _shown_store(settings: Settings, lang: str = "vi") -> str:
     """The store for the start-up message, without a password."""
     if settings.store and "://" in settings.store:
         return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", settings.store)
-    return f"sqlite in {Path(settings.data_dir).resolve()}"
+    return translate("serve.sqlite_in", lang, path=str(Path(settings.data_dir).resolve()))
 
 
 def _announce(url: str, settings: Settings, token: str, *, units: int | None = None, sample: bool = False,
-              open_browser: bool = False) -> None:
+              open_browser: bool = False, lang: str = "vi") -> None:
     login = login_url(url, token)
-    lines = [f"diagioi is serving {url}",
-             f"  store:          {_shown_store(settings)}"]
+
+    def t(key: str, **params) -> str:
+        return translate(f"serve.{key}", lang, **params)
+
+    lines = [t("serving", url=url), t("store", store=_shown_store(settings, lang))]
     if units is not None:
-        lines.append(f"  units: {units}" + (" (sample data — pass --units FILE for real boundaries)" if sample else ""))
-    lines.append(f"  write token:    {token}")
-    lines.append("  Open this login URL once in your browser (it keeps the token; treat the URL like a password):")
+        lines.append(t("units_sample" if sample else "units", n=str(units)))
+    lines.append(t("token", token=token))
+    lines.append(t("open_login"))
     lines.append(f"    {login}")
-    lines.append("  (API clients send 'Authorization: Bearer <token>'; API docs at /docs)")
+    lines.append(t("api_clients"))
     hosts = ", ".join(["127.0.0.1", "localhost", "[::1]", *settings.accepted_host_names])
-    lines.append(f"  host names answered: {hosts} (add one with --allowed-host)")
+    lines.append(t("hosts", hosts=hosts))
     print("\n".join(lines), file=sys.stdout, flush=True)
     if open_browser:
         webbrowser.open(login)

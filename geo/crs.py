@@ -27,7 +27,7 @@ TM3_ZONES: dict[float, int] = {
     108.0: 5898, 108.25: 9217, 108.5: 9218, 102.0: 5896,
 }
 
-def to_lonlat(frame, what: str = "layer", *, hint: str | None = None, context: dict | None = None):
+def to_lonlat(frame, what: str = "layer", *, hint=None, context: dict | None = None):
     """``frame`` (a GeoDataFrame or GeoSeries) in WGS 84 lon/lat, the CRS every figure is measured from.
 
     A frame already in EPSG:4326 (either axis order) is returned as it is, one in another CRS is
@@ -37,10 +37,8 @@ def to_lonlat(frame, what: str = "layer", *, hint: str | None = None, context: d
     if frame.crs is None:
         if len(frame) == 0:
             return frame
-        raise MissingCRSError(
-            f"{what} has no coordinate reference system",
-            hint=hint or "declare its CRS: EPSG:4326 for lon/lat, or a VN-2000 code such as EPSG:9210",
-            context=dict(context or {}))
+        raise MissingCRSError(Message("error.no_crs", {"what": what}), hint=hint or Message("hint.declare_crs"),
+                              context=dict(context or {}), code="missing_crs")
     if frame.crs.equals(WGS84, ignore_axis_order=True):
         return frame
     return frame.to_crs(WGS84)
@@ -54,8 +52,9 @@ def require_crs(crs, *, source: str = "layer") -> CRS:
     try:
         return CRS.from_user_input(crs)
     except Exception as exc:  # pyproj raises CRSError with a long text; keep it as context
-        raise UnknownCRSError(f"{source}: cannot understand CRS {crs!r}", hint="give an EPSG code such as EPSG:4326",
-                              context={"file": source, "reason": str(exc)}) from exc
+        raise UnknownCRSError(Message("error.crs_not_understood", {"source": source, "crs": repr(crs)}),
+                              hint=Message("hint.epsg_code"), context={"file": source, "reason": str(exc)},
+                              code="unknown_crs") from exc
 
 
 @lru_cache(maxsize=64)

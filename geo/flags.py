@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from .contract.scenario import FLAG_NAMES
 from .errors import InputError
+from .i18n import Message
 from .text import fold
 
 SHARE_FLAG = "ethnic_minority_share"
@@ -81,11 +82,12 @@ def read_flags_table(path, units, *, join_on: str = "code", sheet: str | None = 
     if report.unmatched_rows or report.ambiguous:
         rows = [r["row"] for r in report.unmatched_rows] + [r for a in report.ambiguous for r in a["rows"]]
         first = (report.unmatched_rows or [{}])[0]
-        raise InputError(f"{table.label()}: {len(rows)} row(s) match no unit of the layer (or several): "
-                            f"rows {', '.join(str(r) for r in rows[:10])}"
-                            + (f" — e.g. {first.get('code') or first.get('name')!r}" if first else ""),
-                            hint="use the GSO codes of the units layer (text, leading zeros) or --join-on name",
-                            context={"rows": rows[:100], "file": str(path)})
+        example = Message("flags.example", {"value": repr(first.get("code") or first.get("name"))}) if first else ""
+        raise InputError(Message("error.flags_unmatched", {"table": table.label(), "n": len(rows),
+                                                           "rows": ", ".join(str(r) for r in rows[:10]),
+                                                           "example": example}),
+                         hint=Message("hint.flags_unmatched"), context={"rows": rows[:100], "file": str(path)},
+                         code="input")
     result: dict[str, dict] = {}
     for code, row in report.pairs.items():
         values = {}
@@ -112,18 +114,18 @@ def _cell(flag: str, value, name: str, row: int, column: str):
         if percent or value > 1:
             value /= 100.0
         if math.isnan(value) or not 0 <= value <= 1:
-            raise InputError(f"{name}: row {row}, column {column}: {raw!r} is not a share",
-                             hint="write a fraction 0..1 (0.42) or a percentage (42%)",
-                             context={"row": row, "column": column})
+            raise InputError(Message("error.flags_not_share", {"table": name, "row": str(row), "column": column,
+                                                               "value": repr(raw)}),
+                             hint=Message("hint.flags_share"), context={"row": row, "column": column}, code="input")
         return value
     key = fold(raw)
     if key in _TRUE:
         return True
     if key in _FALSE:
         return False
-    raise InputError(f"{name}: row {row}, column {column}: {raw!r} is not yes/no",
-                     hint="write 1 or 0 (có/không, true/false); leave the cell empty when unknown",
-                     context={"row": row, "column": column})
+    raise InputError(Message("error.flags_not_yes_no", {"table": name, "row": str(row), "column": column,
+                                                        "value": repr(raw)}),
+                     hint=Message("hint.flags_yes_no"), context={"row": row, "column": column}, code="input")
 
 
 def flags_to_csv(table: dict[str, dict]) -> str:

@@ -23,6 +23,7 @@ from .errors import (
     MissingColumnError,
     UnknownCRSError,
 )
+from .i18n import Message
 from .kinds import UnitKind
 from .safe_open import SafeSource, VectorFormat, open_vector, read_frame
 from .text import fold, nfc
@@ -55,6 +56,18 @@ _KIND_PREFIXES = {"phuong ": UnitKind.ward, "xa ": UnitKind.commune, "thi tran "
                   "dac khu ": UnitKind.special_zone}
 
 
+#: The unit fields in Vietnamese words, for the messages that name one ("no column for the unit code").
+_FIELD_WORDS_VI = {"code": "mã", "name": "tên", "kind": "loại", "district": "huyện", "province": "tỉnh",
+                   "population": "dân số", "population_year": "năm dân số", "area": "diện tích",
+                   "official_area_km2": "diện tích chính thức", "mountainous": "miền núi", "border": "biên giới",
+                   "island": "hải đảo", "red_river_delta": "đồng bằng sông Hồng",
+                   "ethnic_minority_share": "tỷ lệ dân tộc thiểu số"}
+
+
+def _field_words(field: str) -> dict[str, str]:
+    return {"vi": _FIELD_WORDS_VI.get(field, field), "en": field}
+
+
 def _match_column(columns: list[str], wanted: str | None, model_field: str, path: Path) -> str | None:
     folded = {fold(c).replace(" ", "_"): c for c in columns}
     if wanted:
@@ -62,9 +75,10 @@ def _match_column(columns: list[str], wanted: str | None, model_field: str, path
         if key in folded:
             return folded[key]
         raise MissingColumnError(
-            f"{path.name}: column {wanted!r} (for {model_field}) is not in the file",
-            hint="available columns: " + ", ".join(columns),
-            context={"file": str(path), "field": model_field},
+            Message("error.column_not_in_file", {"file": path.name, "column": repr(wanted),
+                                                 "field": _field_words(model_field)}),
+            hint=Message("hint.available_columns", {"columns": ", ".join(columns)}),
+            context={"file": str(path), "field": model_field}, code="missing_column",
         )
     for candidate in FIELD_CANDIDATES.get(model_field, []):
         if candidate in folded:
@@ -93,28 +107,28 @@ def _precheck_geojson(path: Path) -> None:
         with path.open("rb") as fh:
             data = json.load(fh)
     except UnicodeDecodeError as exc:
-        raise EncodingError(f"{path.name}: GeoJSON must be UTF-8 ({exc.reason} at byte {exc.start})",
-                            hint="re-save the file as UTF-8", context={"file": str(path)}) from exc
+        raise EncodingError(Message("error.geojson_not_utf8", {"file": path.name, "reason": exc.reason,
+                                                               "position": str(exc.start)}),
+                            hint=Message("hint.resave_utf8"), context={"file": str(path)}, code="encoding") from exc
     except RecursionError:
-        raise InputError(f"{path.name}: the JSON is nested too deeply to be GeoJSON",
-                         hint="a GeoJSON FeatureCollection nests a few levels deep; check how the file was made",
-                         context={"file": str(path)}) from None
+        raise InputError(Message("error.geojson_too_deep", {"file": path.name}), hint=Message("hint.geojson_too_deep"),
+                         context={"file": str(path)}, code="input") from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path.name}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                         hint="fix the JSON syntax (a validator such as geojsonlint helps)",
-                         context={"file": str(path), "line": exc.lineno, "column": exc.colno}) from exc
+        raise InputError(Message("error.file_json_at", {"file": path.name, "line": exc.lineno, "column": exc.colno,
+                                                        "problem": exc.msg}),
+                         hint=Message("hint.fix_json"),
+                         context={"file": str(path), "line": exc.lineno, "column": exc.colno}, code="input") from exc
     except ValueError as exc:  # e.g. an integer of thousands of digits
-        raise InputError(f"{path.name}: a value in the JSON cannot be read ({exc})",
-                         hint="numbers in GeoJSON are ordinary decimals; check how the file was made",
-                         context={"file": str(path)}) from None
+        raise InputError(Message("error.file_json_value", {"file": path.name, "reason": str(exc)}),
+                         hint=Message("hint.geojson_numbers"), context={"file": str(path)}, code="input") from None
     if not isinstance(data, dict) or data.get("type") not in ("FeatureCollection", "Feature"):
-        raise InputError(f"{path.name}: not a GeoJSON FeatureCollection (type={data.get('type') if isinstance(data, dict) else type(data).__name__!r})",
-                         hint="a units layer is a FeatureCollection of Polygon/MultiPolygon features",
-                         context={"file": str(path)})
+        found = data.get("type") if isinstance(data, dict) else type(data).__name__
+        raise InputError(Message("error.not_feature_collection", {"file": path.name, "type": repr(found)}),
+                         hint=Message("hint.units_collection"), context={"file": str(path)}, code="input")
     features = data.get("features", [data]) if data.get("type") == "FeatureCollection" else [data]
     if not isinstance(features, list) or not features:
-        raise InputError(f"{path.name}: the FeatureCollection has no features", hint="export the layer again",
-                         context={"file": str(path)})
+        raise InputError(Message("error.file_problem", {"file": path.name, "problem": Message("error.no_features")}),
+                         hint=Message("hint.export_again"), context={"file": str(path)}, code="input")
 
 
 def _read_shapefile(source: SafeSource, encoding: str | None, layer: str | None) -> gpd.GeoDataFrame:
@@ -133,8 +147,9 @@ def _read_shapefile(source: SafeSource, encoding: str | None, layer: str | None)
         try:
             return read_frame(source, layer=layer, encoding="utf-8")
         except UnicodeDecodeError as exc:
-            raise EncodingError(f"{source.name}: DBF text is not UTF-8",
-                                hint="pass --encoding tcvn3|vni|cp1258", context={"file": source.name}) from exc
+            raise EncodingError(Message("error.dbf_not_utf8", {"file": source.name}),
+                                hint=Message("hint.dbf_encoding"), context={"file": source.name},
+                                code="encoding") from exc
     frame = read_frame(source, layer=layer, encoding=RAW_READ_ENCODING)
     return fix_legacy_text_columns(frame, path.with_suffix(".dbf"), enc)
 
@@ -230,9 +245,10 @@ def _require_numbers(raw: pd.Series, numbers: pd.Series, column: str, field: str
     if present.any() and numbers[present.to_numpy()].isna().all():
         examples = ", ".join(repr(str(v)) for v in raw[present].head(3))
         raise MissingColumnError(
-            f"{path.name}: column {column!r} (for {field}) holds text, not numbers (e.g. {examples})",
-            hint=f"pass --{field.replace('_', '-')}-field with a numeric column",
-            context={"file": str(path), "field": field, "column": column})
+            Message("error.column_text", {"file": path.name, "column": repr(column), "field": _field_words(field),
+                                          "examples": examples}),
+            hint=Message("hint.numeric_column", {"option": f"--{field.replace('_', '-')}-field"}),
+            context={"file": str(path), "field": field, "column": column}, code="missing_column")
 
 
 def read_units(
@@ -272,8 +288,8 @@ def read_units(
     path = Path(path)
     frame = _read_frame(path, layer, encoding)
     if len(frame) == 0:
-        raise InputError(f"{path.name}: the layer has no features", hint="check the layer name (--layer)",
-                         context={"file": str(path)})
+        raise InputError(Message("error.layer_empty", {"file": path.name}), hint=Message("hint.layer_name"),
+                         context={"file": str(path)}, code="input")
     source_crs = frame.crs
     if source_crs is None:
         source_crs = require_crs(crs, source=path.name)
@@ -296,9 +312,10 @@ def read_units(
     for required in REQUIRED_FIELDS:
         if mapping[required] is None:
             raise MissingColumnError(
-                f"{path.name}: no column for the unit {required}",
-                hint=f"pass --{required}-field COLUMN; available columns: " + ", ".join(columns),
-                context={"file": str(path), "field": required},
+                Message("error.no_column_for", {"file": path.name, "field": _field_words(required)}),
+                hint=Message("hint.column_option", {"option": f"--{required}-field",
+                                                    "columns": ", ".join(columns)}),
+                context={"file": str(path), "field": required}, code="missing_column",
             )
     n = len(frame)
     get = lambda field: frame[mapping[field]] if mapping[field] else None  # noqa: E731
@@ -347,12 +364,12 @@ def read_units(
     issues.extend(geometry_issues)
     if refused:
         refused_issues = [iss for iss in geometry_issues if iss.action == "refused"]
+        # Each unit's problem is GEOS's own words (also in the context's issues, typed).
+        listed = "; ".join(str(i) for i in refused_issues[:5]) + ("…" if len(refused_issues) > 5 else "")
         raise InvalidGeometryError(
-            f"{path.name}: {len(refused)} unit(s) have unusable geometry: "
-            + "; ".join(str(i) for i in refused_issues[:5]) + ("…" if len(refused_issues) > 5 else ""),
-            issues=refused_issues,
-            hint="fix these polygons in a GIS (or allow repair), then load again",
-            context={"file": str(path)},
+            Message("error.unusable_geometry", {"file": path.name, "n": len(refused), "issues": listed}),
+            issues=refused_issues, hint=Message("hint.fix_polygons"), context={"file": str(path)},
+            code="invalid_geometry",
         )
     area_km2 = geodesic_areas_km2(geometries)
 

@@ -113,8 +113,20 @@ class SafeSource:
         return str(self.path)  # a checked .shp whose siblings were checked too
 
 
-def _refuse(name: str, problem: str, hint: str = f"send {ACCEPTED_TEXT}", **context) -> InputError:
-    return InputError(f"{name}: {problem}", hint=hint, context={"file": name, **context})
+#: The accepted formats in each language (a parameter of the messages below).
+ACCEPTED = {"vi": "GeoJSON (.geojson/.json, UTF-8), GeoPackage (.gpkg) hoặc Shapefile nén (.zip)", "en": ACCEPTED_TEXT}
+_FORMAT_WORDS = {"zipped Shapefile": {"vi": "Shapefile nén", "en": "zipped Shapefile"}}
+
+
+def _format_text(fmt: VectorFormat) -> str | dict[str, str]:
+    return _FORMAT_WORDS.get(str(fmt), str(fmt))
+
+
+def _refuse(name: str, problem: Message, hint: Message | None = None, **context) -> InputError:
+    """The refusal of a user's file; ``code`` "input", as when these texts were English only."""
+    return InputError(Message("error.file_problem", {"file": name, "problem": problem}),
+                      hint=hint or Message("hint.upload_send", {"accepted": ACCEPTED}),
+                      context={"file": name, **context}, code="input")
 
 
 def _head(path: Path, size: int = 100) -> bytes:
@@ -133,30 +145,26 @@ def sniff_format(path: str | Path, *, name: str | None = None, allow_plain_shape
     head = _head(path)
     suffix = Path(name).suffix.lower()
     if not head:
-        raise _refuse(name, "the file is empty")
+        raise _refuse(name, Message("upload.empty"))
     if head.startswith(_SQLITE_MAGIC):
         if len(head) < 72 or head[68:72] not in _GPKG_APPLICATION_IDS:
-            raise _refuse(name, "an SQLite database that is not a GeoPackage (no GeoPackage application_id)",
-                          hint="export the layer as GeoPackage from QGIS or ogr2ogr")
+            raise _refuse(name, Message("upload.sqlite_not_gpkg"), hint=Message("hint.export_gpkg"))
         return VectorFormat.geopackage
     if head.startswith(_ZIP_MAGIC):
         return VectorFormat.zipped_shapefile
     if head.startswith(_SHP_MAGIC) and suffix == ".shp":
         if not allow_plain_shapefile:
-            raise _refuse(name, "a bare .shp cannot be uploaded without its .shx and .dbf",
-                          hint="zip the .shp, .shx, .dbf, .prj and .cpg together and upload the .zip")
+            raise _refuse(name, Message("upload.bare_shp"), hint=Message("hint.zip_shapefile_parts"))
         return VectorFormat.shapefile
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise EncodingError(f"{name}: the text is UTF-16, not UTF-8", hint="re-save the file as UTF-8",
-                            context={"file": name})
+        raise EncodingError(Message("error.file_problem", {"file": name, "problem": Message("upload.utf16")}),
+                            hint=Message("hint.resave_utf8"), context={"file": name}, code="encoding")
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
     if text.startswith(b"{"):
         return VectorFormat.geojson
     if text.startswith(b"<"):
-        raise _refuse(name, "XML (e.g. an OGR VRT or GML) is not accepted",
-                      hint=f"send the data itself as {ACCEPTED_TEXT}; files that point at other files or "
-                           "addresses are refused")
-    raise _refuse(name, f"not a {ACCEPTED_TEXT} file (it does not start like one)")
+        raise _refuse(name, Message("upload.xml"), hint=Message("hint.upload_xml", {"accepted": ACCEPTED}))
+    raise _refuse(name, Message("upload.not_accepted", {"accepted": ACCEPTED}))
 
 
 def inspect_geopackage(path: str | Path, *, name: str | None = None) -> None:
@@ -176,8 +184,8 @@ def inspect_geopackage(path: str | Path, *, name: str | None = None) -> None:
         finally:
             connection.close()
     except sqlite3.Error as exc:
-        raise _refuse(name, f"the GeoPackage cannot be read as SQLite ({exc})",
-                      hint="the file is damaged or truncated: export it again") from None
+        raise _refuse(name, Message("upload.gpkg_sqlite", {"reason": str(exc)}),
+                      hint=Message("hint.damaged_export")) from None
     refused = []
     for kind, object_name, table, sql in rows:
         sql = sql or ""
@@ -188,10 +196,9 @@ def inspect_geopackage(path: str | Path, *, name: str | None = None) -> None:
         elif kind == "trigger" and not _ALLOWED_TRIGGER.match(str(object_name)):
             refused.append(f"trigger {object_name!r} on {table!r}")
     if refused:
-        raise _refuse(name, "the GeoPackage holds SQL objects that could read other data: " + ", ".join(refused[:5])
-                      + ("…" if len(refused) > 5 else ""),
-                      hint="save the layer to a new GeoPackage (QGIS: Export → Save Features As; or ogr2ogr) "
-                           "so that it holds only tables", objects=refused)
+        listed = ", ".join(refused[:5]) + ("…" if len(refused) > 5 else "")  # SQL object kinds and names, as SQLite
+        raise _refuse(name, Message("upload.gpkg_sql", {"objects": listed}), hint=Message("hint.gpkg_tables"),
+                      objects=refused)
 
 
 def _extract_shapefile_zip(path: Path, name: str, folder: Path) -> Path:
@@ -199,12 +206,11 @@ def _extract_shapefile_zip(path: Path, name: str, folder: Path) -> Path:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise _refuse(name, f"the zip cannot be read ({exc})", hint="zip the Shapefile again") from None
+        raise _refuse(name, Message("upload.zip_unreadable", {"reason": str(exc)}), hint=Message("hint.zip_again")) from None
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) > MAX_ZIP_MEMBERS:
-            raise _refuse(name, f"the zip holds {len(members)} files; a Shapefile zip holds one .shp set",
-                          hint="zip only the .shp, .shx, .dbf, .prj and .cpg of one layer")
+            raise _refuse(name, Message("upload.zip_many", {"n": len(members)}), hint=Message("hint.zip_one_layer"))
         sets: dict[str, dict[str, zipfile.ZipInfo]] = {}
         unexpected = []
         total = 0
@@ -212,10 +218,10 @@ def _extract_shapefile_zip(path: Path, name: str, folder: Path) -> Path:
             pure = PurePosixPath(member.filename.replace("\\", "/"))
             mode = member.external_attr >> 16
             if pure.is_absolute() or ".." in pure.parts or stat.S_ISLNK(mode):
-                raise _refuse(name, f"the zip member {member.filename!r} points outside the archive",
-                              hint="zip the Shapefile's files directly (no links, no absolute or '..' paths)")
+                raise _refuse(name, Message("upload.zip_outside", {"member": repr(member.filename)}),
+                              hint=Message("hint.zip_direct"))
             if member.flag_bits & 0x1:
-                raise _refuse(name, "the zip is encrypted", hint="zip the Shapefile without a password")
+                raise _refuse(name, Message("upload.zip_encrypted"), hint=Message("hint.zip_no_password"))
             lower = pure.name.lower()
             suffix = ".shp.xml" if lower.endswith(".shp.xml") else pure.suffix.lower()
             if suffix in _SHAPEFILE_IGNORED or pure.name.startswith("._") or "__MACOSX" in pure.parts:
@@ -225,36 +231,38 @@ def _extract_shapefile_zip(path: Path, name: str, folder: Path) -> Path:
                 continue
             stem = str(pure.with_suffix("")).lower()
             if suffix in sets.setdefault(stem, {}):
-                raise _refuse(name, f"the zip holds {member.filename!r} twice", hint="zip one Shapefile set")
+                raise _refuse(name, Message("upload.zip_twice", {"member": repr(member.filename)}),
+                              hint=Message("hint.zip_one_set"))
             sets[stem][suffix] = member
             total += member.file_size
             if member.file_size > MAX_ZIP_RATIO * max(member.compress_size, 1) and member.file_size > 1 << 20:
-                raise _refuse(name, f"{member.filename!r} unpacks to {member.file_size:,} bytes from "
-                                    f"{member.compress_size:,}: refused as a zip bomb",
-                              hint="zip the Shapefile with ordinary compression")
+                raise _refuse(name, Message("upload.zip_bomb", {"member": repr(member.filename),
+                                                               "size": member.file_size,
+                                                               "packed": member.compress_size}),
+                              hint=Message("hint.zip_ordinary"))
         if unexpected:
-            raise _refuse(name, "the zip holds files that are not part of a Shapefile: " + ", ".join(unexpected[:5]),
-                          hint="zip only the .shp, .shx, .dbf, .prj and .cpg of one layer")
+            raise _refuse(name, Message("upload.zip_unexpected", {"files": ", ".join(unexpected[:5])}),
+                          hint=Message("hint.zip_one_layer"))
         shapefile_sets = {stem: parts for stem, parts in sets.items() if ".shp" in parts}
         if len(shapefile_sets) != 1 or len(sets) != 1:
-            found = ", ".join(sorted(f"{stem}.shp" for stem in shapefile_sets)) or "none"
-            raise _refuse(name, f"a Shapefile zip must hold exactly one .shp set (found: {found})",
-                          hint="zip one layer per file: its .shp, .shx, .dbf, .prj and .cpg with the same name")
+            found = ", ".join(sorted(f"{stem}.shp" for stem in shapefile_sets)) or {"vi": "không có", "en": "none"}
+            raise _refuse(name, Message("upload.zip_sets", {"found": found}), hint=Message("hint.zip_one_layer_named"))
         if total > MAX_ZIP_UNPACKED_BYTES:
-            raise _refuse(name, f"the Shapefile unpacks to {total:,} bytes, more than {MAX_ZIP_UNPACKED_BYTES:,}",
-                          hint="split the layer or send it as GeoPackage")
+            raise _refuse(name, Message("upload.zip_too_big", {"total": total, "max": MAX_ZIP_UNPACKED_BYTES}),
+                          hint=Message("hint.split_layer"))
         (parts,) = shapefile_sets.values()
         missing = [s for s in _SHAPEFILE_REQUIRED if s not in parts]
         if missing:
-            raise _refuse(name, f"the zipped Shapefile has no {' or '.join(missing)}",
-                          hint="a Shapefile needs its .shp, .shx and .dbf (and .prj for the CRS); zip them together")
+            raise _refuse(name, Message("upload.zip_missing", {"missing": {"vi": " hoặc ".join(missing),
+                                                                          "en": " or ".join(missing)}}),
+                          hint=Message("hint.shapefile_parts"))
         for suffix, member in parts.items():
             target = folder / f"layer{suffix}"
             with archive.open(member) as source, target.open("wb") as sink:
                 shutil.copyfileobj(source, sink, length=1 << 20)
     shp = folder / "layer.shp"
     if not _head(shp, 4).startswith(_SHP_MAGIC):
-        raise _refuse(name, "the .shp in the zip is not a Shapefile", hint="zip the Shapefile again")
+        raise _refuse(name, Message("upload.not_shp"), hint=Message("hint.zip_again"))
     return shp
 
 
@@ -282,13 +290,12 @@ def open_vector(path: str | Path, *, name: str | None = None,
     name = name or path.name
     text = str(path)
     if text.startswith("/vsi") or "://" in text or (":" in path.name and not path.exists()):
-        raise _refuse(name, "only a local file path is accepted (no /vsi…, URL or driver prefix)",
-                      hint="download the file and pass its path")
+        raise _refuse(name, Message("upload.local_only"), hint=Message("hint.download_first"))
     if not path.exists():
         raise InputError(Message("error.file_not_found", {"path": str(path)}), hint=Message("hint.check_path"),
                          context={"file": name})
     if not path.is_file():
-        raise _refuse(name, "not a regular file", hint="pass the path of a layer file")
+        raise _refuse(name, Message("upload.not_regular"), hint=Message("hint.layer_path"))
     fmt = sniff_format(path, name=name, allow_plain_shapefile=allow_plain_shapefile)
     if fmt is VectorFormat.geopackage:
         inspect_geopackage(path, name=name)
@@ -308,8 +315,11 @@ def list_layers(source: SafeSource) -> list[str]:
     try:
         return [str(row[0]) for row in pyogrio.list_layers(source.gdal_path)]
     except (DataSourceError, DataLayerError, OSError) as exc:
-        raise _refuse(source.name, f"{source.format} cannot be opened ({_gdal_words(exc, source)})",
-                      hint="check that the file is complete; export it again") from None
+        # GDAL's own words stay in English (and in the context): the Vietnamese text names the format only
+        reason = _gdal_words(exc, source)
+        raise _refuse(source.name, Message("upload.cannot_open", {"format": _format_text(source.format),
+                                                                  "reason": reason}),
+                      hint=Message("hint.file_complete"), reason=reason) from None
 
 
 def _gdal_words(exc: Exception, source: SafeSource) -> str:
@@ -326,12 +336,15 @@ def read_frame(source: SafeSource, *, layer: str | None = None, **kwargs) -> gpd
     layers = list_layers(source)
     if layer is None and len(layers) > 1:
         raise MissingColumnError(
-            f"{source.name}: the {source.format} holds {len(layers)} layers ({', '.join(layers)}); which one?",
-            hint=f"choose one with --layer (e.g. --layer {layers[0]})", context={"file": source.name, "layers": layers})
+            Message("error.file_problem", {"file": source.name, "problem": Message("upload.several_layers", {
+                "format": _format_text(source.format), "n": len(layers), "layers": ", ".join(layers)})}),
+            hint=Message("hint.choose_layer", {"first": layers[0]}), context={"file": source.name, "layers": layers},
+            code="missing_column")
     if layer is not None and layer not in layers:
-        raise MissingColumnError(f"{source.name}: no layer {layer!r} (layers: {', '.join(layers) or 'none'})",
-                                 hint="pass one of the listed layer names", context={"file": source.name,
-                                                                                      "layers": layers})
+        raise MissingColumnError(
+            Message("error.file_problem", {"file": source.name, "problem": Message("upload.no_layer", {
+                "layer": repr(layer), "layers": ", ".join(layers) or {"vi": "không có", "en": "none"}})}),
+            hint=Message("hint.listed_layer"), context={"file": source.name, "layers": layers}, code="missing_column")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -340,9 +353,10 @@ def read_frame(source: SafeSource, *, layer: str | None = None, **kwargs) -> gpd
     except UnicodeDecodeError:
         raise
     except shapely.errors.GEOSException as exc:  # e.g. GDAL hands over a ring that is not closed
-        raise _refuse(source.name, f"a geometry in the file is malformed ({str(exc).split(': ', 1)[-1]})",
-                      hint="repair the geometries in a GIS (rings must be closed: last position = first) "
-                           "and export again") from None
+        raise _refuse(source.name, Message("upload.malformed_geometry", {"reason": str(exc).split(": ", 1)[-1]}),
+                      hint=Message("hint.repair_geometries")) from None
     except (DataSourceError, DataLayerError) as exc:
-        raise _refuse(source.name, f"cannot read it as a {source.format} layer ({_gdal_words(exc, source)})",
-                      hint="check that the file is complete and valid; export it again") from None
+        reason = _gdal_words(exc, source)
+        raise _refuse(source.name, Message("upload.cannot_read", {"format": _format_text(source.format),
+                                                                  "reason": reason}),
+                      hint=Message("hint.file_complete_valid"), reason=reason) from None

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, MissingColumnError
+from .i18n import Message
 from .text import fold, nfc
 
 MAX_TABLE_BYTES = 50 * 1024 * 1024
@@ -176,15 +177,14 @@ def _read_rows(path: Path, sheet: str | None) -> tuple[list[list], str | None]:
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for broken files
-            raise InputError(f"{path.name}: cannot read it as an Excel workbook ({type(exc).__name__})",
-                             hint="save the sheet again as .xlsx or as CSV (UTF-8)",
-                             context={"file": str(path)}) from exc
+            raise InputError(Message("error.table_not_excel", {"file": path.name, "error": type(exc).__name__}),
+                             hint=Message("hint.table_resave"), context={"file": str(path)}, code="input") from exc
         try:
             if sheet is not None:
                 if sheet not in book.sheetnames:
-                    raise InputError(f"{path.name}: no sheet named {sheet!r}",
-                                     hint="sheets in the file: " + ", ".join(book.sheetnames),
-                                     context={"file": str(path), "sheet": sheet})
+                    raise InputError(Message("error.table_no_sheet", {"file": path.name, "sheet": repr(sheet)}),
+                                     hint=Message("hint.table_sheets", {"sheets": ", ".join(book.sheetnames)}),
+                                     context={"file": str(path), "sheet": sheet}, code="input")
                 ws = book[sheet]
             else:
                 ws = book.worksheets[0]
@@ -192,8 +192,7 @@ def _read_rows(path: Path, sheet: str | None) -> tuple[list[list], str | None]:
             for row in ws.iter_rows(values_only=True):
                 rows.append(list(row))
                 if len(rows) > MAX_TABLE_ROWS + HEADER_SCAN_ROWS:
-                    raise InputError(f"{path.name}: more than {MAX_TABLE_ROWS:,} rows",
-                                     hint="split the table by province", context={"file": str(path)})
+                    raise _too_many_rows(path)
             return rows, ws.title
         finally:
             book.close()
@@ -205,9 +204,9 @@ def _read_rows(path: Path, sheet: str | None) -> tuple[list[list], str | None]:
             try:
                 text = raw.decode("cp1258")
             except UnicodeDecodeError as exc:
-                raise InputError(f"{path.name}: the CSV is neither UTF-8 nor Windows-1258 text",
-                                 hint="save it again as CSV UTF-8 (Excel: 'CSV UTF-8 (Comma delimited)')",
-                                 context={"file": str(path)}) from exc
+                raise InputError(Message("error.table_csv_encoding", {"file": path.name}),
+                                 hint=Message("hint.table_csv_utf8"), context={"file": str(path)},
+                                 code="input") from exc
         try:
             dialect = csv.Sniffer().sniff(text[:20000], delimiters=",;\t")
             delimiter = dialect.delimiter
@@ -217,11 +216,15 @@ def _read_rows(path: Path, sheet: str | None) -> tuple[list[list], str | None]:
         for row in csv.reader(io.StringIO(text), delimiter=delimiter):
             rows.append(row)
             if len(rows) > MAX_TABLE_ROWS + HEADER_SCAN_ROWS:
-                raise InputError(f"{path.name}: more than {MAX_TABLE_ROWS:,} rows",
-                                 hint="split the table by province", context={"file": str(path)})
+                raise _too_many_rows(path)
         return rows, None
-    raise InputError(f"{path.name}: unsupported table format {path.suffix!r}",
-                     hint="give the table as .xlsx or .csv", context={"file": str(path)})
+    raise InputError(Message("error.table_format", {"file": path.name, "suffix": repr(path.suffix)}),
+                     hint=Message("hint.table_format"), context={"file": str(path)}, code="input")
+
+
+def _too_many_rows(path: Path) -> InputError:
+    return InputError(Message("error.table_rows", {"file": path.name, "max": MAX_TABLE_ROWS}),
+                      hint=Message("hint.table_split"), context={"file": str(path)}, code="input")
 
 
 def _match_headers(headers: list, explicit: dict[str, str]) -> tuple[dict[str, int], dict]:
@@ -262,8 +265,8 @@ def read_table(path: str | Path, *, sheet: str | None = None, columns: dict[str,
     if not path.is_file():
         raise InputError(f"table not found: {path}", hint="check the path", context={"file": str(path)})
     if path.stat().st_size > MAX_TABLE_BYTES:
-        raise InputError(f"{path.name}: larger than {MAX_TABLE_BYTES // 2**20} MB",
-                         hint="keep only the columns needed", context={"file": str(path)})
+        raise InputError(Message("error.table_size", {"file": path.name, "mb": MAX_TABLE_BYTES // 2**20}),
+                         hint=Message("hint.table_columns"), context={"file": str(path)}, code="input")
     explicit = dict(columns or {})
     unknown = set(explicit) - set(TABLE_HEADERS)
     if unknown:
@@ -287,10 +290,8 @@ def read_table(path: str | Path, *, sheet: str | None = None, columns: dict[str,
         raise explicit_error
     if best is None:
         raise MissingColumnError(
-            f"{path.name}: no header row with a code or name column and a figure column in the first "
-            f"{HEADER_SCAN_ROWS} rows",
-            hint="name the columns e.g. 'Mã', 'Tên đơn vị', 'Dân số', or pass --table-column population=HEADER",
-            context={"file": str(path)})
+            Message("error.table_no_header", {"file": path.name, "rows": HEADER_SCAN_ROWS}),
+            hint=Message("hint.table_header"), context={"file": str(path)}, code="missing_column")
     r, found, meta = best
     body = rows[r + 1:]
     data = {model_field: [row[i] if i < len(row) else None for row in body] for model_field, i in found.items()}

@@ -43,6 +43,9 @@ export function adoptTokenFromUrl() {
 
 async function request(method, path, body) {
   const headers = { accept: "application/json" };
+  // Errors (and texts) in the page's language, not the browser's: the server reads Accept-Language.
+  const pageLang = typeof document !== "undefined" ? document.documentElement.lang : "";
+  if (pageLang) headers["accept-language"] = pageLang;
   // Forms and files go as they are (the browser sets their content type); the rest as JSON.
   const isForm = (typeof FormData !== "undefined" && body instanceof FormData) || (typeof Blob !== "undefined" && body instanceof Blob);
   if (body !== undefined && !isForm) headers["content-type"] = "application/json";

@@ -403,8 +403,9 @@ class Scenario(_Contract):
     def new_unit(self, new_unit_id: str) -> NewUnit:
         if new_unit_id in self._by_id:
             return self._by_id[new_unit_id]
-        raise ScenarioError(f"no new unit {new_unit_id!r} in scenario {self.name!r}",
-                            hint="use one of: " + ", ".join(u.id for u in self.new_units))
+        raise ScenarioError(Message("error.no_new_unit", {"id": repr(new_unit_id), "scenario": repr(self.name)}),
+                            hint=Message("hint.one_of_ids", {"ids": ", ".join(u.id for u in self.new_units)}),
+                            code="scenario")
 
     def member_codes(self) -> list[str]:
         return [code for unit in self.new_units for code in unit.members]
@@ -425,15 +426,17 @@ class Scenario(_Contract):
         for code, target in assignments.items():
             code = str(code)
             if target is not None and target not in ids:
-                raise ScenarioError(f"no new unit {target!r} to assign {code} to",
-                                    hint="create the new unit first; ids: " + ", ".join(sorted(ids)[:20]))
+                raise ScenarioError(Message("error.no_new_unit_to_assign", {"id": repr(target), "code": code}),
+                                    hint=Message("hint.create_new_unit", {"ids": ", ".join(sorted(ids)[:20])}),
+                                    code="scenario")
             source = moved_to[code] if code in moved_to else current.get(code)
             if source == target:
                 continue
             for moved_from_or_to in (source, target):
                 if moved_from_or_to is not None and ids[moved_from_or_to].locked:
-                    raise ScenarioError(f"new unit {moved_from_or_to!r} is locked; unit {code} cannot move",
-                                        hint="unlock it first", context={"unit_code": code})
+                    raise ScenarioError(Message("error.new_unit_locked", {"id": repr(moved_from_or_to), "code": code}),
+                                        hint=Message("hint.unlock_first"), context={"unit_code": code},
+                                        code="scenario")
             if source is not None:
                 members.setdefault(source, list(self.new_unit(source).members)).remove(code)
                 touched.add(source)

@@ -123,8 +123,9 @@ def validate_feature(kind: LayerKind | str, feature: Mapping[str, Any], *,
                          feature_id=feature_id, geometry_note=geometry_note)
 
 
-def _issue_from_error(row_label: str, name: str | None, exc: InputError) -> LayerIssue:
+def _issue_from_error(row_label: str, name: str | None, exc: InputError, row: int | None = None) -> LayerIssue:
     location = None
     if isinstance(exc, InvalidGeometryError) and exc.context.get("location"):
         location = tuple(exc.context["location"])
-    return LayerIssue(feature=row_label, name=name, problem=exc.message, location=location)
+    return LayerIssue(feature=row_label, name=name, problem=exc.message, location=location,
+                      message=exc.detail_message, row=row)

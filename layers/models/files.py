@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 
 from diagioi.geo.crs import WGS84, to_lonlat
 from diagioi.geo.errors import EncodingError, InputError, InvalidGeometryError, MissingColumnError, UnknownCRSError
+from diagioi.geo.i18n import LANGUAGES, Message, translate
 from diagioi.geo.safe_open import VectorFormat, open_vector, read_frame
 
 from .features import _clean_properties, _issue_from_error, validate_feature
@@ -32,26 +33,22 @@ def _read_vector(path: str | Path, *, layer: str | None = None, name: str | None
             options = {"DATE_AS_STRING": "YES"} if source.format is VectorFormat.geojson else {}
             gdf = read_frame(source, layer=layer, **options)
     except UnicodeDecodeError as exc:
-        raise EncodingError(f"{name}: text is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} "
-                            "cannot be decoded)",
-                            hint="re-save the file as UTF-8 (convert TCVN3/VNI/Windows-1258 text first)",
-                            context={"file": name}) from exc
+        raise EncodingError(Message("error.layer_not_utf8", {"file": name,
+                                                             "byte": repr(exc.object[exc.start:exc.start + 1])}),
+                            hint=Message("hint.layer_utf8"), context={"file": name}, code="encoding") from exc
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {name} as a vector layer: {type(exc).__name__}",
-                         hint="use GeoJSON (.geojson), GeoPackage (.gpkg) or a zipped Shapefile (.zip)",
-                         context={"file": name}) from exc
+        raise InputError(Message("error.layer_unreadable", {"file": name, "error": type(exc).__name__}),
+                         hint=Message("hint.layer_formats"), context={"file": name}, code="input") from exc
     declared_lonlat = gdf.crs is not None and gdf.crs.equals(WGS84, ignore_axis_order=True)
-    gdf = to_lonlat(gdf, name, context={"file": name},
-                    hint="save the file with its CRS (e.g. EPSG:4326 or a VN-2000 EPSG code such as EPSG:9210)")
+    gdf = to_lonlat(gdf, name, context={"file": name}, hint=Message("hint.layer_crs"))
     if declared_lonlat and len(gdf) and gdf.geometry.notna().any():
         # GeoJSON without a "crs" member is read as lon/lat; metres in it mean an undeclared CRS.
         min_x, min_y, max_x, max_y = gdf.total_bounds
         if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
             raise UnknownCRSError(
-                f"{name} is read as lon/lat (EPSG:4326) but its coordinates reach "
-                f"x {min_x:.6g}…{max_x:.6g}, y {min_y:.6g}…{max_y:.6g}: these are projected metres",
-                hint="save the file as GeoPackage with its CRS, or reproject it to EPSG:4326",
-                context={"file": name})
+                Message("error.layer_metres", {"file": name, "x": f"{min_x:.6g}…{max_x:.6g}",
+                                               "y": f"{min_y:.6g}…{max_y:.6g}"}),
+                hint=Message("hint.layer_metres"), context={"file": name}, code="unknown_crs")
     return gdf
 
 
@@ -80,21 +77,35 @@ def _features_from_frame(gdf: gpd.GeoDataFrame, kind: LayerKind, *, allow_marker
         try:
             features.append(validate_feature(kind, raw, allow_markers=allow_markers))
         except InputError as exc:
-            issues.append(_issue_from_error(row_label, properties.get("name"), exc))
+            issues.append(_issue_from_error(row_label, properties.get("name"), exc,
+                                            row=None if feature_id is not None else position + 1))
     return features
 
 
 def _raise_issues(path: Path, kind_label: str, issues: list[LayerIssue], total: int) -> None:
     if not issues:
         return
-    summary = "; ".join(f"{i.feature} ({i.name}): {i.problem}" for i in issues[:5])
-    more = f"; and {len(issues) - 5} more" if len(issues) > 5 else ""
-    message = f"{path.name}: {len(issues)} of {total} {kind_label} features refused — {summary}{more}"
-    hint = "fix the listed features and load the file again (nothing was imported)"
+    summary = {lang: _issues_text(issues, lang) for lang in LANGUAGES}
+    kind = {"vi": "quy hoạch", "en": "zoning"} if kind_label == "zoning" else kind_label
+    message = Message("error.layer_file_refused", {"file": path.name, "n": len(issues), "total": total,
+                                                    "kind": kind, "summary": summary})
+    hint = Message("hint.layer_file_refused")
     context = {"file": str(path)}
+    # Decided on the English texts, which name the geometry problems the same way whatever the reader's language.
     if any(i.location is not None or "invalid" in i.problem or "accept" in i.problem for i in issues):
-        raise InvalidGeometryError(message, issues=issues, hint=hint, context=context)
-    raise InputError(message, hint=hint, context={**context, "issues": [i.to_dict() for i in issues]})
+        raise InvalidGeometryError(message, issues=issues, hint=hint, context=context, code="invalid_geometry")
+    raise InputError(message, hint=hint, context={**context, "issues": [i.to_dict() for i in issues]}, code="input")
+
+
+def _issues_text(issues: list[LayerIssue], lang: str) -> str:
+    """The first five refused features, "row 3 (Chùa …): problem; …", in ``lang``."""
+    lines = []
+    for issue in issues[:5]:
+        label = translate("layers.row", lang, n=issue.row) if issue.row is not None else issue.feature
+        problem = translate(issue.message, lang) if issue.message is not None else issue.problem
+        lines.append(f"{label} ({issue.name}): {problem}")
+    more = translate("layers.more", lang, n=len(issues) - 5) if len(issues) > 5 else ""
+    return "; ".join(lines) + more
 
 
 def read_layer_file(path: str | Path, kind: LayerKind | str, *, layer: str | None = None,
@@ -174,16 +185,17 @@ def read_zoning_collection(path: str | Path, *, layer_column: str = "layer",
     path = Path(path)
     gdf = _read_vector(path)
     if layer_column not in gdf.columns:
-        raise MissingColumnError(f"{path.name} has no {layer_column!r} column",
-                                 hint="add a column naming each feature's layer "
-                                      "(industrial_cluster | tourism_site | night_street)",
-                                 context={"file": str(path), "columns": list(gdf.columns)})
+        raise MissingColumnError(Message("error.layer_no_column", {"file": path.name, "column": repr(layer_column)}),
+                                 hint=Message("hint.layer_column",
+                                              {"values": "industrial_cluster | tourism_site | night_street"}),
+                                 context={"file": str(path), "columns": list(gdf.columns)}, code="missing_column")
     issues: list[LayerIssue] = []
     unknown = sorted(set(gdf[layer_column].dropna().astype(str)) - set(MIXED_LAYER_VALUES)
                      - {k.value for k in LayerKind})
     for value in unknown:
         issues.append(LayerIssue(feature=f"{layer_column}={value}", name=None,
-                                 problem=f"unknown layer value {value!r}"))
+                                 problem=f"unknown layer value {value!r}",
+                                 message=Message("error.unknown_layer_value", {"value": repr(value)})))
     skipped: list[dict[str, Any]] = []
     features: dict[LayerKind, list[ZoningFeature]] = {kind: [] for kind in LayerKind}
     layer_values = gdf[layer_column].astype(str)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -184,8 +184,12 @@ class LayerIssue:
 
     feature: str          # feature id or row number
     name: str | None
-    problem: str
+    problem: str          # in English, for logs and the error's context
     location: tuple[float, float] | None = None
+    # The problem as a catalogue message and the row number of a feature without an id: the error's
+    # text is written from them in the reader's language (not part of the JSON form).
+    message: Any = field(default=None, compare=False, repr=False)
+    row: int | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"feature": self.feature, "name": self.name, "problem": self.problem,

@@ -127,5 +127,5 @@ def test_cli_reports_a_bad_file_in_one_line_without_traceback(tmp_path):
     bad.write_text("{not json", encoding="utf-8")
     run = subprocess.run([sys.executable, "-m", "diagioi.api.cli", "units", str(bad)], capture_output=True, text=True)
     assert run.returncode == 2
-    assert "malformed JSON at line 1" in run.stderr
+    assert "JSON sai cú pháp ở dòng 1" in run.stderr  # Vietnamese unless --lang en
     assert "Traceback" not in run.stderr

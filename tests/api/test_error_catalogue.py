@@ -237,3 +237,103 @@ def test_a_refused_collection_lists_each_feature_in_the_readers_language(client)
     assert en["detail"].startswith("2 of 2 tourism_sites features refused: #1: tourism_sites feature 'Chùa Thạch Long' "
                                    "is invalid: Self-intersection at lon 105.830000, lat 22.150000; #2: feature id")
     assert vi["context"] == en["context"]  # the issues listed for scripts do not depend on the language
+
+
+def _layer_file(*geometries) -> bytes:
+    import json
+
+    return json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": geometry, "properties": {"name": f"Điểm {number}"}}
+        for number, geometry in enumerate(geometries, start=1)]}).encode()
+
+
+def test_a_layer_file_with_refused_rows_is_told_row_by_row_in_the_readers_language(client):
+    content = _layer_file({"type": "Point", "coordinates": [105.76, 21.61]},
+                          {"type": "LineString", "coordinates": [[105.76, 21.61], [105.77, 21.62]]})
+    vi = client.post("/api/layers/tourism_sites", files={"file": ("diem.geojson", content)}, headers=AUTH)
+    en = client.post("/api/layers/tourism_sites", files={"file": ("diem.geojson", content)},
+                     headers={**AUTH, "Accept-Language": "en"})
+    assert vi.status_code == en.status_code == 422
+    vi, en = vi.json(), en.json()
+    assert vi["code"] == en["code"] == "invalid_geometry"
+    assert vi["detail"] == ("diem.geojson: 1 trên 2 đối tượng của lớp tourism_sites bị từ chối — dòng 2 (Điểm 2): "
+                            "lớp tourism_sites nhận Point hoặc Polygon, không nhận LineString")
+    assert en["detail"] == ("diem.geojson: 1 of 2 tourism_sites features refused — row 2 (Điểm 2): "
+                            "tourism_sites accept Point or Polygon, got LineString")
+    assert english_words(vi["hint"]) == []
+    assert vi["context"]["issues"] == en["context"]["issues"]
+
+
+def test_an_unreadable_layer_file_is_told_in_vietnamese(client):
+    vi = client.post("/api/layers/tourism_sites", files={"file": ("hong.geojson", b"{not json")}, headers=AUTH)
+    assert vi.status_code == 422 and vi.json()["code"] == "input"
+    assert vi.json()["detail"] == "hong.geojson: không mở được tệp GeoJSON"
+    assert english_words(vi.json()["hint"]) == []
+
+
+def test_a_refused_zip_is_told_in_vietnamese_with_its_members_as_data(client):
+    import io
+    import zipfile
+
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("diem.shp", b"\x00\x00\x27\x0a" + b"\x00" * 96)
+        archive.writestr("ghi-chu.vrt", b"<OGRVRTDataSource/>")
+    files = {"file": ("diem.zip", packed.getvalue())}
+    vi = client.post("/api/layers/tourism_sites", files=files, headers=AUTH).json()
+    en = client.post("/api/layers/tourism_sites", files=files, headers={**AUTH, "Accept-Language": "en"}).json()
+    assert vi["detail"] == "diem.zip: tệp zip chứa các tệp không thuộc Shapefile: ghi-chu.vrt"
+    assert en["detail"] == "diem.zip: the zip holds files that are not part of a Shapefile: ghi-chu.vrt"
+    assert vi["code"] == en["code"] == "input" and english_words(vi["hint"]) == []
+
+
+def test_a_refused_reassignment_is_told_in_the_readers_language(client):
+    body = scenario_body(new_units=[
+        {"id": "n1", "name": "Xã Nam", "kind": "commune", "members": ["00001"], "locked": True},
+        {"id": "n2", "name": "Phường Giữa", "kind": "ward", "members": ["00004"]}])
+    scenario_id = client.post("/api/scenarios", json=body, headers=AUTH).json()["id"]
+    path = f"/api/scenarios/{scenario_id}/reassign"
+    answers = {}
+    for lang in ("vi", "en"):
+        headers = {**AUTH, "Accept-Language": lang}
+        answers[lang] = [client.post(path, json={"assignments": assignments, "version": 1}, headers=headers)
+                         for assignments in ({"00002": "n9"}, {"00001": "n2"})]
+    for response in answers["vi"] + answers["en"]:
+        assert response.status_code == 422, response.text
+    (missing_vi, locked_vi), (missing_en, locked_en) = ([r.json() for r in answers[lang]] for lang in ("vi", "en"))
+    assert missing_vi["detail"] == "không có đơn vị mới 'n9' để gán 00002 vào"
+    assert missing_en["detail"] == "no new unit 'n9' to assign 00002 to"
+    assert locked_vi["detail"] == "đơn vị mới 'n1' đang bị khoá; không thể chuyển đơn vị 00001"
+    assert locked_en["detail"] == "new unit 'n1' is locked; unit 00001 cannot move"
+    assert {missing_vi["code"], missing_en["code"], locked_vi["code"], locked_en["code"]} == {"scenario"}
+    assert english_words(missing_vi["hint"]) == [] and english_words(locked_vi["hint"]) == []
+
+
+def test_a_units_dataset_without_a_code_column_is_refused_in_vietnamese(client):
+    import json
+
+    square = {"type": "Polygon", "coordinates": [[[105.8, 22.1], [105.81, 22.1], [105.81, 22.11], [105.8, 22.11],
+                                                  [105.8, 22.1]]]}
+    content = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": square, "properties": {"ghi_chu": "x"}}]}).encode()
+    files = {"file": ("xa.geojson", content)}
+    vi = client.post("/api/datasets", files=files, headers=AUTH)
+    en = client.post("/api/datasets", files=files, headers={**AUTH, "Accept-Language": "en"})
+    assert vi.status_code == en.status_code == 422, vi.text
+    vi, en = vi.json(), en.json()
+    assert vi["code"] == en["code"] == "missing_column" and set(vi["context"]) == set(en["context"])
+    assert vi["detail"].endswith("không có cột cho mã của đơn vị")
+    assert en["detail"].endswith("no column for the unit code")
+    assert english_words(re.sub(r"--[\w-]+", "", vi["hint"])) == []
+
+
+def test_a_flags_table_with_a_bad_cell_is_refused_in_the_readers_language(client):
+    table = "code,mountainous,ethnic_minority_share\n00001,có lẽ,0.2\n".encode()
+    vi = client.post("/api/flags/table?name=co.csv", content=table)
+    en = client.post("/api/flags/table?name=co.csv", content=table, headers={"Accept-Language": "en"})
+    assert vi.status_code == en.status_code == 422
+    vi, en = vi.json(), en.json()
+    assert vi["detail"] == "co.csv: dòng 2, cột mountainous: 'có lẽ' không phải có/không"
+    assert en["detail"] == "co.csv: row 2, column mountainous: 'có lẽ' is not yes/no"
+    assert vi["code"] == en["code"] == "input" and vi["context"] == en["context"] == {"row": 2, "column": "mountainous"}
+    assert english_words(vi["hint"]) == []

@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from api_helpers import AUTH, GRID_CODES, scenario_body
 
+ENGLISH = {"Accept-Language": "en"}  # for the tests that read the exact English words
+
 # A square of about 6.2 km × 4.4 km and the same ring drawn as a bow-tie (crossing at 105.83, 22.15).
 SQUARE = [[105.80, 22.13], [105.86, 22.13], [105.86, 22.17], [105.80, 22.17], [105.80, 22.13]]
 BOWTIE = [[105.80, 22.13], [105.86, 22.17], [105.86, 22.13], [105.80, 22.17], [105.80, 22.13]]
@@ -160,7 +162,8 @@ def test_scenario_without_new_units_exports_an_empty_geojson_layer(client):
      "send GeoJSON (.geojson/.json, UTF-8), GeoPackage (.gpkg) or a zipped Shapefile (.zip)"),
 ], ids=["utf16", "random-bytes", "empty"])
 def test_unreadable_upload_is_a_422_without_server_paths(client, content, detail, hint):
-    response = client.post("/api/layers/tourism_sites", files={"file": ("sites.geojson", content)}, headers=AUTH)
+    response = client.post("/api/layers/tourism_sites", files={"file": ("sites.geojson", content)},
+                           headers={**AUTH, **ENGLISH})
     error = error_of(response, 422)
     assert (error["detail"], error["hint"]) == (detail, hint)
     assert "diagioi-upload" not in response.text
@@ -171,7 +174,8 @@ def test_upload_with_windows_1258_text_is_an_encoding_error(client):
         "type": "Feature", "geometry": {"type": "Point", "coordinates": [105.83, 22.15]},
         "properties": {"name": "Đông Đô"}}]}, ensure_ascii=False)
     content = text.encode("cp1258")
-    response = client.post("/api/layers/tourism_sites", files={"file": ("sites.geojson", content)}, headers=AUTH)
+    response = client.post("/api/layers/tourism_sites", files={"file": ("sites.geojson", content)},
+                           headers={**AUTH, **ENGLISH})
     error = error_of(response, 422)
     assert error["detail"].startswith("sites.geojson: text is not UTF-8 (byte b'")
     assert "UTF-8" in error["hint"]
@@ -180,7 +184,7 @@ def test_upload_with_windows_1258_text_is_an_encoding_error(client):
 def test_corrupt_geopackage_upload_is_a_422(client):
     response = client.post("/api/layers/industrial_clusters", files={"file": ("ccn.gpkg", b"SQLite format 2\x00")},
                            headers=AUTH)
-    assert error_of(response, 422)["detail"].startswith("ccn.gpkg: not a GeoJSON")
+    assert error_of(response, 422)["detail"].startswith("ccn.gpkg: không phải tệp GeoJSON")
 
 
 def test_zipped_shapefile_upload_of_zero_bytes_is_refused_as_not_a_shapefile(client):
@@ -191,8 +195,8 @@ def test_zipped_shapefile_upload_of_zero_bytes_is_refused_as_not_a_shapefile(cli
     response = client.post("/api/layers/tourism_sites", files={"file": ("sites.zip", archive.getvalue())},
                            headers=AUTH)
     error = error_of(response, 422)
-    assert error["detail"] == "sites.zip: the .shp in the zip is not a Shapefile"
-    assert error["hint"] == "zip the Shapefile again"
+    assert error["detail"] == "sites.zip: tệp .shp trong zip không phải Shapefile"
+    assert error["hint"] == "nén lại Shapefile"
 
 
 def test_multipart_without_boundary_is_a_422_not_a_bare_400(client):

@@ -79,7 +79,7 @@ def test_a_flags_table_with_an_unknown_unit_or_a_stale_version_is_refused(client
     url = f"/api/scenarios/{created['id']}/flags"
     unknown = client.post(url, headers=AUTH, data={"version": "1"},
                           files={"file": ("f.csv", b"code,mountainous\n99999,1\n", "text/csv")})
-    assert unknown.status_code == 422 and "match no unit" in unknown.json()["detail"]
+    assert unknown.status_code == 422 and "không khớp với đơn vị nào" in unknown.json()["detail"]
     stale = client.post(url, headers=AUTH, data={"version": "7"},
                         files={"file": ("f.csv", b"code,mountainous\n00001,1\n", "text/csv")})
     assert stale.status_code == 409

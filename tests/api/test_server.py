@@ -14,7 +14,8 @@ def test_run_server_prints_a_generated_token_and_serves_the_app(monkeypatch, tmp
     assert (calls["host"], calls["port"]) == ("127.0.0.1", 8123)
     assert service.token_generated is True and len(service.units) == 9
     printed = capsys.readouterr().out
-    assert f"write token:    {service.token}" in printed
+    assert f"khoá ghi:      {service.token}" in printed  # in Vietnamese unless --lang en
+    assert printed.startswith("diagioi đang phục vụ tại http://127.0.0.1:8123/")
     assert f"http://127.0.0.1:8123/#token={service.token}" in printed  # the login URL
     assert calls["proxy_headers"] is False  # X-Forwarded-For is not believed without --proxy
 
@@ -22,9 +23,10 @@ def test_run_server_prints_a_generated_token_and_serves_the_app(monkeypatch, tmp
 def test_run_server_uses_the_given_token(monkeypatch, tmp_path, units_file, capsys):
     calls = {}
     monkeypatch.setattr(server.uvicorn, "run", lambda app, **kwargs: calls.update(app=app))
-    server.run_server("0.0.0.0", 8124, tmp_path / "data", units_file, "my-token")
+    server.run_server("0.0.0.0", 8124, tmp_path / "data", units_file, "my-token", lang="en")
     assert calls["app"].state.service.check_token("my-token") is True
-    assert "write token:    my-token" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "write token:    my-token" in printed and printed.startswith("diagioi is serving http://127.0.0.1:8124/")
 
 
 def test_several_workers_are_started_on_one_prepared_store(monkeypatch, tmp_path, units_file, capsys):

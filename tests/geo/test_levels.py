@@ -46,8 +46,10 @@ def test_cli_says_the_level_and_evaluate_refuses_a_district_layer(tmp_path):
     assert (data["level"], data["units"][0]["kind"]) == ("district", "provincial_city")
     scenario = tmp_path / "s.json"
     scenario.write_text('{"name": "x", "new_units": []}', encoding="utf-8")
-    result = runner.invoke(app, ["evaluate", str(scenario), "--units", str(path)])
+    result = runner.invoke(app, ["evaluate", str(scenario), "--units", str(path), "--lang", "en"])
     assert result.exit_code == 2 and "is a district layer" in result.output
+    vietnamese = runner.invoke(app, ["evaluate", str(scenario), "--units", str(path)])
+    assert vietnamese.exit_code == 2 and "là lớp cấp huyện" in vietnamese.output
 
 
 def test_zero_population_padded_and_short_codes_are_typed_warnings(tmp_path):

@@ -95,7 +95,7 @@ def test_multipart_upload_of_an_unclosed_ring_is_a_422(client):
     response = client.post("/api/layers/tourism_sites", files={"file": ("khu.geojson", json.dumps(collection))},
                            headers=AUTH)
     assert response.status_code == 422, response.text
-    assert "closed" in response.json()["hint"]
+    assert "khép kín" in response.json()["hint"]  # rings must be closed (Vietnamese is the default)
     assert client.get("/api/layers/tourism_sites").json()["features"] == []
 
 

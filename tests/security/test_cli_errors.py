@@ -61,7 +61,9 @@ def test_the_installed_command_prints_no_traceback_either(grid_path, tmp_path):
 
 def test_a_text_column_given_as_population(grid_path):
     result = runner.invoke(app, ["units", str(grid_path), "--population-field", "name"])
-    assert_one_error(result, says="column 'name' (for population) holds text, not numbers",
+    assert_one_error(result, says="cột 'name' (cho dân số) chứa chữ, không phải số", hint_says="--population-field")
+    english = runner.invoke(app, ["units", str(grid_path), "--population-field", "name", "--lang", "en"])
+    assert_one_error(english, says="column 'name' (for population) holds text, not numbers",
                      hint_says="--population-field")
 
 
@@ -71,7 +73,9 @@ def test_a_geopackage_with_two_layers_names_them(grid_path, tmp_path):
     frame.to_file(path, layer="xa_2009", driver="GPKG")
     frame.to_file(path, layer="xa_2025", driver="GPKG")
     result = runner.invoke(app, ["units", str(path)])
-    assert_one_error(result, says="2 layers (xa_2009, xa_2025)", hint_says="--layer xa_2009")
+    assert_one_error(result, says="2 lớp (xa_2009, xa_2025)", hint_says="--layer xa_2009")
+    english = runner.invoke(app, ["units", str(path), "--lang", "en"])
+    assert_one_error(english, says="2 layers (xa_2009, xa_2025)", hint_says="--layer xa_2009")
     chosen = runner.invoke(app, ["units", str(path), "--layer", "xa_2025", "--json"])
     assert chosen.exit_code == 0, chosen.output
     assert len(json.loads(chosen.stdout)["units"]) == 9

@@ -49,7 +49,9 @@ def server_secret(tmp_path):
 
 
 def upload(client, filename: str, content: bytes, kind: str = "tourism_sites"):
-    return client.post(f"/api/layers/{kind}", files={"file": (filename, content)}, headers=AUTH)
+    # The refusals are checked in English words (Vietnamese, the default, is checked in tests/api).
+    return client.post(f"/api/layers/{kind}", files={"file": (filename, content)},
+                       headers={**AUTH, "Accept-Language": "en"})
 
 
 def assert_refused(response, *, not_in_body: str | None = None):

@@ -363,3 +363,25 @@ def test_a_line_across_a_unit_splits_it_and_one_piece_becomes_a_drawn_new_unit(p
     assert stored["name"] == "Phường Nửa Bắc" and stored["geometry"]["type"] in ("Polygon", "MultiPolygon")
     assert geodesic_area_km2(shape(stored["geometry"])) == pytest.approx(first_area, abs=0.006)
     assert shape(stored["geometry"]).within(unit["geometry"].buffer(1e-9))
+
+
+def test_api_errors_follow_the_pages_language_not_the_browsers(browser, server, tmp_path):
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")  # an English browser
+    context.add_init_script(f"localStorage.setItem('diagioi.token', '{TOKEN}')")
+    page = context.new_page()
+    table = tmp_path / "co.csv"
+    table.write_text("code,mountainous\n99999,1\n", encoding="utf-8")
+    try:
+        open_page(page, server)
+        toast = page.locator("#toast")
+        page.locator("#set-flags-file").set_input_files(str(table))
+        toast.wait_for(state="visible")
+        assert "không khớp với đơn vị nào" in toast.inner_text()  # the page is in Vietnamese
+        page.locator("#toast").evaluate("(el) => { el.hidden = true; }")
+        page.locator("#lang-select").select_option("en")
+        page.wait_for_function("document.documentElement.lang === 'en'")
+        page.locator("#set-flags-file").set_input_files(str(table))
+        toast.wait_for(state="visible")
+        assert "match no unit" in toast.inner_text()
+    finally:
+        context.close()
