@@ -24,7 +24,8 @@ import pandas as pd
 import shapely
 
 from diagioi.geo.crs import WGS84
-from diagioi.geo.errors import ConflictError, NotFoundError, ScenarioError
+from diagioi.geo.errors import NotFoundError, ScenarioError
+from diagioi.geo.i18n import Message
 from diagioi.geo.io import read_units
 from diagioi.geo.scenario import Scenario
 from diagioi.geo.units import UnitSet
@@ -34,6 +35,7 @@ from diagioi.layers.models import LayerKind
 from .auth import load_or_create_token, tokens_match
 from .settings import Settings
 from .store import FeatureRecord, NewFeature, ScenarioRecord, Store, StoreVersions, open_store
+from .store.records import stale_error
 
 logger = logging.getLogger(__name__)
 
@@ -337,22 +339,19 @@ class Service:
         """The dataset a body is built on: its ``dataset`` field, else the stored one, else the default."""
         requested = body.get("dataset")
         if current is not None and requested not in (None, current):
-            raise ScenarioError(
-                f"this scenario is built on dataset {current}; a save cannot move it to {requested}",
-                hint="move it explicitly with POST /api/scenarios/{id}/migrate (it reports units that no "
-                     "longer exist), or leave \"dataset\" out",
-                context={"dataset": current, "requested_dataset": requested})
+            raise ScenarioError(Message("error.dataset_move", {"current": current, "requested": requested}),
+                                hint=Message("hint.dataset_move"),
+                                context={"dataset": current, "requested_dataset": requested}, code="scenario")
         version = current or requested
         if version is None:
             return self.units
         if not isinstance(version, str):
-            raise ScenarioError("\"dataset\" must be the version (content hash) of a stored units dataset",
-                                hint="list them with GET /api/datasets", context={"dataset": version})
+            raise ScenarioError(Message("error.dataset_not_version"), hint=Message("hint.list_datasets"),
+                                context={"dataset": version}, code="scenario")
         try:
             return self.units_for(version)
         except NotFoundError as error:
-            raise ScenarioError(f"no units dataset {version!r} in the store", hint="list them with GET /api/datasets",
-                                context={"dataset": version}) from error
+            raise _no_dataset_for_scenario(version) from error
 
     @staticmethod
     def _on_dataset(scenario: Scenario, units: UnitSet) -> dict[str, Any]:
@@ -454,8 +453,7 @@ class Service:
             try:
                 new_units = self.units_for(target or self.units.version)
             except NotFoundError as error:
-                raise ScenarioError(f"no units dataset {target!r} in the store", hint="list them with GET /api/datasets",
-                                    context={"dataset": target}) from error
+                raise _no_dataset_for_scenario(target) from error
             body = dict(record.body)
             body.pop("dataset", None)
             scenario = Scenario.from_dict(body, source="stored scenario")
@@ -514,13 +512,7 @@ class Service:
     def _require_version(self, scenario_id: str, expected_version: int) -> ScenarioRecord:
         record = self.store.get_scenario(scenario_id)
         if record.version != expected_version:
-            raise ConflictError(
-                f"scenario {scenario_id!r} was changed by someone else: you edited version {expected_version}, "
-                f"the stored one is version {record.version}",
-                current_version=record.version, current=record.body,
-                hint="reload it (the current version is in this response), re-apply your change and save again",
-                context={"scenario_id": scenario_id, "your_version": expected_version,
-                         "current_version": record.version})
+            raise stale_error("scenario", scenario_id, expected_version, record.version, record.body)
         return record
 
     def scenario_in(self, versions: StoreVersions, scenario_id: str) -> ScenarioRecord:
@@ -625,11 +617,9 @@ class Service:
         try:
             kind = LayerKind(layer_id)
         except ValueError:
-            raise NotFoundError(
-                f"no tile layer {layer_id!r}",
-                hint="use units, units-{dataset version}, scenario-{id}, industrial_clusters, tourism_sites or "
-                     "night_streets",
-                context={"layer": layer_id}) from None
+            raise NotFoundError(Message("error.no_tile_layer", {"layer": repr(layer_id)}),
+                                hint=Message("hint.tile_layers"), context={"layer": layer_id},
+                                code="not_found") from None
         from diagioi.layers.sources import zoning_tile_source
 
         layer_version = self.layer_versions(versions)[kind.value]
@@ -666,6 +656,12 @@ def scenario_moves(before: Scenario, after: Scenario) -> dict[str, str | None]:
              if owner_before.get(code) != owner_after.get(code, (None,))[0]]
     moved.sort(key=lambda code: (owner_after.get(code, (None, -1))[1], code))
     return {code: owner_after.get(code, (None,))[0] for code in moved}
+
+
+def _no_dataset_for_scenario(version: Any) -> ScenarioError:
+    """A scenario names a units dataset the store does not hold (422, as any other mistake in its body)."""
+    return ScenarioError(Message("error.no_dataset", {"dataset": repr(version)}), hint=Message("hint.list_datasets"),
+                         context={"dataset": version}, code="scenario")
 
 
 def json_bytes(value: Any) -> bytes:

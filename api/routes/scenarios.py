@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from diagioi.geo.errors import InputError
+from diagioi.geo.i18n import Message
 
 from ..deps import LangDep, ScenarioDep, ServiceDep, WriterDep
 from ..errors import responses
@@ -96,18 +97,19 @@ async def upload_flags(scenario_id: str, request: Request, service: ServiceDep, 
     try:
         form = await request.form()
     except (AssertionError, StarletteHTTPException, ValueError) as error:
-        raise InputError("the upload is not a readable multipart/form-data body",
-                         hint="send the table as multipart/form-data: file=@flags.csv, version=N") from error
+        raise InputError(Message("error.upload_unreadable"), hint=Message("hint.flags_upload_unreadable"),
+                         code="input") from error
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
-        raise InputError("the upload has no file field named 'file'", hint="curl -F file=@flags.csv -F version=1 …")
+        raise InputError(Message("error.upload_no_file"), hint=Message("hint.flags_upload_no_file"), code="input")
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise InputError(f"cannot read {upload.filename!r} as a flags table", hint="upload a .csv or .xlsx file",
-                         context={"file": upload.filename})
+        raise InputError(Message("error.flags_upload_format", {"file": repr(upload.filename)}),
+                         hint=Message("hint.flags_upload_format"), context={"file": upload.filename}, code="input")
     version = str(form.get("version") or "")
     if not version.isdigit() or int(version) < 1:
-        raise InputError("the upload needs the scenario 'version' you loaded", hint="add -F version=N")
+        raise InputError(Message("error.flags_upload_version"), hint=Message("hint.flags_upload_version"),
+                         code="input")
     join_on = str(form.get("join_on") or "code")
     content = await upload.read()
     with tempfile.TemporaryDirectory(prefix="diagioi-flags-") as folder:

@@ -14,6 +14,8 @@ SITE = {"type": "Feature", "id": "chua-1", "geometry": {"type": "Point", "coordi
 JSON = {**AUTH, "Content-Type": "application/json"}
 # JSON syntax quoted in a hint (keys such as "name"), the same in every language
 FEATURE_EXAMPLE = '{"type": "Feature", "geometry": {...}, "properties": {"name": "..."}}'
+# the tile layer ids, API identifiers in every language
+TILE_LAYER_IDS = "units, units-{phiên bản bộ dữ liệu}, scenario-{id}, industrial_clusters, tourism_sites hoặc night_streets"
 
 
 def _requests(client, scenario_id: str) -> dict[str, tuple]:
@@ -42,6 +44,16 @@ def _requests(client, scenario_id: str) -> dict[str, tuple]:
                                          "headers": AUTH}),
         "flags table of a .docx": ("POST", "/api/flags/table?name=co.docx", {"content": b"x"}),
         "unknown language": ("GET", f"/api/scenarios/{scenario_id}/evaluation?lang=fr", {}),
+        "stale reassign": ("POST", f"/api/scenarios/{scenario_id}/reassign",
+                           {"json": {"assignments": {"00007": "n1"}, "version": 7}, "headers": AUTH}),
+        "unknown tile layer": ("GET", "/api/tiles/khong-co/1/0/0.mvt", {}),
+        "scenario on a missing dataset": ("POST", "/api/scenarios",
+                                          {"json": scenario_body(dataset="0000000000000000"), "headers": AUTH}),
+        "flags table of a .docx upload": ("POST", f"/api/scenarios/{scenario_id}/flags",
+                                          {"files": {"file": ("co.docx", b"x")}, "data": {"version": "1"},
+                                           "headers": AUTH}),
+        "flags upload without version": ("POST", f"/api/scenarios/{scenario_id}/flags",
+                                         {"files": {"file": ("co.csv", b"code\n")}, "headers": AUTH}),
     }
 
 
@@ -62,6 +74,11 @@ EXPECTED = {  # name → (status, code, context keys)
     "dataset form field too long": (422, "input", {"field"}),
     "flags table of a .docx": (422, "input", {"file"}),
     "unknown language": (422, "input", {"lang", "languages"}),
+    "stale reassign": (409, "conflict", {"scenario_id", "your_version", "current_version"}),
+    "unknown tile layer": (404, "not_found", {"layer"}),
+    "scenario on a missing dataset": (422, "scenario", {"dataset"}),
+    "flags table of a .docx upload": (422, "input", {"file"}),
+    "flags upload without version": (422, "input", set()),
 }
 
 
@@ -95,7 +112,7 @@ def vietnamese(client) -> dict[str, dict]:
 
 def test_store_guard_and_upload_errors_are_vietnamese_by_default_without_an_english_word(vietnamese):
     for name, body in vietnamese.items():
-        for text in (body["detail"], (body["hint"] or "").replace(FEATURE_EXAMPLE, "")):
+        for text in (body["detail"], (body["hint"] or "").replace(FEATURE_EXAMPLE, "").replace(TILE_LAYER_IDS, "")):
             assert english_words(text) == [], (name, text)
     assert vietnamese["missing scenario"]["detail"] == "không có kịch bản 'nope'"
     assert vietnamese["missing scenario"]["hint"] == "xem danh sách kịch bản bằng GET /api/scenarios"
