@@ -13,7 +13,7 @@ from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from diagioi.geo.errors import InputError
+from diagioi.geo.errors import DiagioiError, InputError
 from diagioi.geo.i18n import Message
 
 UPLOAD_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip"}
@@ -44,4 +44,10 @@ def saved_upload(upload: UploadFile, content: bytes, suffix: str) -> Iterator[Pa
         safe_stem = "".join(ch for ch in Path(upload.filename or "upload").stem if ch.isalnum() or ch in "-_.")
         path = Path(folder) / f"{safe_stem.lstrip('.') or 'upload'}{suffix}"
         path.write_bytes(content)
-        yield path
+        try:
+            yield path
+        except DiagioiError as error:
+            # The server's temporary folder is nobody's business: an error names the file as it was sent.
+            error.context = {key: value.replace(str(path), path.name) if isinstance(value, str) else value
+                             for key, value in error.context.items()}
+            raise

@@ -73,6 +73,16 @@ def test_uploads_need_the_write_token_and_a_units_file(client, newer_units):
     assert client.get("/api/datasets/0000000000000000").status_code == 404
 
 
+def test_a_refused_upload_names_the_file_as_sent_never_the_servers_temporary_folder(client):
+    no_codes = b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"ten":"x"},' \
+               b'"geometry":{"type":"Point","coordinates":[105.8,22.1]}}]}'
+    response = client.post("/api/datasets", files={"file": ("xa.geojson", no_codes)}, headers=AUTH)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["context"]["file"] == "xa.geojson"
+    assert "/tmp" not in response.text and "diagioi-upload" not in response.text
+
+
 def test_a_scenario_stays_on_its_dataset_after_the_default_changes_until_it_is_migrated(settings, newer_units):
     with TestClient(create_app(settings)) as first:
         created = first.post("/api/scenarios", json=_with_00009(scenario_body()), headers=AUTH).json()
