@@ -234,7 +234,7 @@ def units(
                       _fmt(r["population"], 0, lang), _fmt(r["density"], 0, lang))
     out.print(table)
     if unit_set.level != "commune":
-        console.print(_t("cli.parent_layer", lang, level=_level_text(unit_set.level), reason=unit_set.level_reason),
+        console.print(_t("cli.parent_layer", lang, level=_level_text(unit_set.level), reason=unit_set.level_reason_message or unit_set.level_reason),
                       highlight=False)
     sources = {}
     for r in records:
@@ -549,7 +549,7 @@ def evaluate(
         if unit_set.level != "commune":
             raise DiagioiError(Message("error.cli_not_commune_layer_because",
                                        {"file": units_file.name, "level": _level_text(unit_set.level),
-                                        "reason": unit_set.level_reason}),
+                                        "reason": unit_set.level_reason_message or unit_set.level_reason}),
                                hint=Message("hint.evaluate_layer"))
         ruleset = RuleSet.load(rules or regime or plan.regime)
         flags_table, flags_report = None, None

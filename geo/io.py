@@ -23,7 +23,7 @@ from .errors import (
     MissingColumnError,
     UnknownCRSError,
 )
-from .i18n import Message
+from .i18n import Message, translate
 from .kinds import UnitKind
 from .safe_open import SafeSource, VectorFormat, open_vector, read_frame
 from .text import fold, nfc
@@ -175,30 +175,31 @@ _PARENT_KIND_PREFIXES = {"district": {"huyen ": "district", "quan ": "urban_dist
                          "province": {"tinh ": "province", "thanh pho ": "central_city"}}
 
 
-def detect_level(frame: pd.DataFrame, mapping: dict, names: list[str]) -> tuple[str, str]:
-    """Commune, district or province layer, and why (``level_reason``): by columns, kinds, names, code lengths."""
+def detect_level(frame: pd.DataFrame, mapping: dict, names: list[str]) -> tuple[str, Message]:
+    """Commune, district or province layer, and why (a catalogue message; ``level_reason`` is its English text):
+    by columns, kinds, names, code lengths."""
     folded_columns = {fold(c).replace(" ", "_") for c in frame.columns}
     if mapping.get("kind"):
         parsed = sum(_to_kind(v, "") is not None for v in frame[mapping["kind"]])
         if parsed > len(frame) / 2:
-            return "commune", f"column {mapping['kind']!r} holds commune kinds"
+            return "commune", Message("level.reason.kind_column", {"column": repr(mapping["kind"])})
     for level, columns in _LEVEL_COLUMNS.items():
         hit = folded_columns.intersection(columns)
         if hit:
-            return level, f"column {sorted(hit)[0]!r}"
+            return level, Message("level.reason.column", {"column": repr(sorted(hit)[0])})
     folded_names = [fold(n) + " " for n in names]
     counts = {level: sum(n.startswith(prefixes) for n in folded_names) for level, prefixes in _NAME_PREFIXES.items()}
     if counts["province"] > len(names) / 2:
-        return "province", "names start with 'Tỉnh'"
+        return "province", Message("level.reason.province_names")
     if counts["district"] > len(names) / 2 and counts["commune"] == 0:
-        return "district", "names start with 'Huyện', 'Quận', 'Thị xã' or 'Thành phố'"
+        return "district", Message("level.reason.district_names")
     if mapping.get("code") and not pd.api.types.is_numeric_dtype(frame[mapping["code"]]):
         lengths = pd.Series([len(str(v).strip()) for v in frame[mapping["code"]] if v is not None and v == v])
         if len(lengths) and lengths.mode().iat[0] == 3 and counts["commune"] == 0:
-            return "district", "3-digit codes"
+            return "district", Message("level.reason.district_codes")
         if len(lengths) and lengths.mode().iat[0] == 2 and counts["commune"] == 0:
-            return "province", "2-digit codes"
-    return "commune", "default"
+            return "province", Message("level.reason.province_codes")
+    return "commune", Message("level.reason.default")
 
 
 def _parent_kind(name: str, level: str) -> str:
@@ -324,7 +325,7 @@ def read_units(
     names = [nfc(str(v)).strip() if v is not None and v == v else "" for v in get("name")]
     if level is not None and level not in LEVELS:
         raise InputError(f"unknown level {level!r}", hint="use --level commune|district|province")
-    level_reason = "--level"
+    level_reason = Message("level.reason.option")
     if level is None:
         level, level_reason = detect_level(frame, mapping, names)
     width = CODE_WIDTH[level]
@@ -436,7 +437,8 @@ def read_units(
     gdf = gdf[UNIT_COLUMNS + ["geometry"]]
     log.info("read %d units from %s (%d issues)", len(gdf), path, len(issues))
     return UnitSet(gdf, source=str(path), issues=issues, field_mapping=mapping,
-                   source_crs=crs_obj.to_string(), level=level, level_reason=level_reason)
+                   source_crs=crs_obj.to_string(), level=level, level_reason=translate(level_reason, "en"),
+                   level_reason_message=level_reason)
 
 
 def _population_sources(frame, columns, mapping, path: Path, population_source: str | None, n: int) -> list:

@@ -69,7 +69,8 @@ def assign_parents(units: UnitSet, parents: UnitSet) -> tuple[UnitSet, dict]:
         if column == "district" and not isinstance(gdf.at[code, "province"], str) and isinstance(parent_provinces[p], str):
             gdf.at[code, "province"] = parent_provinces[p]
     result = UnitSet(gdf, source=units.source, issues=issues, field_mapping=dict(units.field_mapping),
-                     source_crs=units.source_crs, level=units.level, level_reason=units.level_reason)
+                     source_crs=units.source_crs, level=units.level, level_reason=units.level_reason,
+                     level_reason_message=units.level_reason_message)
     report = {"parents": parents.source, "level": column, "n_filled": len(filled), "n_agree": agree,
               "filled": filled, "disagreements": disagree, "outside": outside,
               "min_share": MIN_PARENT_SHARE}

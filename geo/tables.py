@@ -546,7 +546,7 @@ def join_table(unit_set, table: Table, *, join_on: str = "code", fields: list[st
                                            f"({gdf.at[u['code'], 'population_source'] or 'không có'})"))
     result = UnitSet(gdf, source=unit_set.source, issues=issues, field_mapping=dict(unit_set.field_mapping),
                      source_crs=unit_set.source_crs)
-    for attr in ("level",):
+    for attr in ("level", "level_reason", "level_reason_message"):
         if hasattr(unit_set, attr):
             setattr(result, attr, getattr(unit_set, attr))
     return result, report

@@ -264,7 +264,8 @@ def repair_coverage(unit_set: UnitSet, *, tolerance_m: float, snap_m: float | No
             issues.append(GeometryIssue(code, gdf.at[code, "name"], "coverage repair", action="repaired",
                                         detail=f"{a:.4f} → {b:.4f} km²"))
     repaired = UnitSet(gdf, source=unit_set.source, issues=issues, field_mapping=dict(unit_set.field_mapping),
-                       source_crs=unit_set.source_crs)
+                       source_crs=unit_set.source_crs, level=unit_set.level, level_reason=unit_set.level_reason,
+                       level_reason_message=unit_set.level_reason_message)
     report = {"tolerance_m": tolerance_m, "snap_m": snap_m,
               "method": "GEOS CoverageCleaner (shapely.coverage_clean): vertices snapped, overlaps to the "
                         "neighbour with the longest shared border, gaps narrower than the tolerance filled",

@@ -49,7 +49,8 @@ class UnitSet:
     field_mapping: dict[str, str | None] = field(default_factory=dict)
     source_crs: str = "EPSG:4326"
     level: str = "commune"        # commune | district | province (geo.io.detect_level)
-    level_reason: str = ""
+    level_reason: str = ""        # why that level, in English (the stable text of JSON outputs)
+    level_reason_message: Message | None = None   # the same, to render in the reader's language
 
     def __len__(self) -> int:
         return len(self.gdf)

@@ -50,6 +50,9 @@ def test_cli_says_the_level_and_evaluate_refuses_a_district_layer(tmp_path):
     assert result.exit_code == 2 and "is a district layer" in result.output
     vietnamese = runner.invoke(app, ["evaluate", str(scenario), "--units", str(path)])
     assert vietnamese.exit_code == 2 and "là lớp cấp huyện" in vietnamese.output
+    output = " ".join(vietnamese.output.split())  # the console wraps long lines
+    assert "tên bắt đầu bằng 'Huyện', 'Quận', 'Thị xã' hoặc 'Thành phố'" in output  # why, in Vietnamese too
+    assert "names start with" not in output and "names start with" in " ".join(result.output.split())
 
 
 def test_zero_population_padded_and_short_codes_are_typed_warnings(tmp_path):
