@@ -71,7 +71,11 @@ def test_stale_put_gets_409_with_the_current_version(client):
     body = stale.json()
     assert body["current_version"] == 2
     assert body["current"]["name"] == "Bản 2"
-    assert "version 1" in body["detail"] and body["hint"].startswith("reload")
+    assert "phiên bản 1" in body["detail"] and body["hint"].startswith("tải lại")  # Vietnamese by default
+    assert body["code"] == "conflict"
+    english = client.put(f"/api/scenarios/{created['id']}?lang=en", headers=AUTH,
+                         json={**scenario_body(name="Bản khác"), "version": 1}).json()
+    assert "version 1" in english["detail"] and english["hint"].startswith("reload")
     assert client.get(f"/api/scenarios/{created['id']}").json()["name"] == "Bản 2"
 
 
