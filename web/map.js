@@ -355,8 +355,11 @@ export function bboxOf(geometry) {
 export function attributionHtml(attribution, basemapUrl) {
   const parts = [];
   if (attribution) {
-    parts.push(`${escapeHtml(t("attribution.data"))}: ${escapeHtml(attribution.source || "–")}`);
-    parts.push(attribution.licence ? `${escapeHtml(t("attribution.licence"))}: ${escapeHtml(attribution.licence)}`
+    // The generated sample region is named and licensed in the page's language, not by its stored name.
+    const source = attribution.sample_data ? t("attribution.sample_source") : attribution.source;
+    const licence = attribution.licence || (attribution.sample_data ? t("attribution.sample_licence") : null);
+    parts.push(`${escapeHtml(t("attribution.data"))}: ${escapeHtml(source || "–")}`);
+    parts.push(licence ? `${escapeHtml(t("attribution.licence"))}: ${escapeHtml(licence)}`
       : escapeHtml(t("attribution.licence_unknown")));
     if (attribution.population_year) parts.push(`${escapeHtml(t("attribution.population_year"))} ${escapeHtml(attribution.population_year)}`);
   }

@@ -26,9 +26,8 @@ def _attribution(service) -> dict[str, Any]:
     """Source file, licence and population year of the unit layer, as the map's attribution says them."""
     active = service.store.active_units_dataset()
     years = Counter(int(y) for y in service.units.gdf["population_year"].dropna())
+    # The sample region's name and licence are worded by the page (sample_data), in its reader's language.
     licence = service.settings.units_licence
-    if licence is None and service.sample_data:
-        licence = "dữ liệu mẫu do diagioi sinh ra (không phải địa giới thật)"
     return {"source": active.name if active else service.units.source, "licence": licence,
             "population_year": years.most_common(1)[0][0] if years else None,
             "sample_data": service.sample_data}

@@ -57,4 +57,8 @@ test("the attribution line names the data, its licence (or that it is unknown), 
   assert.ok(line.includes("xã &lt;2009&gt;.geojson") && line.includes("MIT") && line.includes("2009") && line.includes("tiles.example.org"));
   assert.ok(attributionHtml({ source: "a", licence: null, population_year: null }, null).includes("attribution.licence_unknown"));
   assert.equal(attributionHtml(null, null), "");
+  // The generated sample region: named and licensed by the page's catalogue, whatever name the store keeps.
+  const sample = attributionHtml({ source: "sample data (geo.demo)", licence: null, population_year: 2024, sample_data: true }, null);
+  assert.ok(sample.includes("attribution.sample_source") && sample.includes("attribution.sample_licence"));
+  assert.ok(!sample.includes("geo.demo") && !sample.includes("attribution.licence_unknown"));
 });
