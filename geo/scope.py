@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import ScenarioError
+from .i18n import Message
 from .text import fold
 
 # Administrative prefixes of province/district names, folded (longest first so "thanh pho" beats "tp").
@@ -69,20 +70,20 @@ class Scope:
 def validate_scope(raw, *, source: str = "scenario") -> dict:
     """Check the shape of a scope object; returns ``{"provinces": [...], "districts": [...], "codes": [...]}``."""
     if not isinstance(raw, dict):
-        raise ScenarioError(f"{source}: parent.scope must be an object",
-                            hint='e.g. "scope": {"districts": ["Thành phố Bắc Kạn"]}')
+        raise ScenarioError(Message("error.scope_not_object", {"source": source}), hint=Message("hint.scope_example"),
+                            code="scenario")
     unknown = sorted(set(raw) - set(SCOPE_KEYS))
     if unknown:
-        raise ScenarioError(f"{source}: unknown key(s) in parent.scope: {unknown}",
-                            hint="allowed: provinces, districts, codes")
+        raise ScenarioError(Message("error.scope_unknown_keys", {"source": source, "keys": str(unknown)}),
+                            hint=Message("hint.scope_keys"), code="scenario")
     clean: dict[str, list[str]] = {}
     for key in SCOPE_KEYS:
         values = raw.get(key) or []
         if isinstance(values, str):
             values = [values]
         if not isinstance(values, list) or not all(isinstance(v, (str, int)) and str(v).strip() for v in values):
-            raise ScenarioError(f"{source}: parent.scope.{key} must be a list of names or codes",
-                                hint=f'e.g. "{key}": ["…"]')
+            raise ScenarioError(Message("error.scope_not_list", {"source": source, "key": key}),
+                                hint=Message("hint.scope_list", {"key": key}), code="scenario")
         if key == "codes":
             values = [f"{v:05d}" if isinstance(v, int) else str(v).strip() for v in values]
         else:
@@ -114,9 +115,9 @@ def resolve_scope(units, raw: dict | None, *, source: str = "scenario") -> Scope
         for name in provinces:
             key = strip_admin_prefix(name)
             if not (province_keys == key).any():
-                raise ScenarioError(f"{source}: province {name!r} of parent.scope is not in the units layer",
+                raise ScenarioError(Message("error.scope_no_province", {"source": source, "name": repr(name)}),
                                     hint=_nearest(key, province_keys, gdf["province"], "provinces"),
-                                    context={"province": name})
+                                    context={"province": name}, code="scenario")
             wanted[key] = name
         in_provinces = province_keys.isin(list(wanted))
     districts = spec.get("districts", [])
@@ -128,15 +129,16 @@ def resolve_scope(units, raw: dict | None, *, source: str = "scenario") -> Scope
         if in_provinces is not None:
             mask &= in_provinces
         if not mask.any():
-            raise ScenarioError(f"{source}: district {name!r} of parent.scope is not in the units layer"
-                                + (" (within the listed provinces)" if provinces else ""),
+            raise ScenarioError(Message("error.scope_no_district_in_provinces" if provinces else "error.scope_no_district",
+                                        {"source": source, "name": repr(name)}),
                                 hint=_nearest(key, district_keys, gdf["district"], "districts"),
-                                context={"district": name})
+                                context={"district": name}, code="scenario")
         owning = sorted({p for p in gdf.loc[mask, "province"] if isinstance(p, str)})
         if len(owning) > 1:
-            raise ScenarioError(f"{source}: district {name!r} exists in several provinces: {', '.join(owning)}",
-                                hint='add "provinces": [...] to parent.scope to say which one',
-                                context={"district": name, "provinces": owning})
+            raise ScenarioError(Message("error.scope_district_ambiguous",
+                                        {"source": source, "name": repr(name), "provinces": ", ".join(owning)}),
+                                hint=Message("hint.scope_district_ambiguous"),
+                                context={"district": name, "provinces": owning}, code="scenario")
         selected.update(gdf.index[mask])
     if provinces and not districts:
         selected.update(gdf.index[in_provinces])
@@ -148,12 +150,12 @@ def resolve_scope(units, raw: dict | None, *, source: str = "scenario") -> Scope
     return Scope(codes=codes, provinces=tuple(provinces), districts=tuple(districts), listed_codes=tuple(listed))
 
 
-def _nearest(key: str, keys, names, what: str) -> str:
+def _nearest(key: str, keys, names, what: str) -> Message:
     by_key = {}
     for k, n in zip(keys, names):
         if k and k not in by_key:
             by_key[k] = n
     close = difflib.get_close_matches(key, list(by_key), n=3, cutoff=0.5)
     if close:
-        return "did you mean " + " / ".join(repr(by_key[k]) for k in close) + "?"
-    return f"the layer's {what}: " + ", ".join(sorted(by_key.values())[:12])
+        return Message("hint.scope_did_you_mean", {"names": " / ".join(repr(by_key[k]) for k in close)})
+    return Message(f"hint.scope_layer_{what}", {"names": ", ".join(sorted(by_key.values())[:12])})

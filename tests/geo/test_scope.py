@@ -53,6 +53,11 @@ def test_an_unknown_district_is_refused_with_the_nearest_names(two_districts):
     with pytest.raises(ScenarioError) as error:
         resolve_scope(two_districts, {"districts": ["Bạch Thong huyen"]})
     assert "Bạch Thông" in error.value.hint
+    # In the reader's language: Vietnamese by default, English on request (the code stays "scenario").
+    assert error.value.detail_in("vi") == "scenario: huyện 'Bạch Thong huyen' của parent.scope không có trong lớp đơn vị"
+    assert error.value.hint_in("vi").startswith("có phải ý bạn là 'Huyện Bạch Thông'")
+    assert error.value.hint_in("en").startswith("did you mean 'Huyện Bạch Thông'")
+    assert error.value.code == "scenario"
 
 
 def test_an_unknown_code_or_key_is_refused(two_districts):
