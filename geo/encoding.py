@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from diagioi.geo.errors import EncodingError
+from diagioi.geo.i18n import Message
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -56,7 +57,6 @@ LEGACY_ENCODINGS = ("utf-8", "cp1258", "tcvn3", "vni")
 # too: GDAL 3.12's iconv-based CP1258 recoding drops the last character of every value.
 RAW_READ_ENCODING = "ISO-8859-1"
 
-_ENCODING_HINT = "pass the encoding explicitly: --encoding tcvn3|vni|cp1258|utf-8"
 
 # Spellings people and tools use for the four encodings (upper-cased, '_' and ' ' → '-').
 _ENCODING_ALIASES = {
@@ -211,9 +211,9 @@ def _canonical_encoding(encoding: str) -> str:
     if key in _ENCODING_ALIASES:
         return _ENCODING_ALIASES[key]
     raise EncodingError(
-        f"Unknown text encoding {encoding!r}",
-        hint=f"use one of {', '.join(LEGACY_ENCODINGS)} ({_ENCODING_HINT})",
-        context={"encoding": encoding},
+        Message("error.encoding_unknown", {"encoding": repr(encoding)}),
+        hint=Message("hint.encoding_choices", {"encodings": ", ".join(LEGACY_ENCODINGS)}),
+        context={"encoding": encoding}, code="encoding",
     )
 
 
@@ -234,9 +234,10 @@ def decode_bytes(raw: bytes, encoding: str) -> str:
         except UnicodeDecodeError as exc:
             snippet = raw[max(0, exc.start - 8): exc.end + 8]
             raise EncodingError(
-                f"Text is not valid {name}: byte 0x{raw[exc.start]:02X} at offset {exc.start} ({snippet!r})",
-                hint=_ENCODING_HINT,
-                context={"encoding": name, "offset": exc.start},
+                Message("error.encoding_invalid_byte", {"encoding": name, "byte": f"0x{raw[exc.start]:02X}",
+                                                        "offset": exc.start, "snippet": repr(snippet)}),
+                hint=Message("hint.encoding_explicit"),
+                context={"encoding": name, "offset": exc.start}, code="encoding",
             ) from exc
     elif name == "tcvn3":
         text = "".join(_TCVN3_DECODE[byte] for byte in raw)
@@ -432,9 +433,8 @@ def _dbf_path(shp_or_dbf_path: str | os.PathLike) -> Path:
     dbf = path if path.suffix.lower() == ".dbf" and path.exists() else _sibling(path, ".dbf")
     if dbf is None:
         raise EncodingError(
-            f"No .dbf attribute file next to {path}",
-            hint="a shapefile needs its .shp, .shx and .dbf files side by side",
-            context={"file": str(path)},
+            Message("error.dbf_missing", {"file": path.name}), hint=Message("hint.dbf_missing"),
+            context={"file": str(path)}, code="encoding",
         )
     return dbf
 
@@ -443,8 +443,8 @@ def _read_character_fields(dbf: Path) -> tuple[list[bytes], list[list[bytes]]]:
     """Raw names and raw (stripped) values of the 'C' fields of a dBASE file, skipping deleted records."""
     data = dbf.read_bytes()
     if len(data) < 32:
-        raise EncodingError(f"{dbf.name} is too short to be a dBASE file", hint="re-export the shapefile",
-                            context={"file": str(dbf)})
+        raise EncodingError(Message("error.dbf_too_short", {"file": dbf.name}), hint=Message("hint.dbf_reexport"),
+                            context={"file": str(dbf)}, code="encoding")
     record_count, header_length, record_length = struct.unpack_from("<IHH", data, 4)
     fields: list[tuple[bytes, bytes, int, int]] = []  # name, type, offset in record, length
     offset_in_record = 1  # byte 0 of each record is the deletion flag
@@ -459,9 +459,8 @@ def _read_character_fields(dbf: Path) -> tuple[list[bytes], list[list[bytes]]]:
         position += 32
     if offset_in_record != record_length:
         raise EncodingError(
-            f"{dbf.name}: field lengths add up to {offset_in_record} bytes but records are {record_length}",
-            hint="the .dbf file is damaged; re-export the shapefile",
-            context={"file": str(dbf)},
+            Message("error.dbf_damaged", {"file": dbf.name, "fields": offset_in_record, "record": record_length}),
+            hint=Message("hint.dbf_damaged"), context={"file": str(dbf)}, code="encoding",
         )
     text_fields = [(name, start, length) for name, kind, start, length in fields if kind.upper() == b"C"]
     names = [name for name, _, _ in text_fields]
@@ -514,19 +513,20 @@ def detect_dbf_encoding(shp_or_dbf_path: str | os.PathLike) -> str:
                 decode_bytes(sample, declared)
             except EncodingError as exc:
                 raise EncodingError(
-                    f"{cpg.name} declares {declared} but {dbf.name} holds text that is not {declared}: {exc.message}",
-                    hint=f"fix or delete the .cpg file, or {_ENCODING_HINT}",
-                    context={"file": str(dbf), "declared": declared},
+                    Message("error.cpg_mismatch", {"cpg": cpg.name, "declared": declared, "file": dbf.name,
+                                                   "reason": exc.detail_message or exc.message}),
+                    hint=Message("hint.cpg_mismatch"),
+                    context={"file": str(dbf), "declared": declared}, code="encoding",
                 ) from exc
         return declared
     encoding, confidence = guess_encoding(samples)
     if confidence < _MIN_CONFIDENCE:
         scores = _candidate_scores(samples)
         raise EncodingError(
-            f"Cannot tell the text encoding of {dbf.name}: share of well-formed Vietnamese words "
-            + ", ".join(f"{name} {score:.0%}" for name, score in scores.items()),
-            hint=_ENCODING_HINT,
-            context={"file": str(dbf), "scores": scores},
+            Message("error.encoding_unclear", {"file": dbf.name,
+                                               "scores": ", ".join(f"{name} {score:.0%}" for name, score in scores.items())}),
+            hint=Message("hint.encoding_explicit"),
+            context={"file": str(dbf), "scores": scores}, code="encoding",
         )
     logger.info("%s: text encoding guessed as %s (confidence %.2f)", dbf.name, encoding, confidence)
     return encoding

@@ -248,6 +248,10 @@ def test_garbage_text_raises_with_encoding_hint(tmp_path):
 
     assert caught.value.hint == "pass the encoding explicitly: --encoding tcvn3|vni|cp1258|utf-8"
     assert set(caught.value.context["scores"]) == set(LEGACY_ENCODINGS)
+    # A Vietnamese reader gets it in Vietnamese (the code stays "encoding").
+    assert caught.value.detail_in("vi").startswith("không nhận ra bảng mã chữ của garbage.dbf: tỉ lệ từ tiếng Việt")
+    assert caught.value.hint_in("vi") == "ghi rõ bảng mã: --encoding tcvn3|vni|cp1258|utf-8"
+    assert caught.value.code == "encoding"
 
 
 def test_deleted_records_are_skipped_like_gdal_does(tmp_path):
