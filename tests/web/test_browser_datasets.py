@@ -125,6 +125,6 @@ def test_switching_back_to_a_scenario_on_the_default_dataset_shows_its_units_aga
     page.wait_for_function(f"window.__diagioi.unitsVersion === '{default}'", timeout=30_000)
     page.wait_for_function("window.__diagioi.map.loaded() && !window.__diagioi.map.isMoving()", timeout=30_000)
     assert page.evaluate("window.__diagioi.map.getLayoutProperty('admin-district-line', 'visibility')") == "visible"
-    assert "Dữ liệu: sample data" in page.locator(".maplibregl-ctrl-attrib").inner_text()
+    assert "Dữ liệu: dữ liệu mẫu (diagioi.demo)" in page.locator(".maplibregl-ctrl-attrib").inner_text()
     codes = {f["properties"]["code"] for f in httpx.get(server + "api/units?geometry=false", timeout=60).json()["features"]}
     assert set(page.evaluate("[...window.__diagioi.state.units.keys()]")) == codes
