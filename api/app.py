@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from diagioi.layers.sources import GZIP_MIN_BYTES
+
 from .body_guard import JsonBodyGuard
 from .errors import add_exception_handlers
 from .middleware import BodySizeLimitMiddleware, HostCheckMiddleware, WriteAuthMiddleware
@@ -65,7 +67,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.add_middleware(WriteAuthMiddleware, api=app)
     # Unit lists and evaluations are verbose JSON (MBs for a country); tiles are small and compress well too.
     # Level 6 (zlib's default) rather than 9: most of the gain for a third of the CPU on every response.
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
     # Outermost: a request naming a host this server is not (DNS rebinding) gets no further.
     app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.accepted_host_names)
     for module in (health, units, outlines, flags, datasets, suggest, scenarios, exports, layers, indicators, tiles,

@@ -326,12 +326,13 @@ class Service:
         return self._documents.get_or_build(key, lambda: json_bytes(self.evaluation(record).to_json(lang)))
 
     def download(self, record: ScenarioRecord, kind: tuple, build: Callable[[], bytes], *,
-                 uses_zoning: bool = False) -> bytes:
+                 uses_zoning: bool = False, versions: StoreVersions | None = None) -> bytes:
         """A download of a stored scenario version (``kind``: format, language…), built once per version.
 
-        ``uses_zoning``: the file carries zoning indicators, so an edit of a zoning layer rebuilds it.
+        ``uses_zoning``: the file carries zoning indicators, so an edit of a zoning layer rebuilds it
+        (``versions``: the request's read of the store, else read here).
         """
-        layers = _layers_token(self.layer_versions()) if uses_zoning else None
+        layers = _layers_token(self.layer_versions(versions)) if uses_zoning else None
         key = (record.scenario_id, record.version, self.dataset_of(record), layers, *kind)
         return self._downloads.get_or_build(key, build)
 

@@ -24,36 +24,34 @@ export async function loadIndicators() {
   if (state.indicator.startsWith("zoning:")) applyColours();
 }
 
-// The reassign answer carries the changed new units and totals; the units kept as they are and
-// the parents that lose units come with the full evaluation, fetched once the clicks settle.
-export let arrangementTimer = null;
-export function refreshArrangement() {
-  clearTimeout(arrangementTimer);
-  arrangementTimer = setTimeout(async () => {
-    const id = state.session.id;
-    if (!id) return;
-    let evaluation;
-    try { evaluation = await api.evaluation(id); } catch (error) { return; }
-    if (id !== state.session.id) return;
-    state.session.applyArrangement(evaluation);
-    state.panel.renderTotals(state.session);
-  }, 500);
+/** A function that fetches for the open scenario ``delay`` ms after its last call, and applies the
+ * answer only if that scenario is still open (a failed fetch changes nothing). */
+function debouncedScenarioFetch(fetchFor, apply, delay) {
+  let timer = null;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const id = state.session.id;
+      if (!id) return;
+      let answer;
+      try { answer = await fetchFor(id); } catch (error) { return; }
+      if (id === state.session.id) apply(answer);
+    }, delay);
+  };
 }
 
-export let scenarioIndicatorTimer = null;
-export function refreshScenarioIndicators() {
-  clearTimeout(scenarioIndicatorTimer);
-  scenarioIndicatorTimer = setTimeout(async () => {
-    const id = state.session.id;
-    if (!id) return;
-    let body;
-    try { body = await api.indicators(id); } catch (error) { return; }
-    if (id !== state.session.id) return;
-    state.session.indicators = new Map(body.data.map((row) => [String(row.id), row]));
-    state.session.indicatorFields = body.fields;
-    state.panel.renderAll(state.session);
-  }, 300);
-}
+// The reassign answer carries the changed new units and totals; the units kept as they are and
+// the parents that lose units come with the full evaluation, fetched once the clicks settle.
+export const refreshArrangement = debouncedScenarioFetch((id) => api.evaluation(id), (evaluation) => {
+  state.session.applyArrangement(evaluation);
+  state.panel.renderTotals(state.session);
+}, 500);
+
+export const refreshScenarioIndicators = debouncedScenarioFetch((id) => api.indicators(id), (body) => {
+  state.session.indicators = new Map(body.data.map((row) => [String(row.id), row]));
+  state.session.indicatorFields = body.fields;
+  state.panel.renderAll(state.session);
+}, 300);
 
 export const COLOURING_FIELDS = ["industrial_cluster_share_pct", "industrial_cluster_count", "tourism_site_count", "night_street_length_km"];
 

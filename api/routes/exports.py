@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from diagioi.geo import exports
 from diagioi.geo.text import fold
 
-from ..deps import LangDep, ScenarioDep, ServiceDep
+from ..deps import LangDep, ScenarioDep, ServiceDep, store_versions
 from ..errors import responses
 
 router = APIRouter(prefix="/api/scenarios", tags=["exports"])
@@ -54,7 +54,7 @@ def attachment(name: str, suffix: str) -> dict[str, str]:
                 "content": {"text/html": {"schema": {"type": "string"}}}}})
 async def export_scenario_html(
     record: ScenarioDep, service: ServiceDep,
-    lang: LangDep,
+    lang: LangDep, request: Request,
 ) -> Response:
     """New units (coloured, outlined by pass/fail, popups with figures) over the old units."""
     from diagioi.layers.html_map import render_html_map
@@ -64,7 +64,8 @@ async def export_scenario_html(
         return render_html_map(evaluation.new_units_gdf(), evaluation.units.gdf, title=record.name, lang=lang,
                                zoning=_zoning(service, record)).encode()
 
-    content = await run_in_threadpool(service.download, record, ("html", lang), build, uses_zoning=True)
+    content = await run_in_threadpool(service.download, record, ("html", lang), build, uses_zoning=True,
+                                      versions=store_versions(request))
     return Response(content, media_type="text/html; charset=utf-8",
                     headers={**attachment(record.name, "html"), "X-Scenario-Version": str(record.version)})
 
@@ -77,7 +78,7 @@ async def export_scenario_html(
                             for fmt, media in MEDIA_TYPES.items()}}})
 async def export_scenario(
     fmt: ExportFormat, record: ScenarioDep, service: ServiceDep,
-    lang: LangDep,
+    lang: LangDep, request: Request,
     table: Annotated[Literal["units", "crosswalk"], Query(
         description="CSV only: 'units' (area & density table, one row per new unit) or 'crosswalk' "
                     "(old unit → new unit)")] = "units",
@@ -86,7 +87,7 @@ async def export_scenario(
     # Built once per scenario version (and per zoning layers' versions for the annex, which shows them).
     content = await run_in_threadpool(service.download, record, (fmt.value, table, lang),
                                       lambda: _build(fmt, record, service, lang, table),
-                                      uses_zoning=fmt is ExportFormat.xlsx)
+                                      uses_zoning=fmt is ExportFormat.xlsx, versions=store_versions(request))
     suffix = fmt.value if not (fmt is ExportFormat.csv and table == "crosswalk") else "csv"
     name = record.name if table == "units" or fmt is not ExportFormat.csv else f"{record.name} crosswalk"
     return Response(content, media_type=MEDIA_TYPES[fmt],

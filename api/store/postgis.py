@@ -124,8 +124,8 @@ class PostgisStore(SqlStore):
                       " base_data_version")
     _FEATURE_ORDER = "created_at, seq"
     _FOR_UPDATE = " FOR UPDATE"
-    _GEOM_COLUMN = ", geom"
-    _GEOM_VALUE = ", public.ST_SetSRID(public.ST_GeomFromGeoJSON(%s), 4326)"
+    _GEOM_COLUMN = "geom"
+    _GEOM_VALUE = "public.ST_SetSRID(public.ST_GeomFromGeoJSON(%s), 4326)"
     _ACTIVE_DATASET = "active"
     _LAYER_VERSIONS_JSON = "json_object_agg(kind, version)::text"
 

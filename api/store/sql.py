@@ -43,8 +43,8 @@ class SqlStore:
     _AUDIT_COLUMNS = "entry_id, at, actor, action, object_type, object_id, before, after, base_data_version"
     _FEATURE_ORDER = "created_at, feature_id"
     _FOR_UPDATE = ""
-    _GEOM_COLUMN = ""   # ", geom" where the store keeps an indexed geometry
-    _GEOM_VALUE = ""    # its value from the GeoJSON parameter, e.g. ", ST_GeomFromGeoJSON(%s)"
+    _GEOM_COLUMN = ""   # "geom" where the store keeps an indexed geometry beside the GeoJSON
+    _GEOM_VALUE = ""    # its value from the GeoJSON parameter, e.g. "ST_GeomFromGeoJSON(%s)"
     _ACTIVE_DATASET = "active = 1"                            # the default dataset's row
     _LAYER_VERSIONS_JSON = "json_group_object(kind, version)"  # every layer counter as one JSON text
 
@@ -193,6 +193,13 @@ class SqlStore:
     def _geometry_params(self, geometry_json: str) -> tuple:
         return (geometry_json,) if self._GEOM_COLUMN else ()
 
+    def _geometry_sql(self, template: str) -> str:
+        """``template`` with {column}/{value}/{assign} filled for the indexed geometry ("" without one)."""
+        if not self._GEOM_COLUMN:
+            return template.format(column="", value="", assign="")
+        return template.format(column=f", {self._GEOM_COLUMN}", value=f", {self._GEOM_VALUE}",
+                               assign=f"{self._GEOM_COLUMN} = {self._GEOM_VALUE}, ")
+
     def add_features(self, kind: str, features: list[NewFeature], *, actor: str,
                      base_data_version: str | None) -> list[FeatureRecord]:
         """Add features in one transaction: all are stored, or none (e.g. on a duplicate id)."""
@@ -208,8 +215,9 @@ class SqlStore:
                     raise feature_id_taken(kind, feature_id, None if existing is None else existing[0])
                 geometry = dumps(feature.geometry)
                 self._execute(
-                    db, "INSERT INTO layer_features (kind, feature_id, version, geometry, properties, created_at,"
-                        f" updated_at{self._GEOM_COLUMN}) VALUES (%s, %s, 1, %s, %s, %s, %s{self._GEOM_VALUE})",
+                    db, self._geometry_sql(
+                        "INSERT INTO layer_features (kind, feature_id, version, geometry, properties, created_at,"
+                        " updated_at{column}) VALUES (%s, %s, 1, %s, %s, %s, %s{value})"),
                     (kind, feature_id, geometry, dumps(feature.properties), now, now,
                      *self._geometry_params(geometry)))
                 self._audit(db, actor=actor, action="create", object_type="layer_feature",
@@ -238,11 +246,9 @@ class SqlStore:
             if expected_version is not None and current.version != expected_version:
                 raise stale_error("feature", feature_id, expected_version, current.version, current.to_geojson())
             geometry = dumps(feature.geometry)
-            geom_set = f"{self._GEOM_COLUMN.removeprefix(', ')} = {self._GEOM_VALUE.removeprefix(', ')}, " \
-                if self._GEOM_COLUMN else ""
             self._execute(
-                db, f"UPDATE layer_features SET {geom_set}version = version + 1, geometry = %s, properties = %s,"
-                    " updated_at = %s WHERE kind = %s AND feature_id = %s",
+                db, self._geometry_sql("UPDATE layer_features SET {assign}version = version + 1, geometry = %s,"
+                                       " properties = %s, updated_at = %s WHERE kind = %s AND feature_id = %s"),
                 (*self._geometry_params(geometry), geometry, dumps(feature.properties), now_text(), kind,
                  feature_id))
             before = {"geometry": current.geometry, "properties": current.properties}
